@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+
+/** Header names lower-cased; a header sent more than once keeps every value, in order. */
+export type CapturedHeaders = Record<string, string | string[]>;
+
+export type SignatureVerdict = 'valid' | 'invalid' | 'unsigned' | 'unchecked';
+
+export interface ForwardResult {
+  target: string;
+  /** The app's status; absent when it never answered. */
+  status?: number;
+  latencyMs: number;
+  /** Why there is no answer: refused, timeout, ... */
+  error?: string;
+}
+
+/** One received request, one line of the captures file. */
+export interface CaptureRecord {
+  id: string;
+  /** ISO 8601. */
+  receivedAt: string;
+  method: string;
+  /** Path with query, as received. */
+  path: string;
+  headers: CapturedHeaders;
+  /** The exact body: UTF-8 text when it is valid UTF-8, else base64. */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  bodySize: number;
+  /** The body's `event` when it is a JSON object naming one. */
+  event?: string;
+  /** valid/invalid/unsigned, or unchecked when there was no secret to check with. */
+  signature: SignatureVerdict;
+  forward?: ForwardResult;
+  /** The status the caller got back. */
+  responseStatus?: number;
+  /** Where it came in: the local endpoint, or the relay (with its sequence number). */
+  source?: { kind: 'local' } | { kind: 'relay'; channel: string; seq: number };
+  /** Set when the request was refused, e.g. over the body limit. */
+  rejected?: string;
+}
+
+/** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */
+export function newCaptureId(now = Date.now()): string {
+  return `req_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+}
+
+/** Encodes exact bytes for a record: text when valid UTF-8 (round-trips exactly), else base64. */
+export function encodeBody(bytes: Buffer): Pick<CaptureRecord, 'body' | 'bodyEncoding' | 'bodySize'> {
+  const text = bytes.toString('utf8');
+  // Decoding replaces invalid sequences with U+FFFD; only a lossless round trip counts as UTF-8.
+  if (Buffer.byteLength(text, 'utf8') === bytes.length && Buffer.from(text, 'utf8').equals(bytes)) {
+    return { body: text, bodyEncoding: 'utf8', bodySize: bytes.length };
+  }
+  return { body: bytes.toString('base64'), bodyEncoding: 'base64', bodySize: bytes.length };
+}
+
+/** The exact bytes a record holds. */
+export function decodeBody(record: Pick<CaptureRecord, 'body' | 'bodyEncoding'>): Buffer {
+  return Buffer.from(record.body, record.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/** One header's value (the first, when repeated), by case-insensitive name. */
+export function headerValue(headers: CapturedHeaders, name: string): string | undefined {
+  const value = headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Node's `rawHeaders` ([name, value, name, value, ...]) as captured headers. */
+export function headersFromRaw(rawHeaders: readonly string[]): CapturedHeaders {
+  const headers: CapturedHeaders = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = (rawHeaders[i] as string).toLowerCase();
+    const value = rawHeaders[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else headers[name] = [existing, value];
+  }
+  return headers;
+}

@@ -1,0 +1,39 @@
+import { readFile } from 'node:fs/promises';
+import { UserError, errorMessage } from '../errors.js';
+import { isJsonObject } from '../events/overrides.js';
+import type { CliIO } from './io.js';
+
+function describeReadError(file: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `Cannot read ${file}: no such file`;
+  if (code === 'EISDIR') return `Cannot read ${file}: it is a directory`;
+  if (code === 'EACCES') return `Cannot read ${file}: permission denied`;
+  return `Cannot read ${file}: ${errorMessage(error)}`;
+}
+
+/** The exact bytes of a file, or of stdin for `-`. */
+export async function readBytes(file: string, io: CliIO): Promise<Buffer> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new UserError(describeReadError(file, error));
+  }
+}
+
+/** A `--data partial.json` file: must hold one JSON object. */
+export async function readJsonObjectFile(file: string, io: CliIO): Promise<Record<string, unknown>> {
+  const text = (await readBytes(file, io)).toString('utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`Invalid JSON in ${file}: ${errorMessage(error)}`);
+  }
+  if (!isJsonObject(value)) throw new UserError(`Invalid data in ${file}: expected a JSON object`);
+  return value;
+}

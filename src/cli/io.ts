@@ -1,0 +1,47 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+
+/**
+ * What a command may touch of the outside world. Actions take it instead of reaching
+ * for `process`, so tests can run them in-process with their own streams and env.
+ */
+export interface CliIO {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** `--no-color` was given. */
+  noColor?: boolean;
+}
+
+export function processIO(): CliIO {
+  return { cwd: process.cwd(), env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+}
+
+/** Colour only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR wins (for tests). */
+export function colorLevel(io: CliIO, stream: 'stdout' | 'stderr' = 'stdout'): 0 | 1 | 2 | 3 {
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return 1;
+  if (io.noColor || (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '')) return 0;
+  if (io.env.TERM === 'dumb') return 0;
+  return io[stream].isTTY ? 1 : 0;
+}
+
+export function colors(io: CliIO, stream: 'stdout' | 'stderr' = 'stdout'): ChalkInstance {
+  return new Chalk({ level: colorLevel(io, stream) });
+}
+
+/** Writes one line to stdout (results). */
+export function printLine(io: CliIO, line: string): void {
+  io.stdout.write(`${line}\n`);
+}
+
+/** Writes one line to stderr (logs, warnings, progress). */
+export function logLine(io: CliIO, line: string): void {
+  io.stderr.write(`${line}\n`);
+}
+
+/** Whether live progress (spinners, redrawn lines) belongs on stderr. */
+export function showsProgress(io: CliIO): boolean {
+  return Boolean(io.stderr.isTTY) && colorLevel(io, 'stderr') > 0;
+}

@@ -1,0 +1,40 @@
+import { CommanderError } from 'commander';
+import { errorMessage, isUserFacingError } from '../errors.js';
+import { processIO, type CliIO } from './io.js';
+import { createProgram } from './program.js';
+
+const REPORT_URL = 'https://github.com/fe-webhooks/fe-webhooks/issues';
+
+/** Commander's own exits that are not failures. */
+const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/**
+ * The one place that decides exit codes: runs the program and maps what it threw.
+ * User errors get one line; anything else is a bug and gets its stack and a report link.
+ */
+export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  const program = createProgram(io);
+  if (argv.length <= 2) {
+    // `fe-webhooks` alone: the overview, on stdout, as success.
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync(argv as string[]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its one-line message.
+      if (COMMANDER_SUCCESS.has(error.code)) return 0;
+      return 2;
+    }
+    if (isUserFacingError(error)) {
+      if (error.message) io.stderr.write(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr.write(
+      `fe-webhooks crashed: this is a bug, please report it at ${REPORT_URL}\n${(error as Error)?.stack ?? errorMessage(error)}\n`,
+    );
+    return 70;
+  }
+}

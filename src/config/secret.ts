@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError, errorMessage } from '../errors.js';
+import { loadFileConfig } from './file-config.js';
+import { ensurePrivateDir, stateDir } from './state-dir.js';
+
+export const SECRET_ENV = 'FE_WEBHOOKS_SECRET';
+
+export type SecretSource = 'flag' | 'env' | 'config' | 'local';
+
+export interface ResolvedSecret {
+  secret: string;
+  source: SecretSource;
+  /** True when the local development secret was created by this very call. */
+  created: boolean;
+}
+
+export interface SecretQuery {
+  /** `--secret`, when given. */
+  flag?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Create the local development secret when nothing else supplies one (commands that sign). */
+  createLocal: boolean;
+}
+
+/** Where the local development secret lives. */
+export function localSecretPath(cwd: string): string {
+  return path.join(stateDir(cwd), 'secret');
+}
+
+/** A secret that looks like one: a prefix says where it came from, 32 random bytes make it. */
+function newLocalSecret(): string {
+  return `fe_dev_${randomBytes(32).toString('base64url')}`;
+}
+
+async function readLocalSecret(file: string): Promise<string | undefined> {
+  try {
+    const text = (await readFile(file, 'utf8')).trim();
+    return text.length > 0 ? text : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`Cannot read the local secret ${file}: ${errorMessage(error)}`);
+  }
+}
+
+async function createLocalSecret(cwd: string): Promise<{ secret: string; created: boolean }> {
+  const file = localSecretPath(cwd);
+  await ensurePrivateDir(path.dirname(file));
+  const secret = newLocalSecret();
+  try {
+    // 'wx' fails when the file exists: two commands started together agree on one secret.
+    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return { secret, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new UserError(`Cannot write the local secret ${file}: ${errorMessage(error)}`);
+    }
+    const existing = await readLocalSecret(file);
+    if (!existing) throw new UserError(`The local secret ${file} is empty: delete it to make a new one`);
+    return { secret: existing, created: false };
+  }
+}
+
+/**
+ * The signing secret: `--secret`, else FE_WEBHOOKS_SECRET, else the config file, else
+ * the local development secret in .fe-webhooks/secret (made on first use when
+ * `createLocal`). Undefined only when nothing has one and `createLocal` is false.
+ */
+export async function resolveSecret(query: SecretQuery): Promise<ResolvedSecret | undefined> {
+  const env = query.env ?? process.env;
+  if (query.flag !== undefined) {
+    if (query.flag === '') throw new UserError('--secret must not be empty');
+    return { secret: query.flag, source: 'flag', created: false };
+  }
+  const fromEnv = env[SECRET_ENV];
+  if (fromEnv) return { secret: fromEnv, source: 'env', created: false };
+  const { config } = await loadFileConfig(query.cwd);
+  if (config.secret) return { secret: config.secret, source: 'config', created: false };
+  const local = await readLocalSecret(localSecretPath(query.cwd));
+  if (local) return { secret: local, source: 'local', created: false };
+  if (!query.createLocal) return undefined;
+  const made = await createLocalSecret(query.cwd);
+  return { secret: made.secret, source: 'local', created: made.created };
+}
+
+/** The secret for a command that signs: never undefined, making the local one if needed. */
+export async function resolveSigningSecret(query: Omit<SecretQuery, 'createLocal'>): Promise<ResolvedSecret> {
+  return (await resolveSecret({ ...query, createLocal: true })) as ResolvedSecret;
+}

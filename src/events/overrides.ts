@@ -1,0 +1,58 @@
+import { UserError } from '../errors.js';
+
+/** One `--set path=value` override. */
+export interface FieldOverride {
+  path: string[];
+  value: unknown;
+}
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Parses `payload.message.to=a@b.c`. The value is JSON when it parses as JSON (numbers,
+ * booleans, null, objects), otherwise the literal string.
+ */
+export function parseFieldOverride(spec: string): FieldOverride {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new UserError(`Invalid --set "${spec}": expected path=value, e.g. payload.message.to=a@example.com`);
+  const path = spec.slice(0, eq).split('.');
+  if (path.some((key) => key === '' || FORBIDDEN_KEYS.has(key))) {
+    throw new UserError(`Invalid --set "${spec}": the path must be dot-separated field names`);
+  }
+  const raw = spec.slice(eq + 1);
+  let value: unknown = raw;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    // Not JSON: the string itself.
+  }
+  return { path, value };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Sets one field, creating objects along the path as needed. Mutates `target`. */
+export function applyFieldOverride(target: Record<string, unknown>, override: FieldOverride): void {
+  let node = target;
+  override.path.slice(0, -1).forEach((key) => {
+    if (!isPlainObject(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  });
+  node[override.path[override.path.length - 1] as string] = override.value;
+}
+
+/** Deep-merges `partial` into `target`: objects merge, everything else (arrays included) replaces. */
+export function deepMerge(target: Record<string, unknown>, partial: Record<string, unknown>): Record<string, unknown> {
+  for (const [key, value] of Object.entries(partial)) {
+    if (FORBIDDEN_KEYS.has(key)) continue;
+    const existing = target[key];
+    target[key] = isPlainObject(value) && isPlainObject(existing) ? deepMerge(existing, value) : value;
+  }
+  return target;
+}
+
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return isPlainObject(value);
+}

@@ -1,0 +1,19 @@
+/**
+ * fe-webhooks as a library: the event catalogue and its types, the sample generator,
+ * and FrontEngine's signature scheme. No CLI code is reachable from here.
+ */
+export { sign, verify, matchingSecretIndex, SIGNATURE_HEADER } from './signing/index.js';
+export type { Body } from './signing/index.js';
+export { events, EVENT_NAMES, eventDefinition, isEventName } from './events/catalog.js';
+export type { EventDefinition, EventCategory } from './events/catalog.js';
+export { findEventName, resolveEventName } from './events/names.js';
+export { generate, SEEDED_CLOCK } from './events/generate.js';
+export type { GenerateOptions } from './events/generate.js';
+export { composeBody } from './events/compose.js';
+export type { ComposeOptions, ComposedBody } from './events/compose.js';
+export { validateEvent } from './events/validate.js';
+export type { EventValidation } from './events/validate.js';
+export { validateAgainst } from './events/schema.js';
+export type { JsonSchema, SchemaViolation } from './events/schema.js';
+export type * from './events/types.js';
+export { UserError, CheckFailedError } from './errors.js';
