@@ -1,15 +1,37 @@
 import { Command } from 'commander';
 import type { CliIO } from './io.js';
 import { packageVersion } from './version.js';
-import { register as registerEvents } from './commands/events.js';
-import { register as registerGenerate } from './commands/generate.js';
-import { register as registerSign } from './commands/sign.js';
 
-/** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign];
+/** A command module configures the command it is given (arguments, options, action). */
+export interface CommandModule {
+  register(command: Command, io: CliIO): void;
+}
+
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/**
+ * Every command, in help order. Only the module of the command being run is imported:
+ * the others are registered by name and summary alone, which is all that help and
+ * "did you mean" need, and keeps start-up close to bare Node.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'events', summary: 'list every FrontEngine event type, its category and trigger', load: () => import('./commands/events.js') },
+  { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
+  { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
+];
+
+/** The command a command line runs: its first word that is not an option (`help X` runs X's help). */
+export function commandNameOf(args: readonly string[]): string | undefined {
+  const words = args.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
 
 /** The commander program: flags and help only, no work. */
-export function createProgram(io: CliIO): Command {
+export async function createProgram(io: CliIO, args: readonly string[]): Promise<Command> {
   const program = new Command()
     .name('fe-webhooks')
     .description('Generate, send, receive, tunnel and verify FrontEngine webhooks.')
@@ -23,15 +45,16 @@ export function createProgram(io: CliIO): Command {
     })
     .addHelpText(
       'after',
-      '\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n  $ fe-webhooks send MessageBounced               # terminal 2',
+      '\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n  $ fe-webhooks send MessageBounced               # terminal 2\n\nRun `fe-webhooks <command> --help` for a command\'s flags and examples.',
     );
   program.hook('preAction', (thisCommand) => {
     if (thisCommand.opts<{ color?: boolean }>().color === false) io.noColor = true;
   });
-  for (const register of COMMANDS) register(program, io);
-  for (const command of program.commands) {
-    command.exitOverride().showSuggestionAfterError(true);
-    command.configureOutput(program.configureOutput());
+  const wanted = commandNameOf(args);
+  for (const entry of COMMANDS) {
+    const command = program.command(entry.name).description(entry.summary);
+    if (entry.name === wanted) (await entry.load()).register(command, io);
+    command.exitOverride().showSuggestionAfterError(true).configureOutput(program.configureOutput());
   }
   return program;
 }
