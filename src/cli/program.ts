@@ -22,6 +22,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'events', summary: 'list every FrontEngine event type, its category and trigger', load: () => import('./commands/events.js') },
   { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
   { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
+  { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
+  { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
 ];
 
 /** The command a command line runs: its first word that is not an option (`help X` runs X's help). */
@@ -30,8 +32,11 @@ export function commandNameOf(args: readonly string[]): string | undefined {
   return words[0] === 'help' ? words[1] : words[0];
 }
 
-/** The commander program: flags and help only, no work. */
-export async function createProgram(io: CliIO, args: readonly string[]): Promise<Command> {
+/**
+ * The commander program: flags and help only, no work. `args` picks the one command
+ * module to load; `loadAll` loads every one (for completion scripts and help tests).
+ */
+export async function createProgram(io: CliIO, args: readonly string[], loadAll = false): Promise<Command> {
   const program = new Command()
     .name('fe-webhooks')
     .description('Generate, send, receive, tunnel and verify FrontEngine webhooks.')
@@ -53,7 +58,7 @@ export async function createProgram(io: CliIO, args: readonly string[]): Promise
   const wanted = commandNameOf(args);
   for (const entry of COMMANDS) {
     const command = program.command(entry.name).description(entry.summary);
-    if (entry.name === wanted) (await entry.load()).register(command, io);
+    if (loadAll || entry.name === wanted) (await entry.load()).register(command, io);
     command.exitOverride().showSuggestionAfterError(true).configureOutput(program.configureOutput());
   }
   return program;
