@@ -12,6 +12,7 @@ const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version
  * User errors get one line; anything else is a bug and gets its stack and a report link.
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
+  if (io.stdout === process.stdout) stopQuietlyWhenStdoutCloses();
   const args = argv.slice(2);
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     // The commonest scripted call; answered before any command module loads.
@@ -45,4 +46,15 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     );
     return 70;
   }
+}
+
+/**
+ * `fe-webhooks events | head -1`: when the reader goes away, stop quietly as Unix tools
+ * do, instead of dying on an unhandled EPIPE with a stack trace.
+ */
+function stopQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }

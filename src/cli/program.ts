@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { preloadColors } from './colors.js';
 import type { CliIO } from './io.js';
 import { packageVersion } from './version.js';
 
@@ -52,8 +53,9 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
       'after',
       '\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n  $ fe-webhooks send MessageBounced               # terminal 2\n\nRun `fe-webhooks <command> --help` for a command\'s flags and examples.',
     );
-  program.hook('preAction', (thisCommand) => {
+  program.hook('preAction', async (thisCommand) => {
     if (thisCommand.opts<{ color?: boolean }>().color === false) io.noColor = true;
+    await preloadColors(io);
   });
   const wanted = commandNameOf(args);
   for (const entry of COMMANDS) {
