@@ -66,17 +66,34 @@ function colourStatus(outcome: DeliveryOutcome, chalk: ChalkInstance): string {
   return chalk.red(text);
 }
 
-/** `MessageBounced  200  12 ms` or `MessageBounced  ---  5.00 s  timed out after 5000 ms`. */
-export function formatDelivery(report: DeliveryReport, chalk: ChalkInstance, showAttempt = false): string {
+/**
+ * `MessageBounced  200  12 ms` or `MessageBounced  ---  5.00 s  timed out after 5000 ms`;
+ * `tag` goes first (e.g. `#2` for an attempt), dimmed.
+ */
+export function formatDelivery(report: DeliveryReport, chalk: ChalkInstance, tag?: string): string {
   const parts = [report.event.padEnd(22), colourStatus(report.outcome, chalk), formatLatency(report.outcome.latencyMs).padStart(8)];
-  if (showAttempt) parts.unshift(chalk.dim(`#${report.attempt}`));
+  if (tag !== undefined) parts.unshift(chalk.dim(tag));
   const reason = failureReason(report.outcome);
   if (reason !== undefined) parts.push(chalk.red(reason));
   return parts.join('  ');
 }
 
+export interface PrintDeliveryOptions {
+  json: boolean;
+  /** Start the pretty line with `#<attempt>`. */
+  showAttempt?: boolean;
+  /** Start the pretty line with this instead (wins over showAttempt). */
+  tag?: string;
+  /** More fields for the JSON object (e.g. `repeat`). */
+  extra?: Record<string, unknown>;
+}
+
 /** One delivery on stdout: a pretty line, or one JSON object with `--json`. */
-export function printDelivery(io: CliIO, report: DeliveryReport, options: { json: boolean; showAttempt?: boolean }): void {
-  if (options.json) printLine(io, JSON.stringify(deliveryRecord(report)));
-  else printLine(io, formatDelivery(report, colors(io), options.showAttempt ?? false));
+export function printDelivery(io: CliIO, report: DeliveryReport, options: PrintDeliveryOptions): void {
+  if (options.json) {
+    printLine(io, JSON.stringify({ ...deliveryRecord(report), ...options.extra }));
+    return;
+  }
+  const tag = options.tag ?? (options.showAttempt ? `#${report.attempt}` : undefined);
+  printLine(io, formatDelivery(report, colors(io), tag));
 }
