@@ -2,8 +2,8 @@ import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
 import { createPool } from '../../delivery/dispatcher.js';
 import { runLoad, type LoadSummary } from '../../delivery/load.js';
 import { signedHeaders } from '../../delivery/request.js';
+import { uniqueBodies } from '../../delivery/unique-bodies.js';
 import { CheckFailedError } from '../../errors.js';
-import { composeBody } from '../../events/compose.js';
 import { colors, printLine, showsProgress, type CliIO } from '../io.js';
 import { plannedBodies } from './bodies.js';
 import { formatDuration } from './format.js';
@@ -28,6 +28,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   const { count, concurrency, ratePerSec } = plan.load;
   const pool = createPool(plan.url, concurrency, { insecure: plan.insecure, connectTimeoutMs: plan.timeoutMs });
   const signing = { userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers };
+  const bodySources = plan.events.map((event) => uniqueBodies(event, { partial: plan.partial, overrides: plan.overrides }));
   let done = 0;
   const stopProgress = await startProgress(io, () => `sent ${done}/${count}`);
   let summary: LoadSummary;
@@ -40,8 +41,9 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
       timeoutMs: plan.timeoutMs,
       dispatcher: pool,
       makeRequest: (index) => {
-        const event = plan.events[index % plan.events.length] ?? 'MessageSent';
-        const body = composeBody(event, { partial: plan.partial, overrides: plan.overrides, compact: true }).body;
+        // Round-robin over the events; each event numbers its own bodies 0, 1, 2, …
+        const nextBody = bodySources[index % bodySources.length] as (serial: number) => string;
+        const body = nextBody(Math.floor(index / bodySources.length));
         return { body, headers: signedHeaders(body, signing) };
       },
       onDelivery: () => {
