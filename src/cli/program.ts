@@ -23,6 +23,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'events', summary: 'list every FrontEngine event type, its category and trigger', load: () => import('./commands/events.js') },
   { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
   { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
+  { name: 'send', summary: 'generate, sign and POST events to a URL, as FrontEngine would', load: () => import('./commands/send.js') },
   { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
   { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
 ];

@@ -56,3 +56,12 @@ export async function resolveSetting<K extends SettingKey>(key: K, query: Settin
   if (query.fallback !== undefined) return { value: query.fallback, source: 'default' };
   return undefined;
 }
+
+/** Where a setting came from, for error messages: `--url`, `FE_WEBHOOKS_URL`, `url in /path/.fe-webhooksrc`. */
+export function settingOrigin<K extends SettingKey>(setting: Setting<K> | undefined, key?: K): string {
+  if (!setting) return key ?? 'setting';
+  if (setting.source === 'flag') return `--${key ?? 'flag'}`;
+  if (setting.source === 'env') return setting.origin ?? 'environment';
+  if (setting.source === 'config') return `${key ?? 'setting'} in ${setting.origin ?? 'the config'}`;
+  return `default ${key ?? ''}`.trim();
+}
