@@ -1,3 +1,4 @@
+import { PreparedSecrets } from '../signing/index.js';
 import { checkItem, type CheckContext } from './checks.js';
 import { DuplicateTracker, EXACT_KEY, PAIR_KEY } from './duplicates.js';
 import { ExpectationTally, type Expectation } from './expectations.js';
@@ -29,7 +30,7 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
   const opened: OpenedInput[] = [];
   for (const spec of options.inputs) opened.push(await openInput(spec, options.cwd));
   const ctx: CheckContext = {
-    secrets: options.secrets,
+    secrets: new PreparedSecrets(options.secrets),
     maxAgeMs: options.maxAgeMs,
     nowMs: (options.now ?? Date.now)(),
     event: options.event,
