@@ -4,10 +4,11 @@ import { packageVersion } from './version.js';
 import { register as registerEvents } from './commands/events.js';
 import { register as registerGenerate } from './commands/generate.js';
 import { register as registerSign } from './commands/sign.js';
+import { register as registerSend } from './commands/send.js';
 import { register as registerVerify } from './commands/verify.js';
 
 /** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerVerify];
+const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerSend, registerVerify];
 
 /** The commander program: flags and help only, no work. */
 export function createProgram(io: CliIO): Command {

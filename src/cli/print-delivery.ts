@@ -1,0 +1,99 @@
+import { STATUS_CODES } from 'node:http';
+import type { ChalkInstance } from 'chalk';
+import type { DeliveryError, DeliveryOutcome } from '../delivery/deliver.js';
+import { colors, printLine, type CliIO } from './io.js';
+
+/** One delivery to report: shared by `send`, `replay` and `check`. */
+export interface DeliveryReport {
+  /** The event name, or whatever identifies the request (a capture id for replay). */
+  event: string;
+  /** 1 for the first try; retries and repeats count up. */
+  attempt: number;
+  outcome: DeliveryOutcome;
+}
+
+/** The `--json` shape of one delivery. */
+export interface DeliveryRecord {
+  event: string;
+  status: number | null;
+  ok: boolean;
+  latencyMs: number;
+  attempt: number;
+  error?: DeliveryError;
+  /** The first bytes of a non-2xx answer. */
+  response?: string;
+}
+
+const SNIPPET_CHARS = 80;
+
+export function deliveryRecord(report: DeliveryReport): DeliveryRecord {
+  const { outcome } = report;
+  const record: DeliveryRecord = {
+    event: report.event,
+    status: outcome.status ?? null,
+    ok: outcome.ok,
+    latencyMs: roundMs(outcome.latencyMs),
+    attempt: report.attempt,
+  };
+  if (outcome.error) record.error = outcome.error;
+  if (outcome.responseSnippet !== undefined && outcome.responseSnippet !== '') record.response = outcome.responseSnippet;
+  return record;
+}
+
+/** Milliseconds with one decimal: enough for a local round trip, not noise. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+export function formatLatency(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+}
+
+/** Why a delivery failed, in one short phrase; undefined when it did not. */
+export function failureReason(outcome: DeliveryOutcome): string | undefined {
+  if (outcome.ok) return undefined;
+  if (outcome.error) return outcome.error.message;
+  const snippet = outcome.responseSnippet?.replace(/\s+/g, ' ').trim();
+  if (snippet) return snippet.length > SNIPPET_CHARS ? `${snippet.slice(0, SNIPPET_CHARS)}…` : snippet;
+  const status = outcome.status;
+  return status !== undefined ? `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() : 'no answer';
+}
+
+function colourStatus(outcome: DeliveryOutcome, chalk: ChalkInstance): string {
+  const text = outcome.status !== undefined ? String(outcome.status) : '---';
+  if (outcome.ok) return chalk.green(text);
+  if (outcome.status !== undefined && outcome.status < 500) return chalk.yellow(text);
+  return chalk.red(text);
+}
+
+/**
+ * `MessageBounced  200  12 ms` or `MessageBounced  ---  5.00 s  timed out after 5000 ms`;
+ * `tag` goes first (e.g. `#2` for an attempt), dimmed.
+ */
+export function formatDelivery(report: DeliveryReport, chalk: ChalkInstance, tag?: string): string {
+  const parts = [report.event.padEnd(22), colourStatus(report.outcome, chalk), formatLatency(report.outcome.latencyMs).padStart(8)];
+  if (tag !== undefined) parts.unshift(chalk.dim(tag));
+  const reason = failureReason(report.outcome);
+  if (reason !== undefined) parts.push(chalk.red(reason));
+  return parts.join('  ');
+}
+
+export interface PrintDeliveryOptions {
+  json: boolean;
+  /** Start the pretty line with `#<attempt>`. */
+  showAttempt?: boolean;
+  /** Start the pretty line with this instead (wins over showAttempt). */
+  tag?: string;
+  /** More fields for the JSON object (e.g. `repeat`). */
+  extra?: Record<string, unknown>;
+}
+
+/** One delivery on stdout: a pretty line, or one JSON object with `--json`. */
+export function printDelivery(io: CliIO, report: DeliveryReport, options: PrintDeliveryOptions): void {
+  if (options.json) {
+    printLine(io, JSON.stringify({ ...deliveryRecord(report), ...options.extra }));
+    return;
+  }
+  const tag = options.tag ?? (options.showAttempt ? `#${report.attempt}` : undefined);
+  printLine(io, formatDelivery(report, colors(io), tag));
+}

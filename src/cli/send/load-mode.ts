@@ -1,0 +1,89 @@
+import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
+import { createPool } from '../../delivery/dispatcher.js';
+import { runLoad, type LoadSummary } from '../../delivery/load.js';
+import { signedHeaders } from '../../delivery/request.js';
+import { CheckFailedError } from '../../errors.js';
+import { composeBody } from '../../events/compose.js';
+import { colors, printLine, showsProgress, type CliIO } from '../io.js';
+import { plannedBodies } from './bodies.js';
+import { formatDuration } from './format.js';
+import type { SendPlan } from './plan.js';
+import { unreachableError } from './unreachable.js';
+
+const PROGRESS_INTERVAL_MS = 100;
+
+/** The `--json` summary: exactly the documented fields. */
+function summaryJson(summary: LoadSummary): string {
+  const { sent, ok, failed, durationMs, rps, latencyMs, over5s } = summary;
+  return JSON.stringify({ sent, ok, failed, durationMs, rps, latencyMs, over5s });
+}
+
+/**
+ * Load mode: `count` unique events (fresh ids, each signed) over `concurrency` pooled
+ * connections, then one summary. Fails (exit 1) when any delivery failed.
+ */
+export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
+  // One sample per event first: warns once about schema breakage instead of once per request.
+  plannedBodies(plan, io);
+  const { count, concurrency, ratePerSec } = plan.load;
+  const pool = createPool(plan.url, concurrency, { insecure: plan.insecure, connectTimeoutMs: plan.timeoutMs });
+  const signing = { userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers };
+  let done = 0;
+  const stopProgress = await startProgress(io, () => `sent ${done}/${count}`);
+  let summary: LoadSummary;
+  try {
+    summary = await runLoad({
+      url: plan.url,
+      count,
+      concurrency,
+      ratePerSec,
+      timeoutMs: plan.timeoutMs,
+      dispatcher: pool,
+      makeRequest: (index) => {
+        const event = plan.events[index % plan.events.length] ?? 'MessageSent';
+        const body = composeBody(event, { partial: plan.partial, overrides: plan.overrides, compact: true }).body;
+        return { body, headers: signedHeaders(body, signing) };
+      },
+      onDelivery: () => {
+        done++;
+      },
+    });
+  } finally {
+    stopProgress();
+    await pool.destroy();
+  }
+  if (plan.json) printLine(io, summaryJson(summary));
+  else printSummary(plan, summary, io);
+  if (plan.urlIsDefault && summary.failures.refused === summary.sent) throw unreachableError(plan);
+  if (summary.failed > 0) throw new CheckFailedError(`${summary.failed} of ${summary.sent} deliveries failed`);
+}
+
+/** A spinner on stderr, only on a terminal; returns how to stop it. */
+async function startProgress(io: CliIO, text: () => string): Promise<() => void> {
+  if (!showsProgress(io)) return () => {};
+  const { default: ora } = await import('ora');
+  const spinner = ora({ text: text(), stream: io.stderr as NodeJS.WriteStream }).start();
+  const timer = setInterval(() => (spinner.text = text()), PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    spinner.stop();
+  };
+}
+
+function printSummary(plan: SendPlan, summary: LoadSummary, io: CliIO): void {
+  const chalk = colors(io);
+  const { latencyMs: l } = summary;
+  const failures = Object.entries(summary.failures).map(([why, n]) => `${why} ${n}`).join(', ');
+  const rows: Array<[string, string]> = [
+    ['sent', String(summary.sent)],
+    ['ok', chalk.green(String(summary.ok))],
+    ['failed', summary.failed > 0 ? chalk.red(`${summary.failed} (${failures})`) : '0'],
+    ['duration', formatDuration(summary.durationMs)],
+    ['throughput', `${summary.rps} req/s`],
+    ['latency', `p50 ${l.p50} ms  p95 ${l.p95} ms  p99 ${l.p99} ms  max ${l.max} ms`],
+    [`over ${formatDuration(FRONTENGINE_TIMEOUT_MS)}`, summary.over5s > 0 ? chalk.red(String(summary.over5s)) : '0'],
+  ];
+  printLine(io, `Load: ${plan.load.count} events to ${plan.url.href} over ${plan.load.concurrency} connections${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`);
+  for (const [name, value] of rows) printLine(io, `  ${name.padEnd(11)} ${value}`);
+}

@@ -1,0 +1,150 @@
+import { DEFAULT_SEND_URL, FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
+import { loadFileConfig } from '../../config/file-config.js';
+import { resolveSigningSecret } from '../../config/secret.js';
+import { parseHeaderLine, type HeaderList } from '../../delivery/request.js';
+import { UserError } from '../../errors.js';
+import { EVENT_NAMES } from '../../events/catalog.js';
+import { resolveEventName } from '../../events/names.js';
+import type { FieldOverride } from '../../events/overrides.js';
+import type { EventName } from '../../events/types.js';
+import { assertDeliverableUrl, parseTargetUrl } from '../../util/url.js';
+import { parseDurationMs } from '../../util/units.js';
+import type { SendCliOptions } from '../commands/send.js';
+import { readBytes, readJsonObjectFile } from '../inputs.js';
+import type { CliIO } from '../io.js';
+import { packageVersion } from '../version.js';
+
+/** Load mode's connection count when --count comes without --concurrency (autocannon's default too). */
+export const DEFAULT_CONCURRENCY = 10;
+
+/** A body given with --body: sent verbatim, labelled with its event when it names one. */
+export interface VerbatimBody {
+  label: string;
+  bytes: Buffer;
+  /** The file it came from (`-` for stdin), for the curl line. */
+  file: string;
+}
+
+export type SendMode = 'deliver' | 'forge' | 'load';
+
+/** Everything `send` needs, validated: nothing below this reads flags, config or files. */
+export interface SendPlan {
+  mode: SendMode;
+  dryRun: boolean;
+  json: boolean;
+  /** The events to generate, in order (empty with --body). */
+  events: EventName[];
+  body?: VerbatimBody;
+  partial?: Record<string, unknown>;
+  overrides: FieldOverride[];
+  url: URL;
+  /** No --url and no config url: aiming at the local `listen`, which may not be running. */
+  urlIsDefault: boolean;
+  secret: string;
+  userAgent: string;
+  headers: HeaderList;
+  timeoutMs: number;
+  insecure: boolean;
+  repeat: number;
+  retry: boolean;
+  timeScale: number;
+  load: { count: number; concurrency: number; ratePerSec?: number };
+}
+
+function conflict(a: string, b: string): never {
+  throw new UserError(`${a} cannot be combined with ${b}`);
+}
+
+function mode(options: SendCliOptions): SendMode {
+  const load = options.count !== undefined;
+  if (!load && options.concurrency !== undefined) throw new UserError('--concurrency needs --count (load mode)');
+  if (!load && options.rate !== undefined) throw new UserError('--rate needs --count (load mode)');
+  if (options.timeScale !== undefined && !options.retry) throw new UserError('--time-scale only applies with --retry');
+  if (load) {
+    if (options.body !== undefined) conflict('--count', '--body (load mode sends unique events)');
+    if (options.repeat !== undefined) conflict('--count', '--repeat');
+    if (options.retry) conflict('--count', '--retry');
+    if (options.badSignature) conflict('--count', '--bad-signature');
+    if (options.dryRun) conflict('--count', '--dry-run');
+    return 'load';
+  }
+  if (options.badSignature) {
+    if (options.repeat !== undefined) conflict('--bad-signature', '--repeat');
+    if (options.retry) conflict('--bad-signature', '--retry');
+    return 'forge';
+  }
+  return 'deliver';
+}
+
+function eventsToSend(inputs: string[], options: SendCliOptions): EventName[] {
+  if (options.all && inputs.length > 0) throw new UserError('Name events or use --all, not both');
+  if (options.all && options.body !== undefined) conflict('--all', '--body');
+  if (options.all) return [...EVENT_NAMES];
+  const events = inputs.map(resolveEventName);
+  if (events.length === 0 && options.body === undefined) {
+    throw new UserError('Name at least one event (e.g. fe-webhooks send MessageBounced), or use --all or --body');
+  }
+  if (options.body !== undefined && events.length > 1) throw new UserError('--body sends one body: name at most one event');
+  return events;
+}
+
+/** The `"event"` of a --body, read without re-serialising anything; the bytes are sent as they are. */
+function labelOf(bytes: Buffer): string {
+  try {
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    const event = (parsed as { event?: unknown } | null)?.event;
+    if (typeof event === 'string' && event !== '') return event;
+  } catch {
+    // Not JSON: the user may be testing exactly that.
+  }
+  return '(body)';
+}
+
+async function target(options: SendCliOptions, io: CliIO): Promise<{ url: URL; isDefault: boolean; timeoutMs: number }> {
+  const { config } = await loadFileConfig(io.cwd);
+  const timeoutMs = options.timeout ?? (config.timeout !== undefined ? parseDurationMs(config.timeout, 'timeout in the config') : FRONTENGINE_TIMEOUT_MS);
+  if (timeoutMs <= 0) throw new UserError('--timeout must be more than 0');
+  if (options.url !== undefined) return { url: parseTargetUrl(options.url, '--url'), isDefault: false, timeoutMs };
+  if (config.url !== undefined) return { url: parseTargetUrl(config.url, 'url in the config'), isDefault: false, timeoutMs };
+  return { url: new URL(DEFAULT_SEND_URL), isDefault: true, timeoutMs };
+}
+
+/** Validates every flag and reads every input before anything is sent: bad input never half-sends. */
+export async function resolveSendPlan(inputs: string[], options: SendCliOptions, io: CliIO): Promise<SendPlan> {
+  const sendMode = mode(options);
+  const events = eventsToSend(inputs, options);
+  if (options.body !== undefined && (options.set !== undefined || options.data !== undefined)) {
+    conflict('--body', '--set/--data (the body is sent verbatim)');
+  }
+  const headers = (options.header ?? []).map(parseHeaderLine);
+  const { url, isDefault, timeoutMs } = await target(options, io);
+  assertDeliverableUrl(url, options.insecure ?? false);
+  const partial = options.data !== undefined ? await readJsonObjectFile(options.data, io) : undefined;
+  let body: VerbatimBody | undefined;
+  if (options.body !== undefined) {
+    const bytes = await readBytes(options.body, io);
+    body = { bytes, file: options.body, label: events[0] ?? labelOf(bytes) };
+  }
+  const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
+  const load = { count: options.count ?? 0, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, ratePerSec: options.rate };
+  return {
+    mode: sendMode,
+    dryRun: options.dryRun ?? false,
+    json: options.json ?? false,
+    events,
+    body,
+    partial,
+    overrides: options.set ?? [],
+    url,
+    urlIsDefault: isDefault,
+    secret,
+    userAgent: `fe-webhooks/${packageVersion()}`,
+    headers,
+    timeoutMs,
+    insecure: options.insecure ?? false,
+    repeat: options.repeat ?? 1,
+    retry: options.retry ?? false,
+    timeScale: options.timeScale ?? 1,
+    load,
+  };
+}

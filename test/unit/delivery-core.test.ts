@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DeliveryOutcome } from '../../src/delivery/deliver.js';
+import { createPool } from '../../src/delivery/dispatcher.js';
+import { forgedRequests, tamper } from '../../src/delivery/forgery.js';
+import { runLoad } from '../../src/delivery/load.js';
+import { parseHeaderLine, signedHeaders } from '../../src/delivery/request.js';
+import { deliverWithRetry } from '../../src/delivery/retry.js';
+import { latencyPercentiles } from '../../src/delivery/stats.js';
+import { UserError } from '../../src/errors.js';
+import { composeBody } from '../../src/events/compose.js';
+import { sign, verify } from '../../src/signing/index.js';
+import { startReceiver } from '../helpers/receiver.js';
+
+const SECRET = 'whsec_unit_test_secret';
+
+test('signedHeaders signs the exact bytes; user headers replace defaults case-insensitively', () => {
+  const body = Buffer.from('{"event":"MessageSent"}\n');
+  const headers = signedHeaders(body, { userAgent: 'fe-webhooks/9.9.9', secret: SECRET, extraHeaders: [['content-type', 'text/plain'], ['X-Extra', 'a']] });
+  assert.deepEqual(headers, {
+    'User-Agent': 'fe-webhooks/9.9.9',
+    'X-Webhook-Signature': sign(body, SECRET),
+    'content-type': 'text/plain',
+    'X-Extra': 'a',
+  });
+  assert.equal(signedHeaders(body, { userAgent: 'x' })['X-Webhook-Signature'], undefined);
+});
+
+test('parseHeaderLine accepts "Name: value" and rejects the rest with a UserError', () => {
+  assert.deepEqual(parseHeaderLine('X-Tenant:  acme corp '), ['X-Tenant', 'acme corp']);
+  assert.deepEqual(parseHeaderLine('Authorization: Bearer a:b'), ['Authorization', 'Bearer a:b']);
+  for (const bad of ['NoColon', ': value', 'Bad Name: x', 'X-A: one\r\nX-B: two']) {
+    assert.throws(() => parseHeaderLine(bad), UserError, bad);
+  }
+});
+
+test('forgeries: none verifies with the real secret, the tampered body is still JSON of the same event', () => {
+  const body = Buffer.from(composeBody('MessageBounced', { compact: true }).body);
+  const [wrong, tampered, missing] = forgedRequests(body, { userAgent: 'x', secret: SECRET });
+  assert.ok(wrong && tampered && missing);
+  assert.deepEqual(wrong.body, body);
+  assert.equal(verify(wrong.body, wrong.headers['X-Webhook-Signature'], SECRET), false);
+  assert.notDeepEqual(tampered.body, body);
+  assert.equal(tampered.headers['X-Webhook-Signature'], sign(body, SECRET), 'the genuine signature, over other bytes');
+  assert.equal(verify(tampered.body, tampered.headers['X-Webhook-Signature'], SECRET), false);
+  assert.equal(JSON.parse(tampered.body.toString()).event, 'MessageBounced');
+  assert.equal(missing.headers['X-Webhook-Signature'], undefined);
+  assert.deepEqual(tamper(Buffer.from('{}')), Buffer.from('{} '));
+});
+
+test('deliverWithRetry waits the scaled schedule, stops on success, and gives up after the last retry', async () => {
+  const outcome = (ok: boolean): DeliveryOutcome => ({ ok, status: ok ? 200 : 503, latencyMs: 1 });
+  const waits: number[] = [];
+  let calls = 0;
+  const succeeded = await deliverWithRetry(async () => outcome(++calls === 3), {
+    delaysMs: [60_000, 300_000, 1_800_000],
+    timeScale: 0.0001,
+    onWait: (_next, waitMs) => waits.push(waitMs),
+  });
+  assert.equal(succeeded.ok, true);
+  assert.equal(succeeded.attempts.length, 3);
+  assert.deepEqual(waits, [6, 30]);
+  const attempts: number[] = [];
+  const failed = await deliverWithRetry(async () => outcome(false), { delaysMs: [1, 1], timeScale: 1, onAttempt: (n) => attempts.push(n) });
+  assert.equal(failed.ok, false);
+  assert.deepEqual(attempts, [1, 2, 3]);
+});
+
+test('latencyPercentiles uses nearest rank', () => {
+  const samples = Float64Array.from({ length: 100 }, (_, i) => 100 - i);
+  assert.deepEqual(latencyPercentiles(samples), { p50: 50, p95: 95, p99: 99, max: 100 });
+  assert.deepEqual(latencyPercentiles(new Float64Array(0)), { p50: 0, p95: 0, p99: 0, max: 0 });
+});
+
+test('runLoad sends count requests with at most `concurrency` in flight, paced by the rate', async (t) => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const receiver = await startReceiver(t, {
+    respond: async (_request, index) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return index % 10 === 9 ? 500 : 200;
+    },
+  });
+  const url = new URL(`${receiver.url}/load`);
+  const pool = createPool(url, 3, { insecure: false, connectTimeoutMs: 2_000 });
+  t.after(() => pool.destroy());
+  const summary = await runLoad({
+    url,
+    count: 40,
+    concurrency: 3,
+    ratePerSec: 200,
+    timeoutMs: 2_000,
+    dispatcher: pool,
+    makeRequest: (index) => ({ body: `{"n":${index}}`, headers: {} }),
+  });
+  assert.equal(summary.sent, 40);
+  assert.equal(summary.ok, 36);
+  assert.equal(summary.failed, 4);
+  assert.deepEqual(summary.failures, { 'HTTP 500': 4 });
+  assert.ok(maxInFlight <= 3, `max in flight ${maxInFlight}`);
+  // 40 requests at 200/s: the last is due 195 ms after the first.
+  assert.ok(summary.durationMs >= 190, `duration ${summary.durationMs}`);
+  assert.ok(summary.latencyMs.p50 <= summary.latencyMs.p99 && summary.latencyMs.p99 <= summary.latencyMs.max);
+  assert.equal(summary.over5s, 0);
+  assert.deepEqual(new Set(receiver.requests.map((r) => r.body.toString())).size, 40);
+});
