@@ -6,9 +6,10 @@ import { register as registerGenerate } from './commands/generate.js';
 import { register as registerSign } from './commands/sign.js';
 import { register as registerSend } from './commands/send.js';
 import { register as registerVerify } from './commands/verify.js';
+import { register as registerReplay } from './commands/replay.js';
 
 /** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerSend, registerVerify];
+const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerSend, registerVerify, registerReplay];
 
 /** The commander program: flags and help only, no work. */
 export function createProgram(io: CliIO): Command {

@@ -1,3 +1,4 @@
+import type { CapturedHeaders } from '../capture/record.js';
 import type { EventName } from '../events/types.js';
 
 /** One request to verify, whatever file it came from. */
@@ -8,6 +9,12 @@ export interface VerifyRequest {
   id?: string;
   /** Undefined when the source does not say (a lone --body). */
   method?: string;
+  /** Every header as captured (lower-case names), for replay; absent for a lone --body. */
+  headers?: CapturedHeaders;
+  /** Path with query, as received. */
+  path?: string;
+  /** The `event` the capturing side read from the body, if it recorded one. */
+  event?: string;
   /** Every X-Webhook-Signature value the request carried (usually one). */
   signatures: string[];
   /** The exact bytes: a string holds their UTF-8 text, a Buffer anything else. */
