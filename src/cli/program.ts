@@ -7,9 +7,10 @@ import { register as registerSign } from './commands/sign.js';
 import { register as registerSend } from './commands/send.js';
 import { register as registerVerify } from './commands/verify.js';
 import { register as registerReplay } from './commands/replay.js';
+import { register as registerCheck } from './commands/check.js';
 
 /** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerSend, registerVerify, registerReplay];
+const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerSend, registerVerify, registerReplay, registerCheck];
 
 /** The commander program: flags and help only, no work. */
 export function createProgram(io: CliIO): Command {
