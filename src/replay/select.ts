@@ -32,7 +32,7 @@ export function eventOf(request: VerifyRequest): string | undefined {
  * Picks the captures to replay while streaming the file: by id (or unique id prefix),
  * else the last N; only the picked ones are kept in memory.
  */
-export async function selectCaptures(batches: AsyncIterable<InputItem[]>, selection: ReplaySelection, fileName: string): Promise<SelectedCaptures> {
+export async function selectCaptures(batches: AsyncIterable<Iterable<InputItem>>, selection: ReplaySelection, fileName: string): Promise<SelectedCaptures> {
   const byId = new Map<string, VerifyRequest[]>(selection.ids.map((id) => [id, []]));
   const recent: VerifyRequest[] = [];
   let unusable = 0;

@@ -17,7 +17,8 @@ export type InputFormat = 'jsonl' | 'har' | 'single';
 export interface OpenedInput {
   name: string;
   format: InputFormat;
-  items: AsyncIterable<InputItem[]>;
+  /** Batches of requests, each read lazily. */
+  items: AsyncIterable<Iterable<InputItem>>;
 }
 
 /** Big reads: fewer chunks means fewer decode/split rounds on a large captures file. */

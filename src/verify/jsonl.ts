@@ -45,15 +45,21 @@ export function captureLineToItem(text: string, location: string): InputItem {
   };
 }
 
-/** Turns line batches of a captures file into requests; blank lines are skipped. */
-export async function* captureItems(batches: AsyncIterable<LineBatch>, name: string): AsyncGenerator<InputItem[]> {
-  for await (const batch of batches) {
-    const items: InputItem[] = [];
-    for (let i = 0; i < batch.lines.length; i++) {
-      const text = batch.lines[i] as string;
-      if (text.length === 0 || text.trim() === '') continue;
-      items.push(captureLineToItem(text, `${name}:${batch.firstLine + i}`));
-    }
-    if (items.length > 0) yield items;
+/**
+ * Turns line batches of a captures file into requests; blank lines are skipped. Each
+ * batch is read lazily, one record at a time: materialising a thousand parsed records
+ * per batch kept them alive long enough to be promoted, and the old-generation GC
+ * then cost more than parsing them.
+ */
+export async function* captureItems(batches: AsyncIterable<LineBatch>, name: string): AsyncGenerator<Iterable<InputItem>> {
+  for await (const batch of batches) yield batchItems(batch, name);
+}
+
+function* batchItems(batch: LineBatch, name: string): Generator<InputItem> {
+  const { lines, firstLine } = batch;
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i] as string;
+    if (text.length === 0 || text.trim() === '') continue;
+    yield captureLineToItem(text, `${name}:${firstLine + i}`);
   }
 }
