@@ -13,6 +13,7 @@ export interface LineBatch {
 }
 
 const NEWLINE = 0x0a;
+const BOM = 0xfeff;
 
 export async function* lineBatches(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<LineBatch> {
   let carry: Buffer | undefined;
@@ -39,11 +40,16 @@ export async function* lineBatches(chunks: AsyncIterable<Buffer | string>): Asyn
     }
     // Copied, so the big chunk it came from can be collected.
     if (start < chunk.length) carry = Buffer.from(chunk.subarray(start));
+    // A byte order mark (some Windows tools write one) is not part of the first line.
+    if (nextLine === 1 && lines.length > 0 && (lines[0] as string).charCodeAt(0) === BOM) lines[0] = (lines[0] as string).slice(1);
     if (lines.length > 0) {
       yield { firstLine: nextLine, lines };
       nextLine += lines.length;
     }
   }
   // A last line without its newline: often half-written; the caller judges it.
-  if (carry && carry.length > 0) yield { firstLine: nextLine, lines: [carry.toString('utf8')] };
+  if (carry && carry.length > 0) {
+    const last = carry.toString('utf8');
+    yield { firstLine: nextLine, lines: [nextLine === 1 && last.charCodeAt(0) === BOM ? last.slice(1) : last] };
+  }
 }

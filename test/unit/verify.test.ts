@@ -223,4 +223,7 @@ test('lineBatches: lines split anywhere across chunks, multi-byte characters int
     for await (const batch of lineBatches(Readable.from(chunks))) batch.lines.forEach((line, i) => lines.push([batch.firstLine + i, line]));
     assert.deepEqual(lines, [[1, 'ä€😀 one'], [2, ''], [3, 'two 😀😀'], [4, 'three']], `chunk size ${size}`);
   }
+  const withBom: string[] = [];
+  for await (const batch of lineBatches(Readable.from([Buffer.from('\uFEFF{"a":1}\n{"b":2}')]))) withBom.push(...batch.lines);
+  assert.deepEqual(withBom, ['{"a":1}', '{"b":2}'], 'a byte order mark is dropped');
 });
