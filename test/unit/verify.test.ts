@@ -172,14 +172,20 @@ test('HAR input: POST entries checked, non-POST skipped, base64 bodies decoded, 
     { body, headers: {} },
     { method: 'OPTIONS' },
   ]);
-  (document as { log: { entries: Array<{ request: Record<string, unknown> }> } }).log.entries.push({ request: { method: 'POST', url: 'https://x', headers: [] } });
+  const entries = (document as { log: { entries: Array<{ request: Record<string, unknown> }> } }).log.entries;
+  entries.push({ request: { method: 'POST', url: 'https://x', headers: [] } });
+  // Some exporters spell it `_encoding` (HAR 1.2 has no encoding on postData).
+  entries.push({
+    request: { method: 'post', url: 'https://x', headers: [{ name: 'X-Webhook-Signature', value: signature }], postData: { text: Buffer.from(body).toString('base64'), _encoding: 'base64' } },
+  });
   await writeFile(path.join(dir, 'pretty.har'), JSON.stringify(document, null, 2));
   await writeFile(path.join(dir, 'oneline.har'), JSON.stringify(document));
   for (const name of ['pretty.har', 'oneline.har']) {
     const { summary, verdicts } = await run([{ kind: 'file', path: path.join(dir, name) }]);
     assert.equal(summary.skipped, 2, name);
-    assert.deepEqual(verdicts.map((v) => v.location.split('#')[1]), ['2', '3', '4', '6']);
-    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['unreadable']]);
+    assert.deepEqual(verdicts.map((v) => v.location.split('#')[1]), ['2', '3', '4', '6', '7']);
+    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['unreadable'], []]);
+    assert.equal(verdicts[4]?.exactDuplicateOf, `${path.join(dir, name)}#2`);
     assert.equal(verdicts[1]?.exactDuplicateOf, `${path.join(dir, name)}#2`, 'the base64 body is the same bytes');
     assert.match(verdicts[3]?.reasons[0]?.message ?? '', /POST without postData\.text/);
   }
