@@ -62,7 +62,9 @@ test('verify: exit 1 on a failure, 2 with no secret anywhere or no captures, and
     [['verify', '--secret', 's', '--expect', 'MessageSend'], /Did you mean MessageSent\?/],
     [['verify', '--secret', 's', '--body', 'x.json'], /--body and --signature go together/],
     [['verify', '--secret', 's', '.'], /it is a directory/],
+    [['verify', '--secret', 's', 'pages.har'], /Nothing verified: no webhook requests in the input \(1 non-POST request\(s\) skipped\)/],
   ];
+  await writeFile(path.join(empty, 'pages.har'), JSON.stringify({ log: { version: '1.2', entries: [{ request: { method: 'GET', url: 'https://example.com/' } }] } }));
   for (const [args, message] of cases) {
     const result = await runCli(args, { cwd: empty });
     assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);

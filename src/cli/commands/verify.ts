@@ -106,6 +106,14 @@ export async function verifyCommand(files: string[], options: VerifyCliOptions, 
       write: streamWriter(file ?? io.stdout),
     });
     if (file) logLine(io, `${summary.passed} passed, ${summary.failed} failed (${reporterName} report in ${options.output})`);
+    if (summary.requests.passed + summary.requests.failed === 0) {
+      // Checking nothing is never a pass: a CI step must not go green on an export of page loads.
+      const why = [
+        summary.skipped > 0 ? `${summary.skipped} non-POST request(s) skipped` : '',
+        summary.filteredOut > 0 ? `${summary.filteredOut} request(s) of other events left out by --event` : '',
+      ].filter(Boolean);
+      throw new UserError(`Nothing verified: no webhook requests in the input${why.length > 0 ? ` (${why.join(', ')})` : ''}`);
+    }
     // The report already says what failed; the exit code is all that is left to say.
     if (summary.failed > 0) throw new CheckFailedError('');
   } finally {
