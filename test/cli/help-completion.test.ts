@@ -11,7 +11,7 @@ test('every command has --help with a description and at least one example', asy
   for (const { name, summary } of COMMANDS) {
     const help = await runCli([name, '--help']);
     assert.equal(help.code, 0, name);
-    assert.ok(help.stdout.includes(summary), `${name} help shows its description`);
+    assert.ok(help.stdout.replace(/\s+/g, ' ').includes(summary), `${name} help shows its description`);
     assert.match(help.stdout, /Examples?:\n {2}\$ fe-webhooks /, `${name} help has an example`);
   }
   const overview = await runCli(['--help']);

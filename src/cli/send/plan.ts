@@ -1,5 +1,4 @@
-import { DEFAULT_SEND_URL, FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
-import { resolveSetting, settingOrigin, type Setting } from '../../config/settings.js';
+import { resolveDeliveryTarget, type DeliveryTarget } from '../targets.js';
 import { resolveSigningSecret } from '../../config/secret.js';
 import { parseHeaderLine, type HeaderList } from '../../delivery/request.js';
 import { UserError } from '../../errors.js';
@@ -7,8 +6,7 @@ import { EVENT_NAMES } from '../../events/catalog.js';
 import { resolveEventName } from '../../events/names.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { EventName } from '../../events/types.js';
-import { assertDeliverableUrl, parseTargetUrl } from '../../util/url.js';
-import { parseDurationMs } from '../../util/units.js';
+import { assertDeliverableUrl } from '../../util/url.js';
 import type { SendCliOptions } from '../commands/send.js';
 import { readBytes, readJsonObjectFile } from '../inputs.js';
 import type { CliIO } from '../io.js';
@@ -100,14 +98,8 @@ function labelOf(bytes: Buffer): string {
   return '(body)';
 }
 
-async function target(options: SendCliOptions, io: CliIO): Promise<{ url: URL; isDefault: boolean; timeoutMs: number }> {
-  const query = { cwd: io.cwd, env: io.env };
-  const timeout = await resolveSetting('timeout', { ...query, flag: options.timeout, fallback: FRONTENGINE_TIMEOUT_MS });
-  const timeoutMs = parseDurationMs((timeout as Setting<'timeout'>).value, settingOrigin(timeout, 'timeout'));
-  if (timeoutMs <= 0) throw new UserError('--timeout must be more than 0');
-  const url = await resolveSetting('url', { ...query, flag: options.url });
-  if (url) return { url: parseTargetUrl(url.value, settingOrigin(url, 'url')), isDefault: false, timeoutMs };
-  return { url: new URL(DEFAULT_SEND_URL), isDefault: true, timeoutMs };
+function target(options: SendCliOptions, io: CliIO): Promise<DeliveryTarget> {
+  return resolveDeliveryTarget({ flag: options.url, flagName: '--url', settings: ['url'], timeoutMs: options.timeout }, io);
 }
 
 /** Validates every flag and reads every input before anything is sent: bad input never half-sends. */

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// verify throughput on a 100,000-request captures file, against the bare limit (a loop
+// doing only createHmac + JSON.parse over the same bodies, already in memory) and
+// against a loop over @octokit/webhooks-methods' verify (+ JSON.parse, the same work).
+// Also verify's peak RSS, on this file and on one a tenth its size: flat memory means
+// the ratio stays near 1. Prints `RESULT <name> <ratio> <detail>` lines.
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { verify as octokitVerify } from '@octokit/webhooks-methods';
+import { EVENT_NAMES, generate, sign } from '../dist/index.js';
+import { encodeBody, newCaptureId } from '../dist/capture/record.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REQUESTS = Number(process.env.BENCH_VERIFY_REQUESTS ?? 100_000);
+const SECRET = 'bench-secret-0123456789abcdef';
+const ROUNDS = 3;
+
+function makeBodies(count) {
+  const bodies = [];
+  // Every body distinct, as in real traffic; a fixed clock keeps the file repeatable.
+  for (let i = 0; i < count; i++) {
+    bodies.push(JSON.stringify(generate(EVENT_NAMES[i % EVENT_NAMES.length], { seed: i + 1, now: new Date() })));
+  }
+  return bodies;
+}
+
+async function writeCaptures(file, bodies) {
+  const out = createWriteStream(file);
+  const receivedAt = new Date().toISOString();
+  for (const body of bodies) {
+    const record = {
+      id: newCaptureId(),
+      receivedAt,
+      method: 'POST',
+      path: '/webhooks/email',
+      headers: {
+        host: '127.0.0.1:7878',
+        'user-agent': 'FrontEngine-Webhooks/1.0',
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(body)),
+        'x-webhook-signature': sign(body, SECRET),
+      },
+      ...encodeBody(Buffer.from(body)),
+      event: JSON.parse(body).event,
+      signature: 'valid',
+      responseStatus: 200,
+      source: { kind: 'local' },
+    };
+    if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+function bareLoopMs(bodies, signatures) {
+  const start = performance.now();
+  let valid = 0;
+  for (let i = 0; i < bodies.length; i++) {
+    const body = bodies[i];
+    if (`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` === signatures[i]) valid++;
+    JSON.parse(body);
+  }
+  if (valid !== bodies.length) throw new Error('bare loop: signatures do not match');
+  return performance.now() - start;
+}
+
+async function octokitLoopMs(bodies, signatures) {
+  const start = performance.now();
+  for (let i = 0; i < bodies.length; i++) {
+    if (!(await octokitVerify(SECRET, bodies[i], signatures[i]))) throw new Error('octokit: signature does not match');
+    JSON.parse(bodies[i]);
+  }
+  return performance.now() - start;
+}
+
+// Runs the real CLI in a child process, timing main() from inside and reading its peak RSS.
+function runVerify(file) {
+  const script = `
+    const { main } = await import(${JSON.stringify(path.join(ROOT, 'dist/cli/main.js'))});
+    const start = performance.now();
+    const code = await main(['node', 'fe-webhooks', 'verify', ${JSON.stringify(file)}, '--secret', ${JSON.stringify(SECRET)}]);
+    const ms = performance.now() - start;
+    process.stderr.write('\\nBENCH ' + JSON.stringify({ code, ms, maxRssKiB: process.resourceUsage().maxRSS }) + '\\n');`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', () => {
+      const line = stderr.split('\n').find((l) => l.startsWith('BENCH '));
+      if (!line) return reject(new Error(`verify run failed: ${stderr.slice(0, 500)}`));
+      const result = JSON.parse(line.slice(6));
+      if (result.code !== 0) return reject(new Error(`verify exited ${result.code}: ${stderr.slice(0, 500)}`));
+      resolve(result);
+    });
+  });
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), 'fe-webhooks-bench-'));
+try {
+  const bodies = makeBodies(REQUESTS);
+  const signatures = bodies.map((body) => sign(body, SECRET));
+  const file = path.join(dir, 'captures.jsonl');
+  const small = path.join(dir, 'captures-small.jsonl');
+  await writeCaptures(file, bodies);
+  await writeCaptures(small, bodies.slice(0, Math.ceil(REQUESTS / 10)));
+  const fileMiB = (await stat(file)).size / 2 ** 20;
+
+  // Interleaved, best of each: on a shared machine a quiet moment then favours neither side.
+  let bareMs = Infinity;
+  let octokitMs = Infinity;
+  let full;
+  for (let round = 0; round < ROUNDS; round++) {
+    bareMs = Math.min(bareMs, bareLoopMs(bodies, signatures));
+    octokitMs = Math.min(octokitMs, await octokitLoopMs(bodies, signatures));
+    const run = await runVerify(file);
+    full = !full || run.ms < full.ms ? { ...run, maxRssKiB: Math.max(run.maxRssKiB, full?.maxRssKiB ?? 0) } : { ...full, maxRssKiB: Math.max(run.maxRssKiB, full.maxRssKiB) };
+  }
+  const tenth = await runVerify(small);
+  const rate = (ms) => Math.round((REQUESTS / ms) * 1000);
+  const detail = `verify ${rate(full.ms)} req/s (${full.ms.toFixed(0)} ms, ${REQUESTS} requests, ${fileMiB.toFixed(1)} MiB file)`;
+  console.log(`RESULT verify-vs-bare ${(bareMs / full.ms).toFixed(2)} ${detail}; bare createHmac+JSON.parse ${rate(bareMs)} req/s`);
+  console.log(`RESULT verify-vs-octokit ${(octokitMs / full.ms).toFixed(2)} ${detail}; @octokit/webhooks-methods verify+JSON.parse ${rate(octokitMs)} req/s`);
+  console.log(
+    `RESULT verify-rss-full-vs-tenth ${(full.maxRssKiB / tenth.maxRssKiB).toFixed(2)} peak RSS ${(full.maxRssKiB / 1024).toFixed(0)} MiB on ${REQUESTS} requests vs ${(tenth.maxRssKiB / 1024).toFixed(0)} MiB on ${Math.ceil(REQUESTS / 10)}`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,42 @@
+import type { Verdict } from './types.js';
+
+/** How the two kinds of repeat are keyed; every report states these words. */
+export const EXACT_KEY = 'the exact body bytes';
+export const PAIR_KEY = 'event + payload.message.message_id';
+
+/**
+ * Finds repeats the way SPEC.md asks: the same bytes again is the same delivery
+ * (FrontEngine retries repeat the exact bytes); the same event + message_id with other
+ * bytes is a different event (two clicks, two delays), never called "the same delivery".
+ * Server events and bounces/clicks carry no message_id and are keyed by bytes only.
+ * Memory: one fingerprint and label per distinct request, never a body.
+ */
+export class DuplicateTracker {
+  private readonly byBytes = new Map<string, string>();
+  private readonly byPair = new Map<string, string>();
+  exactDuplicates = 0;
+  repeatedPairs = 0;
+
+  /** Marks the verdict; true when it is an exact duplicate of an earlier request. */
+  observe(verdict: Verdict, fingerprint: string | undefined): boolean {
+    const label = verdict.id ?? verdict.location;
+    if (fingerprint !== undefined) {
+      const earlier = this.byBytes.get(fingerprint);
+      if (earlier !== undefined) {
+        verdict.exactDuplicateOf = earlier;
+        this.exactDuplicates++;
+        return true;
+      }
+      this.byBytes.set(fingerprint, label);
+    }
+    if (verdict.event !== undefined && verdict.messageId !== undefined) {
+      const pair = `${verdict.event}\u0000${verdict.messageId}`;
+      const earlier = this.byPair.get(pair);
+      if (earlier !== undefined) {
+        verdict.samePairAs = earlier;
+        this.repeatedPairs++;
+      } else this.byPair.set(pair, label);
+    }
+    return false;
+  }
+}

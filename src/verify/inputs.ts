@@ -1,0 +1,133 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { UserError, errorMessage } from '../errors.js';
+import { harItems } from './har.js';
+import { captureItems } from './jsonl.js';
+import { lineBatches, type LineBatch } from './lines.js';
+import type { InputItem } from './types.js';
+
+export type InputSpec =
+  | { kind: 'file'; path: string }
+  | { kind: 'stdin'; stream: AsyncIterable<Buffer | string> }
+  | { kind: 'single'; name: string; body: Buffer; signature: string };
+
+export type InputFormat = 'jsonl' | 'har' | 'single';
+
+export interface OpenedInput {
+  name: string;
+  format: InputFormat;
+  /** Batches of requests, each read lazily. */
+  items: AsyncIterable<Iterable<InputItem>>;
+}
+
+/** Big reads: fewer chunks means fewer decode/split rounds on a large captures file. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** A first line a capture record would start with, even when it is cut short. */
+const LOOKS_LIKE_CAPTURE = /^\s*\{\s*"(id|receivedAt|method|path|headers|body|bodyEncoding)"\s*:/;
+
+async function openFile(file: string, cwd: string): Promise<AsyncIterable<Buffer>> {
+  const full = path.resolve(cwd, file);
+  try {
+    const info = await stat(full);
+    if (info.isDirectory()) throw new UserError(`Cannot read ${file}: it is a directory (give the captures file inside it)`);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`Cannot read ${file}: no such file`);
+    throw new UserError(`Cannot read ${file}: ${errorMessage(error)}`);
+  }
+  const stream = createReadStream(full, { highWaterMark: READ_CHUNK_BYTES });
+  // Surface open errors (permission denied) before any verdict is printed.
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (error) => reject(new UserError(`Cannot read ${file}: ${errorMessage(error)}`)));
+  });
+  return stream;
+}
+
+async function* prepend(first: LineBatch, rest: AsyncIterator<LineBatch>): AsyncGenerator<LineBatch> {
+  yield first;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
+async function slurp(first: LineBatch, from: number, rest: AsyncIterator<LineBatch>): Promise<string> {
+  const parts = [first.lines.slice(from).join('\n')];
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) break;
+    parts.push(next.value.lines.join('\n'));
+  }
+  return parts.join('\n');
+}
+
+function neither(name: string, why: string): UserError {
+  return new UserError(`${name} is neither a captures JSON Lines file nor a HAR 1.2 file: ${why}`);
+}
+
+function asHar(document: unknown, name: string): OpenedInput {
+  try {
+    const items = harItems(document, name);
+    return { name, format: 'har', items: (async function* () { yield items; })() };
+  } catch (error) {
+    throw neither(name, errorMessage(error));
+  }
+}
+
+function describeDocument(value: unknown): string {
+  if (typeof value === 'object' && value !== null && 'event' in value && 'payload' in value) {
+    return 'it is a single webhook body; verify it with --body FILE --signature SIG';
+  }
+  return 'its first record has no "body" (captures) and no "log" (HAR)';
+}
+
+/** Opens one input and tells captures JSON Lines from HAR by content, not by name. */
+export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInput> {
+  if (spec.kind === 'single') {
+    const item: InputItem = { location: spec.name, signatures: [spec.signature], body: spec.body };
+    return { name: spec.name, format: 'single', items: (async function* () { yield [item]; })() };
+  }
+  const name = spec.kind === 'file' ? spec.path : 'stdin';
+  const chunks = spec.kind === 'file' ? await openFile(spec.path, cwd) : spec.stream;
+  const batches = lineBatches(chunks)[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await batches.next();
+    if (next.done) throw new UserError(`${name} is empty: nothing to verify`);
+    const batch = next.value;
+    const index = batch.lines.findIndex((line) => line.trim() !== '');
+    if (index === -1) continue;
+    const firstLine = (batch.lines[index] as string).trim();
+    let first: unknown;
+    let parsed = true;
+    try {
+      first = JSON.parse(firstLine);
+    } catch {
+      parsed = false;
+    }
+    if (parsed && typeof first === 'object' && first !== null && !Array.isArray(first)) {
+      if ('log' in first) return asHar(JSON.parse(await slurp(batch, index, batches)), name);
+      if (typeof (first as { body?: unknown }).body === 'string') {
+        return { name, format: 'jsonl', items: captureItems(prepend(batch, batches), name) };
+      }
+      throw neither(name, describeDocument(first));
+    }
+    if (parsed) throw neither(name, 'its first line is JSON but not an object');
+    // A half-written first record is still a captures file; its verdict says what is wrong.
+    if (LOOKS_LIKE_CAPTURE.test(firstLine)) return { name, format: 'jsonl', items: captureItems(prepend(batch, batches), name) };
+    if (!firstLine.startsWith('{')) throw neither(name, 'line 1 is not JSON');
+    // A pretty-printed document (HAR exports are): read it whole.
+    const text = await slurp(batch, index, batches);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (error) {
+      throw neither(name, `not JSON (${errorMessage(error)})`);
+    }
+    if (typeof document === 'object' && document !== null && 'log' in document) return asHar(document, name);
+    throw neither(name, describeDocument(document));
+  }
+}

@@ -1,0 +1,78 @@
+import type { Verdict, VerifySummary } from '../types.js';
+import { summaryLines, verdictNotes, verdictTitle, type Reporter } from './reporter.js';
+
+// Characters XML 1.0 cannot carry at all, even escaped (bodies can hold anything).
+const NOT_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+export function xmlEscape(text: string): string {
+  return text
+    .replace(NOT_XML, '\uFFFD')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+function testcase(classname: string, name: string, failure?: { type: string; message: string; detail: string }, out?: string): string {
+  let xml = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(name)}"`;
+  if (!failure && !out) return `${xml}/>\n`;
+  xml += '>\n';
+  if (failure) {
+    xml += `      <failure type="${xmlEscape(failure.type)}" message="${xmlEscape(failure.message)}">${xmlEscape(failure.detail)}</failure>\n`;
+  }
+  if (out) xml += `      <system-out>${xmlEscape(out)}</system-out>\n`;
+  return `${xml}    </testcase>\n`;
+}
+
+/**
+ * JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one testcase per
+ * request (failures carry every reason), and one per --expect. Testcases are held
+ * until the end because the totals go in the opening tags.
+ */
+export function junitReporter(): Reporter {
+  const cases: string[] = [];
+  let requestFailures = 0;
+  return {
+    start: () => '',
+    verdict(verdict: Verdict): string {
+      const notes = verdictNotes(verdict).join('\n');
+      const failure = verdict.ok
+        ? undefined
+        : {
+            type: verdict.reasons[0]?.code ?? 'failed',
+            message: verdict.reasons.map((r) => r.message).join('; '),
+            detail: verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('\n'),
+          };
+      if (failure) requestFailures++;
+      cases.push(testcase(`fe-webhooks.verify.${verdict.event ?? 'unreadable'}`, verdictTitle(verdict), failure, notes || undefined));
+      return '';
+    },
+    finish(summary: VerifySummary): string {
+      const requests = summary.requests.passed + summary.requests.failed;
+      const expectationCases = summary.expectations.map((e) =>
+        testcase(
+          'fe-webhooks.verify.expect',
+          `at least ${e.min} valid ${e.event}`,
+          e.ok ? undefined : { type: 'expectation', message: `saw ${e.seen}`, detail: `expected at least ${e.min} valid ${e.event}, saw ${e.seen}` },
+        ),
+      );
+      const expectFailures = summary.expectations.filter((e) => !e.ok).length;
+      const properties = summaryLines(summary)
+        .map((line, i) => `      <property name="note${i + 1}" value="${xmlEscape(line)}"/>\n`)
+        .join('');
+      return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' +
+        `<testsuites name="fe-webhooks verify" tests="${requests + summary.expectations.length}" failures="${requestFailures + expectFailures}">\n` +
+        `  <testsuite name="requests" tests="${requests}" failures="${requestFailures}" errors="0" skipped="0">\n` +
+        (properties ? `    <properties>\n${properties}    </properties>\n` : '') +
+        cases.join('') +
+        '  </testsuite>\n' +
+        `  <testsuite name="expectations" tests="${summary.expectations.length}" failures="${expectFailures}" errors="0" skipped="0">\n` +
+        expectationCases.join('') +
+        '  </testsuite>\n' +
+        '</testsuites>\n'
+      );
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { Verdict, VerifySummary } from '../types.js';
+import { NO_PAINT, summaryLines, verdictNotes, verdictTitle, type Paint, type Reporter } from './reporter.js';
+
+/** One line per request, then expectations, then exactly `N passed, N failed`. */
+export function textReporter(secretCount: number, paint: Paint = NO_PAINT): Reporter {
+  return {
+    start: () => '',
+    verdict(verdict: Verdict): string {
+      let line = `${verdict.ok ? paint.pass('✓') : paint.fail('✗')} ${verdictTitle(verdict)}`;
+      if (verdict.ok && secretCount > 1 && verdict.secretIndex !== undefined) {
+        line += ` signed with secret #${verdict.secretIndex + 1}`;
+      }
+      if (!verdict.ok) line += `: ${verdict.reasons.map((r) => r.message).join('; ')}`;
+      const notes = verdictNotes(verdict);
+      if (notes.length > 0) line += paint.dim(` — ${notes.join('; ')}`);
+      return `${line}\n`;
+    },
+    finish(summary: VerifySummary): string {
+      const lines = summaryLines(summary).map((line) => paint.dim(line));
+      for (const e of summary.expectations) {
+        const mark = e.ok ? paint.pass('✓') : paint.fail('✗');
+        lines.push(`${mark} expected at least ${e.min} valid ${e.event}: saw ${e.seen}`);
+      }
+      lines.push(`${summary.passed} passed, ${summary.failed} failed`);
+      return `${lines.join('\n')}\n`;
+    },
+  };
+}
