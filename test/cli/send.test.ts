@@ -9,7 +9,7 @@ import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { sign } from '../../src/signing/index.js';
 import { packageVersion } from '../../src/cli/version.js';
-import { expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
+import { cleanEnv, expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
 import { deadPort } from '../helpers/ports.js';
 import { pythonVerify } from '../helpers/python.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -106,6 +106,8 @@ test('send reports a slow endpoint as a timeout, a dead port as refused, a 500 w
   const refused = await runCli(['send', 'MessageSent', '--url', `127.0.0.1:${await deadPort()}`]);
   assert.equal(refused.code, 1);
   assert.match(refused.stdout, /^MessageSent +--- +\d+ ms {2}connection refused by 127\.0\.0\.1:\d+$/m);
+  const coloured = await runCli(['send', 'MessageSent', '--url', `127.0.0.1:${await deadPort()}`], { env: cleanEnv({ FORCE_COLOR: '1' }) });
+  assert.match(coloured.stdout, /\x1b\[31m---\x1b\[39m/, 'a failed status is red on a colour terminal');
   assert.doesNotMatch(refused.stderr, /\n\s+at /);
 
   const failing = await startReceiver(t, { respond: (_r, _i, res) => { res.writeHead(500).end('Traceback: KeyError \'payload\''); } });
