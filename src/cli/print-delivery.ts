@@ -69,11 +69,12 @@ function colourStatus(outcome: DeliveryOutcome, chalk: ChalkInstance): string {
 
 /**
  * `MessageBounced  200  12 ms` or `MessageBounced  ---  5.00 s  timed out after 5000 ms`;
- * `tag` goes first (e.g. `#2` for an attempt), dimmed.
+ * `tag` goes first, dimmed: a text, or `true` for the attempt (`#2`).
  */
-export function formatDelivery(report: DeliveryReport, chalk: ChalkInstance, tag?: string): string {
+export function formatDelivery(report: DeliveryReport, chalk: ChalkInstance, tag?: string | boolean): string {
   const parts = [report.event.padEnd(22), colourStatus(report.outcome, chalk), formatLatency(report.outcome.latencyMs).padStart(8)];
-  if (tag !== undefined) parts.unshift(chalk.dim(tag));
+  const label = tag === true ? `#${report.attempt}` : tag === false ? undefined : tag;
+  if (label !== undefined) parts.unshift(chalk.dim(label));
   const reason = failureReason(report.outcome);
   if (reason !== undefined) parts.push(chalk.red(reason));
   return parts.join('  ');
@@ -95,6 +96,5 @@ export function printDelivery(io: CliIO, report: DeliveryReport, options: PrintD
     printLine(io, JSON.stringify({ ...deliveryRecord(report), ...options.extra }));
     return;
   }
-  const tag = options.tag ?? (options.showAttempt ? `#${report.attempt}` : undefined);
-  printLine(io, formatDelivery(report, colors(io), tag));
+  printLine(io, formatDelivery(report, colors(io), options.tag ?? options.showAttempt));
 }

@@ -23,7 +23,9 @@ export function tamper(body: Buffer): Buffer {
   const copy = Buffer.from(body);
   const index = copy.findIndex((byte) => byte >= 0x30 && byte <= 0x39);
   if (index === -1) return Buffer.concat([copy, Buffer.from(' ')]);
-  copy[index] = 0x30 + (((copy[index] as number) - 0x30 + 1) % 10);
+  // 9 becomes 8, never 0: a leading zero (`"id":0234`) would make the JSON invalid.
+  const digit = (copy[index] as number) - 0x30;
+  copy[index] = 0x30 + (digit === 9 ? 8 : digit + 1);
   return copy;
 }
 

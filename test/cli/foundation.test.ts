@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { sign } from '../../src/signing/index.js';
-import { cleanEnv, runCli, tempDir } from '../helpers/cli.js';
+import { cleanEnv, expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
 import { pythonVerify } from '../helpers/python.js';
 
 test('events --json lists the nine events', async () => {
@@ -67,14 +67,7 @@ test('bad input: exit 2, one line on stderr, nothing on stdout', async (t) => {
     [['frobnicate'], /unknown command/],
     [['generate', 'MessageSent', '--bogus'], /unknown option/],
   ];
-  for (const [args, message] of cases) {
-    const result = await runCli(args, { cwd: dir });
-    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    assert.equal(result.stdout, '', args.join(' '));
-    assert.match(result.stderr, message, args.join(' '));
-    assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line for ${args.join(' ')}: ${result.stderr}`);
-    assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
-  }
+  await expectUsageErrors(cases, { cwd: dir });
 });
 
 test('sign agrees with the page\'s Python verify_webhook on arbitrary bytes, from a file and stdin', async (t) => {

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { writeFile } from 'node:fs/promises';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { createServer as createNetServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { sign } from '../../src/signing/index.js';
 import { packageVersion } from '../../src/cli/version.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { cleanEnv, expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
+import { deadPort } from '../helpers/ports.js';
 import { pythonVerify } from '../helpers/python.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startHttpsReceiver } from '../helpers/tls.js';
@@ -18,14 +19,6 @@ const SECRET = 'whsec_send_test_Ünïcode';
 
 function jsonLines(stdout: string): Array<Record<string, unknown>> {
   return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-}
-
-async function deadPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 test('send --all: every request is signed as the page verifies it, with our headers; --json reports each', async (t) => {
@@ -113,6 +106,8 @@ test('send reports a slow endpoint as a timeout, a dead port as refused, a 500 w
   const refused = await runCli(['send', 'MessageSent', '--url', `127.0.0.1:${await deadPort()}`]);
   assert.equal(refused.code, 1);
   assert.match(refused.stdout, /^MessageSent +--- +\d+ ms {2}connection refused by 127\.0\.0\.1:\d+$/m);
+  const coloured = await runCli(['send', 'MessageSent', '--url', `127.0.0.1:${await deadPort()}`], { env: cleanEnv({ FORCE_COLOR: '1' }) });
+  assert.match(coloured.stdout, /\x1b\[31m---\x1b\[39m/, 'a failed status is red on a colour terminal');
   assert.doesNotMatch(refused.stderr, /\n\s+at /);
 
   const failing = await startReceiver(t, { respond: (_r, _i, res) => { res.writeHead(500).end('Traceback: KeyError \'payload\''); } });
@@ -250,12 +245,6 @@ test('send bad input: exit 2, one line, nothing sent', async (t) => {
     [['send', 'MessageSent', '--url', url, '--timeout', 'soon'], /Invalid --timeout/],
     [['send', 'MessageSent', '--all', '--url', url], /not both/],
   ];
-  for (const [args, message] of cases) {
-    const result = await runCli(args, { cwd: dir });
-    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-    assert.equal(result.stdout, '', args.join(' '));
-    assert.match(result.stderr, message, args.join(' '));
-    assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line for ${args.join(' ')}: ${result.stderr}`);
-  }
+  await expectUsageErrors(cases, { cwd: dir });
   assert.equal(receiver.requests.length, 0, 'nothing was sent');
 });

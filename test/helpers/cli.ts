@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -59,4 +60,20 @@ export async function tempDir(t: TestContext, prefix = 'fe-webhooks-'): Promise<
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * Runs each case and checks the bad-input contract: exit 2, nothing on stdout, one line
+ * on stderr matching the case's pattern, no stack trace.
+ */
+export async function expectUsageErrors(cases: ReadonlyArray<readonly [string[], RegExp]>, run: CliRun = {}): Promise<void> {
+  for (const [args, message] of cases) {
+    const result = await runCli(args, run);
+    const label = args.join(' ');
+    assert.equal(result.code, 2, `${label}: ${result.stderr}`);
+    assert.equal(result.stdout, '', label);
+    assert.match(result.stderr, message, label);
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1, `one line for ${label}: ${result.stderr}`);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, `no stack trace for ${label}`);
+  }
 }

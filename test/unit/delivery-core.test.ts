@@ -6,9 +6,11 @@ import { forgedRequests, tamper } from '../../src/delivery/forgery.js';
 import { runLoad } from '../../src/delivery/load.js';
 import { parseHeaderLine, signedHeaders } from '../../src/delivery/request.js';
 import { deliverWithRetry } from '../../src/delivery/retry.js';
+import { uniqueBodies } from '../../src/delivery/unique-bodies.js';
 import { latencyPercentiles } from '../../src/delivery/stats.js';
 import { UserError } from '../../src/errors.js';
 import { composeBody } from '../../src/events/compose.js';
+import { validateEvent } from '../../src/events/validate.js';
 import { sign, verify } from '../../src/signing/index.js';
 import { startReceiver } from '../helpers/receiver.js';
 
@@ -106,4 +108,36 @@ test('runLoad sends count requests with at most `concurrency` in flight, paced b
   assert.ok(summary.latencyMs.p50 <= summary.latencyMs.p99 && summary.latencyMs.p99 <= summary.latencyMs.max);
   assert.equal(summary.over5s, 0);
   assert.deepEqual(new Set(receiver.requests.map((r) => r.body.toString())).size, 40);
+});
+
+test('uniqueBodies: fresh ids and tokens per serial, valid events, user-set fields kept', () => {
+  const overrides = [{ path: ['payload', 'message', 'subject'], value: 'Pinned' }];
+  const next = uniqueBodies('MessageLinkClicked', { overrides, partial: { payload: { message: { id: 42 } } } });
+  const bodies = Array.from({ length: 50 }, (_, serial) => next(serial));
+  assert.equal(new Set(bodies).size, 50);
+  const tokens = new Set<string>();
+  for (const body of bodies) {
+    const document = JSON.parse(body);
+    assert.deepEqual(validateEvent(document).violations, []);
+    assert.equal(document.payload.message.subject, 'Pinned');
+    assert.equal(document.payload.message.id, 42, 'a value from --data is the user\'s');
+    assert.equal(document.payload.token, document.payload.message.token, 'a click carries its message\'s token');
+    assert.match(document.payload.token, /^[a-z0-9]{12}$/);
+    tokens.add(document.payload.token);
+    assert.equal(body, JSON.stringify(document), 'compact, as composeBody prints it');
+  }
+  assert.equal(tokens.size, 50);
+  const sent = uniqueBodies('MessageBounced');
+  const ids = Array.from({ length: 40 }, (_, serial) => JSON.parse(sent(serial)).payload).flatMap((p) => [p.original_message.id, p.bounce.id]);
+  assert.equal(new Set(ids).size, 80, 'numeric ids never collide, within a body or across templates');
+  const server = uniqueBodies('SendLimitApproaching');
+  assert.deepEqual(validateEvent(JSON.parse(server(0))).violations, []);
+});
+
+test('tampering keeps every body valid JSON, whatever its first digit', () => {
+  for (const digit of '0123456789') {
+    const body = Buffer.from(`{"event":"MessageBounced","payload":{"original_message":{"id":${digit === '0' ? '0' : `${digit}2341703`}}}}`);
+    assert.doesNotThrow(() => JSON.parse(tamper(body).toString()), digit);
+    assert.notDeepEqual(tamper(body), body);
+  }
 });

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
-import { createServer as createNetServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { Agent } from 'undici';
 import { deliver } from '../../src/delivery/deliver.js';
+import { deadPort } from '../helpers/ports.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startHttpsReceiver } from '../helpers/tls.js';
 
 const TIMEOUT_MS = 2_000;
-
-/** A port that nothing listens on: bound, read, closed. */
-async function deadPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 test('deliver sends the exact bytes and headers and reports a 2xx as ok', async (t) => {
   const receiver = await startReceiver(t);

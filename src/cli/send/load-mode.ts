@@ -3,7 +3,7 @@ import { createPool } from '../../delivery/dispatcher.js';
 import { runLoad, type LoadSummary } from '../../delivery/load.js';
 import { signedHeaders } from '../../delivery/request.js';
 import { uniqueBodies } from '../../delivery/unique-bodies.js';
-import { CheckFailedError } from '../../errors.js';
+import { CheckFailedError, InterruptedError } from '../../errors.js';
 import { colors } from '../colors.js';
 import { printLine, showsProgress, type CliIO } from '../io.js';
 import { plannedBodies } from './bodies.js';
@@ -32,6 +32,10 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   const bodySources = plan.events.map((event) => uniqueBodies(event, { partial: plan.partial, overrides: plan.overrides }));
   let done = 0;
   const stopProgress = await startProgress(io, () => `sent ${done}/${count}`);
+  // Ctrl-C stops sending and still prints the summary of what was sent (then exit 130).
+  const interrupt = new AbortController();
+  const onSigint = (): void => interrupt.abort();
+  process.once('SIGINT', onSigint);
   let summary: LoadSummary;
   try {
     summary = await runLoad({
@@ -41,6 +45,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
       ratePerSec,
       timeoutMs: plan.timeoutMs,
       dispatcher: pool,
+      signal: interrupt.signal,
       makeRequest: (index) => {
         // Round-robin over the events; each event numbers its own bodies 0, 1, 2, …
         const nextBody = bodySources[index % bodySources.length] as (serial: number) => string;
@@ -52,11 +57,13 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
       },
     });
   } finally {
+    process.off('SIGINT', onSigint);
     stopProgress();
     await pool.destroy();
   }
   if (plan.json) printLine(io, summaryJson(summary));
   else printSummary(plan, summary, io);
+  if (interrupt.signal.aborted) throw new InterruptedError(`Interrupted after ${summary.sent} of ${count} deliveries`);
   if (plan.urlIsDefault && summary.failures.refused === summary.sent) throw unreachableError(plan);
   if (summary.failed > 0) throw new CheckFailedError(`${summary.failed} of ${summary.sent} deliveries failed`);
 }
