@@ -1,5 +1,3 @@
-import { Chalk, type ChalkInstance } from 'chalk';
-
 /**
  * What a command may touch of the outside world. Actions take it instead of reaching
  * for `process`, so tests can run them in-process with their own streams and env.
@@ -25,10 +23,6 @@ export function colorLevel(io: CliIO, stream: 'stdout' | 'stderr' = 'stdout'): 0
   if (io.noColor || (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '')) return 0;
   if (io.env.TERM === 'dumb') return 0;
   return io[stream].isTTY ? 1 : 0;
-}
-
-export function colors(io: CliIO, stream: 'stdout' | 'stderr' = 'stdout'): ChalkInstance {
-  return new Chalk({ level: colorLevel(io, stream) });
 }
 
 /** Writes one line to stdout (results). */

@@ -1,7 +1,6 @@
-import { CommanderError } from 'commander';
 import { errorMessage, isUserFacingError } from '../errors.js';
 import { processIO, type CliIO } from './io.js';
-import { createProgram } from './program.js';
+import { packageVersion } from './version.js';
 
 const REPORT_URL = 'https://github.com/fe-webhooks/fe-webhooks/issues';
 
@@ -13,8 +12,18 @@ const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version
  * User errors get one line; anything else is a bug and gets its stack and a report link.
  */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
-  const program = createProgram(io);
-  if (argv.length <= 2) {
+  if (io.stdout === process.stdout) stopQuietlyWhenStdoutCloses();
+  const args = argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    // The commonest scripted call; answered before any command module loads.
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  // Commander and the command modules load only past the --version fast path.
+  const { createProgram } = await import('./program.js');
+  const { CommanderError } = await import('commander');
+  const program = await createProgram(io, args);
+  if (args.length === 0) {
     // `fe-webhooks` alone: the overview, on stdout, as success.
     program.outputHelp();
     return 0;
@@ -37,4 +46,15 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     );
     return 70;
   }
+}
+
+/**
+ * `fe-webhooks events | head -1`: when the reader goes away, stop quietly as Unix tools
+ * do, instead of dying on an unhandled EPIPE with a stack trace.
+ */
+function stopQuietlyWhenStdoutCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }

@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryError, DeliveryOutcome } from '../delivery/deliver.js';
-import { colors, printLine, type CliIO } from './io.js';
+import { colors } from './colors.js';
+import { printLine, type CliIO } from './io.js';
 
 /** One delivery to report: shared by `send`, `replay` and `check`. */
 export interface DeliveryReport {

@@ -1,19 +1,47 @@
 import { Command } from 'commander';
+import { preloadColors } from './colors.js';
 import type { CliIO } from './io.js';
 import { packageVersion } from './version.js';
-import { register as registerEvents } from './commands/events.js';
-import { register as registerGenerate } from './commands/generate.js';
-import { register as registerSign } from './commands/sign.js';
-import { register as registerSend } from './commands/send.js';
-import { register as registerVerify } from './commands/verify.js';
-import { register as registerReplay } from './commands/replay.js';
-import { register as registerCheck } from './commands/check.js';
 
-/** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerSend, registerVerify, registerReplay, registerCheck];
+/** A command module configures the command it is given (arguments, options, action). */
+export interface CommandModule {
+  register(command: Command, io: CliIO): void;
+}
 
-/** The commander program: flags and help only, no work. */
-export function createProgram(io: CliIO): Command {
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/**
+ * Every command, in help order. Only the module of the command being run is imported:
+ * the others are registered by name and summary alone, which is all that help and
+ * "did you mean" need, and keeps start-up close to bare Node.
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'events', summary: 'list every FrontEngine event type, its category and trigger', load: () => import('./commands/events.js') },
+  { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
+  { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
+  { name: 'send', summary: 'generate, sign and POST events to a URL, as FrontEngine would', load: () => import('./commands/send.js') },
+  { name: 'verify', summary: 'check captured requests (signature, schema, freshness, expected events) — made for CI', load: () => import('./commands/verify.js') },
+  { name: 'replay', summary: 're-send captured requests byte for byte (signature included)', load: () => import('./commands/replay.js') },
+  { name: 'check', summary: 'conformance test of a webhook endpoint: accepts valid events, rejects forged ones, survives duplicates', load: () => import('./commands/check.js') },
+  { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
+  { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
+];
+
+/** The command a command line runs: its first word that is not an option (`help X` runs X's help). */
+export function commandNameOf(args: readonly string[]): string | undefined {
+  const words = args.filter((a) => !a.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+/**
+ * The commander program: flags and help only, no work. `args` picks the one command
+ * module to load; `loadAll` loads every one (for completion scripts and help tests).
+ */
+export async function createProgram(io: CliIO, args: readonly string[], loadAll = false): Promise<Command> {
   const program = new Command()
     .name('fe-webhooks')
     .description('Generate, send, receive, tunnel and verify FrontEngine webhooks.')
@@ -27,15 +55,17 @@ export function createProgram(io: CliIO): Command {
     })
     .addHelpText(
       'after',
-      '\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n  $ fe-webhooks send MessageBounced               # terminal 2',
+      '\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n  $ fe-webhooks send MessageBounced               # terminal 2\n\nRun `fe-webhooks <command> --help` for a command\'s flags and examples.',
     );
-  program.hook('preAction', (thisCommand) => {
+  program.hook('preAction', async (thisCommand) => {
     if (thisCommand.opts<{ color?: boolean }>().color === false) io.noColor = true;
+    await preloadColors(io);
   });
-  for (const register of COMMANDS) register(program, io);
-  for (const command of program.commands) {
-    command.exitOverride().showSuggestionAfterError(true);
-    command.configureOutput(program.configureOutput());
+  const wanted = commandNameOf(args);
+  for (const entry of COMMANDS) {
+    const command = program.command(entry.name).description(entry.summary);
+    if (loadAll || entry.name === wanted) (await entry.load()).register(command, io);
+    command.exitOverride().showSuggestionAfterError(true).configureOutput(program.configureOutput());
   }
   return program;
 }

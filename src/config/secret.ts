@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
-import { loadFileConfig } from './file-config.js';
+import { resolveSetting } from './settings.js';
 import { ensurePrivateDir, stateDir } from './state-dir.js';
-
-export const SECRET_ENV = 'FE_WEBHOOKS_SECRET';
 
 export type SecretSource = 'flag' | 'env' | 'config' | 'local';
 
@@ -69,15 +67,9 @@ async function createLocalSecret(cwd: string): Promise<{ secret: string; created
  * `createLocal`). Undefined only when nothing has one and `createLocal` is false.
  */
 export async function resolveSecret(query: SecretQuery): Promise<ResolvedSecret | undefined> {
-  const env = query.env ?? process.env;
-  if (query.flag !== undefined) {
-    if (query.flag === '') throw new UserError('--secret must not be empty');
-    return { secret: query.flag, source: 'flag', created: false };
-  }
-  const fromEnv = env[SECRET_ENV];
-  if (fromEnv) return { secret: fromEnv, source: 'env', created: false };
-  const { config } = await loadFileConfig(query.cwd);
-  if (config.secret) return { secret: config.secret, source: 'config', created: false };
+  if (query.flag === '') throw new UserError('--secret must not be empty');
+  const configured = await resolveSetting('secret', { cwd: query.cwd, env: query.env ?? process.env, flag: query.flag });
+  if (configured && configured.source !== 'default') return { secret: configured.value, source: configured.source, created: false };
   const local = await readLocalSecret(localSecretPath(query.cwd));
   if (local) return { secret: local, source: 'local', created: false };
   if (!query.createLocal) return undefined;

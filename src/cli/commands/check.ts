@@ -7,7 +7,8 @@ import { createAgent } from '../../delivery/dispatcher.js';
 import { CheckFailedError } from '../../errors.js';
 import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
 import { assertDeliverableUrl, parseTargetUrl } from '../../util/url.js';
-import { colors, logLine, printLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { logLine, printLine, type CliIO } from '../io.js';
 import { formatLatency } from '../print-delivery.js';
 import { packageVersion } from '../version.js';
 
@@ -57,10 +58,8 @@ export async function checkCommand(target: string, options: CheckCliOptions, io:
   if (summary.failed > 0) throw new CheckFailedError('');
 }
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('check')
-    .description('conformance test of a webhook endpoint: accepts valid events, rejects forged ones, survives duplicates, answers in time')
+export function register(command: Command, io: CliIO): void {
+  command
     .argument('<url>', 'the endpoint, e.g. https://app.example.com/webhooks or localhost:3000/webhooks')
     .option('--secret <secret>', 'the secret the endpoint verifies with (default: $FE_WEBHOOKS_SECRET, config, local dev secret)')
     .addOption(new Option('--reporter <format>', 'report format').choices(['text', 'json', 'junit']).default('text'))

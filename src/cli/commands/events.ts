@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { events } from '../../events/catalog.js';
-import { colors, printLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { printLine, type CliIO } from '../io.js';
 
 export interface EventsOptions {
   json: boolean;
@@ -21,10 +22,8 @@ export function listEvents(options: EventsOptions, io: CliIO): void {
   }
 }
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('events')
-    .description('list every FrontEngine event type, its category and trigger')
+export function register(command: Command, io: CliIO): void {
+  command
     .option('--json', 'print a JSON array of {name, category, description}', false)
     .addHelpText('after', '\nExamples:\n  $ fe-webhooks events\n  $ fe-webhooks events --json | jq -r .[].name')
     .action((options: EventsOptions) => listEvents(options, io));

@@ -3,7 +3,8 @@ import { composeBody } from '../../events/compose.js';
 import { resolveEventName } from '../../events/names.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import { readJsonObjectFile } from '../inputs.js';
-import { colors, logLine, printLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { logLine, printLine, type CliIO } from '../io.js';
 import { collectFieldOverride, seedArg } from '../parsers.js';
 
 export interface GenerateCliOptions {
@@ -24,10 +25,8 @@ export async function generateCommand(eventInput: string, options: GenerateCliOp
   printLine(io, composed.body);
 }
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('generate')
-    .description('print a realistic sample request body for one event')
+export function register(command: Command, io: CliIO): void {
+  command
     .argument('<event>', 'event name, e.g. MessageBounced (case-insensitive; message.bounced works too)')
     .option('--set <path=value>', 'set one field; the value is parsed as JSON when it parses (repeatable)', collectFieldOverride)
     .option('--data <file>', 'deep-merge this JSON document over the sample')

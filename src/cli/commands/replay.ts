@@ -10,7 +10,8 @@ import { eventOf, selectCaptures } from '../../replay/select.js';
 import { assertDeliverableUrl, parseTargetUrl } from '../../util/url.js';
 import { parseDurationMs } from '../../util/units.js';
 import { openInput } from '../../verify/inputs.js';
-import { colors, logLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { logLine, type CliIO } from '../io.js';
 import { durationArg, positiveIntArg } from '../parsers.js';
 import { printDelivery } from '../print-delivery.js';
 
@@ -78,10 +79,8 @@ export async function replayCommand(ids: string[], options: ReplayCliOptions, io
   if (failed > 0) throw new CheckFailedError(`${failed} of ${requests.length} replays failed (FrontEngine needs a 2xx within ${target.timeoutMs} ms)`);
 }
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('replay')
-    .description('re-send captured requests byte for byte (signature included)')
+export function register(command: Command, io: CliIO): void {
+  command
     .argument('[ids...]', 'capture ids (or unique prefixes); default: the last capture')
     .option('--from <file>', `captures file (JSON Lines or HAR) (default: ${DEFAULT_CAPTURES_FILE})`)
     .option('--last <n>', 'replay the last N captures', positiveIntArg('--last'))

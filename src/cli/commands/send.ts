@@ -35,10 +35,8 @@ Examples:
   $ fe-webhooks send MessageSent --url localhost:3000 --bad-signature
   $ fe-webhooks send MessageSent --url localhost:3000 --count 10000 --concurrency 50`;
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('send')
-    .description('generate, sign and POST events to a URL, as FrontEngine would')
+export function register(command: Command, io: CliIO): void {
+  command
     .argument('[event...]', 'event names, e.g. MessageBounced (case-insensitive; message.bounced works too)')
     .option('--all', 'send every event type')
     .option('--url <url>', 'target (localhost:3000/path shorthand allowed; default: config `url`, else the local `listen`)')

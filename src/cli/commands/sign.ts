@@ -19,10 +19,8 @@ export async function signCommand(file: string | undefined, options: SignCliOpti
   printLine(io, sign(bytes, secret));
 }
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('sign')
-    .description('print the X-Webhook-Signature value for some bytes')
+export function register(command: Command, io: CliIO): void {
+  command
     .argument('[file]', 'the body to sign; - or nothing reads stdin')
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
     .addHelpText('after', '\nExamples:\n  $ fe-webhooks sign body.json --secret "$WEBHOOK_SECRET"\n  $ fe-webhooks generate MessageSent | fe-webhooks sign')

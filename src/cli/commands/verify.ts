@@ -16,7 +16,8 @@ import type { Paint, Reporter } from '../../verify/reporters/reporter.js';
 import { textReporter } from '../../verify/reporters/text.js';
 import { verifyRequests } from '../../verify/run.js';
 import { readBytes } from '../inputs.js';
-import { colorLevel, colors, logLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { colorLevel, logLine, type CliIO } from '../io.js';
 import { collect, durationArg } from '../parsers.js';
 
 export type ReporterName = 'text' | 'json' | 'junit';
@@ -121,10 +122,8 @@ export async function verifyCommand(files: string[], options: VerifyCliOptions, 
   }
 }
 
-export function register(program: Command, io: CliIO): void {
-  program
-    .command('verify')
-    .description('check captured requests (signature, schema, freshness, expected events) — made for CI')
+export function register(command: Command, io: CliIO): void {
+  command
     .argument('[files...]', `captures JSON Lines or HAR 1.2 files, - for stdin (default: ${DEFAULT_CAPTURES_FILE})`)
     .option('--secret <secret>', 'secret to verify with; repeat for rotation (default: $FE_WEBHOOKS_SECRET, config, local dev secret)', collect)
     .option('--body <file>', 'verify one request body (- for stdin) ...')

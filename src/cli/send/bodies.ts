@@ -1,5 +1,6 @@
 import { composeBody } from '../../events/compose.js';
-import { colors, logLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { logLine, type CliIO } from '../io.js';
 import type { SendPlan } from './plan.js';
 
 /** One body to send, with what to call it in the output. */

@@ -1,6 +1,7 @@
 import { forgedRequests, FORGERY_LABELS } from '../../delivery/forgery.js';
 import { signedHeaders } from '../../delivery/request.js';
-import { colors, printLine, type CliIO } from '../io.js';
+import { colors } from '../colors.js';
+import { printLine, type CliIO } from '../io.js';
 import type { PlannedBody } from './bodies.js';
 import type { SendPlan } from './plan.js';
 

@@ -1,0 +1,58 @@
+import { UserError } from '../errors.js';
+import { CONFIG_KEYS, loadFileConfig, type FileConfig } from './file-config.js';
+
+export type SettingKey = keyof FileConfig;
+export type SettingSource = 'flag' | 'env' | 'config' | 'default';
+
+export interface Setting<K extends SettingKey> {
+  value: NonNullable<FileConfig[K]>;
+  source: SettingSource;
+  /** The env variable or config file it came from. */
+  origin?: string;
+}
+
+/** Every setting can also come from the environment; flags beat env beat the config file. */
+export const SETTING_ENV: Record<SettingKey, string> = {
+  secret: 'FE_WEBHOOKS_SECRET',
+  url: 'FE_WEBHOOKS_URL',
+  forward: 'FE_WEBHOOKS_FORWARD',
+  relay: 'FE_WEBHOOKS_RELAY',
+  channel: 'FE_WEBHOOKS_CHANNEL',
+  token: 'FE_WEBHOOKS_TOKEN',
+  port: 'FE_WEBHOOKS_PORT',
+  host: 'FE_WEBHOOKS_HOST',
+  timeout: 'FE_WEBHOOKS_TIMEOUT',
+};
+
+export const SETTING_KEYS: readonly SettingKey[] = CONFIG_KEYS;
+
+function fromEnv<K extends SettingKey>(key: K, raw: string): NonNullable<FileConfig[K]> {
+  if (key !== 'port') return raw as NonNullable<FileConfig[K]>;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) throw new UserError(`Invalid ${SETTING_ENV.port}="${raw}": expected a port number 0-65535`);
+  return port as NonNullable<FileConfig[K]>;
+}
+
+export interface SettingQuery<K extends SettingKey> {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The flag's value when the user gave the flag. */
+  flag?: FileConfig[K] | undefined;
+  /** Used when nothing else sets it. */
+  fallback?: NonNullable<FileConfig[K]>;
+}
+
+/** One setting: flag, else FE_WEBHOOKS_<KEY>, else the config file, else the fallback. */
+export async function resolveSetting<K extends SettingKey>(key: K, query: SettingQuery<K>): Promise<Setting<K> | undefined> {
+  if (query.flag !== undefined && query.flag !== null) return { value: query.flag as NonNullable<FileConfig[K]>, source: 'flag' };
+  const envName = SETTING_ENV[key];
+  const raw = query.env[envName];
+  if (raw !== undefined && raw !== '') return { value: fromEnv(key, raw), source: 'env', origin: envName };
+  const { config, filepath } = await loadFileConfig(query.cwd);
+  const configured = config[key];
+  if (configured !== undefined && configured !== null) {
+    return { value: configured as NonNullable<FileConfig[K]>, source: 'config', ...(filepath ? { origin: filepath } : {}) };
+  }
+  if (query.fallback !== undefined) return { value: query.fallback, source: 'default' };
+  return undefined;
+}
