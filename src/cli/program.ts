@@ -24,9 +24,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
   { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
   { name: 'send', summary: 'generate, sign and POST events to a URL, as FrontEngine would', load: () => import('./commands/send.js') },
-  { name: 'verify', summary: 'check captured requests (signature, schema, freshness, expected events) — made for CI', load: () => import('./commands/verify.js') },
+  { name: 'verify', summary: 'check captured requests in CI: signature, schema, age, expected events', load: () => import('./commands/verify.js') },
   { name: 'replay', summary: 're-send captured requests byte for byte (signature included)', load: () => import('./commands/replay.js') },
-  { name: 'check', summary: 'conformance test of a webhook endpoint: accepts valid events, rejects forged ones, survives duplicates, answers in time', load: () => import('./commands/check.js') },
+  { name: 'check', summary: 'conformance drill of a live endpoint: valid, forged and repeated deliveries', load: () => import('./commands/check.js') },
   { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
   { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
 ];

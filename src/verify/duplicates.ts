@@ -13,7 +13,8 @@ export const PAIR_KEY = 'event + payload.message.message_id';
  */
 export class DuplicateTracker {
   private readonly byBytes = new Map<string, string>();
-  private readonly byPair = new Map<string, string>();
+  /** event → message_id → first label: nested, so no key string is built per request. */
+  private readonly byPair = new Map<string, Map<string, string>>();
   exactDuplicates = 0;
   repeatedPairs = 0;
 
@@ -30,12 +31,13 @@ export class DuplicateTracker {
       this.byBytes.set(fingerprint, label);
     }
     if (verdict.event !== undefined && verdict.messageId !== undefined) {
-      const pair = `${verdict.event}\u0000${verdict.messageId}`;
-      const earlier = this.byPair.get(pair);
+      let ids = this.byPair.get(verdict.event);
+      if (ids === undefined) this.byPair.set(verdict.event, (ids = new Map()));
+      const earlier = ids.get(verdict.messageId);
       if (earlier !== undefined) {
         verdict.samePairAs = earlier;
         this.repeatedPairs++;
-      } else this.byPair.set(pair, label);
+      } else ids.set(verdict.messageId, label);
     }
     return false;
   }

@@ -44,7 +44,10 @@ function harEntryToItem(entry: unknown, location: string): InputItem {
   }
   const encoding = postData.encoding ?? postData._encoding;
   const body = encoding === 'base64' ? Buffer.from(postData.text, 'base64') : postData.text;
-  return { location, id, method, headers: captured, path, signatures, body, receivedAtMs };
+  // `_rejected` / `_event`: what `fe-webhooks listen` adds when it exports captures as HAR.
+  const rejected = typeof e._rejected === 'string' ? e._rejected : undefined;
+  const event = typeof e._event === 'string' ? e._event : undefined;
+  return { location, id, method, headers: captured, path, signatures, body, receivedAtMs, rejected, event };
 }
 
 function pathOf(url: string): string | undefined {

@@ -174,6 +174,8 @@ test('HAR input: POST entries checked, non-POST skipped, base64 bodies decoded, 
   ]);
   const entries = (document as { log: { entries: Array<{ request: Record<string, unknown> }> } }).log.entries;
   entries.push({ request: { method: 'POST', url: 'https://x', headers: [] } });
+  // listen's HAR export marks a refused capture with `_rejected`.
+  entries.push({ ...entries[1]!, _id: 'req_refused', _rejected: 'over the 25 MiB limit' } as (typeof entries)[number]);
   // Some exporters spell it `_encoding` (HAR 1.2 has no encoding on postData).
   entries.push({
     request: { method: 'post', url: 'https://x', headers: [{ name: 'X-Webhook-Signature', value: signature }], postData: { text: Buffer.from(body).toString('base64'), _encoding: 'base64' } },
@@ -183,9 +185,10 @@ test('HAR input: POST entries checked, non-POST skipped, base64 bodies decoded, 
   for (const name of ['pretty.har', 'oneline.har']) {
     const { summary, verdicts } = await run([{ kind: 'file', path: path.join(dir, name) }]);
     assert.equal(summary.skipped, 2, name);
-    assert.deepEqual(verdicts.map((v) => v.location.split('#')[1]), ['2', '3', '4', '6', '7']);
-    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['unreadable'], []]);
-    assert.equal(verdicts[4]?.exactDuplicateOf, `${path.join(dir, name)}#2`);
+    assert.deepEqual(verdicts.map((v) => v.location.split('#')[1]), ['2', '3', '4', '6', '7', '8']);
+    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['unreadable'], ['rejected'], []]);
+    assert.equal(verdicts[4]?.id, 'req_refused');
+    assert.equal(verdicts[5]?.exactDuplicateOf, `${path.join(dir, name)}#2`);
     assert.equal(verdicts[1]?.exactDuplicateOf, `${path.join(dir, name)}#2`, 'the base64 body is the same bytes');
     assert.match(verdicts[3]?.reasons[0]?.message ?? '', /POST without postData\.text/);
   }
