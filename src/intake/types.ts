@@ -8,6 +8,12 @@ export interface InboundRequest {
   body: Buffer;
   receivedAt?: Date;
   source?: CaptureRecord['source'];
+  /**
+   * Set by a transport that stopped keeping the body once it passed its size limit:
+   * `body` is then empty and the request is answered 413. The intake also refuses a
+   * `body` over its own limit, so a transport that reads everything needs no care.
+   */
+  bodyTooLarge?: boolean;
 }
 
 /** What goes back to the caller. */
