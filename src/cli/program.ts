@@ -5,9 +5,10 @@ import { register as registerEvents } from './commands/events.js';
 import { register as registerGenerate } from './commands/generate.js';
 import { register as registerSign } from './commands/sign.js';
 import { register as registerListen } from './commands/listen.js';
+import { register as registerCaptures } from './commands/captures.js';
 
 /** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerListen];
+const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerListen, registerCaptures];
 
 /** The commander program: flags and help only, no work. */
 export function createProgram(io: CliIO): Command {

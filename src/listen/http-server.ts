@@ -3,8 +3,13 @@ import type { AddressInfo, Socket } from 'node:net';
 import { UserError } from '../errors.js';
 import type { InboundRequest, Intake } from '../intake/types.js';
 
-/** Past this many bytes over the limit, an oversized upload is cut off instead of drained. */
-const DRAIN_SLACK_FACTOR = 4;
+/**
+ * An oversized upload is read to its end and thrown away, so the caller gets a clean
+ * 413 rather than a reset; past this many bytes it is cut off instead.
+ */
+function drainLimitBytes(maxBodyBytes: number): number {
+  return Math.max(maxBodyBytes * 4, maxBodyBytes + 16 * 1024 * 1024);
+}
 
 export interface CaptureServerOptions {
   host: string;
@@ -32,7 +37,7 @@ async function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ b
     if (size > maxBodyBytes) tooLarge = true;
     if (tooLarge) {
       chunks.length = 0;
-      if (size > maxBodyBytes * DRAIN_SLACK_FACTOR) {
+      if (size > drainLimitBytes(maxBodyBytes)) {
         req.destroy();
         break;
       }
