@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { decodeBody, type CaptureRecord } from '../../src/capture/record.js';
@@ -176,9 +177,9 @@ test('without a target: --respond after --delay; bodies over the limit get 413 a
   // Chunked (no content-length): the limit holds while reading too.
   const chunked = await request(listener.url, {
     method: 'POST',
-    body: (async function* () {
+    body: Readable.from((function* () {
       for (let i = 0; i < 10; i++) yield Buffer.alloc(512, 0x62);
-    })(),
+    })()),
   });
   assert.equal(chunked.statusCode, 413);
   await chunked.body.dump();
