@@ -9,7 +9,7 @@ import { formatBytes, parseDurationMs } from '../../util/units.js';
 import { parseTargetUrl } from '../../util/url.js';
 import { colors, logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, sizeArg } from '../parsers.js';
-import { printRequest } from '../listen-printer.js';
+import { createRequestPrinter } from '../listen-printer.js';
 
 export interface ListenCliOptions {
   port?: number;
@@ -62,6 +62,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
   let count = 0;
+  const printer = createRequestPrinter(io, options.json);
   const listener = await startListen({
     host: options.host ?? config.host ?? DEFAULT_LISTEN_HOST,
     port: options.port ?? config.port ?? DEFAULT_LISTEN_PORT,
@@ -75,7 +76,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
     forwardTimeoutMs: timeoutMs,
     onRecord(record) {
       count++;
-      printRequest(record, io, options.json);
+      printer.print(record);
     },
   });
   const stop = interrupted();
@@ -95,6 +96,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   await stop;
   if (!options.json) logLine(io, 'Stopping: finishing in-flight requests…');
   await listener.close();
+  printer.flush();
   if (!options.json) logLine(io, `Stopped after ${count} request${count === 1 ? '' : 's'}${capturesFile ? `, captured in ${path.relative(io.cwd, capturesFile) || capturesFile}` : ''}.`);
   throw new InterruptedError('');
 }
