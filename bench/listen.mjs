@@ -105,8 +105,12 @@ async function compare(dir, appUrl, body, headers, save) {
     const via = [...via1, ...via2].sort((a, b) => a - b);
     // A short warm-up (JIT, connection pools), then interleaved runs, averaged.
     await throughput(listen.url, body, headers, WARMUP_SECONDS);
-    const directRps = ((await throughput(appUrl, body, headers)) + (await throughput(appUrl, body, headers))) / 2;
-    const viaRps = ((await throughput(listen.url, body, headers)) + (await throughput(listen.url, body, headers))) / 2;
+    const directA = await throughput(appUrl, body, headers);
+    const viaA = await throughput(listen.url, body, headers);
+    const directB = await throughput(appUrl, body, headers);
+    const viaB = await throughput(listen.url, body, headers);
+    const directRps = (directA + directB) / 2;
+    const viaRps = (viaA + viaB) / 2;
     return { direct, via, directRps, viaRps };
   } finally {
     await stop(listen.child);
