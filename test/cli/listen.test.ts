@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -182,4 +182,22 @@ test('Ctrl-C during a forward: the caller still gets the app answer, the capture
   const captures = (await readFile(path.join(dir, '.fe-webhooks/captures.jsonl'), 'utf8')).trimEnd().split('\n');
   assert.equal(captures.length, 1);
   assert.equal(JSON.parse(captures[0] as string).forward.status, 201);
+});
+
+test('--save FILE in an existing folder keeps that folder mode; a new folder is private', async (t) => {
+  const dir = await tempDir(t);
+  await chmod(dir, 0o755);
+  const listen = await startListenCli(t, ['--save', 'caps.jsonl'], { cwd: dir });
+  const res = await request(listen.ready.url, { method: 'POST', body: '{}' });
+  await res.body.dump();
+  await listen.waitForLines(1);
+  assert.equal((await listen.stop()).code, 130);
+  assert.equal((await stat(dir)).mode & 0o777, 0o755, 'the project folder is left alone');
+  assert.equal((await stat(path.join(dir, 'caps.jsonl'))).mode & 0o777, 0o600);
+  const nested = await startListenCli(t, ['--save', 'new/caps.jsonl'], { cwd: dir });
+  const again = await request(nested.ready.url, { method: 'POST', body: '{}' });
+  await again.body.dump();
+  await nested.waitForLines(1);
+  assert.equal((await nested.stop()).code, 130);
+  assert.equal((await stat(path.join(dir, 'new'))).mode & 0o777, 0o700);
 });
