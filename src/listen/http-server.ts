@@ -27,25 +27,29 @@ export interface CaptureServer {
 }
 
 /** Reads a body up to the limit; past it, keeps reading (to answer cleanly) but keeps nothing. */
-async function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   const declared = Number(req.headers['content-length']);
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = Number.isFinite(declared) && declared > maxBodyBytes;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) tooLarge = true;
-    if (tooLarge) {
+  // Events rather than `for await`: this is the hot path, and stream iterators cost more.
+  return new Promise((resolve, reject) => {
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) tooLarge = true;
+      if (!tooLarge) return void chunks.push(chunk);
       chunks.length = 0;
-      if (size > drainLimitBytes(maxBodyBytes)) {
-        req.destroy();
-        break;
-      }
-      continue;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return { body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size), tooLarge };
+      if (size > drainLimitBytes(maxBodyBytes)) req.destroy();
+    });
+    req.on('end', () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size), tooLarge }));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (req.complete) return;
+      // Cut off past the drain limit: recorded as refused. Otherwise the caller went away mid-body.
+      if (tooLarge) resolve({ body: Buffer.alloc(0), tooLarge: true });
+      else reject(new Error('the caller closed the connection before the body ended'));
+    });
+  });
 }
 
 /** Turns a node request into the intake's transport-agnostic shape; nothing else. */
@@ -103,11 +107,11 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
     try {
       const answer = await options.intake.handle(await toInbound(req, options.maxBodyBytes));
       if (res.destroyed) return;
-      res.statusCode = answer.status;
-      for (const [name, value] of answer.headers) res.appendHeader(name, value);
-      res.setHeader('content-length', answer.body.length);
-      if (closing) res.setHeader('connection', 'close');
-      res.end(answer.body);
+      const headers = answer.headers.flat();
+      headers.push('content-length', String(answer.body.length));
+      if (closing) headers.push('connection', 'close');
+      // A flat [name, value, ...] list keeps repeated headers (set-cookie) as separate lines.
+      res.writeHead(answer.status, headers).end(answer.body);
     } catch (error) {
       if (res.headersSent || res.destroyed) return;
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`fe-webhooks: ${(error as Error).message}\n`);
