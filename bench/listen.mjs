@@ -39,11 +39,15 @@ function startProcess(args, options = {}) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...options });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout.on('data', (chunk) => {
+    const onData = (chunk) => {
       out += chunk;
       const newline = out.indexOf('\n');
-      if (newline !== -1) resolve({ child, line: out.slice(0, newline) });
-    });
+      if (newline === -1) return;
+      // Only the first line matters; the rest is drained unread (see startListen).
+      child.stdout.off('data', onData);
+      resolve({ child, line: out.slice(0, newline) });
+    };
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
   });
 }
