@@ -86,8 +86,8 @@ export class Forwarder {
       const response = await request(url, {
         method: inbound.method as Dispatcher.HttpMethod,
         headers: forwardableRequestHeaders(inbound.rawHeaders),
-        // undici refuses a body on GET/HEAD; a GET with a body is rare enough to drop it.
-        body: inbound.method === 'GET' || inbound.method === 'HEAD' ? null : inbound.body,
+        // Any method keeps its body, even GET: the app gets what the caller sent.
+        body: inbound.body.length > 0 ? inbound.body : null,
         dispatcher: this.dispatcher,
         responseHeaders: 'raw',
         headersTimeout: this.timeoutMs,

@@ -126,11 +126,16 @@ test('passes the app status, headers and body back; keeps method, path, query an
   assert.equal(rawReceived?.headers['x-drop-me'], undefined, 'headers named in Connection are hop-by-hop');
   assert.equal(rawReceived?.headers['keep-alive'], undefined);
   assert.equal(rawReceived?.headers['x-keep'], 'kept');
-  assert.equal(app.requests.length, 3);
+  const withBody = await request(`${listener.url}get`, { method: 'GET', body: 'odd but sent' });
+  assert.equal(withBody.statusCode, 418);
+  await withBody.body.dump();
+  assert.equal(app.requests[3]?.method, 'GET');
+  assert.equal(app.requests[3]?.body.toString(), 'odd but sent', 'any method keeps its body');
+  assert.equal(app.requests.length, 4);
   const records = await readCaptures(capturesFile);
   assert.equal(records[0]?.signature, 'unsigned');
   assert.deepEqual(records[0]?.headers['x-repeat'], ['one', 'two']);
-  assert.deepEqual(records.map((r) => r.responseStatus), [418, 302, 418]);
+  assert.deepEqual(records.map((r) => r.responseStatus), [418, 302, 418, 418]);
 });
 
 test('target down answers 502 and a slow target 504, with the reason captured', async (t) => {
