@@ -20,6 +20,10 @@ export const DEFAULT_MAX_FRAME_BYTES = 40 * 1024 * 1024;
 /** Largest answer body the listener sends back for the relay to pass to the sender. */
 export const MAX_ACK_BODY_BYTES = 64 * 1024;
 
+/** Heartbeats go both ways this often; a link silent for HEARTBEAT_DEAD_MS is dead and is dropped. */
+export const PING_INTERVAL_MS = 2_000;
+export const HEARTBEAT_DEAD_MS = 6_000;
+
 /** WebSocket close codes (4000-4999 are for applications). */
 export const CLOSE_CODES = {
   /** Token wrong or channel unknown: do not retry. */

@@ -12,9 +12,6 @@ import type { ChannelDelivery, ListenerLink } from './delivery.js';
 
 /** A listener must say who it is this soon after connecting. */
 export const SUBSCRIBE_TIMEOUT_MS = 5_000;
-/** Heartbeat period, both ways; a link silent for HEARTBEAT_DEAD_MS is dead. */
-export const PING_INTERVAL_MS = 2_000;
-export const HEARTBEAT_DEAD_MS = 6_000;
 
 export interface ListenerSocketContext {
   /** Finds a channel's delivery and token hash; undefined for an unknown channel. */
