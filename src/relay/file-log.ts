@@ -68,6 +68,11 @@ async function fsyncDir(dir: string): Promise<void> {
  * committed (one fdatasync per batch) and seqs are given at write time, so a failed
  * write (disk full) is cut back off the file and no seq is ever burnt or reused.
  */
+export interface FileLogTuning {
+  /** Events per segment file (tests make it small to see rollover and retention). */
+  segmentMaxEvents?: number;
+}
+
 export class FileEventLog implements EventLog {
   private headSeq = 0;
   private firstSeq = 1;
@@ -88,6 +93,7 @@ export class FileEventLog implements EventLog {
     private readonly retention: RetentionPolicy,
     private segments: Segment[],
     private readonly onDropped?: (dropped: DroppedRange) => void,
+    private readonly segmentMaxEvents = SEGMENT_MAX_EVENTS,
   ) {}
 
   /** Opens a channel folder, rebuilding head, first and cursor from disk; a torn last line is cut off. */
@@ -96,10 +102,11 @@ export class FileEventLog implements EventLog {
     dir: string,
     retention: RetentionPolicy,
     onDropped?: (dropped: DroppedRange) => void,
+    tuning: FileLogTuning = {},
   ): Promise<FileEventLog> {
     const names = (await readdir(dir)).filter((n) => /^\d{16}\.jsonl$/.test(n)).sort();
     const segments = names.map((n) => ({ first: Number(n.slice(0, 16)), file: path.join(dir, n) }));
-    const log = new FileEventLog(channel, dir, retention, segments, onDropped);
+    const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents);
     const last = segments.at(-1);
     if (last) {
       let head = last.first - 1;
@@ -145,12 +152,17 @@ export class FileEventLog implements EventLog {
     if (this.closed) return Promise.reject(new Error(`channel ${this.channel} is closed`));
     return new Promise((resolve, reject) => {
       this.pending.push({ event, resolve, reject });
-      this.flushing ??= this.flush().finally(() => (this.flushing = undefined));
+      this.flushing ??= this.flush();
     });
   }
 
   private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
+    for (;;) {
+      if (this.pending.length === 0) {
+        // Cleared in the same tick as the emptiness check, so no append is ever stranded.
+        this.flushing = undefined;
+        return;
+      }
       const batch = this.pending;
       this.pending = [];
       const size = this.segmentBytes;
@@ -190,7 +202,7 @@ export class FileEventLog implements EventLog {
   }
 
   private async segmentHandle(): Promise<FileHandle> {
-    const full = this.segmentEvents >= SEGMENT_MAX_EVENTS || this.segmentBytes >= SEGMENT_MAX_BYTES;
+    const full = this.segmentEvents >= this.segmentMaxEvents || this.segmentBytes >= SEGMENT_MAX_BYTES;
     if (this.handle && !full) return this.handle;
     if (full || this.segments.length === 0) {
       await this.handle?.close();

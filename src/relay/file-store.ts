@@ -2,7 +2,7 @@ import { open, readFile, readdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir } from '../config/state-dir.js';
 import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
-import { FileEventLog } from './file-log.js';
+import { FileEventLog, type FileLogTuning } from './file-log.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy } from './store.js';
 
 const CHANNEL_FILE = 'channel.json';
@@ -11,6 +11,7 @@ export interface FileChannelStoreOptions {
   dataDir: string;
   retention: RetentionPolicy;
   onDropped?: (dropped: DroppedRange) => void;
+  tuning?: FileLogTuning;
 }
 
 async function syncPath(target: string): Promise<void> {
@@ -88,7 +89,7 @@ export class FileChannelStore implements ChannelStore {
     if (!this.records.has(id)) return undefined;
     let log = this.logs.get(id);
     if (!log) {
-      log = FileEventLog.open(id, path.join(this.channelsDir, id), this.options.retention, this.options.onDropped);
+      log = FileEventLog.open(id, path.join(this.channelsDir, id), this.options.retention, this.options.onDropped, this.options.tuning);
       this.logs.set(id, log);
       log.then(
         (opened) => this.opened.push(opened),
