@@ -24,7 +24,8 @@ interface Subscription {
   link: ListenerLink;
   /** The last seq sent on this link. */
   sentSeq: number;
-  inFlight: Array<{ seq: number; bytes: number }>;
+  /** Sent, not finally acknowledged: seq → body bytes. Acks may come out of order. */
+  inFlight: Map<number, number>;
   inFlightBytes: number;
   reader: AsyncGenerator<StoredEvent> | undefined;
 }
@@ -55,7 +56,7 @@ export class ChannelDelivery {
     const start = Math.min(after ?? this.log.acked(), this.log.head());
     // A listener that already forwarded up to `after` has, for the channel, acknowledged it.
     if (after !== undefined && after > this.log.acked()) void this.log.ack(start);
-    this.subscription = { link, sentSeq: start, inFlight: [], inFlightBytes: 0, reader: undefined };
+    this.subscription = { link, sentSeq: start, inFlight: new Map(), inFlightBytes: 0, reader: undefined };
     // Next tick: the caller first tells the listener where delivery starts.
     queueMicrotask(() => void this.pump());
     return start;
@@ -103,15 +104,18 @@ export class ChannelDelivery {
       wake({ status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) });
     }
     if (!ack.final) return;
-    while (subscription.inFlight.length > 0 && (subscription.inFlight[0] as { seq: number }).seq <= ack.seq) {
-      subscription.inFlightBytes -= (subscription.inFlight.shift() as { bytes: number }).bytes;
-    }
-    void this.log.ack(ack.seq);
+    const bytes = subscription.inFlight.get(ack.seq);
+    if (bytes === undefined) return;
+    subscription.inFlight.delete(ack.seq);
+    subscription.inFlightBytes -= bytes;
+    // The channel's cursor: everything below the oldest unacknowledged seq (Map keeps send order).
+    const oldest = subscription.inFlight.keys().next();
+    void this.log.ack(oldest.done ? subscription.sentSeq : oldest.value - 1);
     void this.pump();
   }
 
   private windowOpen(s: Subscription): boolean {
-    return s.inFlight.length === 0 || (s.inFlight.length < WINDOW_EVENTS && s.inFlightBytes < WINDOW_BYTES);
+    return s.inFlight.size === 0 || (s.inFlight.size < WINDOW_EVENTS && s.inFlightBytes < WINDOW_BYTES);
   }
 
   /** Runs one sender loop at a time; a call while it runs makes it go round once more. */
@@ -165,7 +169,7 @@ export class ChannelDelivery {
         }),
       );
       s.sentSeq = event.seq;
-      s.inFlight.push({ seq: event.seq, bytes: event.body.length });
+      s.inFlight.set(event.seq, event.body.length);
       s.inFlightBytes += event.body.length;
     }
   }

@@ -21,6 +21,7 @@ import {
   type BackoffPolicy,
 } from './backoff.js';
 import type { DeliveryCursor } from './cursor-file.js';
+import { ForwardedTracker } from './forwarded.js';
 
 /** A relayed request as the handler receives it (the shape of the intake's InboundRequest). */
 export interface TunnelRequest {
@@ -71,6 +72,11 @@ export interface TunnelOptions {
   deadAfterMs?: number;
   reconnect?: BackoffPolicy;
   appRetry?: BackoffPolicy;
+  /**
+   * Deliveries in flight at once. 1 (the default) keeps the app's view strictly in seq
+   * order; more lets a busy channel keep up with an app that takes time to answer.
+   */
+  concurrency?: number;
 }
 
 export interface Tunnel {
@@ -85,6 +91,7 @@ export interface Tunnel {
 const MAX_RELAY_FRAME_BYTES = 512 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const defaultIsAppDown = (status: number): boolean => status === 502 || status === 504;
+const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
 
 interface Session {
   alive: boolean;
@@ -110,8 +117,12 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const stop = new AbortController();
   const emit = (status: TunnelStatus): void => options.onStatus?.(status);
   const isAppDown = options.isAppDown ?? defaultIsAppDown;
-  const queue: Array<{ session: Session; event: EventMessage }> = [];
-  let working: Promise<void> | undefined;
+  const concurrency = options.concurrency ?? 1;
+  const tracker = new ForwardedTracker(options.cursor);
+  const queue: EventMessage[] = [];
+  const idleWaiters: Array<() => void> = [];
+  let active = 0;
+  let current: Session | undefined;
   let resolveReady!: () => void;
   let rejectReady!: (error: Error) => void;
   const ready = new Promise<void>((resolve, reject) => {
@@ -120,10 +131,10 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   });
   ready.catch(() => undefined);
 
-  const ack = (session: Session, seq: number, answer: TunnelAnswer, final: boolean): void => {
+  const ack = (seq: number, answer: TunnelAnswer, final: boolean): void => {
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    session.send(encodeMessage({ type: 'ack', seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) }));
+    current?.send(encodeMessage({ type: 'ack', seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) }));
   };
 
   const callHandler = async (event: EventMessage): Promise<TunnelAnswer> => {
@@ -141,38 +152,47 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
-  /** Delivers one event, retrying while the app is down; undefined when the link died meanwhile. */
-  const deliver = async (session: Session, event: EventMessage): Promise<TunnelAnswer | undefined> => {
+  /** Delivers one event, retrying while the app is down; undefined when the tunnel was closed meanwhile. */
+  const deliver = async (event: EventMessage): Promise<TunnelAnswer | undefined> => {
     for (let attempt = 0; ; attempt++) {
       const answer = await callHandler(event);
       if (!isAppDown(answer.status)) return answer;
-      ack(session, event.seq, answer, false);
+      ack(event.seq, answer, false);
       const retryInMs = backoffDelayMs(attempt, options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
       emit({ state: 'app-down', seq: event.seq, status: answer.status, retryInMs });
       await pause(retryInMs, stop.signal);
-      // A new link will send the event again; delivering it from here too would repeat it.
-      if (!session.alive || stop.signal.aborted) return undefined;
+      if (stop.signal.aborted) return undefined;
     }
   };
 
-  const work = (): Promise<void> => (working ??= drain().finally(() => (working = undefined)));
-
-  const drain = async (): Promise<void> => {
-    while (queue.length > 0 && !stop.signal.aborted) {
-      const { session, event } = queue.shift() as { session: Session; event: EventMessage };
-      const forwarded = options.cursor.lastForwarded;
-      if (forwarded !== undefined && event.seq <= forwarded) {
-        // Already reached the app before a reconnect or restart: acknowledge, do not repeat.
-        ack(session, event.seq, { status: 200, headers: [], body: Buffer.alloc(0) }, true);
-        continue;
-      }
-      if (!session.alive) continue;
-      const answer = await deliver(session, event);
-      if (!answer) continue;
-      options.cursor.save(event.seq);
-      ack(session, event.seq, answer, true);
+  const deliverAndAck = async (event: EventMessage): Promise<void> => {
+    tracker.begin(event.seq);
+    active++;
+    let answer: TunnelAnswer | undefined;
+    try {
+      answer = await deliver(event);
+    } finally {
+      tracker.finish(event.seq, answer !== undefined);
+      active--;
     }
+    // On whichever link is current: after a reconnect the relay has sent this seq again.
+    if (answer) ack(event.seq, answer, true);
+    dispatch();
   };
+
+  /** Starts deliveries in seq order, up to `concurrency` at once. */
+  const dispatch = (): void => {
+    while (queue.length > 0 && active < concurrency && !stop.signal.aborted) {
+      const event = queue.shift() as EventMessage;
+      // Already reached the app (before a reconnect or a restart): acknowledge, do not repeat.
+      if (tracker.forwarded(event.seq)) ack(event.seq, NO_CONTENT, true);
+      // Being delivered since before a reconnect: its ack will follow on the new link.
+      else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
+    }
+    if (active === 0) for (const wake of idleWaiters.splice(0)) wake();
+  };
+
+  const whenIdle = (): Promise<void> => (active === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
 
   /** One connection, from dial to close. Resolves with why it ended; throws TunnelAuthError. */
   const connectOnce = (onSubscribed: () => void): Promise<string> =>
@@ -207,14 +227,17 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         }
         switch (message.type) {
           case 'subscribed':
+            current = session;
+            tracker.startAt(message.after);
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });
             return;
           case 'event':
-            queue.push({ session, event: message });
-            void work();
+            queue.push(message);
+            dispatch();
             return;
           case 'gap':
+            tracker.skip(message.from, message.to);
             emit({ state: 'gap', from: message.from, to: message.to, reason: message.reason });
             return;
           case 'ping':
@@ -233,6 +256,9 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       });
       ws.on('close', (code) => {
         session.alive = false;
+        if (current === session) current = undefined;
+        // Not yet started: the relay sends them again after the resume cursor.
+        queue.length = 0;
         clearInterval(heartbeat);
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
@@ -259,13 +285,13 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   // The event being forwarded when the tunnel stops still gets its cursor saved.
   const done = run().then(
     async () => {
-      await working;
+      await whenIdle();
       emit({ state: 'closed' });
       options.cursor.close();
     },
     async (error: unknown) => {
       rejectReady(error as Error);
-      await working;
+      await whenIdle();
       options.cursor.close();
       throw error;
     },

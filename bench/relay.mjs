@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// End to end through the relay (sender → relay → tunnel → app, loopback, durability on)
+// against posting straight to the same app, measured side by side in one run.
+//   RESULT relay-throughput <relay/direct events/s>
+//   RESULT relay-added-p50-ms <p50 through the relay − p50 direct>
+//   RESULT relay-backlog-rss-mb <peak relay RSS with a 100,000-event backlog, then replaying it>
+// Usage: npm run build && node bench/relay.mjs [--quick]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { composeBody } from '../dist/events/compose.js';
+import { sign } from '../dist/signing/index.js';
+import { memoryCursor } from '../dist/tunnel/cursor-file.js';
+import { openTunnel } from '../dist/tunnel/client.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
+const QUICK = process.argv.includes('--quick');
+const THROUGHPUT_SECONDS = QUICK ? 2 : 5;
+const CONNECTIONS = 16;
+const LATENCY_SAMPLES = QUICK ? 200 : 1000;
+const BACKLOG_EVENTS = QUICK ? 20_000 : 100_000;
+const BACKLOG_DRAIN_MS = QUICK ? 3_000 : 10_000;
+const SECRET = 'bench-secret';
+const BODY = composeBody('MessageSent', { seed: 1 }).body;
+const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sign(BODY, SECRET) };
+
+async function startApp() {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => (server.closeAllConnections(), new Promise((r) => server.close(r))) };
+}
+
+async function startRelay(dataDir) {
+  const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--rate-limit', '100000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const value = JSON.parse(line);
+      if (value.type === 'ready') resolve(value);
+    });
+  });
+  const channel = await (await request(`${ready.url}/channels`, { method: 'POST' })).body.json();
+  return { ...ready, channel, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
+}
+
+function forwardTo(appUrl) {
+  return async (incoming) => {
+    const headers = [];
+    for (let i = 0; i < incoming.rawHeaders.length; i += 2) {
+      if (!/^(host|connection|content-length|transfer-encoding|keep-alive)$/i.test(incoming.rawHeaders[i])) headers.push(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
+    }
+    const response = await request(`${appUrl}${incoming.path}`, { method: incoming.method, headers, body: incoming.body });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: [['content-type', String(response.headers['content-type'] ?? 'text/plain')]], body };
+  };
+}
+
+function connect(relay, handler) {
+  const tunnel = openTunnel({ relayUrl: new URL(relay.url), channel: relay.channel.id, token: relay.channel.token, cursor: memoryCursor(), handler });
+  return tunnel.ready.then(() => tunnel);
+}
+
+function throughput(url) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS }, (error, result) => {
+      if (error) return reject(error);
+      const ok = result['2xx'];
+      resolve({ perSecond: ok / THROUGHPUT_SECONDS, errors: result.non2xx + result.errors + result.timeouts });
+    });
+  });
+}
+
+async function p50Ms(url) {
+  const samples = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const started = performance.now();
+    const response = await request(url, { method: 'POST', headers: HEADERS, body: BODY });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`latency sample got ${response.statusCode}`);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+async function peakRssMb(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+const work = await mkdtemp(path.join(tmpdir(), 'fe-bench-relay-'));
+try {
+  const app = await startApp();
+  // Live path: one relay, one listener connected, the app answering.
+  const relay = await startRelay(path.join(work, 'live'));
+  const tunnel = await connect(relay, forwardTo(app.url));
+  const channelUrl = `${relay.channel.url}/webhooks`;
+  await p50Ms(`${app.url}/warmup`);
+  await p50Ms(channelUrl);
+  const directP50 = await p50Ms(`${app.url}/webhooks`);
+  const relayP50 = await p50Ms(channelUrl);
+  const direct = await throughput(`${app.url}/webhooks`);
+  const relayed = await throughput(channelUrl);
+  await tunnel.close();
+  await relay.stop();
+  const ratio = relayed.perSecond / direct.perSecond;
+  console.log(
+    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${THROUGHPUT_SECONDS} s each, fsync on; goal >= 0.6; errors ${relayed.errors})`,
+  );
+  console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
+
+  // Backlog: no listener while BACKLOG_EVENTS are posted, then a listener drains it.
+  const backlog = await startRelay(path.join(work, 'backlog'));
+  const backlogUrl = backlog.channel.url;
+  await new Promise((resolve, reject) =>
+    autocannon({ url: backlogUrl, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, amount: BACKLOG_EVENTS }, (error, result) =>
+      error ? reject(error) : result['2xx'] === BACKLOG_EVENTS ? resolve() : reject(new Error(`backlog: only ${result['2xx']} stored`)),
+    ),
+  );
+  const afterPosting = await peakRssMb(backlog.child.pid);
+  let drained = 0;
+  const drain = await connect(backlog, async () => {
+    drained++;
+    return { status: 200, headers: [], body: Buffer.alloc(0) };
+  });
+  const drainStart = performance.now();
+  while (drained < BACKLOG_EVENTS && performance.now() - drainStart < BACKLOG_DRAIN_MS) await new Promise((r) => setTimeout(r, 100));
+  const peak = await peakRssMb(backlog.child.pid);
+  await drain.close();
+  await backlog.stop();
+  console.log(
+    `RESULT relay-backlog-rss-mb ${peak.toFixed(0)} peak relay RSS: ${afterPosting.toFixed(0)} MB after storing ${BACKLOG_EVENTS} events, ${peak.toFixed(0)} MB after replaying ${drained} of them in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (goal < 150)`,
+  );
+  await app.close();
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
