@@ -31,13 +31,45 @@ const SECRET = 'bench-secret';
 const BODY = composeBody('MessageSent', { seed: 1 }).body;
 const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sign(BODY, SECRET) };
 
-async function startApp() {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+// The app and the listener run in their own processes, as they would for a user: the
+// bench process only drives the load.
+const APP_SOURCE = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+`;
+
+const LISTENER_SOURCE = `
+import { request } from 'undici';
+import { memoryCursor } from './dist/tunnel/cursor-file.js';
+import { openTunnel } from './dist/tunnel/client.js';
+const [relayUrl, channel, token, appUrl, concurrency] = process.argv.slice(1);
+const handler = async (incoming) => {
+  const headers = [];
+  for (let i = 0; i < incoming.rawHeaders.length; i += 2) {
+    if (!/^(host|connection|content-length|transfer-encoding|keep-alive)$/i.test(incoming.rawHeaders[i])) headers.push(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
+  }
+  const response = await request(appUrl + incoming.path, { method: incoming.method, headers, body: incoming.body });
+  const body = Buffer.from(await response.body.arrayBuffer());
+  return { status: response.statusCode, headers: [['content-type', String(response.headers['content-type'] ?? 'text/plain')]], body };
+};
+const tunnel = openTunnel({ relayUrl: new URL(relayUrl), channel, token, cursor: memoryCursor(), handler, concurrency: Number(concurrency) });
+await tunnel.ready;
+console.log(JSON.stringify({ ready: true }));
+process.on('SIGTERM', () => void tunnel.close());
+`;
+
+/** Runs a module source in a child (cwd: the repo) and resolves with its first stdout line as JSON. */
+async function startChild(source, args = []) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => (server.closeAllConnections(), new Promise((r) => server.close(r))) };
+  return { ...first, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
 }
 
 async function startRelay(dataDir) {
@@ -53,20 +85,8 @@ async function startRelay(dataDir) {
   return { ...ready, channel, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
 }
 
-function forwardTo(appUrl) {
-  return async (incoming) => {
-    const headers = [];
-    for (let i = 0; i < incoming.rawHeaders.length; i += 2) {
-      if (!/^(host|connection|content-length|transfer-encoding|keep-alive)$/i.test(incoming.rawHeaders[i])) headers.push(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
-    }
-    const response = await request(`${appUrl}${incoming.path}`, { method: incoming.method, headers, body: incoming.body });
-    const body = Buffer.from(await response.body.arrayBuffer());
-    return { status: response.statusCode, headers: [['content-type', String(response.headers['content-type'] ?? 'text/plain')]], body };
-  };
-}
-
-function connect(relay, handler) {
-  const tunnel = openTunnel({ relayUrl: new URL(relay.url), channel: relay.channel.id, token: relay.channel.token, cursor: memoryCursor(), handler });
+function connect(relay, handler, concurrency = 1) {
+  const tunnel = openTunnel({ relayUrl: new URL(relay.url), channel: relay.channel.id, token: relay.channel.token, cursor: memoryCursor(), handler, concurrency });
   return tunnel.ready.then(() => tunnel);
 }
 
@@ -100,10 +120,12 @@ async function peakRssMb(pid) {
 
 const work = await mkdtemp(path.join(tmpdir(), 'fe-bench-relay-'));
 try {
-  const app = await startApp();
+  const app = await startChild(APP_SOURCE);
   // Live path: one relay, one listener connected, the app answering.
   const relay = await startRelay(path.join(work, 'live'));
-  const tunnel = await connect(relay, forwardTo(app.url));
+  // The tunnel may deliver as many events at once as the sender has connections: the
+  // direct run gives the app that same parallelism.
+  const listener = await startChild(LISTENER_SOURCE, [relay.url, relay.channel.id, relay.channel.token, app.url, String(CONNECTIONS)]);
   const channelUrl = `${relay.channel.url}/webhooks`;
   await p50Ms(`${app.url}/warmup`);
   await p50Ms(channelUrl);
@@ -111,7 +133,7 @@ try {
   const relayP50 = await p50Ms(channelUrl);
   const direct = await throughput(`${app.url}/webhooks`);
   const relayed = await throughput(channelUrl);
-  await tunnel.close();
+  await listener.stop();
   await relay.stop();
   const ratio = relayed.perSecond / direct.perSecond;
   console.log(
@@ -141,7 +163,7 @@ try {
   console.log(
     `RESULT relay-backlog-rss-mb ${peak.toFixed(0)} peak relay RSS: ${afterPosting.toFixed(0)} MB after storing ${BACKLOG_EVENTS} events, ${peak.toFixed(0)} MB after replaying ${drained} of them in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (goal < 150)`,
   );
-  await app.close();
+  await app.stop();
 } finally {
   await rm(work, { recursive: true, force: true });
 }
