@@ -108,7 +108,8 @@ export class FileEventLog implements EventLog {
     const segments = names.map((n) => ({ first: Number(n.slice(0, 16)), file: path.join(dir, n) }));
     const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents);
     const last = segments.at(-1);
-    if (last) {
+    // Only a regular file is scanned (a device or a FIFO would never end).
+    if (last && (await stat(last.file)).isFile()) {
       let head = last.first - 1;
       let goodEnd = 0;
       let events = 0;
@@ -118,8 +119,7 @@ export class FileEventLog implements EventLog {
         events++;
         goodEnd = line.end;
       }
-      const size = (await stat(last.file)).size;
-      if (size > goodEnd) {
+      if ((await stat(last.file)).size > goodEnd) {
         const handle = await open(last.file, 'r+');
         await handle.truncate(goodEnd);
         await handle.sync();
@@ -128,8 +128,10 @@ export class FileEventLog implements EventLog {
       log.headSeq = head;
       log.segmentEvents = events;
       log.segmentBytes = goodEnd;
-      log.firstSeq = segments[0]?.first ?? 1;
+    } else if (last) {
+      log.headSeq = last.first - 1;
     }
+    log.firstSeq = segments[0]?.first ?? 1;
     const state = await readState(path.join(dir, STATE_FILE));
     log.firstSeq = Math.min(Math.max(log.firstSeq, state.first ?? 1), log.headSeq + 1);
     log.ackedSeq = Math.min(state.acked ?? 0, log.headSeq);

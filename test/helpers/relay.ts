@@ -25,7 +25,11 @@ export async function startRelayProcess(t: TestContext, dataDir: string, args: s
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Even when the test process dies early, no relay outlives it.
+  const reap = (): void => void child.kill('SIGKILL');
+  process.once('exit', reap);
   t.after(async () => {
+    process.off('exit', reap);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   });
