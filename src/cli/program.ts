@@ -4,10 +4,12 @@ import { packageVersion } from './version.js';
 import { register as registerEvents } from './commands/events.js';
 import { register as registerGenerate } from './commands/generate.js';
 import { register as registerSign } from './commands/sign.js';
+import { register as registerListen } from './commands/listen.js';
+import { register as registerCaptures } from './commands/captures.js';
 import { register as registerRelay } from './commands/relay.js';
 
 /** Every command's registration; each wires its flags and lazy-loads its work. */
-const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerRelay];
+const COMMANDS: Array<(program: Command, io: CliIO) => void> = [registerEvents, registerGenerate, registerSign, registerListen, registerCaptures, registerRelay];
 
 /** The commander program: flags and help only, no work. */
 export function createProgram(io: CliIO): Command {

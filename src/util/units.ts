@@ -40,3 +40,12 @@ export function parsePositiveInt(input: string, what: string): number {
   }
   return Number(input);
 }
+
+/** Bytes for people: `25 MiB`, `512 KiB`, `900 B`. */
+export function formatBytes(bytes: number): string {
+  const units: Array<[string, number]> = [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]];
+  for (const [unit, size] of units) {
+    if (bytes >= size) return `${Number((bytes / size).toFixed(1))} ${unit}`;
+  }
+  return `${bytes} B`;
+}

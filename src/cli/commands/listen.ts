@@ -1,0 +1,123 @@
+import path from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_CAPTURES_FILE, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } from '../../config/defaults.js';
+import { loadFileConfig } from '../../config/file-config.js';
+import { resolveSigningSecret } from '../../config/secret.js';
+import { InterruptedError, UserError } from '../../errors.js';
+import { startListen } from '../../listen/index.js';
+import { formatBytes, parseDurationMs } from '../../util/units.js';
+import { parseTargetUrl } from '../../util/url.js';
+import { colors, logLine, printLine, type CliIO } from '../io.js';
+import { durationArg, portArg, sizeArg } from '../parsers.js';
+import { printRequest } from '../listen-printer.js';
+
+export interface ListenCliOptions {
+  port?: number;
+  host?: string;
+  inspectorPort?: number;
+  forward?: string;
+  secret?: string;
+  /** A file, false for --no-save, undefined for the default file. */
+  save?: string | false;
+  respond?: number;
+  delay?: number;
+  maxBody?: number;
+  timeout?: number;
+  json: boolean;
+}
+
+function statusArg(value: string): number {
+  const status = Number(value);
+  if (!/^\d{3}$/.test(value) || status < 100 || status > 599) {
+    throw new InvalidArgumentError(`Invalid --respond "${value}": expected an HTTP status, 100-599`);
+  }
+  return status;
+}
+
+/** Resolves when the user presses Ctrl-C (or the process is told to stop). */
+function interrupted(): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (signal: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(signal);
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+  });
+}
+
+/** Serves until Ctrl-C, then finishes in-flight forwards, flushes captures and exits 130. */
+export async function listenCommand(options: ListenCliOptions, io: CliIO): Promise<void> {
+  const { config } = await loadFileConfig(io.cwd);
+  const forwardInput = options.forward ?? config.forward;
+  const forward = forwardInput !== undefined ? parseTargetUrl(forwardInput, '--forward target') : undefined;
+  if (forward && (options.respond !== undefined || options.delay !== undefined)) {
+    throw new UserError('--respond and --delay shape the answer without --forward; with --forward your app answers');
+  }
+  const timeoutInput = options.timeout ?? config.timeout;
+  const timeoutMs = timeoutInput !== undefined ? parseDurationMs(timeoutInput, 'timeout') : undefined;
+  const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
+  const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
+  let count = 0;
+  const listener = await startListen({
+    host: options.host ?? config.host ?? DEFAULT_LISTEN_HOST,
+    port: options.port ?? config.port ?? DEFAULT_LISTEN_PORT,
+    inspectorPort: options.inspectorPort,
+    forward,
+    secret: secret.secret,
+    capturesFile,
+    respondStatus: options.respond,
+    respondDelayMs: options.delay,
+    maxBodyBytes: options.maxBody,
+    forwardTimeoutMs: timeoutMs,
+    onRecord(record) {
+      count++;
+      printRequest(record, io, options.json);
+    },
+  });
+  const stop = interrupted();
+  // The generated local secret is shown (the app needs it); one the user gave never is.
+  const localSecret = secret.source === 'local' ? secret.secret : undefined;
+  if (options.json) {
+    printLine(io, JSON.stringify({ type: 'ready', url: listener.url, inspectorUrl: listener.inspectorUrl, forward: forward?.href ?? null, captures: capturesFile ?? null, ...(localSecret ? { signingSecret: localSecret } : {}) }));
+  } else {
+    const c = colors(io, 'stderr');
+    logLine(io, `${c.green('Ready.')} Webhook URL: ${c.bold(listener.url)}`);
+    logLine(io, `Inspector:     ${listener.inspectorUrl}`);
+    logLine(io, forward ? `Forwarding to: ${forward.href}` : `No --forward: answering ${options.respond ?? 200}${options.delay ? ` after ${options.delay} ms` : ''}`);
+    logLine(io, `Captures:      ${capturesFile ? path.relative(io.cwd, capturesFile) || capturesFile : 'not saved (--no-save)'}${options.maxBody ? `, bodies up to ${formatBytes(options.maxBody)}` : ''}`);
+    if (localSecret) logLine(io, `Your webhook signing secret is ${c.bold(localSecret)} (local development secret, in .fe-webhooks/secret)`);
+    logLine(io, c.dim('Ctrl-C to stop.'));
+  }
+  await stop;
+  if (!options.json) logLine(io, 'Stopping: finishing in-flight requests…');
+  await listener.close();
+  if (!options.json) logLine(io, `Stopped after ${count} request${count === 1 ? '' : 's'}${capturesFile ? `, captured in ${path.relative(io.cwd, capturesFile) || capturesFile}` : ''}.`);
+  throw new InterruptedError('');
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('listen')
+    .description('receive webhooks locally: capture them, forward them byte for byte to your app, inspect them in the browser')
+    .option('-p, --port <port>', `port to listen on, 0 = any free port (default ${DEFAULT_LISTEN_PORT}, config "port")`, portArg)
+    .option('--host <host>', `address to bind (default ${DEFAULT_LISTEN_HOST}, config "host")`)
+    .option('-f, --forward <target>', 'forward every request to your app, e.g. localhost:3000/webhooks (config "forward")')
+    .option('--secret <secret>', 'secret to check signatures with (default: FE_WEBHOOKS_SECRET, config, local dev secret)')
+    .option('--save <file>', `append captures to this file (default ${DEFAULT_CAPTURES_FILE})`)
+    .option('--no-save', 'do not write captures')
+    .option('--respond <status>', 'without --forward: answer with this status (default 200)', statusArg)
+    .option('--delay <duration>', 'without --forward: wait this long before answering, e.g. 6s', durationArg('--delay'))
+    .option('--max-body <size>', 'refuse bodies over this size with 413 (default 25MiB)', sizeArg('--max-body'))
+    .option('--timeout <duration>', 'give up on the app after this long and answer 504 (default 5s, FrontEngine\'s limit)', durationArg('--timeout'))
+    .option('--inspector-port <port>', 'port of the inspector page (default: the next port, else any free one)', portArg)
+    .option('--json', 'one JSON object per line: a "ready" line, then one per request', false)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ fe-webhooks listen --forward localhost:3000/webhooks\n  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
+    )
+    .action((options: ListenCliOptions) => listenCommand(options, io));
+}

@@ -1,0 +1,56 @@
+import type { CaptureRecord, SignatureVerdict } from '../capture/record.js';
+import { colors, printLine, type CliIO } from './io.js';
+
+const VERDICT_TEXT: Record<SignatureVerdict, string> = {
+  valid: '✓ valid',
+  invalid: '✗ invalid',
+  unsigned: '– unsigned',
+  unchecked: '– unchecked',
+};
+
+function clock(iso: string): string {
+  return new Date(iso).toTimeString().slice(0, 8);
+}
+
+function ms(value: number): string {
+  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
+}
+
+/** The machine-readable line for one request: what the pretty line says, no headers or body. */
+export function requestJson(record: CaptureRecord): Record<string, unknown> {
+  return {
+    type: 'request',
+    id: record.id,
+    receivedAt: record.receivedAt,
+    method: record.method,
+    path: record.path,
+    event: record.event ?? null,
+    signature: record.signature,
+    bodySize: record.bodySize,
+    forward: record.forward ?? null,
+    responseStatus: record.responseStatus ?? null,
+    ...(record.rejected ? { rejected: record.rejected } : {}),
+  };
+}
+
+/**
+ * One line per request, after Stripe CLI's `-->`/`<--` lines:
+ * `14:03:22  POST /hooks  MessageSent  ✓ valid  --> 200 in 3.1 ms`.
+ */
+export function requestLine(record: CaptureRecord, io: CliIO): string {
+  const c = colors(io);
+  const verdict = VERDICT_TEXT[record.signature];
+  const verdictColored = record.signature === 'valid' ? c.green(verdict) : record.signature === 'invalid' ? c.red(verdict) : c.dim(verdict);
+  const status = record.responseStatus ?? 0;
+  const statusColored = status >= 200 && status < 300 ? c.green(String(status)) : status >= 300 && status < 400 ? c.yellow(String(status)) : c.red(String(status));
+  let outcome: string;
+  if (record.rejected) outcome = `<-- ${statusColored} ${record.rejected}`;
+  else if (record.forward?.error) outcome = `--> ${statusColored} ${record.forward.error} (${ms(record.forward.latencyMs)})`;
+  else if (record.forward) outcome = `--> ${statusColored} in ${ms(record.forward.latencyMs)}`;
+  else outcome = `<-- ${statusColored}`;
+  return `${c.dim(clock(record.receivedAt))}  ${record.method} ${record.path}  ${c.bold(record.event ?? '–')}  ${verdictColored}  ${outcome}`;
+}
+
+export function printRequest(record: CaptureRecord, io: CliIO, json: boolean): void {
+  printLine(io, json ? JSON.stringify(requestJson(record)) : requestLine(record, io));
+}

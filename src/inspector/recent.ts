@@ -1,0 +1,43 @@
+import type { CaptureRecord } from '../capture/record.js';
+
+/** How many requests the inspector keeps, and how many body bytes at most in all. */
+export const RECENT_MAX_REQUESTS = 500;
+export const RECENT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The inspector's window of recent requests, bounded by count and by body bytes so
+ * memory stays flat over a long run (the captures file has the rest).
+ */
+export class RecentRequests {
+  private readonly byId = new Map<string, CaptureRecord>();
+  private bodyBytes = 0;
+
+  constructor(
+    private readonly maxRequests = RECENT_MAX_REQUESTS,
+    private readonly maxBodyBytes = RECENT_MAX_BODY_BYTES,
+  ) {}
+
+  add(record: CaptureRecord): void {
+    this.byId.set(record.id, record);
+    this.bodyBytes += record.body.length;
+    // Map iteration is insertion order: the first key is the oldest.
+    while (this.byId.size > this.maxRequests || (this.bodyBytes > this.maxBodyBytes && this.byId.size > 1)) {
+      const [oldestId, oldest] = this.byId.entries().next().value as [string, CaptureRecord];
+      this.byId.delete(oldestId);
+      this.bodyBytes -= oldest.body.length;
+    }
+  }
+
+  get(id: string): CaptureRecord | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Oldest first. */
+  list(): CaptureRecord[] {
+    return [...this.byId.values()];
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}

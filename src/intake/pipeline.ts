@@ -1,0 +1,100 @@
+import type { DurableAppender } from '../capture/appender.js';
+import { encodeBody, headersFromRaw, newCaptureId, type CaptureRecord } from '../capture/record.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
+import { formatBytes } from '../util/units.js';
+import { Forwarder } from './forward.js';
+import type { InboundRequest, Intake, IntakeAnswer } from './types.js';
+import { eventOf, signatureVerdict } from './verdict.js';
+
+export interface IntakeOptions {
+  /** Where requests go; without it the intake answers by itself. */
+  forward?: URL;
+  /** Checks signatures; without it the verdict is `unchecked`. */
+  secret?: string;
+  /** Durable captures; without it nothing is written (`--no-save`). */
+  appender?: DurableAppender;
+  /** The answer without a target (`--respond`, default 200). */
+  respondStatus?: number;
+  /** Wait before that answer (`--delay`), to drill the caller's timeout handling. */
+  respondDelayMs?: number;
+  maxBodyBytes?: number;
+  /** The forward budget; FrontEngine's 5 s by default. */
+  forwardTimeoutMs?: number;
+  /** Called once per request, after the capture is durable and the answer is ready. */
+  onRecord?: (record: CaptureRecord) => void;
+  forwarder?: Forwarder;
+}
+
+function jsonAnswer(status: number, value: unknown): IntakeAnswer {
+  return { status, headers: [['content-type', 'application/json']], body: Buffer.from(`${JSON.stringify(value)}\n`) };
+}
+
+/**
+ * The one pipeline every received request goes through, whatever brought it: record →
+ * signature verdict → forward byte-exact → capture (durable) → answer → notify.
+ * The capture is written after the forward so the line holds its result, and before
+ * the answer, so a caller that got an answer can count on the line being on disk.
+ */
+export function createIntake(options: IntakeOptions = {}): Intake & { forwarder: Forwarder | undefined } {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const forwarder = options.forward ? (options.forwarder ?? new Forwarder({ timeoutMs: options.forwardTimeoutMs })) : undefined;
+  const inFlight = new Set<Promise<unknown>>();
+  let closed = false;
+
+  async function run(inbound: InboundRequest): Promise<IntakeAnswer> {
+    const receivedAt = inbound.receivedAt ?? new Date();
+    const id = newCaptureId(receivedAt.getTime());
+    const headers = headersFromRaw(inbound.rawHeaders);
+    const tooLarge = inbound.bodyTooLarge === true || inbound.body.length > maxBodyBytes;
+    const body = tooLarge ? Buffer.alloc(0) : inbound.body;
+    const record: CaptureRecord = {
+      id,
+      receivedAt: receivedAt.toISOString(),
+      method: inbound.method,
+      path: inbound.path,
+      headers,
+      ...encodeBody(body),
+      signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, options.secret),
+      source: inbound.source ?? { kind: 'local' },
+    };
+    const event = eventOf(body);
+    if (event !== undefined) record.event = event;
+
+    let answer: IntakeAnswer;
+    if (tooLarge) {
+      record.rejected = `body over the ${formatBytes(maxBodyBytes)} limit`;
+      answer = jsonAnswer(413, { error: `Payload Too Large: the limit is ${maxBodyBytes} bytes`, id });
+    } else if (forwarder && options.forward) {
+      const outcome = await forwarder.forward(options.forward, { ...inbound, body });
+      record.forward = outcome.result;
+      answer = outcome.answer;
+    } else {
+      const delayMs = options.respondDelayMs ?? 0;
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      answer = jsonAnswer(options.respondStatus ?? 200, { received: true, id });
+    }
+    record.responseStatus = answer.status;
+    await options.appender?.append(JSON.stringify(record));
+    options.onRecord?.(record);
+    return answer;
+  }
+
+  return {
+    forwarder,
+    handle(inbound) {
+      if (closed) return Promise.reject(new Error('The intake is closed'));
+      const work = run(inbound);
+      inFlight.add(work);
+      const forget = (): void => void inFlight.delete(work);
+      work.then(forget, forget);
+      return work;
+    },
+    async close() {
+      closed = true;
+      // In-flight forwards finish and their captures land before the file closes.
+      await Promise.allSettled([...inFlight]);
+      await options.appender?.close();
+      await forwarder?.close();
+    },
+  };
+}

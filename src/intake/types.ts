@@ -1,0 +1,29 @@
+import type { CaptureRecord } from '../capture/record.js';
+
+/** One received request, from the local HTTP server or from the relay tunnel. */
+export interface InboundRequest {
+  method: string;
+  path: string;
+  rawHeaders: string[];
+  body: Buffer;
+  receivedAt?: Date;
+  source?: CaptureRecord['source'];
+  /**
+   * Set by a transport that stopped keeping the body once it passed its size limit:
+   * `body` is then empty and the request is answered 413. The intake also refuses a
+   * `body` over its own limit, so a transport that reads everything needs no care.
+   */
+  bodyTooLarge?: boolean;
+}
+
+/** What goes back to the caller. */
+export interface IntakeAnswer {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+export interface Intake {
+  handle(request: InboundRequest): Promise<IntakeAnswer>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,140 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { UserError } from '../errors.js';
+import type { InboundRequest, Intake } from '../intake/types.js';
+
+/**
+ * An oversized upload is read to its end and thrown away, so the caller gets a clean
+ * 413 rather than a reset; past this many bytes it is cut off instead.
+ */
+function drainLimitBytes(maxBodyBytes: number): number {
+  return Math.max(maxBodyBytes * 4, maxBodyBytes + 16 * 1024 * 1024);
+}
+
+export interface CaptureServerOptions {
+  host: string;
+  port: number;
+  intake: Intake;
+  maxBodyBytes: number;
+}
+
+export interface CaptureServer {
+  server: Server;
+  url: string;
+  port: number;
+  /** Stops accepting, lets in-flight requests finish, then ends idle connections. */
+  close(): Promise<void>;
+}
+
+/** Reads a body up to the limit; past it, keeps reading (to answer cleanly) but keeps nothing. */
+async function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+  const declared = Number(req.headers['content-length']);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = Number.isFinite(declared) && declared > maxBodyBytes;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) tooLarge = true;
+    if (tooLarge) {
+      chunks.length = 0;
+      if (size > drainLimitBytes(maxBodyBytes)) {
+        req.destroy();
+        break;
+      }
+      continue;
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return { body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size), tooLarge };
+}
+
+/** Turns a node request into the intake's transport-agnostic shape; nothing else. */
+async function toInbound(req: IncomingMessage, maxBodyBytes: number): Promise<InboundRequest> {
+  const receivedAt = new Date();
+  const { body, tooLarge } = await readBody(req, maxBodyBytes);
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    rawHeaders: req.rawHeaders,
+    body,
+    receivedAt,
+    source: { kind: 'local' },
+    ...(tooLarge ? { bodyTooLarge: true } : {}),
+  };
+}
+
+function describeListenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE') return new UserError(`Port ${port} on ${host} is already in use: stop the other program or pick another with --port (0 = any free port)`);
+  if (error.code === 'EACCES') return new UserError(`Not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new UserError(`Cannot listen on ${host}: no such local address`);
+  return error;
+}
+
+/** Binds a node http server, with a clear one-line error when the port is taken. */
+export function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => reject(describeListenError(error, host, port));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+export function urlFor(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The local capture endpoint: any method, any path, every request into the intake. */
+export async function startCaptureServer(options: CaptureServerOptions): Promise<CaptureServer> {
+  const sockets = new Set<Socket>();
+  const busy = new WeakSet<Socket>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    busy.add(req.socket);
+    void handle(req, res).finally(() => {
+      busy.delete(req.socket);
+      if (closing) req.socket.end();
+    });
+  });
+  let closing = false;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const answer = await options.intake.handle(await toInbound(req, options.maxBodyBytes));
+      if (res.destroyed) return;
+      res.statusCode = answer.status;
+      for (const [name, value] of answer.headers) res.appendHeader(name, value);
+      res.setHeader('content-length', answer.body.length);
+      if (closing) res.setHeader('connection', 'close');
+      res.end(answer.body);
+    } catch (error) {
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`fe-webhooks: ${(error as Error).message}\n`);
+    }
+  }
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  // Malformed HTTP and absurd headers: a short answer, never a crash.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  });
+  const address = await listenOn(server, options.host, options.port);
+  return {
+    server,
+    url: urlFor(options.host, address.port),
+    port: address.port,
+    async close() {
+      closing = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive connections end now; busy ones after their answer (see above).
+      for (const socket of sockets) if (!busy.has(socket)) socket.end();
+      await closed;
+    },
+  };
+}
