@@ -1,4 +1,6 @@
+import { UserError } from '../errors.js';
 import { resolveRelayChannel, cursorFile } from '../tunnel/channel.js';
+import { isLoopbackHost, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors, logLine, type CliIO } from './io.js';
 
@@ -43,7 +45,7 @@ function describe(status: TunnelStatus): string | undefined {
 /**
  * `listen --relay`: picks the channel (flags, else the remembered one, else a new one),
  * opens the tunnel with a file cursor in .fe-webhooks/, and reports its state on stderr
- * so a lost connection is never a silent stall. Resolves once subscribed.
+ * so a lost connection is never a silent stall.
  */
 export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLink> {
   const { io } = options;
@@ -70,6 +72,16 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },
   });
-  await tunnel.ready;
+  // Not waiting for the first connection: with the relay down, listen still starts and
+  // says "reconnecting…"; a refusal ends it through `done`.
   return { publicUrl: channel.url, channel: channel.id, created: channel.created, done: tunnel.done, close: () => tunnel.close() };
+}
+
+/** `--relay`: http only to loopback; anything else must be https (the token travels on it). */
+export function parseRelayUrl(input: string): URL {
+  const url = parseTargetUrl(input, '--relay URL');
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    throw new UserError(`Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`);
+  }
+  return url;
 }

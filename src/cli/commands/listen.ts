@@ -8,8 +8,9 @@ import { startListen } from '../../listen/index.js';
 import { formatBytes, parseDurationMs } from '../../util/units.js';
 import { parseTargetUrl } from '../../util/url.js';
 import { colors, logLine, printLine, type CliIO } from '../io.js';
-import { durationArg, portArg, sizeArg } from '../parsers.js';
+import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { printRequest } from '../listen-printer.js';
+import { parseRelayUrl, startRelayLink, type RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
   port?: number;
@@ -23,6 +24,10 @@ export interface ListenCliOptions {
   delay?: number;
   maxBody?: number;
   timeout?: number;
+  relay?: string;
+  channel?: string;
+  token?: string;
+  concurrency?: number;
   json: boolean;
 }
 
@@ -78,22 +83,48 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
       printRequest(record, io, options.json);
     },
   });
+  const relayInput = options.relay ?? config.relay;
+  let link: RelayLink | undefined;
+  if (relayInput !== undefined) {
+    try {
+      link = await startRelayLink({
+        relayUrl: parseRelayUrl(relayInput),
+        channel: options.channel ?? config.channel,
+        token: options.token ?? config.token,
+        concurrency: options.concurrency,
+        handler: (request) => listener.intake.handle(request),
+        io,
+      });
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+  }
   const stop = interrupted();
   // The generated local secret is shown (the app needs it); one the user gave never is.
   const localSecret = secret.source === 'local' ? secret.secret : undefined;
   if (options.json) {
-    printLine(io, JSON.stringify({ type: 'ready', url: listener.url, inspectorUrl: listener.inspectorUrl, forward: forward?.href ?? null, captures: capturesFile ?? null, ...(localSecret ? { signingSecret: localSecret } : {}) }));
+    printLine(io, JSON.stringify({ type: 'ready', url: listener.url, ...(link ? { publicUrl: link.publicUrl, channel: link.channel } : {}), inspectorUrl: listener.inspectorUrl, forward: forward?.href ?? null, captures: capturesFile ?? null, ...(localSecret ? { signingSecret: localSecret } : {}) }));
   } else {
     const c = colors(io, 'stderr');
     logLine(io, `${c.green('Ready.')} Webhook URL: ${c.bold(listener.url)}`);
+    if (link) logLine(io, `Public URL:    ${c.bold(link.publicUrl)}  (via the relay${link.created ? '; new channel, remembered in .fe-webhooks/relay.json' : ''}: paste it into the FrontEngine portal)`);
     logLine(io, `Inspector:     ${listener.inspectorUrl}`);
     logLine(io, forward ? `Forwarding to: ${forward.href}` : `No --forward: answering ${options.respond ?? 200}${options.delay ? ` after ${options.delay} ms` : ''}`);
     logLine(io, `Captures:      ${capturesFile ? path.relative(io.cwd, capturesFile) || capturesFile : 'not saved (--no-save)'}${options.maxBody ? `, bodies up to ${formatBytes(options.maxBody)}` : ''}`);
     if (localSecret) logLine(io, `Your webhook signing secret is ${c.bold(localSecret)} (local development secret, in .fe-webhooks/secret)`);
     logLine(io, c.dim('Ctrl-C to stop.'));
   }
-  await stop;
+  // A relay that refuses the channel later (it was deleted) ends listen with exit 2.
+  const refused = link?.done.then(() => new Promise<never>(() => undefined));
+  try {
+    await (refused ? Promise.race([stop, refused]) : stop);
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
   if (!options.json) logLine(io, 'Stopping: finishing in-flight requests…');
+  await link?.close();
   await listener.close();
   if (!options.json) logLine(io, `Stopped after ${count} request${count === 1 ? '' : 's'}${capturesFile ? `, captured in ${path.relative(io.cwd, capturesFile) || capturesFile}` : ''}.`);
   throw new InterruptedError('');
@@ -113,11 +144,15 @@ export function register(program: Command, io: CliIO): void {
     .option('--delay <duration>', 'without --forward: wait this long before answering, e.g. 6s', durationArg('--delay'))
     .option('--max-body <size>', 'refuse bodies over this size with 413 (default 25MiB)', sizeArg('--max-body'))
     .option('--timeout <duration>', 'give up on the app after this long and answer 504 (default 5s, FrontEngine\'s limit)', durationArg('--timeout'))
+    .option('--relay <url>', 'also receive through this relay (fe-webhooks relay): prints a public URL that stays the same across restarts (config "relay")')
+    .option('--channel <id>', 'with --relay: use this channel instead of the remembered or a new one (with --token)')
+    .option('--token <token>', 'with --relay: the channel\'s token')
+    .option('--concurrency <n>', 'with --relay: events delivered to the app at once (default 1: strictly in order)', positiveIntArg('--concurrency'))
     .option('--inspector-port <port>', 'port of the inspector page (default: the next port, else any free one)', portArg)
     .option('--json', 'one JSON object per line: a "ready" line, then one per request', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  $ fe-webhooks listen --forward localhost:3000/webhooks\n  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
+      '\nExamples:\n  $ fe-webhooks listen --forward localhost:3000/webhooks\n  $ fe-webhooks listen --relay https://relay.example.com --forward localhost:3000/webhooks\n  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
     )
     .action((options: ListenCliOptions) => listenCommand(options, io));
 }

@@ -9,7 +9,7 @@ import { readBytes } from '../inputs.js';
 import { colors, logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 
-export const DEFAULT_RELAY_PORT = 7879;
+export const DEFAULT_RELAY_PORT = 8787;
 export const DEFAULT_RELAY_DATA_DIR = path.join(STATE_DIR_NAME, 'relay');
 const DEFAULT_RETAIN_EVENTS = 100_000;
 const DEFAULT_RETAIN_AGE_MS = 7 * 86_400_000;
