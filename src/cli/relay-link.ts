@@ -4,6 +4,9 @@ import { isLoopbackHost, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors, logLine, type CliIO } from './io.js';
 
+/** How long listen waits for the relay before it says ready anyway. */
+const FIRST_CONNECT_GRACE_MS = 3_000;
+
 export interface RelayLinkOptions {
   relayUrl: URL;
   channel?: string;
@@ -72,8 +75,11 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },
   });
-  // Not waiting for the first connection: with the relay down, listen still starts and
-  // says "reconnecting…"; a refusal ends it through `done`.
+  // Waits a little for the first connection, so "ready" usually means connected; with the
+  // relay down, listen still starts and says "reconnecting…". A refusal throws here or,
+  // later, ends listen through `done`.
+  let grace: NodeJS.Timeout | undefined;
+  await Promise.race([tunnel.ready, new Promise((resolve) => (grace = setTimeout(resolve, FIRST_CONNECT_GRACE_MS)))]).finally(() => clearTimeout(grace));
   return { publicUrl: channel.url, channel: channel.id, created: channel.created, done: tunnel.done, close: () => tunnel.close() };
 }
 
