@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { composeBody } from '../../src/events/compose.js';
@@ -132,9 +133,10 @@ test('limits: 413 over --max-body (declared and chunked), 429 when one channel f
   assert.equal((await post(channel.url, Buffer.alloc(1025, 0x61))).status, 413);
   const chunked = await request(channel.url, {
     method: 'POST',
-    body: (async function* () {
+    // No Content-Length: the limit must hold while the body streams in.
+    body: Readable.from((function* () {
       for (let i = 0; i < 4; i++) yield Buffer.alloc(512, 0x62);
-    })(),
+    })()),
   });
   assert.equal(chunked.statusCode, 413);
   await chunked.body.dump();
