@@ -6,7 +6,7 @@
 //   RESULT relay-backlog-rss-mb <peak relay RSS with a 100,000-event backlog, then replaying it>
 // Usage: npm run build && node bench/relay.mjs [--quick]
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,25 +42,16 @@ const server = createServer((req, res) => {
 server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
 `;
 
-const LISTENER_SOURCE = `
-import { request } from 'undici';
-import { memoryCursor } from './dist/tunnel/cursor-file.js';
-import { openTunnel } from './dist/tunnel/client.js';
-const [relayUrl, channel, token, appUrl, concurrency] = process.argv.slice(1);
-const handler = async (incoming) => {
-  const headers = [];
-  for (let i = 0; i < incoming.rawHeaders.length; i += 2) {
-    if (!/^(host|connection|content-length|transfer-encoding|keep-alive)$/i.test(incoming.rawHeaders[i])) headers.push(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
-  }
-  const response = await request(appUrl + incoming.path, { method: incoming.method, headers, body: incoming.body });
-  const body = Buffer.from(await response.body.arrayBuffer());
-  return { status: response.statusCode, headers: [['content-type', String(response.headers['content-type'] ?? 'text/plain')]], body };
-};
-const tunnel = openTunnel({ relayUrl: new URL(relayUrl), channel, token, cursor: memoryCursor(), handler, concurrency: Number(concurrency) });
-await tunnel.ready;
-console.log(JSON.stringify({ ready: true }));
-process.on('SIGTERM', () => void tunnel.close());
-`;
+/** The real `listen --relay` (captures on, as a user runs it), delivering `concurrency` events at once. */
+async function startListen(relay, appUrl, concurrency, dir) {
+  const args = [BIN, 'listen', '--json', '--port', '0', '--relay', relay.url, '--channel', relay.channel.id, '--token', relay.channel.token, '--forward', appUrl, '--concurrency', String(concurrency), '--secret', SECRET];
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`listen exited ${code}`)));
+    createInterface({ input: child.stdout }).once('line', resolve);
+  });
+  return { child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
+}
 
 /** Runs a module source in a child (cwd: the repo) and resolves with its first stdout line as JSON. */
 async function startChild(source, args = []) {
@@ -125,7 +116,8 @@ try {
   const relay = await startRelay(path.join(work, 'live'));
   // The tunnel may deliver as many events at once as the sender has connections: the
   // direct run gives the app that same parallelism.
-  const listener = await startChild(LISTENER_SOURCE, [relay.url, relay.channel.id, relay.channel.token, app.url, String(CONNECTIONS)]);
+  await mkdir(path.join(work, 'listen'));
+  const listener = await startListen(relay, app.url, CONNECTIONS, path.join(work, 'listen'));
   const channelUrl = `${relay.channel.url}/webhooks`;
   await p50Ms(`${app.url}/warmup`);
   await p50Ms(channelUrl);
@@ -137,7 +129,7 @@ try {
   await relay.stop();
   const ratio = relayed.perSecond / direct.perSecond;
   console.log(
-    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${THROUGHPUT_SECONDS} s each, fsync on; goal >= 0.6; errors ${relayed.errors})`,
+    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; goal >= 0.6; errors ${relayed.errors})`,
   );
   console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
 
