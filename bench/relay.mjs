@@ -22,12 +22,12 @@ import { openTunnel } from '../dist/tunnel/client.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
 const QUICK = process.argv.includes('--quick');
-const THROUGHPUT_SECONDS = QUICK ? 2 : 4;
+const THROUGHPUT_SECONDS = QUICK ? 2 : 3;
 const ROUNDS = QUICK ? 1 : 2;
 const CONNECTIONS = 16;
 /** Filling the backlog is not what is measured: more connections, bigger fsync batches. */
 const BACKLOG_CONNECTIONS = 64;
-const LATENCY_SAMPLES = QUICK ? 200 : 1000;
+const LATENCY_SAMPLES = QUICK ? 200 : 500;
 const BACKLOG_EVENTS = QUICK ? 20_000 : 100_000;
 const BACKLOG_DRAIN_MS = QUICK ? 3_000 : 10_000;
 const SECRET = 'bench-secret';
