@@ -6,6 +6,7 @@
 //   RESULT relay-backlog-rss-mb <peak relay RSS with a 100,000-event backlog, then replaying it>
 // Usage: npm run build && node bench/relay.mjs [--quick]
 import { spawn } from 'node:child_process';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,22 @@ async function p50Ms(url) {
   return samples[Math.floor(samples.length / 2)];
 }
 
+/** The physical limit under the relay: how long one small fdatasync takes on its disk right now. */
+function fdatasyncP50Ms(dir) {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = openSync(file, 'a');
+  const samples = [];
+  for (let i = 0; i < 100; i++) {
+    const started = performance.now();
+    writeSync(fd, 'x'.repeat(1000) + '\n');
+    fdatasyncSync(fd);
+    samples.push(performance.now() - started);
+  }
+  closeSync(fd);
+  samples.sort((a, b) => a - b);
+  return samples[50];
+}
+
 async function peakRssMb(pid) {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
@@ -139,8 +156,9 @@ try {
   await listener.stop();
   await relay.stop();
   const ratio = relayed.perSecond / direct.perSecond;
+  const fsyncMs = fdatasyncP50Ms(work);
   console.log(
-    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; goal >= 0.6; errors ${relayed.errors})`,
+    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors})`,
   );
   console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
 
