@@ -29,6 +29,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'check', summary: 'conformance drill of a live endpoint: valid, forged and repeated deliveries', load: () => import('./commands/check.js') },
   { name: 'listen', summary: 'receive webhooks locally: capture them, forward them byte for byte to your app, inspect them in the browser', load: () => import('./commands/listen.js') },
   { name: 'captures', summary: 'work with the requests listen captured (export as HAR 1.2)', load: () => import('./commands/captures.js') },
+  { name: 'relay', summary: 'run the public end of the tunnel: stores every request per channel and streams it to `listen --relay`', load: () => import('./commands/relay.js') },
   { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
   { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
 ];

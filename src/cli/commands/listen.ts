@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { DEFAULT_CAPTURES_FILE, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT } from '../../config/defaults.js';
-import { loadFileConfig } from '../../config/file-config.js';
+import type { FileConfig } from '../../config/file-config.js';
+import { resolveSetting, type SettingKey } from '../../config/settings.js';
 import { resolveSigningSecret } from '../../config/secret.js';
 import { InterruptedError, UserError } from '../../errors.js';
 import { startListen } from '../../listen/index.js';
@@ -9,8 +10,9 @@ import { formatBytes, parseDurationMs } from '../../util/units.js';
 import { parseTargetUrl } from '../../util/url.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
-import { durationArg, portArg, sizeArg } from '../parsers.js';
+import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
+import { parseRelayUrl, startRelayLink, type RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
   port?: number;
@@ -24,6 +26,10 @@ export interface ListenCliOptions {
   delay?: number;
   maxBody?: number;
   timeout?: number;
+  relay?: string;
+  channel?: string;
+  token?: string;
+  concurrency?: number;
   json: boolean;
 }
 
@@ -52,21 +58,23 @@ function interrupted(): Promise<string> {
 
 /** Serves until Ctrl-C, then finishes in-flight forwards, flushes captures and exits 130. */
 export async function listenCommand(options: ListenCliOptions, io: CliIO): Promise<void> {
-  const { config } = await loadFileConfig(io.cwd);
-  const forwardInput = options.forward ?? config.forward;
+  // Flags, then FE_WEBHOOKS_<KEY>, then the config file.
+  const setting = async <K extends SettingKey>(key: K, flag: FileConfig[K] | undefined): Promise<FileConfig[K] | undefined> =>
+    (await resolveSetting(key, { cwd: io.cwd, env: io.env, flag }))?.value;
+  const forwardInput = await setting('forward', options.forward);
   const forward = forwardInput !== undefined ? parseTargetUrl(forwardInput, '--forward target') : undefined;
   if (forward && (options.respond !== undefined || options.delay !== undefined)) {
     throw new UserError('--respond and --delay shape the answer without --forward; with --forward your app answers');
   }
-  const timeoutInput = options.timeout ?? config.timeout;
+  const timeoutInput = await setting('timeout', options.timeout);
   const timeoutMs = timeoutInput !== undefined ? parseDurationMs(timeoutInput, 'timeout') : undefined;
   const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
   let count = 0;
   const printer = createRequestPrinter(io, options.json);
   const listener = await startListen({
-    host: options.host ?? config.host ?? DEFAULT_LISTEN_HOST,
-    port: options.port ?? config.port ?? DEFAULT_LISTEN_PORT,
+    host: (await setting('host', options.host)) ?? DEFAULT_LISTEN_HOST,
+    port: (await setting('port', options.port)) ?? DEFAULT_LISTEN_PORT,
     inspectorPort: options.inspectorPort,
     forward,
     secret: secret.secret,
@@ -80,22 +88,49 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
       printer.print(record);
     },
   });
+  const relayInput = await setting('relay', options.relay);
+  let link: RelayLink | undefined;
+  if (relayInput !== undefined) {
+    try {
+      link = await startRelayLink({
+        relayUrl: parseRelayUrl(relayInput),
+        channel: await setting('channel', options.channel),
+        token: await setting('token', options.token),
+        concurrency: options.concurrency,
+        handler: (request) => listener.intake.handle(request),
+        io,
+      });
+    } catch (error) {
+      await listener.close();
+      throw error;
+    }
+  }
   const stop = interrupted();
   // The generated local secret is shown (the app needs it); one the user gave never is.
   const localSecret = secret.source === 'local' ? secret.secret : undefined;
   if (options.json) {
-    printLine(io, JSON.stringify({ type: 'ready', url: listener.url, inspectorUrl: listener.inspectorUrl, forward: forward?.href ?? null, captures: capturesFile ?? null, ...(localSecret ? { signingSecret: localSecret } : {}) }));
+    printLine(io, JSON.stringify({ type: 'ready', url: listener.url, ...(link ? { publicUrl: link.publicUrl, channel: link.channel } : {}), inspectorUrl: listener.inspectorUrl, forward: forward?.href ?? null, captures: capturesFile ?? null, ...(localSecret ? { signingSecret: localSecret } : {}) }));
   } else {
     const c = colors(io, 'stderr');
     logLine(io, `${c.green('Ready.')} Webhook URL: ${c.bold(listener.url)}`);
+    if (link) logLine(io, `Public URL:    ${c.bold(link.publicUrl)}  (via the relay${link.created ? '; new channel, remembered in .fe-webhooks/relay.json' : ''}: paste it into the FrontEngine portal)`);
     logLine(io, `Inspector:     ${listener.inspectorUrl}`);
     logLine(io, forward ? `Forwarding to: ${forward.href}` : `No --forward: answering ${options.respond ?? 200}${options.delay ? ` after ${options.delay} ms` : ''}`);
     logLine(io, `Captures:      ${capturesFile ? path.relative(io.cwd, capturesFile) || capturesFile : 'not saved (--no-save)'}${options.maxBody ? `, bodies up to ${formatBytes(options.maxBody)}` : ''}`);
     if (localSecret) logLine(io, `Your webhook signing secret is ${c.bold(localSecret)} (local development secret, in .fe-webhooks/secret)`);
     logLine(io, c.dim('Ctrl-C to stop.'));
   }
-  await stop;
+  // A relay that refuses the channel later (it was deleted) ends listen with exit 2.
+  const refused = link?.done.then(() => new Promise<never>(() => undefined));
+  try {
+    await (refused ? Promise.race([stop, refused]) : stop);
+  } catch (error) {
+    await listener.close();
+    printer.flush();
+    throw error;
+  }
   if (!options.json) logLine(io, 'Stopping: finishing in-flight requests…');
+  await link?.close();
   await listener.close();
   printer.flush();
   if (!options.json) logLine(io, `Stopped after ${count} request${count === 1 ? '' : 's'}${capturesFile ? `, captured in ${path.relative(io.cwd, capturesFile) || capturesFile}` : ''}.`);
@@ -114,11 +149,15 @@ export function register(command: Command, io: CliIO): void {
     .option('--delay <duration>', 'without --forward: wait this long before answering, e.g. 6s', durationArg('--delay'))
     .option('--max-body <size>', 'refuse bodies over this size with 413 (default 25MiB)', sizeArg('--max-body'))
     .option('--timeout <duration>', 'give up on the app after this long and answer 504 (default 5s, FrontEngine\'s limit)', durationArg('--timeout'))
+    .option('--relay <url>', 'also receive through this relay (fe-webhooks relay): prints a public URL that stays the same across restarts (config "relay")')
+    .option('--channel <id>', 'with --relay: use this channel instead of the remembered or a new one (with --token)')
+    .option('--token <token>', 'with --relay: the channel\'s token')
+    .option('--concurrency <n>', 'with --relay: events delivered to the app at once (default 1: strictly in order)', positiveIntArg('--concurrency'))
     .option('--inspector-port <port>', 'port of the inspector page (default: the next port, else any free one)', portArg)
     .option('--json', 'one JSON object per line: a "ready" line, then one per request', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  $ fe-webhooks listen --forward localhost:3000/webhooks\n  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
+      '\nExamples:\n  $ fe-webhooks listen --forward localhost:3000/webhooks\n  $ fe-webhooks listen --relay https://relay.example.com --forward localhost:3000/webhooks\n  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
     )
     .action((options: ListenCliOptions) => listenCommand(options, io));
 }

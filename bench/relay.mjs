@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// End to end through the relay (sender → relay → tunnel → app, loopback, durability on)
+// against posting straight to the same app, measured side by side in one run.
+//   RESULT relay-throughput <relay/direct events/s>
+//   RESULT relay-added-p50-ms <p50 through the relay − p50 direct>
+//   RESULT relay-backlog-rss-mb <peak relay RSS with a 100,000-event backlog, then replaying it>
+// Usage: npm run build && node bench/relay.mjs [--quick]
+import { spawn } from 'node:child_process';
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { composeBody } from '../dist/events/compose.js';
+import { sign } from '../dist/signing/index.js';
+import { memoryCursor } from '../dist/tunnel/cursor-file.js';
+import { openTunnel } from '../dist/tunnel/client.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
+const QUICK = process.argv.includes('--quick');
+const THROUGHPUT_SECONDS = QUICK ? 2 : 3;
+const ROUNDS = QUICK ? 1 : 2;
+const CONNECTIONS = 16;
+/** Filling the backlog is not what is measured: more connections, bigger fsync batches. */
+const BACKLOG_CONNECTIONS = 64;
+const LATENCY_SAMPLES = QUICK ? 200 : 500;
+const BACKLOG_EVENTS = QUICK ? 20_000 : 100_000;
+const BACKLOG_DRAIN_MS = QUICK ? 3_000 : 10_000;
+const SECRET = 'bench-secret';
+const BODY = composeBody('MessageSent', { seed: 1 }).body;
+const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sign(BODY, SECRET) };
+
+// The app and the listener run in their own processes, as they would for a user: the
+// bench process only drives the load.
+const APP_SOURCE = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+`;
+
+/** The real `listen --relay` (captures on, as a user runs it), delivering `concurrency` events at once. */
+async function startListen(relay, appUrl, concurrency, dir) {
+  const args = [BIN, 'listen', '--json', '--port', '0', '--relay', relay.url, '--channel', relay.channel.id, '--token', relay.channel.token, '--forward', appUrl, '--concurrency', String(concurrency), '--secret', SECRET, ...(process.env.BENCH_NO_SAVE ? ['--no-save'] : [])];
+  const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`listen exited ${code}`)));
+    createInterface({ input: child.stdout }).once('line', resolve);
+  });
+  return { child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
+}
+
+/** Runs a module source in a child (cwd: the repo) and resolves with its first stdout line as JSON. */
+async function startChild(source, args = []) {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
+  });
+  return { ...first, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
+}
+
+async function startRelay(dataDir) {
+  const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--rate-limit', '100000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const value = JSON.parse(line);
+      if (value.type === 'ready') resolve(value);
+    });
+  });
+  const channel = await (await request(`${ready.url}/channels`, { method: 'POST' })).body.json();
+  return { ...ready, channel, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
+}
+
+function connect(relay, handler, concurrency = 1) {
+  const tunnel = openTunnel({ relayUrl: new URL(relay.url), channel: relay.channel.id, token: relay.channel.token, cursor: memoryCursor(), handler, concurrency });
+  return tunnel.ready.then(() => tunnel);
+}
+
+function throughput(url) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS }, (error, result) => {
+      if (error) return reject(error);
+      const ok = result['2xx'];
+      resolve({ perSecond: ok / THROUGHPUT_SECONDS, errors: result.non2xx + result.errors + result.timeouts });
+    });
+  });
+}
+
+async function p50Ms(url) {
+  const samples = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const started = performance.now();
+    const response = await request(url, { method: 'POST', headers: HEADERS, body: BODY });
+    await response.body.dump();
+    if (response.statusCode !== 200) throw new Error(`latency sample got ${response.statusCode}`);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+/** The physical limit under the relay: how long one small fdatasync takes on its disk right now. */
+function fdatasyncP50Ms(dir) {
+  const file = path.join(dir, 'fsync-probe');
+  const fd = openSync(file, 'a');
+  const samples = [];
+  for (let i = 0; i < 100; i++) {
+    const started = performance.now();
+    writeSync(fd, 'x'.repeat(1000) + '\n');
+    fdatasyncSync(fd);
+    samples.push(performance.now() - started);
+  }
+  closeSync(fd);
+  samples.sort((a, b) => a - b);
+  return samples[50];
+}
+
+async function peakRssMb(pid) {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+const work = await mkdtemp(path.join(tmpdir(), 'fe-bench-relay-'));
+try {
+  const app = await startChild(APP_SOURCE);
+  // Live path: one relay, one listener connected, the app answering.
+  const relay = await startRelay(path.join(work, 'live'));
+  // The tunnel may deliver as many events at once as the sender has connections: the
+  // direct run gives the app that same parallelism.
+  await mkdir(path.join(work, 'listen'));
+  const listener = await startListen(relay, app.url, CONNECTIONS, path.join(work, 'listen'));
+  const channelUrl = `${relay.channel.url}/webhooks`;
+  await p50Ms(`${app.url}/warmup`);
+  await p50Ms(channelUrl);
+  const directP50 = await p50Ms(`${app.url}/webhooks`);
+  const relayP50 = await p50Ms(channelUrl);
+  // Alternating rounds: the machine is shared, so each side sees the same noise.
+  const direct = { perSecond: 0, errors: 0 };
+  const relayed = { perSecond: 0, errors: 0 };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [total, url] of [[direct, `${app.url}/webhooks`], [relayed, channelUrl]]) {
+      const result = await throughput(url);
+      total.perSecond += result.perSecond / ROUNDS;
+      total.errors += result.errors;
+    }
+  }
+  await listener.stop();
+  await relay.stop();
+  const ratio = relayed.perSecond / direct.perSecond;
+  const fsyncMs = fdatasyncP50Ms(work);
+  console.log(
+    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors})`,
+  );
+  console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
+
+  // Backlog: no listener while BACKLOG_EVENTS are posted, then a listener drains it.
+  const backlog = await startRelay(path.join(work, 'backlog'));
+  const backlogUrl = backlog.channel.url;
+  await new Promise((resolve, reject) =>
+    autocannon({ url: backlogUrl, method: 'POST', headers: HEADERS, body: BODY, connections: BACKLOG_CONNECTIONS, amount: BACKLOG_EVENTS, timeout: 30 }, (error, result) =>
+      error ? reject(error) : result['2xx'] === BACKLOG_EVENTS ? resolve() : reject(new Error(`backlog: only ${result['2xx']} stored`)),
+    ),
+  );
+  const afterPosting = await peakRssMb(backlog.child.pid);
+  let drained = 0;
+  const drain = await connect(backlog, async () => {
+    drained++;
+    return { status: 200, headers: [], body: Buffer.alloc(0) };
+  });
+  const drainStart = performance.now();
+  while (drained < BACKLOG_EVENTS && performance.now() - drainStart < BACKLOG_DRAIN_MS) await new Promise((r) => setTimeout(r, 100));
+  const peak = await peakRssMb(backlog.child.pid);
+  await drain.close();
+  await backlog.stop();
+  console.log(
+    `RESULT relay-backlog-rss-mb ${peak.toFixed(0)} peak relay RSS: ${afterPosting.toFixed(0)} MB after storing ${BACKLOG_EVENTS} events, ${peak.toFixed(0)} MB after replaying ${drained} of them in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (goal < 150)`,
+  );
+  await app.stop();
+} finally {
+  await rm(work, { recursive: true, force: true });
+}

@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { DEFAULT_MAX_BODY_BYTES } from '../../config/defaults.js';
+import { STATE_DIR_NAME } from '../../config/state-dir.js';
+import { InterruptedError, UserError, errorMessage } from '../../errors.js';
+import type { RelayLogEntry } from '../../relay/server.js';
+import { isLoopbackHost, parseTargetUrl } from '../../util/url.js';
+import { readBytes } from '../inputs.js';
+import { colors } from '../colors.js';
+import { logLine, printLine, type CliIO } from '../io.js';
+import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
+
+export const DEFAULT_RELAY_PORT = 8787;
+export const DEFAULT_RELAY_DATA_DIR = path.join(STATE_DIR_NAME, 'relay');
+const DEFAULT_RETAIN_EVENTS = 100_000;
+const DEFAULT_RETAIN_AGE_MS = 7 * 86_400_000;
+/** Per channel: 200 events/s sustained, bursts of five seconds' worth. */
+const DEFAULT_RATE_PER_SECOND = 200;
+const BURST_SECONDS = 5;
+
+export interface RelayCliOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  maxBody: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  publicUrl?: string;
+  insecure: boolean;
+  retainEvents: number;
+  retainAge: number;
+  rateLimit: number;
+  json: boolean;
+}
+
+function describeLog(entry: RelayLogEntry): string {
+  switch (entry.kind) {
+    case 'channel-created':
+      return `channel ${entry.channel} created`;
+    case 'listener-connected':
+      return `listener connected to ${entry.channel}, delivering after #${entry.after}`;
+    case 'listener-closed':
+      return `listener ${entry.channel ? `of ${entry.channel} ` : ''}disconnected: ${entry.reason}`;
+    case 'auth-refused':
+      return `listener refused: ${entry.reason}`;
+    case 'event':
+      return `${entry.channel} #${entry.seq} → ${entry.status} in ${entry.ms} ms`;
+    case 'dropped':
+      return `${entry.range.channel}: dropped #${entry.range.from}–#${entry.range.to} (${entry.range.reason})`;
+    case 'store-error':
+      return `could not store a request for ${entry.channel}: ${entry.message} (answered 503)`;
+  }
+}
+
+/** Refuses plain HTTP on a public interface: webhook bodies and tokens would cross the network in clear. */
+function checkExposure(options: RelayCliOptions): void {
+  const tls = options.tlsCert !== undefined || options.tlsKey !== undefined;
+  if (tls && (options.tlsCert === undefined || options.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together');
+  if (!tls && !options.insecure && !isLoopbackHost(options.host)) {
+    throw new UserError(
+      `Refusing to serve plain http on ${options.host}: tokens and webhook bodies would cross the network in clear. Give --tls-cert and --tls-key, put a TLS proxy in front and bind 127.0.0.1, or pass --insecure`,
+    );
+  }
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise<void> {
+  checkExposure(options);
+  const tls =
+    options.tlsCert !== undefined && options.tlsKey !== undefined
+      ? { cert: await readBytes(options.tlsCert, io), key: await readBytes(options.tlsKey, io) }
+      : undefined;
+  const publicUrl = options.publicUrl !== undefined ? parseTargetUrl(options.publicUrl, '--public-url') : undefined;
+  const dataDir = path.resolve(io.cwd, options.dataDir);
+  const c = colors(io, 'stderr');
+  const report = (entry: RelayLogEntry): void => {
+    const { kind, ...details } = entry;
+    if (options.json) printLine(io, JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
+    else logLine(io, `${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
+  };
+  const { startRelay } = await import('../../relay/server.js');
+  let relay;
+  try {
+    relay = await startRelay({
+      port: options.port,
+      host: options.host,
+      dataDir,
+      maxBodyBytes: options.maxBody,
+      retention: { maxEvents: options.retainEvents, maxAgeMs: options.retainAge },
+      rateLimit: { perSecond: options.rateLimit, burst: Math.max(1, options.rateLimit * BURST_SECONDS) },
+      ...(tls ? { tls } : {}),
+      ...(publicUrl ? { publicUrl } : {}),
+      onLog: report,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new UserError(`Port ${options.port} on ${options.host} is already in use: pick another with --port`);
+    if (code === 'EACCES' || code === 'EROFS') throw new UserError(`Cannot use ${dataDir} or the port: ${errorMessage(error)}`);
+    throw error;
+  }
+  if (options.json) {
+    printLine(io, JSON.stringify({ type: 'ready', url: relay.url, port: relay.port, dataDir }));
+  } else {
+    printLine(io, `Relay ready at ${relay.url}`);
+    logLine(io, `Create a channel:  curl -X POST ${relay.url}/channels`);
+    logLine(io, `Or let listen do it:  fe-webhooks listen --relay ${relay.url} --forward localhost:3000`);
+    logLine(io, c.dim(`Events are stored in ${dataDir} before they are answered.`));
+  }
+  const signal = await waitForSignal();
+  await relay.close();
+  if (signal === 'SIGINT') throw new InterruptedError('');
+}
+
+export function register(command: Command, io: CliIO): void {
+  command
+    .option('-p, --port <port>', 'port to listen on (0: any free port)', portArg, DEFAULT_RELAY_PORT)
+    .option('--host <host>', 'interface to bind', '127.0.0.1')
+    .option('--data-dir <dir>', 'where channel logs are stored', DEFAULT_RELAY_DATA_DIR)
+    .option('--max-body <size>', 'largest request body accepted (413 above)', sizeArg('--max-body'), DEFAULT_MAX_BODY_BYTES)
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
+    .option('--public-url <url>', 'the URL the relay is reached at, for channel URLs (behind a proxy)')
+    .option('--insecure', 'allow plain http on a non-loopback interface', false)
+    .option('--retain-events <n>', 'events kept per channel, oldest dropped first', positiveIntArg('--retain-events'), DEFAULT_RETAIN_EVENTS)
+    .option('--retain-age <duration>', 'drop events older than this', durationArg('--retain-age'), DEFAULT_RETAIN_AGE_MS)
+    .addOption(new Option('--rate-limit <n>', 'events per second per channel before 429').argParser(positiveIntArg('--rate-limit')).default(DEFAULT_RATE_PER_SECOND))
+    .option('--json', 'machine-readable lines on stdout (the first is {"type":"ready","url":...})', false)
+    .addHelpText(
+      'after',
+      `\nExamples:\n  $ fe-webhooks relay --port 8080\n  $ fe-webhooks relay --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --public-url https://hooks.example.com\n  $ fe-webhooks listen --relay https://hooks.example.com --forward localhost:3000`,
+    )
+    .action((options: RelayCliOptions) => relayCommand(options, io));
+}

@@ -1,0 +1,134 @@
+import {
+  MAX_ACK_BODY_BYTES,
+  PROTOCOL_VERSION,
+  type AckMessage,
+  type ErrorCode,
+  type InvalidMessage,
+  type ListenerMessage,
+  type RelayMessage,
+} from './messages.js';
+
+/**
+ * Validation on receipt. Frames come from the network: anything may arrive (wrong
+ * types, huge numbers, missing fields, not JSON at all). These functions never throw;
+ * they return the typed message or an InvalidMessage saying why.
+ */
+
+const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'unauthorized',
+  'version',
+  'bad-message',
+  'subscribe-timeout',
+  'replaced',
+  'unavailable',
+]);
+
+/** Channel ids and tokens are base64url; anything else is refused before it touches storage or paths. */
+export const CHANNEL_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+const METHOD_PATTERN = /^[A-Za-z-]{1,20}$/;
+const MAX_RAW_HEADERS = 2000;
+
+type Fields = Record<string, unknown>;
+
+const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isStatus = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 999;
+const isBase64 = (value: unknown): value is string => typeof value === 'string' && value.length % 4 === 0 && BASE64_PATTERN.test(value);
+
+function invalid(why: string, code: ErrorCode = 'bad-message'): InvalidMessage {
+  return { invalid: why, code };
+}
+
+function parseFrame(data: string | Buffer): Fields | InvalidMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(typeof data === 'string' ? data : data.toString('utf8'));
+  } catch {
+    return invalid('not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('not a JSON object');
+  const fields = value as Fields;
+  if (fields.v !== PROTOCOL_VERSION) {
+    return invalid(`protocol version ${JSON.stringify(fields.v)} is not ${PROTOCOL_VERSION}; upgrade fe-webhooks on both ends`, 'version');
+  }
+  if (typeof fields.type !== 'string') return invalid('no message type');
+  return fields;
+}
+
+export function isInvalid(message: unknown): message is InvalidMessage {
+  return typeof message === 'object' && message !== null && 'invalid' in message;
+}
+
+function isHeaderPairs(value: unknown): value is Array<[string, string]> {
+  return (
+    Array.isArray(value) &&
+    value.length <= MAX_RAW_HEADERS / 2 &&
+    value.every((pair) => Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string' && typeof pair[1] === 'string')
+  );
+}
+
+function decodeAck(f: Fields): AckMessage | InvalidMessage {
+  if (!isSeq(f.seq) || f.seq === 0) return invalid('ack needs a seq');
+  if (!isStatus(f.status)) return invalid('ack needs an HTTP status');
+  if (typeof f.final !== 'boolean') return invalid('ack needs final: true|false');
+  if (f.headers !== undefined && !isHeaderPairs(f.headers)) return invalid('ack headers must be [name, value] pairs');
+  if (f.body !== undefined && (!isBase64(f.body) || (f.body as string).length > Math.ceil(MAX_ACK_BODY_BYTES / 3) * 4)) {
+    return invalid('ack body must be base64 of at most 64 KiB');
+  }
+  return f as unknown as AckMessage;
+}
+
+/** What the relay accepts from a listener. */
+export function decodeListenerMessage(data: string | Buffer): ListenerMessage | InvalidMessage {
+  const f = parseFrame(data);
+  if (isInvalid(f)) return f;
+  switch (f.type) {
+    case 'subscribe':
+      if (typeof f.channel !== 'string' || !CHANNEL_ID_PATTERN.test(f.channel)) return invalid('subscribe needs a channel id', 'unauthorized');
+      if (typeof f.token !== 'string' || !TOKEN_PATTERN.test(f.token)) return invalid('subscribe needs a token', 'unauthorized');
+      if (f.after !== undefined && !isSeq(f.after)) return invalid('after must be a sequence number');
+      return f as unknown as ListenerMessage;
+    case 'ack':
+      return decodeAck(f);
+    case 'ping':
+    case 'pong':
+      return typeof f.t === 'number' && Number.isFinite(f.t) ? (f as unknown as ListenerMessage) : invalid(`${f.type} needs t`);
+    default:
+      return invalid(`unknown message type ${JSON.stringify(f.type).slice(0, 40)}`);
+  }
+}
+
+/** What a listener accepts from the relay. */
+export function decodeRelayMessage(data: string | Buffer): RelayMessage | InvalidMessage {
+  const f = parseFrame(data);
+  if (isInvalid(f)) return f;
+  switch (f.type) {
+    case 'subscribed':
+      if (typeof f.channel !== 'string' || !isSeq(f.after) || !isSeq(f.head)) return invalid('bad subscribed message');
+      return f as unknown as RelayMessage;
+    case 'event': {
+      if (!isSeq(f.seq) || f.seq === 0) return invalid('event needs a seq');
+      if (typeof f.method !== 'string' || !METHOD_PATTERN.test(f.method)) return invalid('event needs a method');
+      if (typeof f.path !== 'string' || !f.path.startsWith('/')) return invalid('event path must start with /');
+      const raw = f.rawHeaders;
+      if (!Array.isArray(raw) || raw.length % 2 !== 0 || raw.length > MAX_RAW_HEADERS || !raw.every((h) => typeof h === 'string')) {
+        return invalid('event rawHeaders must be [name, value, ...] strings');
+      }
+      if (!isBase64(f.body)) return invalid('event body must be base64');
+      if (typeof f.receivedAt !== 'string' || Number.isNaN(Date.parse(f.receivedAt))) return invalid('event needs receivedAt');
+      return f as unknown as RelayMessage;
+    }
+    case 'gap':
+      if (!isSeq(f.from) || !isSeq(f.to) || typeof f.reason !== 'string') return invalid('bad gap message');
+      return f as unknown as RelayMessage;
+    case 'ping':
+    case 'pong':
+      return typeof f.t === 'number' && Number.isFinite(f.t) ? (f as unknown as RelayMessage) : invalid(`${f.type} needs t`);
+    case 'error':
+      if (typeof f.code !== 'string' || !ERROR_CODES.has(f.code) || typeof f.message !== 'string') return invalid('bad error message');
+      return { v: PROTOCOL_VERSION, type: 'error', code: f.code as ErrorCode, message: f.message.slice(0, 500) };
+    default:
+      return invalid(`unknown message type ${JSON.stringify(f.type).slice(0, 40)}`);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The relay ↔ listener protocol: JSON text frames over one WebSocket. Both ends import
+ * this module, so a message one side can build is a message the other side accepts.
+ *
+ * Listener → relay: subscribe (once, first), ack, ping, pong.
+ * Relay → listener: subscribed, event, gap, ping, pong, error.
+ *
+ * Every frame carries `v` (PROTOCOL_VERSION). A peer speaking another version gets an
+ * `error` with code `version` instead of being misunderstood.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+/** The WebSocket path listeners connect to on the relay. */
+export const TUNNEL_PATH = '/tunnel';
+
+/** Largest frame either end accepts: a 25 MiB body as base64 plus headers and framing. */
+export const DEFAULT_MAX_FRAME_BYTES = 40 * 1024 * 1024;
+
+/** Largest answer body the listener sends back for the relay to pass to the sender. */
+export const MAX_ACK_BODY_BYTES = 64 * 1024;
+
+/** Heartbeats go both ways this often; a link silent for HEARTBEAT_DEAD_MS is dead and is dropped. */
+export const PING_INTERVAL_MS = 2_000;
+export const HEARTBEAT_DEAD_MS = 6_000;
+
+/** WebSocket close codes (4000-4999 are for applications). */
+export const CLOSE_CODES = {
+  /** Token wrong or channel unknown: do not retry. */
+  unauthorized: 4401,
+  /** A newer listener took over the channel. */
+  replaced: 4409,
+  /** The peer sent something we cannot read. */
+  protocol: 4400,
+  /** The relay is shutting down: retry later. */
+  goingAway: 1001,
+} as const;
+
+export type ErrorCode = 'unauthorized' | 'version' | 'bad-message' | 'subscribe-timeout' | 'replaced' | 'unavailable';
+
+export interface SubscribeMessage {
+  v: number;
+  type: 'subscribe';
+  channel: string;
+  token: string;
+  /**
+   * Resume cursor: deliver events with seq > after. Omitted when the listener remembers
+   * nothing, and the relay then resumes after the channel's acknowledged cursor.
+   */
+  after?: number;
+}
+
+/**
+ * The listener's answer for one event. `final: true` means the target answered and the
+ * relay may move the channel's cursor past it. `final: false` reports an attempt that
+ * failed because the app is down (502/504): the relay passes the status to a waiting
+ * sender, but keeps the event, and the listener keeps retrying it.
+ */
+export interface AckMessage {
+  v: number;
+  type: 'ack';
+  seq: number;
+  status: number;
+  final: boolean;
+  /** The app's answer headers worth passing on (content-type and the like). */
+  headers?: Array<[string, string]>;
+  /** The app's answer body, base64, at most MAX_ACK_BODY_BYTES decoded. */
+  body?: string;
+}
+
+export interface PingMessage {
+  v: number;
+  type: 'ping' | 'pong';
+  /** Sender's clock (ms since epoch), echoed in the pong: round-trip time for free. */
+  t: number;
+}
+
+export interface SubscribedMessage {
+  v: number;
+  type: 'subscribed';
+  channel: string;
+  /** Delivery starts after this seq. */
+  after: number;
+  /** The newest stored seq at subscription time. */
+  head: number;
+}
+
+/** One stored request, byte-exact. */
+export interface EventMessage {
+  v: number;
+  type: 'event';
+  seq: number;
+  method: string;
+  /** Path with query, relative to the channel URL (`/c/<id>/hooks?x=1` → `/hooks?x=1`). */
+  path: string;
+  /** Node's rawHeaders: [name, value, name, value, ...] as received. */
+  rawHeaders: string[];
+  /** The exact body, base64. */
+  body: string;
+  /** ISO 8601, when the relay stored it. */
+  receivedAt: string;
+}
+
+/** Events the listener asked for that retention already dropped. */
+export interface GapMessage {
+  v: number;
+  type: 'gap';
+  from: number;
+  to: number;
+  reason: string;
+}
+
+export interface ErrorMessage {
+  v: number;
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+}
+
+export type ListenerMessage = SubscribeMessage | AckMessage | PingMessage;
+export type RelayMessage = SubscribedMessage | EventMessage | GapMessage | PingMessage | ErrorMessage;
+
+/** A frame that failed validation: why, for a log line and an `error` reply. */
+export interface InvalidMessage {
+  invalid: string;
+  code: ErrorCode;
+}
+
+type Draft<M> = M extends unknown ? Omit<M, 'v'> : never;
+
+/** Serialises a message with the protocol version stamped in. */
+export function encodeMessage(message: Draft<ListenerMessage | RelayMessage>): string {
+  return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
+}

@@ -1,0 +1,346 @@
+import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { readCompleteLines } from './file-lines.js';
+import { fsyncPath } from './fsync.js';
+import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
+
+/** A segment file is closed and a new one started past either bound; retention drops whole files. */
+const SEGMENT_MAX_EVENTS = 10_000;
+const SEGMENT_MAX_BYTES = 64 * 1024 * 1024;
+/** Recent events kept in memory so a caught-up listener is served without reading the disk. */
+const RECENT_MAX_EVENTS = 512;
+const RECENT_MAX_BYTES = 8 * 1024 * 1024;
+/** The cursor file is rewritten at most this often: losing the last write only means a redelivery. */
+const STATE_FLUSH_MS = 200;
+const SEGMENT_SUFFIX = '.jsonl';
+const STATE_FILE = 'state.json';
+
+interface Segment {
+  first: number;
+  file: string;
+}
+
+interface PendingAppend {
+  event: NewEvent;
+  resolve: (seq: number) => void;
+  reject: (error: Error) => void;
+}
+
+const segmentName = (first: number): string => `${String(first).padStart(16, '0')}${SEGMENT_SUFFIX}`;
+
+/** `{"seq":N,...`: the seq without parsing the whole (possibly 30 MB) line. */
+function lineSeq(text: string): number {
+  if (!text.startsWith('{"seq":')) return Number.NaN;
+  return Number(text.slice(7, text.indexOf(',', 7)));
+}
+
+function encodeLine(seq: number, event: NewEvent): string {
+  return `${JSON.stringify({
+    seq,
+    receivedAt: event.receivedAt.toISOString(),
+    method: event.method,
+    path: event.path,
+    rawHeaders: event.rawHeaders,
+    body: event.body.toString('base64'),
+  })}\n`;
+}
+
+function decodeLine(text: string): StoredEvent | undefined {
+  try {
+    const value = JSON.parse(text) as Omit<StoredEvent, 'body'> & { body: string };
+    if (!Number.isSafeInteger(value.seq) || typeof value.body !== 'string') return undefined;
+    return { ...value, body: Buffer.from(value.body, 'base64') };
+  } catch {
+    return undefined;
+  }
+}
+
+
+/**
+ * One channel's log as segment files of JSON lines in its folder. Appends are group
+ * committed (one fdatasync per batch) and seqs are given at write time, so a failed
+ * write (disk full) is cut back off the file and no seq is ever burnt or reused.
+ */
+export interface FileLogTuning {
+  /** Events per segment file (tests make it small to see rollover and retention). */
+  segmentMaxEvents?: number;
+}
+
+export class FileEventLog implements EventLog {
+  private headSeq = 0;
+  private firstSeq = 1;
+  private ackedSeq = 0;
+  private handle: FileHandle | undefined;
+  private segmentEvents = 0;
+  private segmentBytes = 0;
+  private pending: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private recent: StoredEvent[] = [];
+  private recentBytes = 0;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly channel: string,
+    private readonly dir: string,
+    private readonly retention: RetentionPolicy,
+    private segments: Segment[],
+    private readonly onDropped?: (dropped: DroppedRange) => void,
+    private readonly segmentMaxEvents = SEGMENT_MAX_EVENTS,
+  ) {}
+
+  /** Opens a channel folder, rebuilding head, first and cursor from disk; a torn last line is cut off. */
+  static async open(
+    channel: string,
+    dir: string,
+    retention: RetentionPolicy,
+    onDropped?: (dropped: DroppedRange) => void,
+    tuning: FileLogTuning = {},
+  ): Promise<FileEventLog> {
+    const names = (await readdir(dir)).filter((n) => /^\d{16}\.jsonl$/.test(n)).sort();
+    const segments = names.map((n) => ({ first: Number(n.slice(0, 16)), file: path.join(dir, n) }));
+    const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents);
+    const last = segments.at(-1);
+    // Only a regular file is scanned (a device or a FIFO would never end).
+    if (last && (await stat(last.file)).isFile()) {
+      let head = last.first - 1;
+      let goodEnd = 0;
+      let events = 0;
+      for await (const line of readCompleteLines(last.file)) {
+        if (lineSeq(line.text) !== head + 1 || !decodeLine(line.text)) break;
+        head++;
+        events++;
+        goodEnd = line.end;
+      }
+      if ((await stat(last.file)).size > goodEnd) {
+        const handle = await open(last.file, 'r+');
+        await handle.truncate(goodEnd);
+        await handle.sync();
+        await handle.close();
+      }
+      log.headSeq = head;
+      log.segmentEvents = events;
+      log.segmentBytes = goodEnd;
+    } else if (last) {
+      log.headSeq = last.first - 1;
+    }
+    log.firstSeq = segments[0]?.first ?? 1;
+    const state = await readState(path.join(dir, STATE_FILE));
+    log.firstSeq = Math.min(Math.max(log.firstSeq, state.first ?? 1), log.headSeq + 1);
+    log.ackedSeq = Math.min(state.acked ?? 0, log.headSeq);
+    return log;
+  }
+
+  head(): number {
+    return this.headSeq;
+  }
+
+  first(): number {
+    return this.firstSeq;
+  }
+
+  acked(): number {
+    return this.ackedSeq;
+  }
+
+  append(event: NewEvent): Promise<number> {
+    if (this.closed) return Promise.reject(new Error(`channel ${this.channel} is closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    for (;;) {
+      if (this.pending.length === 0) {
+        // Cleared in the same tick as the emptiness check, so no append is ever stranded.
+        this.flushing = undefined;
+        return;
+      }
+      const batch = this.pending;
+      this.pending = [];
+      const size = this.segmentBytes;
+      try {
+        const handle = await this.segmentHandle();
+        let seq = this.headSeq;
+        const data = Buffer.from(batch.map((p) => encodeLine(++seq, p.event)).join(''));
+        await handle.writeFile(data);
+        await handle.datasync();
+        this.segmentBytes += data.length;
+        this.segmentEvents += batch.length;
+        const firstNew = this.headSeq + 1;
+        this.headSeq += batch.length;
+        batch.forEach((p, i) => {
+          this.remember(firstNew + i, p.event);
+          p.resolve(firstNew + i);
+        });
+      } catch (error) {
+        await this.cutBack(size);
+        for (const p of batch) p.reject(error as Error);
+        continue;
+      }
+      if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
+        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(() => undefined);
+      }
+    }
+  }
+
+  /** After a failed write: drop whatever part of the batch reached the file. */
+  private async cutBack(size: number): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    if (!handle) return;
+    await handle.truncate(size).catch(() => undefined);
+    await handle.close().catch(() => undefined);
+    this.segmentBytes = size;
+  }
+
+  private async segmentHandle(): Promise<FileHandle> {
+    const full = this.segmentEvents >= this.segmentMaxEvents || this.segmentBytes >= SEGMENT_MAX_BYTES;
+    if (this.handle && !full) return this.handle;
+    if (full || this.segments.length === 0) {
+      await this.handle?.close();
+      this.handle = undefined;
+      const segment = { first: this.headSeq + 1, file: path.join(this.dir, segmentName(this.headSeq + 1)) };
+      const handle = await open(segment.file, 'a', 0o600);
+      // The new file's name must survive a crash as well as its contents.
+      await fsyncPath(this.dir).catch(async (error: unknown) => {
+        await handle.close();
+        throw error;
+      });
+      this.segments.push(segment);
+      this.segmentEvents = 0;
+      this.segmentBytes = 0;
+      this.handle = handle;
+      return handle;
+    }
+    const current = this.segments.at(-1) as Segment;
+    this.handle = await open(current.file, 'a', 0o600);
+    return this.handle;
+  }
+
+  private remember(seq: number, event: NewEvent): void {
+    const stored: StoredEvent = { ...event, seq, receivedAt: event.receivedAt.toISOString() };
+    this.recent.push(stored);
+    this.recentBytes += event.body.length;
+    while (this.recent.length > RECENT_MAX_EVENTS || (this.recentBytes > RECENT_MAX_BYTES && this.recent.length > 1)) {
+      this.recentBytes -= (this.recent.shift() as StoredEvent).body.length;
+    }
+  }
+
+  async *read(after: number): AsyncGenerator<StoredEvent> {
+    let next = Math.max(after + 1, this.firstSeq);
+    while (next <= this.headSeq) {
+      const oldestRecent = this.recent[0]?.seq ?? Number.POSITIVE_INFINITY;
+      if (next >= oldestRecent) {
+        const event = this.recent[next - oldestRecent];
+        if (!event) return;
+        yield event;
+        next++;
+        continue;
+      }
+      let progressed = false;
+      for await (const event of this.readDisk(next)) {
+        if (event.seq < this.firstSeq) continue;
+        yield event;
+        next = event.seq + 1;
+        progressed = true;
+        if (next >= (this.recent[0]?.seq ?? Number.POSITIVE_INFINITY)) break;
+      }
+      if (!progressed) next = Math.max(next + 1, this.firstSeq);
+    }
+  }
+
+  /** Streams stored events from `from` on, across segments, up to the current head. */
+  private async *readDisk(from: number): AsyncGenerator<StoredEvent> {
+    const start = Math.max(0, this.segments.findLastIndex((s) => s.first <= from));
+    for (const segment of this.segments.slice(start)) {
+      try {
+        for await (const line of readCompleteLines(segment.file)) {
+          const seq = lineSeq(line.text);
+          if (!(seq >= from)) continue;
+          if (seq > this.headSeq) return;
+          const event = decodeLine(line.text);
+          if (event) yield event;
+        }
+      } catch (error) {
+        // Retention may delete a segment while it is being read: those events are gone.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    }
+  }
+
+  async ack(seq: number): Promise<void> {
+    if (seq <= this.ackedSeq) return;
+    this.ackedSeq = Math.min(seq, this.headSeq);
+    this.scheduleState();
+  }
+
+  async applyRetention(now: Date): Promise<DroppedRange | undefined> {
+    if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
+      return this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`);
+    }
+    // Age at segment granularity: a segment's mtime is the time of its newest event.
+    let first = this.firstSeq;
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i] as Segment;
+      const end = (this.segments[i + 1]?.first ?? this.headSeq + 1) - 1;
+      if (end < first) continue;
+      const mtime = await stat(segment.file).then((s) => s.mtimeMs, () => 0);
+      if (now.getTime() - mtime <= this.retention.maxAgeMs) break;
+      first = end + 1;
+    }
+    return this.dropBelow(first, 'older than the age limit');
+  }
+
+  /** Forgets every event below `first`, oldest first, and deletes the segments that held only those. */
+  private async dropBelow(first: number, reason: string): Promise<DroppedRange | undefined> {
+    if (first <= this.firstSeq) return undefined;
+    const dropped: DroppedRange = { channel: this.channel, from: this.firstSeq, to: first - 1, reason };
+    this.firstSeq = first;
+    // Never the segment being written.
+    while (this.segments.length > 1 && (this.segments[1] as Segment).first <= first) {
+      await rm((this.segments.shift() as Segment).file, { force: true });
+    }
+    this.scheduleState();
+    this.onDropped?.(dropped);
+    return dropped;
+  }
+
+  private scheduleState(): void {
+    if (this.stateTimer || this.closed) return;
+    this.stateTimer = setTimeout(() => {
+      this.stateTimer = undefined;
+      void this.writeState().catch(() => undefined);
+    }, STATE_FLUSH_MS);
+    this.stateTimer.unref();
+  }
+
+  private async writeState(): Promise<void> {
+    const file = path.join(this.dir, STATE_FILE);
+    const temp = `${file}.tmp`;
+    await writeFile(temp, JSON.stringify({ first: this.firstSeq, acked: this.ackedSeq }), { mode: 0o600 });
+    await rename(temp, file);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flushing;
+    if (this.stateTimer) clearTimeout(this.stateTimer);
+    this.stateTimer = undefined;
+    await this.writeState().catch(() => undefined);
+    await this.handle?.close();
+    this.handle = undefined;
+  }
+}
+
+async function readState(file: string): Promise<{ first?: number; acked?: number }> {
+  try {
+    const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    const seq = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
+    return { first: seq(value.first), acked: seq(value.acked) };
+  } catch {
+    return {};
+  }
+}

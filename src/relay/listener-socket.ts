@@ -1,0 +1,107 @@
+import type { WebSocket } from 'ws';
+import {
+  CLOSE_CODES,
+  decodeListenerMessage,
+  encodeMessage,
+  isInvalid,
+  type ErrorCode,
+  type SubscribeMessage,
+} from '../protocol/index.js';
+import { tokenMatches } from './credentials.js';
+import type { ChannelDelivery, ListenerLink } from './delivery.js';
+
+/** A listener must say who it is this soon after connecting. */
+export const SUBSCRIBE_TIMEOUT_MS = 5_000;
+
+export interface ListenerSocketContext {
+  /** Finds a channel's delivery and token hash; undefined for an unknown channel. */
+  channel(id: string): Promise<{ delivery: ChannelDelivery; tokenHash: string } | undefined>;
+  pingIntervalMs: number;
+  deadAfterMs: number;
+  onSubscribed(channel: string, after: number): void;
+  onClosed(channel: string | undefined, reason: string): void;
+  onRefused(reason: string): void;
+}
+
+/**
+ * One listener's WebSocket on the relay: subscribe (token checked in constant time),
+ * then acks and heartbeats. Every frame is validated; a bad one closes this socket and
+ * nothing else.
+ */
+export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContext): void {
+  let delivery: ChannelDelivery | undefined;
+  let channelId: string | undefined;
+  let lastHeardMs = Date.now();
+  const link: ListenerLink = {
+    send: (frame) => {
+      if (ws.readyState === ws.OPEN) ws.send(frame);
+    },
+    close: (code, reason) => ws.close(code, reason),
+  };
+  const refuse = (code: ErrorCode, message: string, closeCode: number): void => {
+    link.send(encodeMessage({ type: 'error', code, message }));
+    ws.close(closeCode, code);
+  };
+  const subscribeTimer = setTimeout(
+    () => refuse('subscribe-timeout', `no subscribe within ${SUBSCRIBE_TIMEOUT_MS} ms`, CLOSE_CODES.protocol),
+    SUBSCRIBE_TIMEOUT_MS,
+  );
+  const heartbeat = setInterval(() => {
+    if (Date.now() - lastHeardMs > context.deadAfterMs) {
+      ws.terminate();
+      return;
+    }
+    link.send(encodeMessage({ type: 'ping', t: Date.now() }));
+  }, context.pingIntervalMs);
+  heartbeat.unref();
+  subscribeTimer.unref();
+
+  const subscribe = async (message: SubscribeMessage): Promise<void> => {
+    const found = await context.channel(message.channel);
+    // Unknown channel and wrong token get the same answer: nothing says which ids exist.
+    if (!found || !tokenMatches(message.token, found.tokenHash)) {
+      context.onRefused('wrong token or unknown channel');
+      refuse('unauthorized', 'the relay refused this channel id and token', CLOSE_CODES.unauthorized);
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) return;
+    delivery = found.delivery;
+    channelId = message.channel;
+    const after = found.delivery.attach(link, message.after);
+    link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head: found.delivery.log.head() }));
+    context.onSubscribed(message.channel, after);
+  };
+
+  let subscribing = false;
+  ws.on('message', (data, isBinary) => {
+    lastHeardMs = Date.now();
+    const message = decodeListenerMessage(isBinary ? Buffer.from(data as Buffer) : (data as Buffer));
+    if (isInvalid(message)) {
+      refuse(message.code, message.invalid, message.code === 'unauthorized' ? CLOSE_CODES.unauthorized : CLOSE_CODES.protocol);
+      return;
+    }
+    switch (message.type) {
+      case 'subscribe':
+        if (subscribing) return refuse('bad-message', 'subscribe sent twice', CLOSE_CODES.protocol);
+        subscribing = true;
+        clearTimeout(subscribeTimer);
+        void subscribe(message).catch(() => refuse('unavailable', 'the relay could not open this channel', CLOSE_CODES.goingAway));
+        return;
+      case 'ack':
+        delivery?.acknowledged(link, message);
+        return;
+      case 'ping':
+        link.send(encodeMessage({ type: 'pong', t: message.t }));
+        return;
+      case 'pong':
+        return;
+    }
+  });
+  ws.on('close', (code) => {
+    clearTimeout(subscribeTimer);
+    clearInterval(heartbeat);
+    delivery?.detach(link);
+    context.onClosed(channelId, `closed (${code})`);
+  });
+  ws.on('error', () => ws.terminate());
+}

@@ -1,0 +1,84 @@
+/**
+ * The relay's storage seam. The relay server only speaks these interfaces; the file
+ * implementation (file-store.ts) is the embedded default, and a shared store (Redis
+ * Streams: one stream per channel, the entry id as seq) can replace it without
+ * touching the server or the protocol.
+ */
+
+/** A request as the relay received it, before it has a sequence number. */
+export interface NewEvent {
+  method: string;
+  /** Path with query, relative to the channel URL. */
+  path: string;
+  rawHeaders: string[];
+  body: Buffer;
+  receivedAt: Date;
+}
+
+/** A stored request: exact bytes, its place in the channel's order. */
+export interface StoredEvent {
+  seq: number;
+  method: string;
+  path: string;
+  rawHeaders: string[];
+  body: Buffer;
+  /** ISO 8601. */
+  receivedAt: string;
+}
+
+export interface ChannelRecord {
+  id: string;
+  /** sha256 of the token, hex: the token itself is never stored. */
+  tokenHash: string;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+export interface RetentionPolicy {
+  /** Keep at most this many events per channel; older ones are dropped first. */
+  maxEvents: number;
+  /** Drop events older than this. */
+  maxAgeMs: number;
+}
+
+/** Events retention removed, oldest first: reported to the operator and to listeners. */
+export interface DroppedRange {
+  channel: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/** One channel's ordered, durable event log and its delivery cursor. */
+export interface EventLog {
+  readonly channel: string;
+  /** The newest durable seq (0 when nothing was ever stored). */
+  head(): number;
+  /** The oldest seq still kept (head() + 1 when the log is empty). */
+  first(): number;
+  /** The listener's acknowledged cursor: every seq ≤ acked() reached the app. */
+  acked(): number;
+  /** Stores one event; resolves with its seq once it is durable, rejects when it could not be stored. */
+  append(event: NewEvent): Promise<number>;
+  /**
+   * Streams the kept events with seq > after, in order, up to the head at the time each
+   * is reached; memory does not grow with the backlog.
+   */
+  read(after: number): AsyncGenerator<StoredEvent>;
+  /** Moves the acknowledged cursor forward (never back). */
+  ack(seq: number): Promise<void>;
+  /** Applies the retention policy; says what it dropped. */
+  applyRetention(now: Date): Promise<DroppedRange | undefined>;
+}
+
+export interface ChannelStore {
+  /** Persists a new channel durably before resolving. */
+  createChannel(record: ChannelRecord): Promise<void>;
+  channel(id: string): Promise<ChannelRecord | undefined>;
+  /** The channel's log; undefined for an unknown channel. */
+  log(id: string): Promise<EventLog | undefined>;
+  /** Every channel's log that is open, for periodic retention. */
+  openLogs(): EventLog[];
+  /** Flushes cursors and closes files. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,107 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { request } from 'undici';
+import { ensurePrivateDir, stateDir } from '../config/state-dir.js';
+import { UserError, errorMessage } from '../errors.js';
+import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
+
+/** A relay channel as the listener remembers it. The token is a credential: the file is 0600. */
+export interface RelayChannel {
+  relay: string;
+  id: string;
+  token: string;
+  /** The public URL to paste into the FrontEngine portal. */
+  url: string;
+}
+
+const CHANNEL_FILE = 'relay.json';
+const CREATE_TIMEOUT_MS = 10_000;
+
+export function channelFile(cwd: string): string {
+  return path.join(stateDir(cwd), CHANNEL_FILE);
+}
+
+/** Where the listener keeps its delivery cursor for one channel. */
+export function cursorFile(cwd: string, channelId: string): string {
+  return path.join(stateDir(cwd), `relay-cursor-${channelId}`);
+}
+
+/** The relay's base, without a trailing slash, so equal relays compare equal. */
+export function relayKey(relayUrl: URL): string {
+  return relayUrl.href.replace(/\/+$/, '');
+}
+
+async function loadRemembered(cwd: string): Promise<RelayChannel | undefined> {
+  let text: string;
+  try {
+    text = await readFile(channelFile(cwd), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UserError(`Cannot read ${channelFile(cwd)}: ${errorMessage(error)}`);
+  }
+  try {
+    const value = JSON.parse(text) as Partial<RelayChannel>;
+    if (typeof value.relay === 'string' && typeof value.id === 'string' && typeof value.token === 'string' && typeof value.url === 'string') {
+      return { relay: value.relay, id: value.id, token: value.token, url: value.url };
+    }
+  } catch {
+    // Unreadable: treated as absent, and replaced by the channel created next.
+  }
+  return undefined;
+}
+
+async function remember(cwd: string, channel: RelayChannel): Promise<void> {
+  await ensurePrivateDir(stateDir(cwd));
+  await writeFile(channelFile(cwd), `${JSON.stringify(channel, null, 2)}\n`, { mode: 0o600 });
+}
+
+/** POST /channels on the relay. */
+export async function createChannel(relayUrl: URL): Promise<RelayChannel> {
+  const endpoint = new URL('channels', `${relayKey(relayUrl)}/`);
+  let status: number;
+  let text: string;
+  try {
+    const response = await request(endpoint, { method: 'POST', headersTimeout: CREATE_TIMEOUT_MS, bodyTimeout: CREATE_TIMEOUT_MS });
+    status = response.statusCode;
+    text = await response.body.text();
+  } catch (error) {
+    throw new UserError(`Cannot reach the relay at ${relayUrl.origin}: ${errorMessage(error)}`);
+  }
+  let value: Partial<{ id: string; token: string; url: string }> = {};
+  try {
+    value = JSON.parse(text) as typeof value;
+  } catch {
+    // Checked below.
+  }
+  if (status !== 201 || typeof value.id !== 'string' || !CHANNEL_ID_PATTERN.test(value.id) || typeof value.token !== 'string' || typeof value.url !== 'string') {
+    throw new UserError(`The relay at ${relayUrl.origin} did not create a channel (HTTP ${status}); is it an fe-webhooks relay?`);
+  }
+  return { relay: relayKey(relayUrl), id: value.id, token: value.token, url: value.url };
+}
+
+export interface ChannelChoice {
+  relayUrl: URL;
+  cwd: string;
+  channel?: string;
+  token?: string;
+}
+
+/**
+ * The channel `listen --relay` uses: the one given by flags, else the one remembered for
+ * this relay (so the public URL never changes), else a new one, remembered at once.
+ */
+export async function resolveRelayChannel(choice: ChannelChoice): Promise<RelayChannel & { created: boolean }> {
+  const relay = relayKey(choice.relayUrl);
+  if ((choice.channel === undefined) !== (choice.token === undefined)) {
+    throw new UserError('--channel and --token go together: give both, or neither to use the remembered (or a new) channel');
+  }
+  if (choice.channel !== undefined && choice.token !== undefined) {
+    if (!CHANNEL_ID_PATTERN.test(choice.channel)) throw new UserError(`Invalid --channel "${choice.channel}": expected the id the relay gave`);
+    return { relay, id: choice.channel, token: choice.token, url: `${relay}/c/${choice.channel}`, created: false };
+  }
+  const remembered = await loadRemembered(choice.cwd);
+  if (remembered && remembered.relay === relay) return { ...remembered, created: false };
+  const created = await createChannel(choice.relayUrl);
+  await remember(choice.cwd, created);
+  return { ...created, created: true };
+}

@@ -1,0 +1,308 @@
+import WebSocket from 'ws';
+import { UserError, errorMessage } from '../errors.js';
+import {
+  CLOSE_CODES,
+  HEARTBEAT_DEAD_MS,
+  MAX_ACK_BODY_BYTES,
+  PING_INTERVAL_MS,
+  TUNNEL_PATH,
+  decodeRelayMessage,
+  encodeMessage,
+  isInvalid,
+  type EventMessage,
+} from '../protocol/index.js';
+import {
+  APP_RETRY_INITIAL_MS,
+  APP_RETRY_MAX_MS,
+  RECONNECT_INITIAL_MS,
+  RECONNECT_MAX_MS,
+  backoffDelayMs,
+  pause,
+  type BackoffPolicy,
+} from './backoff.js';
+import type { DeliveryCursor } from './cursor-file.js';
+import { ForwardedTracker } from './forwarded.js';
+
+/** A relayed request as the handler receives it (the shape of the intake's InboundRequest). */
+export interface TunnelRequest {
+  method: string;
+  path: string;
+  rawHeaders: string[];
+  body: Buffer;
+  receivedAt: Date;
+  source: { kind: 'relay'; channel: string; seq: number };
+}
+
+/** What the handler answers (the shape of the intake's IntakeAnswer). */
+export interface TunnelAnswer {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+export type TunnelHandler = (request: TunnelRequest) => Promise<TunnelAnswer>;
+
+export type TunnelStatus =
+  | { state: 'connecting'; attempt: number }
+  | { state: 'connected'; after: number; head: number }
+  | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
+  | { state: 'gap'; from: number; to: number; reason: string }
+  | { state: 'app-down'; seq: number; status: number; retryInMs: number }
+  | { state: 'closed' };
+
+/** The relay refused the channel id and token: retrying cannot help, so the tunnel stops. */
+export class TunnelAuthError extends UserError {
+  constructor(relay: string, channel: string) {
+    super(`The relay at ${relay} refused channel ${channel}: wrong token or unknown channel. Check --channel/--token, or remove .fe-webhooks/relay.json to create a new channel`);
+    this.name = 'TunnelAuthError';
+  }
+}
+
+export interface TunnelOptions {
+  /** The relay's base URL (http/https; the WebSocket goes to the same host and port). */
+  relayUrl: URL;
+  channel: string;
+  token: string;
+  handler: TunnelHandler;
+  cursor: DeliveryCursor;
+  onStatus?: (status: TunnelStatus) => void;
+  /** Answers meaning "the app is down, keep the event and try again". Default: 502 and 504. */
+  isAppDown?: (status: number) => boolean;
+  pingIntervalMs?: number;
+  deadAfterMs?: number;
+  reconnect?: BackoffPolicy;
+  appRetry?: BackoffPolicy;
+  /**
+   * Deliveries in flight at once. 1 (the default) keeps the app's view strictly in seq
+   * order; more lets a busy channel keep up with an app that takes time to answer.
+   */
+  concurrency?: number;
+}
+
+export interface Tunnel {
+  /** Resolves on the first subscription; rejects with TunnelAuthError when refused. */
+  ready: Promise<void>;
+  /** Settles when the tunnel stops: after close(), or with TunnelAuthError. */
+  done: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A frame can carry a 25 MiB body as base64 and more when the relay allows more. */
+const MAX_RELAY_FRAME_BYTES = 512 * 1024 * 1024;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+const defaultIsAppDown = (status: number): boolean => status === 502 || status === 504;
+const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
+
+interface Session {
+  send(frame: string): void;
+}
+
+function tunnelUrl(relayUrl: URL): string {
+  const url = new URL(relayUrl.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/$/, '')}${TUNNEL_PATH}`;
+  url.search = '';
+  url.hash = '';
+  return url.href;
+}
+
+/**
+ * The listener's end of the tunnel: subscribes with the token, hands each event to
+ * the handler in order, acks it after the handler resolved, and keeps going forever:
+ * heartbeats both ways, reconnects with capped jittered backoff, resumes after the last
+ * forwarded seq, and skips repeats it already forwarded.
+ */
+export function openTunnel(options: TunnelOptions): Tunnel {
+  const stop = new AbortController();
+  const emit = (status: TunnelStatus): void => options.onStatus?.(status);
+  const isAppDown = options.isAppDown ?? defaultIsAppDown;
+  const concurrency = options.concurrency ?? 1;
+  const tracker = new ForwardedTracker(options.cursor);
+  const queue: EventMessage[] = [];
+  const idleWaiters: Array<() => void> = [];
+  let active = 0;
+  let current: Session | undefined;
+  let resolveReady!: () => void;
+  let rejectReady!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => undefined);
+
+  const ack = (seq: number, answer: TunnelAnswer, final: boolean): void => {
+    const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
+    const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
+    current?.send(encodeMessage({ type: 'ack', seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) }));
+  };
+
+  const callHandler = async (event: EventMessage): Promise<TunnelAnswer> => {
+    try {
+      return await options.handler({
+        method: event.method,
+        path: event.path,
+        rawHeaders: event.rawHeaders,
+        body: Buffer.from(event.body, 'base64'),
+        receivedAt: new Date(event.receivedAt),
+        source: { kind: 'relay', channel: options.channel, seq: event.seq },
+      });
+    } catch (error) {
+      return { status: 502, headers: [['content-type', 'text/plain']], body: Buffer.from(errorMessage(error)) };
+    }
+  };
+
+  /** Delivers one event, retrying while the app is down; undefined when the tunnel was closed meanwhile. */
+  const deliver = async (event: EventMessage): Promise<TunnelAnswer | undefined> => {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await callHandler(event);
+      if (!isAppDown(answer.status)) return answer;
+      ack(event.seq, answer, false);
+      const retryInMs = backoffDelayMs(attempt, options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
+      emit({ state: 'app-down', seq: event.seq, status: answer.status, retryInMs });
+      await pause(retryInMs, stop.signal);
+      if (stop.signal.aborted) return undefined;
+    }
+  };
+
+  const deliverAndAck = async (event: EventMessage): Promise<void> => {
+    tracker.begin(event.seq);
+    active++;
+    let answer: TunnelAnswer | undefined;
+    try {
+      answer = await deliver(event);
+    } finally {
+      tracker.finish(event.seq, answer !== undefined);
+      active--;
+    }
+    // On whichever link is current: after a reconnect the relay has sent this seq again.
+    if (answer) ack(event.seq, answer, true);
+    dispatch();
+  };
+
+  /** Starts deliveries in seq order, up to `concurrency` at once. */
+  const dispatch = (): void => {
+    while (queue.length > 0 && active < concurrency && !stop.signal.aborted) {
+      const event = queue.shift() as EventMessage;
+      // Already reached the app (before a reconnect or a restart): acknowledge, do not repeat.
+      if (tracker.forwarded(event.seq)) ack(event.seq, NO_CONTENT, true);
+      // Being delivered since before a reconnect: its ack will follow on the new link.
+      else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
+    }
+    if (active === 0) for (const wake of idleWaiters.splice(0)) wake();
+  };
+
+  const whenIdle = (): Promise<void> => (active === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
+
+  /** One connection, from dial to close. Resolves with why it ended; throws TunnelAuthError. */
+  const connectOnce = (onSubscribed: () => void): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(tunnelUrl(options.relayUrl), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+      const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
+      let lastHeardMs = Date.now();
+      let refused = false;
+      let endReason = 'connection closed';
+      const heartbeat = setInterval(() => {
+        if (Date.now() - lastHeardMs > (options.deadAfterMs ?? HEARTBEAT_DEAD_MS)) {
+          endReason = 'no heartbeat from the relay';
+          ws.terminate();
+          return;
+        }
+        session.send(encodeMessage({ type: 'ping', t: Date.now() }));
+      }, options.pingIntervalMs ?? PING_INTERVAL_MS);
+      const onAbort = (): void => ws.close(1000, 'listener stopped');
+      stop.signal.addEventListener('abort', onAbort, { once: true });
+      ws.on('open', () => {
+        lastHeardMs = Date.now();
+        const after = options.cursor.lastForwarded;
+        session.send(encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(after !== undefined ? { after } : {}) }));
+      });
+      ws.on('message', (data: Buffer) => {
+        lastHeardMs = Date.now();
+        const message = decodeRelayMessage(data);
+        if (isInvalid(message)) {
+          endReason = `unreadable message from the relay: ${message.invalid}`;
+          ws.close(CLOSE_CODES.protocol, 'bad message');
+          return;
+        }
+        switch (message.type) {
+          case 'subscribed':
+            current = session;
+            tracker.startAt(message.after);
+            onSubscribed();
+            emit({ state: 'connected', after: message.after, head: message.head });
+            return;
+          case 'event':
+            queue.push(message);
+            dispatch();
+            return;
+          case 'gap':
+            tracker.skip(message.from, message.to);
+            emit({ state: 'gap', from: message.from, to: message.to, reason: message.reason });
+            return;
+          case 'ping':
+            session.send(encodeMessage({ type: 'pong', t: message.t }));
+            return;
+          case 'pong':
+            return;
+          case 'error':
+            if (message.code === 'unauthorized') refused = true;
+            endReason = message.message;
+            return;
+        }
+      });
+      ws.on('error', (error) => {
+        endReason = errorMessage(error);
+      });
+      ws.on('close', (code) => {
+        if (current === session) current = undefined;
+        // Not yet started: the relay sends them again after the resume cursor.
+        queue.length = 0;
+        clearInterval(heartbeat);
+        stop.signal.removeEventListener('abort', onAbort);
+        if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
+        else resolve(code === CLOSE_CODES.replaced ? 'another listener took over this channel' : endReason);
+      });
+    });
+
+  const run = async (): Promise<void> => {
+    for (let attempt = 0; !stop.signal.aborted; ) {
+      emit({ state: 'connecting', attempt });
+      let subscribed = false;
+      const reason = await connectOnce(() => {
+        subscribed = true;
+        resolveReady();
+      });
+      if (stop.signal.aborted) break;
+      attempt = subscribed ? 0 : attempt + 1;
+      const delayMs = backoffDelayMs(attempt, options.reconnect ?? { initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS });
+      emit({ state: 'reconnecting', attempt: attempt + 1, delayMs, reason });
+      await pause(delayMs, stop.signal);
+    }
+  };
+
+  // The event being forwarded when the tunnel stops still gets its cursor saved.
+  const done = run().then(
+    async () => {
+      await whenIdle();
+      emit({ state: 'closed' });
+      options.cursor.close();
+    },
+    async (error: unknown) => {
+      rejectReady(error as Error);
+      await whenIdle();
+      options.cursor.close();
+      throw error;
+    },
+  );
+  done.catch(() => undefined);
+
+  return {
+    ready,
+    done,
+    async close() {
+      stop.abort();
+      rejectReady(new Error('tunnel closed'));
+      await done.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { decodeListenerMessage, decodeRelayMessage, encodeMessage, isInvalid, PROTOCOL_VERSION } from '../../src/protocol/index.js';
+
+test('messages built by one end are accepted by the other', () => {
+  const subscribe = decodeListenerMessage(encodeMessage({ type: 'subscribe', channel: 'abcdefghijklmnopqrstuvwx', token: 't'.repeat(43), after: 7 }));
+  assert.deepEqual(subscribe, { v: PROTOCOL_VERSION, type: 'subscribe', channel: 'abcdefghijklmnopqrstuvwx', token: 't'.repeat(43), after: 7 });
+  const ack = decodeListenerMessage(encodeMessage({ type: 'ack', seq: 3, status: 200, final: true, headers: [['content-type', 'text/plain']], body: 'b2s=' }));
+  assert.ok(!isInvalid(ack) && ack.type === 'ack' && ack.seq === 3);
+  const event = decodeRelayMessage(
+    encodeMessage({ type: 'event', seq: 1, method: 'POST', path: '/x?y=1', rawHeaders: ['A', 'b'], body: Buffer.from([0, 255]).toString('base64'), receivedAt: new Date().toISOString() }),
+  );
+  assert.ok(!isInvalid(event) && event.type === 'event' && Buffer.from(event.body, 'base64').equals(Buffer.from([0, 255])));
+});
+
+test('hostile frames are refused with a reason, never thrown', () => {
+  const listenerFrames: unknown[] = [
+    'not json',
+    '[]',
+    'null',
+    '{"type":"subscribe"}',
+    JSON.stringify({ v: 99, type: 'subscribe' }),
+    JSON.stringify({ v: 1, type: 'subscribe', channel: '../../etc/passwd', token: 'x'.repeat(20) }),
+    JSON.stringify({ v: 1, type: 'subscribe', channel: 'a'.repeat(24), token: 'short' }),
+    JSON.stringify({ v: 1, type: 'subscribe', channel: 'a'.repeat(24), token: 'x'.repeat(20), after: -1 }),
+    JSON.stringify({ v: 1, type: 'ack', seq: 1e300, status: 200, final: true }),
+    JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 42, final: true }),
+    JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 200, final: 'yes' }),
+    JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 200, final: true, headers: [['a']] }),
+    JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 200, final: true, body: '%%%' }),
+    JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 200, final: true, body: 'A'.repeat(200_000) }),
+    JSON.stringify({ v: 1, type: 'ping' }),
+    JSON.stringify({ v: 1, type: '__proto__' }),
+    Buffer.from([0xff, 0xfe, 0x00]),
+  ];
+  for (const frame of listenerFrames) {
+    const result = decodeListenerMessage(frame as string);
+    assert.ok(isInvalid(result), `accepted ${String(frame).slice(0, 60)}`);
+  }
+  assert.equal((decodeListenerMessage(JSON.stringify({ v: 2, type: 'ping', t: 1 })) as { code: string }).code, 'version');
+  const relayFrames = [
+    JSON.stringify({ v: 1, type: 'event', seq: 1, method: 'POST', path: 'no-slash', rawHeaders: [], body: '', receivedAt: new Date().toISOString() }),
+    JSON.stringify({ v: 1, type: 'event', seq: 1, method: 'POST', path: '/', rawHeaders: ['odd'], body: '', receivedAt: new Date().toISOString() }),
+    JSON.stringify({ v: 1, type: 'event', seq: 1, method: 'PO ST\r\n', path: '/', rawHeaders: [], body: '', receivedAt: new Date().toISOString() }),
+    JSON.stringify({ v: 1, type: 'event', seq: 1, method: 'POST', path: '/', rawHeaders: [1, 2], body: '', receivedAt: 'x' }),
+    JSON.stringify({ v: 1, type: 'error', code: 'whatever', message: 'm' }),
+    JSON.stringify({ v: 1, type: 'gap', from: 'a', to: 2, reason: '' }),
+  ];
+  for (const frame of relayFrames) assert.ok(isInvalid(decodeRelayMessage(frame)), frame);
+});
