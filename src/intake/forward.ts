@@ -1,3 +1,4 @@
+import { hasDotSegments } from '../util/url.js';
 import { Agent, errors, request, type Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import type { ForwardResult } from '../capture/record.js';
@@ -75,6 +76,12 @@ export class Forwarder {
   }
 
   async forward(target: URL, inbound: InboundRequest): Promise<ForwardOutcome> {
+    if (hasDotSegments(inbound.path)) {
+      return {
+        result: { target: target.href, latencyMs: 0, error: 'path has dot segments' },
+        answer: explain(400, `refusing to forward ${inbound.path.slice(0, 200)}: its . or .. segments would leave ${target.href}`),
+      };
+    }
     const url = forwardUrl(target, inbound.path);
     const started = performance.now();
     // One timer for the whole exchange, cleared as soon as it ends (AbortSignal.timeout

@@ -1,3 +1,4 @@
+import { hasDotSegments } from '../util/url.js';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -155,6 +156,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { ok: true });
     if (url === '/channels' && req.method === 'POST') return createChannel(req, res);
     const target = channelTarget(url);
+    if (target && hasDotSegments(target.path)) {
+      // The rest of the path is appended to the listener's forward target: no climbing out of it.
+      req.resume();
+      return sendJson(res, 400, { error: 'the path must not contain . or .. segments' });
+    }
     if (target) return capture(req, res, target);
     req.resume();
     sendJson(res, 404, { error: 'not found' });

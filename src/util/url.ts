@@ -52,3 +52,18 @@ export function assertDeliverableUrl(url: URL, insecure: boolean): void {
     );
   }
 }
+
+/**
+ * Does a request path hold `.` or `..` segments (also percent-encoded)? Appended to a
+ * forward target, such a path would climb out of it (`/hooks` + `/../admin` is `/admin`),
+ * so the relay and the forwarder refuse it.
+ */
+export function hasDotSegments(requestPath: string): boolean {
+  const queryAt = requestPath.search(/[?#]/);
+  const pathPart = queryAt === -1 ? requestPath : requestPath.slice(0, queryAt);
+  // Encoded slashes count as separators too: some servers decode them before routing.
+  return pathPart.split(/\/|\\|%2f|%5c/i).some((segment) => {
+    const decoded = segment.replace(/%2e/gi, '.');
+    return decoded === '.' || decoded === '..';
+  });
+}

@@ -49,6 +49,10 @@ function nested(depth: number): string {
 /** `count` cases drawn with a fixed seed from every family, so a failure replays exactly. */
 export function hostileCases(targets: CaseTargets, count: number, seed = 20261127): HostileCase[] {
   const rng = new Random(seed);
+  const refused = (): HostileCase => {
+    const target = rng.pick(targets.refusedPaths);
+    return { name: `refused path ${target.path}`, chunks: [post(target.path, '{}')], expect: '4xx' };
+  };
   const families: Array<() => HostileCase> = [
     () => {
       const junk = Buffer.from(rng.string(rng.int(1, 200), 'ABCDEFGHIJ \r\n:/%\x00\x7f\u00ff'), 'latin1');
@@ -116,10 +120,7 @@ export function hostileCases(targets: CaseTargets, count: number, seed = 2026112
       expect: '4xx',
     }),
     () => ({ name: 'deeply nested JSON', chunks: [post(rng.pick(targets.postPaths), nested(rng.pick([1000, 10_000, 100_000])))], expect: '2xx-or-4xx' }),
-    () => {
-      const target = rng.pick(targets.refusedPaths);
-      return { name: `refused path ${target.path}`, chunks: [post(target.path, '{}')], expect: '4xx' };
-    },
+    refused,
     () => ({
       name: 'odd method',
       chunks: [request(rng.pick(['PUT', 'DELETE', 'PATCH', 'OPTIONS', 'FOO', 'CONNECT']), rng.pick(targets.postPaths), [['Host', 'x'], ['Content-Length', '0'], ['Connection', 'close']])],
@@ -127,10 +128,27 @@ export function hostileCases(targets: CaseTargets, count: number, seed = 2026112
     }),
     () => ({ name: 'not JSON', chunks: [post(rng.pick(targets.postPaths), rng.pick(['not json', '', '{"event":', 'null', '\u0000\u0001']))], expect: '2xx-or-4xx' }),
   ];
+  // A target with no refused paths (listen accepts every path) skips that family.
+  const usable = targets.refusedPaths.length > 0 ? families : families.filter((f) => f !== refused);
   return Array.from({ length: count }, (_, i) => {
-    const c = (families[i % families.length] as () => HostileCase)();
+    const c = (usable[i % usable.length] as () => HostileCase)();
     return { ...c, name: `#${i} ${c.name}` };
   });
+}
+
+/** Plays every case, `concurrency` at a time, in order of the list. */
+export async function playCases(port: number, cases: readonly HostileCase[], concurrency = 16, timeoutMs = 1500): Promise<HostileOutcome[]> {
+  const outcomes: HostileOutcome[] = new Array(cases.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < cases.length) {
+        const index = next++;
+        outcomes[index] = await playCase(port, cases[index] as HostileCase, timeoutMs);
+      }
+    }),
+  );
+  return outcomes;
 }
 
 /** Plays one case against host:port and classifies the answer (bounded by `timeoutMs`). */
