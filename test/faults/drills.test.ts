@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { startBlackholeProxy } from '../helpers/blackhole-proxy.js';
+import { tempDir } from '../helpers/cli.js';
+import { startListenCli } from '../helpers/listen-cli.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { post, startRelayProcess } from '../helpers/relay.js';
+
+const DRILL_TIMEOUT_MS = 90_000;
+
+interface RelayReady {
+  publicUrl: string;
+}
+
+/** Posts events n = from..to, `concurrency` at a time, until `stop()`; returns the n answered 2xx/202. */
+async function postStream(url: string, from: number, to: number, concurrency: number, stop: () => boolean = () => false): Promise<Set<number>> {
+  const acknowledged = new Set<number>();
+  let next = from;
+  const deadline = Date.now() + DRILL_TIMEOUT_MS / 2;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next <= to && Date.now() < deadline && !stop()) {
+        const n = next++;
+        const answer = await post(url, JSON.stringify({ event: 'MessageSent', n })).catch(() => undefined);
+        if (answer && answer.status >= 200 && answer.status < 300) acknowledged.add(n);
+      }
+    }),
+  );
+  return acknowledged;
+}
+
+function numbersAt(app: Receiver): number[] {
+  return app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
+}
+
+async function waitUntil(what: string, done: () => boolean, timeoutMs = DRILL_TIMEOUT_MS / 2): Promise<number> {
+  const started = Date.now();
+  while (!done()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return Date.now() - started;
+}
+
+test('drill: SIGKILL the relay in the middle of a 2,000-event stream; every event it acknowledged reaches the app, none twice', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = path.join(dir, 'relay-data');
+  const relay = await startRelayProcess(t, dataDir);
+  const app = await startReceiver(t);
+  const listen = await startListenCli(t, ['--relay', relay.url, '--forward', `127.0.0.1:${app.port}/hooks`, '--no-save'], { cwd: dir });
+  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+
+  let killed = false;
+  let acknowledgedSoFar = 0;
+  const streaming = postStream(publicUrl, 1, 2000, 8, () => killed).then((set) => set);
+  // Kill once about half the stream has been acknowledged.
+  const killer = (async () => {
+    await waitUntil('1,000 deliveries', () => {
+      acknowledgedSoFar = app.requests.length;
+      return acknowledgedSoFar >= 1000;
+    });
+    await relay.kill('SIGKILL');
+    killed = true;
+  })();
+  await killer;
+  const acknowledged = await streaming;
+  assert.ok(acknowledged.size >= 1000 && acknowledged.size < 2000, `killed mid-stream (${acknowledged.size} acknowledged)`);
+
+  // Same data dir, same port: the listener reconnects by itself and resumes.
+  await startRelayProcess(t, dataDir, ['--port', String(relay.port)]);
+  const rest = await postStream(publicUrl, 2001, 2000 + (2000 - acknowledged.size), 8);
+  for (const n of rest) acknowledged.add(n);
+  await waitUntil('every acknowledged event at the app', () => {
+    const seen = new Set(numbersAt(app));
+    return [...acknowledged].every((n) => seen.has(n));
+  });
+  const seen = numbersAt(app);
+  assert.equal(new Set(seen).size, seen.length, 'one listener forwarded no event twice');
+  assert.equal(listen.child.exitCode, null, 'listen rode out the relay crash');
+});
+
+test('drill: the link between listen and relay goes silent (no FIN, no RST); listen notices within seconds and recovers', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const proxy = await startBlackholeProxy(t, relay.port);
+  const app = await startReceiver(t);
+  const listen = await startListenCli(t, ['--relay', `http://127.0.0.1:${proxy.port}`, '--forward', `127.0.0.1:${app.port}`, '--no-save'], { cwd: dir });
+  const channelPath = new URL((listen.ready as unknown as RelayReady).publicUrl).pathname;
+  // Senders reach the relay directly; only the listener's link goes through the proxy.
+  const publicUrl = `${relay.url}${channelPath}`;
+  assert.equal((await postStream(publicUrl, 1, 5, 1)).size, 5);
+  await app.waitFor(5);
+
+  assert.ok(proxy.cut() >= 1, 'the tunnel connection went silent');
+  const cutAt = Date.now();
+  // The relay stores each event first; while the dead link still looks connected it
+  // waits for the app's answer and, past FrontEngine's 5 s, says 504: stored, and
+  // FrontEngine would retry. Either way the event must arrive once the link is back.
+  const statuses = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => post(publicUrl, JSON.stringify({ event: 'MessageSent', n: 6 + i })).then((a) => a.status)),
+  );
+  assert.ok(statuses.every((s) => [200, 202, 504].includes(s)), `answers during the cut: ${statuses.join(',')}`);
+  await waitUntil('the events sent during the cut', () => app.requests.length >= 15, 30_000);
+  const recoveredMs = Date.now() - cutAt;
+  assert.ok(recoveredMs < 20_000, `recovered in ${recoveredMs} ms`);
+  const seen = numbersAt(app);
+  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 15 }, (_, i) => i + 1), 'none lost, none twice');
+  assert.ok(listen.lines.length >= 15);
+});
