@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { validateEvent } from '../events/validate.js';
-import { matchingSecretIndex, PreparedSecrets } from '../signing/index.js';
+import type { PreparedSecrets } from '../signing/index.js';
 import { formatAge } from './format.js';
 import { isUnreadable, type AgeSource, type InputItem, type Reason, type Verdict } from './types.js';
 
@@ -15,12 +15,13 @@ export interface CheckContext {
 
 export interface Checked {
   verdict: Verdict;
-  /** Identifies the exact bytes (HMAC under the first secret); absent when there are none. */
+  /** Identifies the exact bytes: hex HMAC under the first secret; absent when there are none. */
   fingerprint?: string;
 }
 
 const WELL_FORMED_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
 const SIGNATURE_PREFIX = 'sha256=';
+const SIGNATURE_LENGTH = SIGNATURE_PREFIX.length + 64;
 
 function bodyText(body: string | Buffer): string | undefined {
   if (typeof body === 'string') return body;
@@ -29,16 +30,30 @@ function bodyText(body: string | Buffer): string | undefined {
   return Buffer.byteLength(text, 'utf8') === body.length && Buffer.from(text, 'utf8').equals(body) ? text : undefined;
 }
 
-function fingerprintOf(body: string | Buffer, secrets: PreparedSecrets, signature: string | undefined, secretIndex: number): string {
-  // A valid signature under the first secret already is the HMAC of the bytes: reuse it
-  // as it is (no new string per request); anything else is hashed the same way.
-  if (secretIndex === 0 && signature !== undefined) return signature;
-  const key = secrets.keys[0];
-  const hmac = key ? createHmac('sha256', key) : createHash('sha256');
-  return `${SIGNATURE_PREFIX}${hmac.update(body).digest('hex')}`;
+/**
+ * Which key signed the body (-1 for none) and the HMAC under the first key, which is the
+ * exact-duplicate fingerprint: one HMAC per key per request, nothing hashed twice.
+ * verify checks files at rest, where nobody can time the comparison, so a plain string
+ * compare of hex digests replaces timingSafeEqual (no Buffer per request; measured).
+ */
+function signatureMatch(body: string | Buffer, signature: string | undefined, secrets: PreparedSecrets): { index: number; fingerprint: string } {
+  const { keys } = secrets;
+  // Only `sha256=` + 64 lower-case hex can match a hex digest (the page's rule).
+  const comparable = signature !== undefined && signature.length === SIGNATURE_LENGTH && signature.startsWith(SIGNATURE_PREFIX);
+  let index = -1;
+  let fingerprint: string | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key === undefined) continue;
+    const hex = createHmac('sha256', key).update(body).digest('hex');
+    if (i === 0) fingerprint = hex;
+    if (index === -1 && comparable && (signature as string).endsWith(hex)) index = i;
+  }
+  // An empty first secret signs nothing: the bytes are still fingerprinted, by plain SHA-256.
+  return { index, fingerprint: fingerprint ?? createHash('sha256').update(body).digest('hex') };
 }
 
-function checkSignature(signatures: readonly string[], body: string | Buffer, secrets: PreparedSecrets, reasons: Reason[]): number {
+function checkSignature(signatures: readonly string[], matched: number, secretCount: number, reasons: Reason[]): number {
   if (signatures.length === 0) {
     reasons.push({ code: 'signature-missing', message: 'no X-Webhook-Signature header' });
     return -1;
@@ -47,16 +62,15 @@ function checkSignature(signatures: readonly string[], body: string | Buffer, se
     reasons.push({ code: 'signature-repeated', message: `X-Webhook-Signature sent ${signatures.length} times` });
     return -1;
   }
-  const signature = signatures[0] as string;
-  const index = matchingSecretIndex(body, signature, secrets);
-  // The format is checked only to name the failure: matchingSecretIndex already refuses a malformed one.
-  if (index === -1 && !WELL_FORMED_SIGNATURE.test(signature)) {
+  if (matched !== -1) return matched;
+  // The format is checked only to name the failure.
+  if (!WELL_FORMED_SIGNATURE.test(signatures[0] as string)) {
     reasons.push({ code: 'signature-malformed', message: 'X-Webhook-Signature is not sha256=<64 lower-case hex>' });
-  } else if (index === -1) {
-    const which = secrets.keys.length === 1 ? 'the secret' : `any of the ${secrets.keys.length} secrets`;
+  } else {
+    const which = secretCount === 1 ? 'the secret' : `any of the ${secretCount} secrets`;
     reasons.push({ code: 'signature-invalid', message: `signature does not match ${which} (wrong secret, or the body changed)` });
   }
-  return index;
+  return -1;
 }
 
 interface Age {
@@ -109,7 +123,8 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   const notes: string[] = [];
   const verdict: Verdict = { location: item.location, id: item.id, ok: false, reasons, notes };
   if (item.rejected) reasons.push({ code: 'rejected', message: `refused when captured: ${item.rejected}` });
-  const secretIndex = checkSignature(item.signatures, item.body, ctx.secrets, reasons);
+  const match = signatureMatch(item.body, item.signatures[0], ctx.secrets);
+  const secretIndex = checkSignature(item.signatures, match.index, ctx.secrets.keys.length, reasons);
   if (secretIndex !== -1) verdict.secretIndex = secretIndex;
 
   if (text === undefined) reasons.push({ code: 'body-not-utf8', message: 'body is not UTF-8 text, so not JSON' });
@@ -142,5 +157,5 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
     }
   }
   verdict.ok = reasons.length === 0;
-  return { verdict, fingerprint: fingerprintOf(item.body, ctx.secrets, item.signatures[0], secretIndex) };
+  return { verdict, fingerprint: match.fingerprint };
 }

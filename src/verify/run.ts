@@ -3,6 +3,7 @@ import { checkItem, type CheckContext } from './checks.js';
 import { DuplicateTracker, EXACT_KEY, PAIR_KEY } from './duplicates.js';
 import { ExpectationTally, type Expectation } from './expectations.js';
 import { openInput, type InputSpec, type OpenedInput } from './inputs.js';
+import { ReportBytes } from './report-bytes.js';
 import type { Reporter } from './reporters/reporter.js';
 import { isUnreadable, type VerifySummary } from './types.js';
 
@@ -17,8 +18,8 @@ export interface VerifyOptions {
   now?: () => number;
   cwd: string;
   reporter: Reporter;
-  /** Where the report goes; awaited, so a slow pipe holds reading back. */
-  write(text: string): Promise<void> | void;
+  /** Where the report goes (UTF-8 bytes, whole lines); awaited, so a slow pipe holds reading back. */
+  write(text: string | Buffer): Promise<void> | void;
 }
 
 /**
@@ -39,10 +40,10 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
   const tally = new ExpectationTally(options.expect ?? []);
   const counts = { passed: 0, failed: 0, skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
   const { reporter } = options;
+  const report = new ReportBytes();
   await options.write(reporter.start(opened.map((input) => input.name)));
   for (const input of opened) {
     for await (const items of input.items) {
-      let out = '';
       for (const item of items) {
         if (!isUnreadable(item) && item.method !== undefined && item.method !== 'POST') {
           counts.skipped++;
@@ -61,9 +62,11 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
           counts.passed++;
           if (!exact && verdict.event !== undefined) tally.count(verdict.event);
         } else counts.failed++;
-        out += reporter.verdict(verdict);
+        const full = report.add(reporter.verdict(verdict));
+        if (full) await options.write(full);
       }
-      if (out) await options.write(out);
+      const batch = report.take();
+      if (batch) await options.write(batch);
     }
   }
   const expectations = tally.results();

@@ -73,9 +73,9 @@ function reporterFor(name: ReporterName, secretCount: number, paint: Paint | und
   return textReporter(secretCount, paint);
 }
 
-function streamWriter(stream: NodeJS.WritableStream): (text: string) => Promise<void> {
+function streamWriter(stream: NodeJS.WritableStream): (text: string | Buffer) => Promise<void> {
   return async (text) => {
-    if (text && !stream.write(text)) await once(stream, 'drain');
+    if (text.length > 0 && !stream.write(text)) await once(stream, 'drain');
   };
 }
 

@@ -28,6 +28,8 @@ export function verdictTitle(verdict: Verdict): string {
 
 /** Remarks that do not fail a request: repeats and age notes. */
 export function verdictNotes(verdict: Verdict): string[] {
+  // The usual case (no repeat) allocates nothing: called once per request.
+  if (verdict.exactDuplicateOf === undefined && verdict.samePairAs === undefined) return verdict.notes;
   const notes: string[] = [];
   if (verdict.exactDuplicateOf) notes.push(`exact duplicate of ${verdict.exactDuplicateOf} (same bytes: a redelivery)`);
   if (verdict.samePairAs) {
