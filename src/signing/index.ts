@@ -61,3 +61,14 @@ export function matchingSecretIndex(body: Body, signature: unknown, secrets: str
 export function verify(body: Body, signature: unknown, secrets: string | readonly string[] | PreparedSecrets): boolean {
   return matchingSecretIndex(body, signature, secrets) !== -1;
 }
+
+/**
+ * Equality of two ASCII strings (hex digests) that takes the same time wherever they
+ * differ: no early exit, for callers that compare hex without making Buffers.
+ */
+export function constantTimeEqualAscii(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
+}

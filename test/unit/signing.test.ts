@@ -77,3 +77,11 @@ test("the page's Python verify_webhook accepts our signatures on binary and non-
   assert.deepEqual(results.slice(0, -2), Array(results.length - 2).fill(true));
   assert.deepEqual(results.slice(-2), [false, false]);
 });
+
+test('constant-time ASCII equality', async () => {
+  const { constantTimeEqualAscii } = await import('../../src/signing/index.js');
+  assert.equal(constantTimeEqualAscii('abc', 'abc'), true);
+  assert.equal(constantTimeEqualAscii('abc', 'abd'), false);
+  assert.equal(constantTimeEqualAscii('abc', 'ab'), false);
+  assert.equal(constantTimeEqualAscii('', ''), true);
+});
