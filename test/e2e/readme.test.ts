@@ -3,9 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { verify } from '../../src/signing/index.js';
 import { BIN, tempDir } from '../helpers/cli.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import {
   ReadmeWorld,
   extractConsoleBlocks,
@@ -13,6 +11,7 @@ import {
   linesMatch,
   readReadme,
   runReadmeCommand,
+  startReadmeApp,
   yamlCommandLines,
 } from '../helpers/readme.js';
 
@@ -23,21 +22,6 @@ async function linkedBin(t: TestContext): Promise<string> {
   const dir = await tempDir(t, 'fe-webhooks-readme-bin-');
   await writeFile(path.join(dir, 'fe-webhooks'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`, { mode: 0o755 });
   return dir;
-}
-
-/**
- * The app the README talks to on localhost:3000: it checks each signature with the local
- * dev secret of the folder the examples run in (created by the first command that signs).
- */
-async function startApp(t: TestContext, cwd: string): Promise<Receiver> {
-  return startReceiver(t, {
-    respond: (request, _index, res) => {
-      const secretFile = path.join(cwd, '.fe-webhooks/secret');
-      const secret = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : '';
-      const valid = secret !== '' && verify(request.body, request.headers['x-webhook-signature'], secret);
-      res.writeHead(valid ? 200 : 401, { 'content-type': 'text/plain' }).end(valid ? 'ok' : 'invalid signature');
-    },
-  });
 }
 
 test('the README has console examples for every command, in the documented order', () => {
@@ -54,7 +38,7 @@ test('the README has console examples for every command, in the documented order
 test('every console block of the README runs and prints what it shows', { timeout: 240_000 }, async (t) => {
   const cwd = await tempDir(t, 'fe-webhooks-readme-');
   await mkdir(cwd, { recursive: true });
-  const app = await startApp(t, cwd);
+  const app = await startReadmeApp(t, cwd);
   const world = new ReadmeWorld({ cwd, binDir: await linkedBin(t), appPort: app.port });
   t.after(() => world.stopAll());
 

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+import { verify } from '../../src/signing/index.js';
 import path from 'node:path';
 import { REPO_ROOT, cleanEnv } from './cli.js';
+import { startReceiver, type Receiver } from './receiver.js';
 
 /**
  * The README's examples as data, and what it takes to run them: `console` blocks are
@@ -266,4 +269,19 @@ export async function runReadmeCommand(world: ReadmeWorld, command: ReadmeComman
     return `${where}\nexpected:\n${command.expected.join('\n')}\nactual (normalised):\n${result.lines.join('\n')}`;
   }
   return undefined;
+}
+
+/**
+ * The app the README talks to on localhost:3000: it checks each signature with the local
+ * dev secret of the folder the examples run in (created by the first command that signs).
+ */
+export async function startReadmeApp(t: TestContext, cwd: string): Promise<Receiver> {
+  return startReceiver(t, {
+    respond: (request, _index, res) => {
+      const secretFile = path.join(cwd, '.fe-webhooks/secret');
+      const secret = existsSync(secretFile) ? readFileSync(secretFile, 'utf8').trim() : '';
+      const valid = secret !== '' && verify(request.body, request.headers['x-webhook-signature'], secret);
+      res.writeHead(valid ? 200 : 401, { 'content-type': 'text/plain' }).end(valid ? 'ok' : 'invalid signature');
+    },
+  });
 }
