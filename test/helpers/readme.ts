@@ -161,6 +161,8 @@ export class ReadmeWorld {
 
   private env(line: string): NodeJS.ProcessEnv {
     const env = cleanEnv({ PATH: `${this.options.binDir}:${path.dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}` });
+    // The examples show defaults: no setting of the developer's may leak in.
+    for (const key of Object.keys(env)) if (key.startsWith('FE_WEBHOOKS_')) delete env[key];
     // Commands that default to the local listen are pointed at the one running on port 0.
     if (this.listenUrl && /^fe-webhooks (send|replay)\b/.test(line) && !/--(url|to)\b/.test(line)) env.FE_WEBHOOKS_URL = this.listenUrl;
     return env;
