@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
+import { ReadmeWorld, extractConsoleBlocks, readReadme, runReadmeCommand, startReadmeApp } from '../helpers/readme.js';
 
 const NPM = 'npm';
 
@@ -36,4 +37,20 @@ test('npm pack ships only what runs, and the tarball installs globally into an e
   const generated = run(['generate', 'MessageBounced', '--seed', '1']);
   assert.equal(generated.status, 0, generated.stderr);
   assert.equal(JSON.parse(generated.stdout).event, 'MessageBounced');
+
+  // The README's examples against the installed binary (a bounded few: the offline
+  // commands, listen --json as a service, and check's 14 cases against a real app).
+  const examples = await tempDir(t, 'fe-webhooks-pack-readme-');
+  const app = await startReadmeApp(t, examples);
+  const world = new ReadmeWorld({ cwd: examples, binDir: path.join(prefix, 'bin'), appPort: app.port });
+  t.after(() => world.stopAll());
+  const chosen = extractConsoleBlocks(readReadme())
+    .flatMap((block) => block.commands)
+    .filter((c) => /^fe-webhooks (events|generate|sign|check)\b/.test(c.line) || c.line.startsWith('fe-webhooks listen --json'));
+  assert.ok(chosen.length >= 5 && chosen.length <= 8, `a handful of README commands: ${chosen.map((c) => c.line).join('; ')}`);
+  for (const command of chosen) {
+    const failure = await runReadmeCommand(world, command);
+    assert.equal(failure, undefined, failure);
+  }
+  await world.stopAll();
 });
