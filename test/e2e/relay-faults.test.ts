@@ -4,39 +4,11 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
 import { REPO_ROOT, cleanEnv, tempDir } from '../helpers/cli.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { numbersAt, postStream, waitUntil } from '../helpers/event-stream.js';
 import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 
-const STREAM_TIMEOUT_MS = 20_000;
 
-/** Posts events n = from..to, `concurrency` at a time; returns the n that got 2xx/202. */
-async function postStream(url: string, from: number, to: number, concurrency: number, stopWhen?: () => boolean): Promise<Set<number>> {
-  const acknowledged = new Set<number>();
-  let next = from;
-  const deadline = Date.now() + STREAM_TIMEOUT_MS;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next <= to && Date.now() < deadline && !stopWhen?.()) {
-        const n = next++;
-        const answer = await post(url, JSON.stringify({ event: 'MessageSent', n })).catch(() => undefined);
-        if (answer && answer.status >= 200 && answer.status < 300) acknowledged.add(n);
-      }
-    }),
-  );
-  return acknowledged;
-}
-
-function numbersAt(app: Receiver): number[] {
-  return app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = STREAM_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function startTunnelChild(t: TestContext, env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/helpers/tunnel-child.ts')], {

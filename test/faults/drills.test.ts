@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { startBlackholeProxy } from '../helpers/blackhole-proxy.js';
 import { tempDir } from '../helpers/cli.js';
 import { startListenCli } from '../helpers/listen-cli.js';
-import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { numbersAt, postStream, waitUntil } from '../helpers/event-stream.js';
 import { post, startRelayProcess } from '../helpers/relay.js';
 
 const DRILL_TIMEOUT_MS = 90_000;
@@ -13,35 +14,6 @@ interface RelayReady {
   publicUrl: string;
 }
 
-/** Posts events n = from..to, `concurrency` at a time, until `stop()`; returns the n answered 2xx/202. */
-async function postStream(url: string, from: number, to: number, concurrency: number, stop: () => boolean = () => false): Promise<Set<number>> {
-  const acknowledged = new Set<number>();
-  let next = from;
-  const deadline = Date.now() + DRILL_TIMEOUT_MS / 2;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next <= to && Date.now() < deadline && !stop()) {
-        const n = next++;
-        const answer = await post(url, JSON.stringify({ event: 'MessageSent', n })).catch(() => undefined);
-        if (answer && answer.status >= 200 && answer.status < 300) acknowledged.add(n);
-      }
-    }),
-  );
-  return acknowledged;
-}
-
-function numbersAt(app: Receiver): number[] {
-  return app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
-}
-
-async function waitUntil(what: string, done: () => boolean, timeoutMs = DRILL_TIMEOUT_MS / 2): Promise<number> {
-  const started = Date.now();
-  while (!done()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return Date.now() - started;
-}
 
 test('drill: SIGKILL the relay in the middle of a 2,000-event stream; every event it acknowledged reaches the app, none twice', { timeout: DRILL_TIMEOUT_MS }, async (t) => {
   const dir = await tempDir(t);
@@ -53,13 +25,13 @@ test('drill: SIGKILL the relay in the middle of a 2,000-event stream; every even
 
   let killed = false;
   let acknowledgedSoFar = 0;
-  const streaming = postStream(publicUrl, 1, 2000, 8, () => killed).then((set) => set);
+  const streaming = postStream(publicUrl, 1, 2000, 8, () => killed, DRILL_TIMEOUT_MS / 2);
   // Kill once about half the stream has been acknowledged.
   const killer = (async () => {
     await waitUntil('1,000 deliveries', () => {
       acknowledgedSoFar = app.requests.length;
       return acknowledgedSoFar >= 1000;
-    });
+    }, DRILL_TIMEOUT_MS / 2);
     await relay.kill('SIGKILL');
     killed = true;
   })();
@@ -69,12 +41,12 @@ test('drill: SIGKILL the relay in the middle of a 2,000-event stream; every even
 
   // Same data dir, same port: the listener reconnects by itself and resumes.
   await startRelayProcess(t, dataDir, ['--port', String(relay.port)]);
-  const rest = await postStream(publicUrl, 2001, 2000 + (2000 - acknowledged.size), 8);
+  const rest = await postStream(publicUrl, 2001, 2000 + (2000 - acknowledged.size), 8, undefined, DRILL_TIMEOUT_MS / 2);
   for (const n of rest) acknowledged.add(n);
   await waitUntil('every acknowledged event at the app', () => {
     const seen = new Set(numbersAt(app));
     return [...acknowledged].every((n) => seen.has(n));
-  });
+  }, DRILL_TIMEOUT_MS / 2);
   const seen = numbersAt(app);
   assert.equal(new Set(seen).size, seen.length, 'one listener forwarded no event twice');
   assert.equal(listen.child.exitCode, null, 'listen rode out the relay crash');
