@@ -1,30 +1,12 @@
-/**
- * Headers that describe one connection, not the message (RFC 9110 §7.6.1): a forwarder
- * drops them both ways. `host` names the listener, not the app; `expect` would make the
- * forwarder wait for a 100 the caller has already had.
- */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'expect',
-]);
+import { connectionListedNames, isHopByHop } from '../util/hop-by-hop.js';
 
 /** Names listed in `Connection: a, b` are hop-by-hop too. */
 function connectionListed(rawHeaders: readonly string[]): Set<string> {
-  const listed = new Set<string>();
+  const values: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] as string).toLowerCase() !== 'connection') continue;
-    for (const name of (rawHeaders[i + 1] as string).split(',')) listed.add(name.trim().toLowerCase());
+    if ((rawHeaders[i] as string).toLowerCase() === 'connection') values.push(rawHeaders[i + 1] as string);
   }
-  return listed;
+  return connectionListedNames(values);
 }
 
 /**
@@ -36,7 +18,7 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[]): string
   const kept: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
+    if (isHopByHop(name) || listed.has(name)) continue;
     kept.push(rawHeaders[i] as string, rawHeaders[i + 1] as string);
   }
   return kept;
@@ -51,7 +33,7 @@ export function answerHeaders(rawHeaders: readonly string[]): Array<[string, str
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    if (HOP_BY_HOP.has(name) || listed.has(name) || name === 'content-length') continue;
+    if (isHopByHop(name) || listed.has(name) || name === 'content-length') continue;
     pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   }
   return pairs;

@@ -1,3 +1,4 @@
+import { isHopByHop } from '../util/hop-by-hop.js';
 import { hasDotSegments } from '../util/url.js';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -21,7 +22,6 @@ const RETENTION_SWEEP_MS = 60_000;
 /** Listener → relay frames are acks and heartbeats: small. */
 const MAX_LISTENER_FRAME_BYTES = 1024 * 1024;
 /** Headers of the app's answer that belong to one hop only. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
 
 export type RelayLogEntry =
   | { kind: 'channel-created'; channel: string }
@@ -146,7 +146,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return sendJson(res, 504, { error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`, seq });
     }
     log({ kind: 'event', channel: target.id, seq, status: answer.status, ms });
-    const headers: Array<[string, string]> = answer.headers.filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()));
+    const headers: Array<[string, string]> = answer.headers.filter(([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length');
     res.writeHead(answer.status, [...headers.flat(), 'content-length', String(answer.body.length), 'x-fe-webhooks-seq', String(seq)]);
     res.end(answer.body);
   };

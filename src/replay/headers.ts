@@ -1,38 +1,15 @@
 import type { CapturedHeaders } from '../capture/record.js';
-
-/**
- * Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), plus
- * the ones the new connection sets itself: Host for the new target, Content-Length
- * for the same bytes (undici computes it).
- */
-const NOT_REPLAYED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-  'expect',
-]);
+import { connectionListedNames, isHopByHop } from '../util/hop-by-hop.js';
 
 /** The captured headers to send again, signature included, minus hop-by-hop ones. */
 export function replayHeaders(headers: CapturedHeaders): Record<string, string | string[]> {
   // Connection may name more headers that were meant for that hop only.
   const connection = headers.connection;
-  const named = new Set(
-    (Array.isArray(connection) ? connection.join(',') : (connection ?? ''))
-      .split(',')
-      .map((token) => token.trim().toLowerCase())
-      .filter(Boolean),
-  );
+  const named = connectionListedNames(Array.isArray(connection) ? connection : [connection]);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (NOT_REPLAYED.has(name) || named.has(name) || name.startsWith(':')) continue;
+    // Content-Length too: undici computes it for the same bytes.
+    if (isHopByHop(name) || name === 'content-length' || named.has(name) || name.startsWith(':')) continue;
     out[name] = value;
   }
   return out;
