@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../util/random-pool.js';
 
 /** Header names lower-cased; a header sent more than once keeps every value, in order. */
 export type CapturedHeaders = Record<string, string | string[]>;
@@ -42,7 +42,7 @@ export interface CaptureRecord {
 
 /** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */
 export function newCaptureId(now = Date.now()): string {
-  return `req_${now.toString(36).padStart(9, '0')}${randomBytes(8).toString('hex')}`;
+  return `req_${now.toString(36).padStart(9, '0')}${pooledRandomBytes(8).toString('hex')}`;
 }
 
 /** Encodes exact bytes for a record: text when valid UTF-8 (round-trips exactly), else base64. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../util/random-pool.js';
 
 /**
  * The generator's only source of randomness: sfc32 seeded through splitmix32, so a
@@ -11,7 +11,7 @@ export class Random {
   private c: number;
   private d: number;
 
-  constructor(seed: number = randomBytes(4).readUInt32LE(0)) {
+  constructor(seed: number = pooledRandomBytes(4).readUInt32LE(0)) {
     let state = seed >>> 0;
     const next = (): number => {
       state = (state + 0x9e3779b9) >>> 0;
