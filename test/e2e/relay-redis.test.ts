@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { memoryCursor } from '../../src/tunnel/cursor-file.js';
+import { openTunnel, type Tunnel } from '../../src/tunnel/client.js';
+import { tempDir } from '../helpers/cli.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { startRedis } from '../helpers/redis.js';
+import { createTestChannel, forwardTo, post, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+
+const STREAM_TIMEOUT_MS = 20_000;
+
+async function waitUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs = STREAM_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Redis and two relay instances (A, B) sharing it. */
+async function cluster(t: TestContext): Promise<{ a: RelayProcess; b: RelayProcess; redis: Awaited<ReturnType<typeof startRedis>> }> {
+  const dir = await tempDir(t);
+  const redis = await startRedis(t, dir);
+  const [a, b] = await Promise.all([
+    startRelayProcess(t, path.join(dir, 'a'), ['--redis', redis.url]),
+    startRelayProcess(t, path.join(dir, 'b'), ['--redis', redis.url]),
+  ]);
+  return { a, b, redis };
+}
+
+function tunnelTo(t: TestContext, urls: string[], channel: { id: string; token: string }, app: Receiver): Tunnel {
+  const tunnel = openTunnel({
+    relayUrl: new URL(urls[0] as string),
+    fallbackUrls: urls.slice(1).map((url) => new URL(url)),
+    channel: channel.id,
+    token: channel.token,
+    cursor: memoryCursor(),
+    handler: forwardTo(app.url),
+    reconnect: { initialMs: 50, maxMs: 300 },
+  });
+  t.after(() => tunnel.close());
+  return tunnel;
+}
+
+const numbersAt = (app: Receiver): number[] => app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
+
+test('a post to instance B reaches the listener on instance A, and B answers with the app\'s status', async (t) => {
+  const { a, b } = await cluster(t);
+  const app = await startReceiver(t, {
+    respond: (_request, _index, res) => {
+      res.writeHead(201, { 'content-type': 'application/json' }).end('{"app":"answered"}');
+    },
+  });
+  // Created on A, known on B: channels live in Redis.
+  const channel = await createTestChannel(a.url);
+  const onB = `${b.url}/c/${channel.id}/hooks`;
+  const queued = await post(onB, '{"n":0}');
+  assert.equal(queued.status, 202, 'no listener anywhere: queued');
+  const tunnel = tunnelTo(t, [a.url], channel, app);
+  await tunnel.ready;
+  await waitUntil('the queued event', () => app.requests.length >= 1);
+  const body = Buffer.from('{"n":1, "exact":  "bytes"}');
+  const answered = await post(onB, body);
+  assert.equal(answered.status, 201);
+  assert.equal(answered.text, '{"app":"answered"}');
+  assert.equal(app.requests.length, 2);
+  assert.deepEqual(app.requests[1]?.body, body, 'byte-exact across instances');
+  assert.equal(app.requests[1]?.url, '/hooks');
+});
+
+test('SIGKILL of the listener\'s instance mid-stream: the listener fails over and nothing acknowledged is lost', async (t) => {
+  const { a, b } = await cluster(t);
+  const app = await startReceiver(t);
+  const channel = await createTestChannel(a.url);
+  const tunnel = tunnelTo(t, [a.url, b.url], channel, app);
+  await tunnel.ready;
+  const acknowledged = new Set<number>();
+  let next = 1;
+  const last = 300;
+  const deadline = Date.now() + STREAM_TIMEOUT_MS;
+  // Senders post to B (the instance that stays up) while the listener sits on A.
+  const streaming = Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next <= last && Date.now() < deadline) {
+        const n = next++;
+        const answer = await post(`${b.url}/c/${channel.id}`, JSON.stringify({ n })).catch(() => undefined);
+        if (answer && answer.status >= 200 && answer.status < 300) acknowledged.add(n);
+      }
+    }),
+  );
+  await waitUntil('80 deliveries through A', () => app.requests.length >= 80);
+  await a.kill('SIGKILL');
+  await streaming;
+  assert.ok(acknowledged.size >= 100, `most posts acknowledged (${acknowledged.size})`);
+  await waitUntil('every acknowledged event at the app', () => [...acknowledged].every((n) => numbersAt(app).includes(n)));
+  // Every post was stored (acknowledged or 504 "kept"): all reach the app, in order, once each after dedup.
+  await waitUntil('all 300', () => new Set(numbersAt(app)).size === last);
+  const firsts = [...new Set(numbersAt(app))];
+  assert.equal(firsts.length, last);
+});
+
+test('Redis stopped: 503 and one clear log line; Redis back: the relay resumes by itself', async (t) => {
+  const { a, redis } = await cluster(t);
+  const channel = await createTestChannel(a.url);
+  assert.equal((await post(channel.url, '{"n":1}')).status, 202);
+  await redis.stop();
+  const refused = await post(channel.url, '{"n":2}');
+  assert.equal(refused.status, 503, 'never a false acknowledgement');
+  await waitUntil('the unreachable line', () => a.lines.some((line) => line.includes('unreachable') || line.includes('closed the connection')), 5_000);
+  await redis.start();
+  let status = 0;
+  await waitUntil('a 202 after Redis returned', async () => (status = (await post(channel.url, '{"n":3}')).status) === 202, 10_000);
+  assert.ok(a.lines.some((line) => line.includes('is back')));
+  // The event stored before the outage survived it (AOF, fsync always): a listener gets #1 and #3.
+  const app = await startReceiver(t);
+  const tunnel = tunnelTo(t, [a.url], channel, app);
+  await tunnel.ready;
+  await waitUntil('both stored events', () => numbersAt(app).includes(1) && numbersAt(app).includes(3), 10_000);
+  assert.ok(!numbersAt(app).includes(2), 'the refused event was never stored');
+  assert.equal(status, 202);
+});
