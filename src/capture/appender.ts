@@ -1,6 +1,15 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { ensurePrivateDir } from '../config/state-dir.js';
+import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
+
+/**
+ * The tool's own folder, and any folder made here, is private (0700). A folder the user
+ * already has (the project root, for `--save captures.jsonl`) keeps its mode.
+ */
+async function ensureCapturesDir(dir: string): Promise<void> {
+  const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined || path.basename(dir) === STATE_DIR_NAME) await ensurePrivateDir(dir);
+}
 
 /**
  * Appends lines to a file durably: `append()` resolves only once the line is on disk
@@ -19,7 +28,7 @@ export class DurableAppender {
   private async fileHandle(): Promise<FileHandle> {
     if (this.handle) return this.handle;
     this.opening ??= (async () => {
-      await ensurePrivateDir(path.dirname(this.file));
+      await ensureCapturesDir(path.dirname(this.file));
       // 0600: captures hold other people's webhook bodies and headers.
       const handle = await open(this.file, 'a', 0o600);
       await handle.chmod(0o600);

@@ -103,6 +103,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     port: address.port,
     publish(record) {
       recent.add(record);
+      if (sockets.clients.size === 0) return;
       const message = JSON.stringify({ type: 'request', request: forPage(record) });
       for (const client of sockets.clients as Set<WebSocket>) {
         if (client.bufferedAmount > MAX_CLIENT_BUFFER_BYTES) client.terminate();

@@ -27,6 +27,10 @@ export function forwardUrl(target: URL, requestPath: string): URL {
   return url;
 }
 
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
 function explain(status: number, message: string): IntakeAnswer {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(`fe-webhooks: ${message}\n`) };
 }
@@ -73,7 +77,11 @@ export class Forwarder {
   async forward(target: URL, inbound: InboundRequest): Promise<ForwardOutcome> {
     const url = forwardUrl(target, inbound.path);
     const started = performance.now();
-    const signal = AbortSignal.timeout(this.timeoutMs);
+    // One timer for the whole exchange, cleared as soon as it ends (AbortSignal.timeout
+    // keeps its timer alive until it fires, which adds up under load).
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutError()), this.timeoutMs);
+    const signal = controller.signal;
     try {
       const response = await request(url, {
         method: inbound.method as Dispatcher.HttpMethod,
@@ -102,6 +110,8 @@ export class Forwarder {
         result: { target: url.href, latencyMs, error: failure.reason },
         answer: explain(failure.status, what),
       };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,7 @@
 import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { readCompleteLines } from './file-lines.js';
+import { fsyncPath } from './fsync.js';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
@@ -54,14 +55,6 @@ function decodeLine(text: string): StoredEvent | undefined {
   }
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * One channel's log as segment files of JSON lines in its folder. Appends are group
@@ -212,7 +205,7 @@ export class FileEventLog implements EventLog {
       const segment = { first: this.headSeq + 1, file: path.join(this.dir, segmentName(this.headSeq + 1)) };
       const handle = await open(segment.file, 'a', 0o600);
       // The new file's name must survive a crash as well as its contents.
-      await fsyncDir(this.dir).catch(async (error: unknown) => {
+      await fsyncPath(this.dir).catch(async (error: unknown) => {
         await handle.close();
         throw error;
       });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ensurePrivateDir } from '../config/state-dir.js';
 import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
 import { FileEventLog, type FileLogTuning } from './file-log.js';
+import { fsyncPath } from './fsync.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy } from './store.js';
 
 const CHANNEL_FILE = 'channel.json';
@@ -14,14 +15,6 @@ export interface FileChannelStoreOptions {
   tuning?: FileLogTuning;
 }
 
-async function syncPath(target: string): Promise<void> {
-  const handle = await open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 function parseRecord(text: string): ChannelRecord | undefined {
   try {
@@ -76,8 +69,8 @@ export class FileChannelStore implements ChannelStore {
       await handle.close();
     }
     await rename(`${file}.tmp`, file);
-    await syncPath(dir);
-    await syncPath(this.channelsDir);
+    await fsyncPath(dir);
+    await fsyncPath(this.channelsDir);
     this.records.set(record.id, record);
   }
 

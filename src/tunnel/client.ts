@@ -96,7 +96,6 @@ const defaultIsAppDown = (status: number): boolean => status === 502 || status =
 const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
 
 interface Session {
-  alive: boolean;
   send(frame: string): void;
 }
 
@@ -203,7 +202,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const connectOnce = (onSubscribed: () => void): Promise<string> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-      const session: Session = { alive: true, send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
+      const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
       let lastHeardMs = Date.now();
       let refused = false;
       let endReason = 'connection closed';
@@ -260,7 +259,6 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         endReason = errorMessage(error);
       });
       ws.on('close', (code) => {
-        session.alive = false;
         if (current === session) current = undefined;
         // Not yet started: the relay sends them again after the resume cursor.
         queue.length = 0;

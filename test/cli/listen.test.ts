@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { request } from 'undici';
@@ -8,6 +8,16 @@ import { sign } from '../../src/signing/index.js';
 import { cleanEnv, runCli, tempDir } from '../helpers/cli.js';
 import { startListenCli } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
 
 const USER_SECRET = 'user-supplied-secret-do-not-print-7f3a';
 
@@ -145,4 +155,49 @@ test('captures export --har writes valid HAR 1.2 with exact bodies', async (t) =
   assert.equal(toFile.code, 0);
   assert.equal(await readFile(path.join(dir, 'out.har'), 'utf8'), result.stdout);
   assert.ok(!result.stdout.includes(USER_SECRET));
+});
+
+test('Ctrl-C during a forward: the caller still gets the app answer, the capture is flushed, exit 130', async (t) => {
+  const dir = await tempDir(t);
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  t.after(() => release());
+  const app = await startReceiver(t, { respond: () => held.then(() => 201) });
+  const listen = await startListenCli(t, ['--forward', app.url], { cwd: dir });
+  const answer = request(listen.ready.url, { method: 'POST', body: '{"event":"MessageHeld"}' });
+  await app.waitFor(1);
+  listen.child.kill('SIGINT');
+  // Once new connections are refused the listener is stopping, with the forward still
+  // in flight: it must wait for the app, which answers now.
+  const { port } = new URL(listen.ready.url);
+  const deadline = Date.now() + 10_000;
+  while (await canConnect(Number(port))) assert.ok(Date.now() < deadline, 'listen kept accepting after SIGINT');
+  release();
+  const res = await answer;
+  assert.equal(res.statusCode, 201);
+  await res.body.dump();
+  // A second Ctrl-C would force the exit, so this one is only waited for.
+  const { code, stderr } = await listen.exited();
+  assert.equal(code, 130, stderr);
+  const captures = (await readFile(path.join(dir, '.fe-webhooks/captures.jsonl'), 'utf8')).trimEnd().split('\n');
+  assert.equal(captures.length, 1);
+  assert.equal(JSON.parse(captures[0] as string).forward.status, 201);
+});
+
+test('--save FILE in an existing folder keeps that folder mode; a new folder is private', async (t) => {
+  const dir = await tempDir(t);
+  await chmod(dir, 0o755);
+  const listen = await startListenCli(t, ['--save', 'caps.jsonl'], { cwd: dir });
+  const res = await request(listen.ready.url, { method: 'POST', body: '{}' });
+  await res.body.dump();
+  await listen.waitForLines(1);
+  assert.equal((await listen.stop()).code, 130);
+  assert.equal((await stat(dir)).mode & 0o777, 0o755, 'the project folder is left alone');
+  assert.equal((await stat(path.join(dir, 'caps.jsonl'))).mode & 0o777, 0o600);
+  const nested = await startListenCli(t, ['--save', 'new/caps.jsonl'], { cwd: dir });
+  const again = await request(nested.ready.url, { method: 'POST', body: '{}' });
+  await again.body.dump();
+  await nested.waitForLines(1);
+  assert.equal((await nested.stop()).code, 130);
+  assert.equal((await stat(path.join(dir, 'new'))).mode & 0o777, 0o700);
 });

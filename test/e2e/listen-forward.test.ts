@@ -16,7 +16,7 @@ import { startReceiver } from '../helpers/receiver.js';
 function rawRequest(url: string, text: string): Promise<string> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(text));
+    const socket = connect(Number(port), hostname, () => socket.write(text, 'latin1'));
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('error', reject);
@@ -192,4 +192,16 @@ test('without a target: --respond after --delay; bodies over the limit get 413 a
     assert.equal(record.bodySize, 0);
   }
   assert.equal(records.length, 3);
+});
+
+test('malformed HTTP and absurd headers are answered, and the listener keeps serving', async (t) => {
+  const { listener, capturesFile } = await listen(t, {});
+  assert.match(await rawRequest(listener.url, 'NOT HTTP AT ALL\r\n\r\n'), /^HTTP\/1\.1 400 /);
+  assert.match(await rawRequest(listener.url, `POST / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+  const weird = await rawRequest(listener.url, 'POST /ok HTTP/1.1\r\nHost: x\r\nX-Empty:\r\nConnection: close\r\nContent-Length: 3\r\n\r\n\xff\x00\x01');
+  assert.match(weird, /^HTTP\/1\.1 200 /);
+  const records = await readCaptures(capturesFile);
+  assert.equal(records.length, 1);
+  assert.equal(records[0]?.bodyEncoding, 'base64');
+  assert.equal(records[0]?.headers['x-empty'], '');
 });

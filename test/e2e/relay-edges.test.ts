@@ -10,7 +10,7 @@ import { memoryCursor } from '../../src/tunnel/cursor-file.js';
 import { openTunnel, type TunnelStatus } from '../../src/tunnel/client.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { createTestChannel, forwardTo, post, startRelayProcess } from '../helpers/relay.js';
+import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 
 async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -43,9 +43,7 @@ test('retention drops the oldest events and the listener is told about the gap',
   const app = await startReceiver(t);
   const channel = await createTestChannel(relay.url);
   for (let n = 1; n <= 5; n++) assert.equal((await post(channel.url, JSON.stringify({ n }))).status, 202);
-  const statuses: TunnelStatus[] = [];
-  const tunnel = openTunnel({ relayUrl: new URL(relay.url), channel: channel.id, token: channel.token, cursor: memoryCursor(), handler: forwardTo(app.url), onStatus: (s) => statuses.push(s) });
-  t.after(() => tunnel.close());
+  const { tunnel, statuses } = openTestTunnel(t, relay.url, channel, { handler: forwardTo(app.url) });
   await tunnel.ready;
   const received = await app.waitFor(3);
   assert.deepEqual(received.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n), [3, 4, 5]);

@@ -3,11 +3,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { memoryCursor } from '../../src/tunnel/cursor-file.js';
-import { openTunnel } from '../../src/tunnel/client.js';
 import { REPO_ROOT, cleanEnv, tempDir } from '../helpers/cli.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { createTestChannel, forwardTo, post, startRelayProcess } from '../helpers/relay.js';
+import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 
 const STREAM_TIMEOUT_MS = 20_000;
 
@@ -61,15 +59,7 @@ test('SIGKILL of the relay mid-stream loses no event it acknowledged', async (t)
   const relay = await startRelayProcess(t, dataDir);
   const app = await startReceiver(t);
   const channel = await createTestChannel(relay.url);
-  const tunnel = openTunnel({
-    relayUrl: new URL(relay.url),
-    channel: channel.id,
-    token: channel.token,
-    cursor: memoryCursor(),
-    handler: forwardTo(app.url),
-    reconnect: { initialMs: 50, maxMs: 300 },
-  });
-  t.after(() => tunnel.close());
+  const { tunnel } = openTestTunnel(t, relay.url, channel, { handler: forwardTo(app.url) });
   await tunnel.ready;
   let killed = false;
   const streaming = postStream(channel.url, 1, 400, 4, () => killed);
@@ -119,16 +109,10 @@ test('while the app is down the listener keeps the event and delivers it when th
   const app = await startReceiver(t, { respond: () => (appUp ? 200 : 502) });
   const channel = await createTestChannel(relay.url);
   const downs: number[] = [];
-  const tunnel = openTunnel({
-    relayUrl: new URL(relay.url),
-    channel: channel.id,
-    token: channel.token,
-    cursor: memoryCursor(),
+  const { tunnel } = openTestTunnel(t, relay.url, channel, {
     handler: forwardTo(app.url),
-    appRetry: { initialMs: 20, maxMs: 100 },
-    onStatus: (status) => status.state === 'app-down' && downs.push(status.seq),
+    onStatus: (status) => void (status.state === 'app-down' && downs.push(status.seq)),
   });
-  t.after(() => tunnel.close());
   await tunnel.ready;
   const first = await post(channel.url, JSON.stringify({ n: 1 }));
   assert.equal(first.status, 502, 'the sender learns the app is down (FrontEngine will retry)');

@@ -7,29 +7,14 @@ import { request } from 'undici';
 import { composeBody } from '../../src/events/compose.js';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { sign } from '../../src/signing/index.js';
-import { memoryCursor } from '../../src/tunnel/cursor-file.js';
-import { openTunnel, TunnelAuthError, type TunnelOptions, type TunnelStatus } from '../../src/tunnel/client.js';
+import { TunnelAuthError } from '../../src/tunnel/client.js';
 import { tempDir } from '../helpers/cli.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { createTestChannel, forwardTo, post, startRelayProcess } from '../helpers/relay.js';
+import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 
 const SECRET = 'relay-test-secret';
 
-function tunnelFor(t: TestContext, relayUrl: string, channel: { id: string; token: string }, extra: Partial<TunnelOptions> & Pick<TunnelOptions, 'handler'>) {
-  const statuses: TunnelStatus[] = [];
-  const tunnel = openTunnel({
-    relayUrl: new URL(relayUrl),
-    channel: channel.id,
-    token: channel.token,
-    cursor: memoryCursor(),
-    onStatus: (status) => statuses.push(status),
-    reconnect: { initialMs: 50, maxMs: 300 },
-    appRetry: { initialMs: 50, maxMs: 200 },
-    ...extra,
-  });
-  t.after(() => tunnel.close());
-  return { tunnel, statuses };
-}
+const tunnelFor = openTestTunnel;
 
 test('healthz, unknown channel 404, other paths 404', async (t) => {
   const relay = await startRelayProcess(t, path.join(await tempDir(t), 'data'));

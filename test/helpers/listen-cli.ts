@@ -18,6 +18,8 @@ export interface RunningListen {
   lines: string[];
   /** Resolves once `count` lines have followed the ready line. */
   waitForLines(count: number, timeoutMs?: number): Promise<string[]>;
+  /** Waits for the exit (after a signal sent some other way). */
+  exited(): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Sends a signal and waits for the exit. */
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
@@ -80,6 +82,10 @@ export async function startListenCli(t: TestContext, args: string[], options: { 
     },
     async waitForLines(count, timeoutMs = 10_000) {
       return (await waitForStdoutLines(count + 1, timeoutMs)).slice(1);
+    },
+    async exited() {
+      const code = await exited;
+      return { code, stdout, stderr };
     },
     async stop(signal = 'SIGINT') {
       child.kill(signal);

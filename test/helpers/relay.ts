@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 import { request } from 'undici';
-import type { TunnelAnswer, TunnelRequest } from '../../src/tunnel/client.js';
+import { memoryCursor } from '../../src/tunnel/cursor-file.js';
+import { openTunnel, type Tunnel, type TunnelAnswer, type TunnelOptions, type TunnelRequest, type TunnelStatus } from '../../src/tunnel/client.js';
 import { BIN, REPO_ROOT, cleanEnv } from './cli.js';
 
 export interface RelayProcess {
@@ -95,4 +96,29 @@ export function forwardTo(appUrl: string): (request: TunnelRequest) => Promise<T
 export async function post(url: string, body: Buffer | string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   const response = await request(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
   return { status: response.statusCode, text: await response.body.text(), headers: response.headers };
+}
+
+/** An in-process tunnel with quick backoffs and a memory cursor; closed when the test ends. */
+export function openTestTunnel(
+  t: TestContext,
+  relayUrl: string,
+  channel: { id: string; token: string },
+  options: Partial<TunnelOptions> & Pick<TunnelOptions, 'handler'>,
+): { tunnel: Tunnel; statuses: TunnelStatus[] } {
+  const statuses: TunnelStatus[] = [];
+  const tunnel = openTunnel({
+    relayUrl: new URL(relayUrl),
+    channel: channel.id,
+    token: channel.token,
+    cursor: memoryCursor(),
+    reconnect: { initialMs: 50, maxMs: 300 },
+    appRetry: { initialMs: 20, maxMs: 100 },
+    ...options,
+    onStatus: (status) => {
+      statuses.push(status);
+      options.onStatus?.(status);
+    },
+  });
+  t.after(() => tunnel.close());
+  return { tunnel, statuses };
 }

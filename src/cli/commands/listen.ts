@@ -9,7 +9,7 @@ import { formatBytes, parseDurationMs } from '../../util/units.js';
 import { parseTargetUrl } from '../../util/url.js';
 import { colors, logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
-import { printRequest } from '../listen-printer.js';
+import { createRequestPrinter } from '../listen-printer.js';
 import { parseRelayUrls, startRelayLink, type RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
@@ -67,6 +67,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
   let count = 0;
+  const printer = createRequestPrinter(io, options.json);
   const listener = await startListen({
     host: options.host ?? config.host ?? DEFAULT_LISTEN_HOST,
     port: options.port ?? config.port ?? DEFAULT_LISTEN_PORT,
@@ -80,7 +81,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
     forwardTimeoutMs: timeoutMs,
     onRecord(record) {
       count++;
-      printRequest(record, io, options.json);
+      printer.print(record);
     },
   });
   const relayInput = options.relay ?? config.relay;
@@ -123,11 +124,13 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
     await (refused ? Promise.race([stop, refused]) : stop);
   } catch (error) {
     await listener.close();
+    printer.flush();
     throw error;
   }
   if (!options.json) logLine(io, 'Stopping: finishing in-flight requests…');
   await link?.close();
   await listener.close();
+  printer.flush();
   if (!options.json) logLine(io, `Stopped after ${count} request${count === 1 ? '' : 's'}${capturesFile ? `, captured in ${path.relative(io.cwd, capturesFile) || capturesFile}` : ''}.`);
   throw new InterruptedError('');
 }

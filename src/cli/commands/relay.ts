@@ -90,7 +90,8 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const dataDir = path.resolve(io.cwd, options.dataDir);
   const c = colors(io, 'stderr');
   const report = (entry: RelayLogEntry): void => {
-    if (options.json) printLine(io, JSON.stringify({ type: entry.kind, time: new Date().toISOString(), ...entry, kind: undefined }));
+    const { kind, ...details } = entry;
+    if (options.json) printLine(io, JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
     else logLine(io, `${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
   };
   const { startRelay } = await import('../../relay/server.js');

@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// Forwarding overhead of `fe-webhooks listen --forward` on loopback, side by side with
+// posting straight to the same app in the same run:
+//   RESULT listen-added-p50-ms <ms>   p50 latency through listen minus direct (goal < 2 ms)
+//   RESULT listen-throughput <ratio>  requests/s through listen ÷ direct (goal ≥ 0.5)
+// Measured twice: forwarding alone (--no-save), and with durable captures as users run
+// it (listen-durable-*: each request fdatasync'd before it is answered, group-committed
+// under load). The app and listen run as separate processes. Bounded: under a minute.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { Agent, request } from 'undici';
+import { composeBody } from '../dist/events/compose.js';
+import { sign } from '../dist/signing/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SECRET = 'bench-secret';
+const LATENCY_SAMPLES = 600;
+const WARMUP_REQUESTS = 200;
+const THROUGHPUT_SECONDS = 3;
+const WARMUP_SECONDS = 1;
+const CONNECTIONS = 16;
+
+const APP_SOURCE = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+});
+server.keepAliveTimeout = 10000;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+/** Spawns a process and resolves with its first stdout line. */
+function startProcess(args, options = {}) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...options });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const newline = out.indexOf('\n');
+      if (newline !== -1) resolve({ child, line: out.slice(0, newline) });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function latencies(url, body, headers, dispatcher) {
+  const samples = [];
+  for (let i = 0; i < WARMUP_REQUESTS + LATENCY_SAMPLES; i++) {
+    const started = process.hrtime.bigint();
+    const res = await request(url, { method: 'POST', body, headers, dispatcher });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`${url} answered ${res.statusCode}`);
+    if (i >= WARMUP_REQUESTS) samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return samples.sort((a, b) => a - b);
+}
+
+function throughput(url, body, headers, duration = THROUGHPUT_SECONDS) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, method: 'POST', body, headers, connections: CONNECTIONS, duration }, (error, result) => {
+      if (error) return reject(error);
+      if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`));
+      resolve(result.requests.average);
+    });
+  });
+}
+
+async function startListen(dir, appUrl, save) {
+  const saveArgs = save ? ['--save', path.join(dir, 'captures.jsonl')] : ['--no-save'];
+  const listen = await startProcess(
+    [path.join(ROOT, 'bin/fe-webhooks.js'), 'listen', '--json', '--port', '0', '--inspector-port', '0', '--forward', appUrl, '--secret', SECRET, ...saveArgs],
+    { cwd: dir },
+  );
+  // Its per-request lines are not read; keep the pipe drained.
+  listen.child.stdout.resume();
+  return { url: `${JSON.parse(listen.line).url}hooks`, child: listen.child };
+}
+
+async function stop(child) {
+  child.kill('SIGINT');
+  await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** One side-by-side comparison: direct vs through a listen started with or without captures. */
+async function compare(dir, appUrl, body, headers, save) {
+  const listen = await startListen(dir, appUrl, save);
+  try {
+    const dispatcher = new Agent({ connections: 1 });
+    // Interleaved halves so drift (other load on the machine) hits both sides alike.
+    const direct1 = await latencies(appUrl, body, headers, dispatcher);
+    const via1 = await latencies(listen.url, body, headers, dispatcher);
+    const direct2 = await latencies(appUrl, body, headers, dispatcher);
+    const via2 = await latencies(listen.url, body, headers, dispatcher);
+    await dispatcher.close();
+    const direct = [...direct1, ...direct2].sort((a, b) => a - b);
+    const via = [...via1, ...via2].sort((a, b) => a - b);
+    // A short warm-up (JIT, connection pools), then interleaved runs, averaged.
+    await throughput(listen.url, body, headers, WARMUP_SECONDS);
+    const directA = await throughput(appUrl, body, headers);
+    const viaA = await throughput(listen.url, body, headers);
+    const directB = await throughput(appUrl, body, headers);
+    const viaB = await throughput(listen.url, body, headers);
+    const directRps = (directA + directB) / 2;
+    const viaRps = (viaA + viaB) / 2;
+    return { direct, via, directRps, viaRps };
+  } finally {
+    await stop(listen.child);
+  }
+}
+
+function report(name, what, { direct, via, directRps, viaRps }, bodyBytes) {
+  const directP50 = percentile(direct, 50);
+  const viaP50 = percentile(via, 50);
+  console.log(
+    `RESULT ${name}-added-p50-ms ${(viaP50 - directP50).toFixed(3)} ${what}: direct p50 ${directP50.toFixed(3)} ms, via listen p50 ${viaP50.toFixed(3)} ms, p99 ${percentile(direct, 99).toFixed(2)} vs ${percentile(via, 99).toFixed(2)} ms (${bodyBytes} B bodies, ${direct.length} sequential requests each; goal < 2 ms)`,
+  );
+  console.log(
+    `RESULT ${name}-throughput ${(viaRps / directRps).toFixed(3)} ${what}: via listen ${Math.round(viaRps)} req/s vs direct ${Math.round(directRps)} req/s (${CONNECTIONS} connections, 2 × ${THROUGHPUT_SECONDS} s each; goal >= 0.5)`,
+  );
+}
+
+const dir = await mkdtemp(path.join(tmpdir(), 'fe-webhooks-bench-'));
+const app = await startProcess(['-e', APP_SOURCE]);
+const appUrl = `http://127.0.0.1:${app.line.trim()}/hooks`;
+try {
+  const body = composeBody('MessageSent', { seed: 1 }).body;
+  const headers = { 'content-type': 'application/json', 'x-webhook-signature': sign(body, SECRET) };
+  // The forwarding path alone (--no-save), then as a user runs it: every request
+  // fdatasync'd to the captures file before it is answered.
+  report('listen', 'forwarding, --no-save', await compare(dir, appUrl, body, headers, false), Buffer.byteLength(body));
+  report('listen-durable', 'forwarding + durable captures (default)', await compare(dir, appUrl, body, headers, true), Buffer.byteLength(body));
+} finally {
+  app.child.kill();
+  await rm(dir, { recursive: true, force: true });
+}
