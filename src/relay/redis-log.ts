@@ -29,8 +29,11 @@ export function seqOf(id: string | Buffer): number {
 
 /** The Lua scripts, registered on the command connection by the store. */
 export interface RedisLogCommands {
-  /** INCR seq + XADD 0-<seq> (trimmed to MAXLEN) in one atomic step → [seq, first kept seq, listener present]. */
-  feAppend(seqKey: string, streamKey: string, listenerKey: string, maxLen: number, method: string, path: string, headers: string, receivedAt: string, body: Buffer): Promise<[number, string, number]>;
+  /**
+   * INCRBY seq + XADD 0-<seq> for each event (trimmed to MAXLEN) in one atomic step →
+   * [seqs, first kept entry id, listener present]. ARGV: maxLen, then 5 per event.
+   */
+  feAppend(seqKey: string, streamKey: string, listenerKey: string, maxLen: number, ...fields: Array<string | Buffer>): Promise<[number[], string, number]>;
   /** Moves the acked cursor forward only. */
   feAck(ackedKey: string, seq: number): Promise<number>;
 }
@@ -38,11 +41,28 @@ export interface RedisLogCommands {
 export type RedisCommands = Redis & RedisLogCommands;
 
 export const APPEND_SCRIPT = `
-local seq = redis.call('INCR', KEYS[1])
-redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '0-' .. seq, 'm', ARGV[2], 'p', ARGV[3], 'h', ARGV[4], 't', ARGV[5], 'b', ARGV[6])
+local count = (#ARGV - 1) / 5
+local seq = redis.call('INCRBY', KEYS[1], count) - count
+local seqs = {}
+for i = 0, count - 1 do
+  local a = 2 + i * 5
+  seq = seq + 1
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '0-' .. seq, 'm', ARGV[a], 'p', ARGV[a + 1], 'h', ARGV[a + 2], 't', ARGV[a + 3], 'b', ARGV[a + 4])
+  seqs[#seqs + 1] = seq
+end
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
-return {seq, first[1][1], redis.call('EXISTS', KEYS[3])}
+return {seqs, first[1][1], redis.call('EXISTS', KEYS[3])}
 `;
+
+/** Appends waiting for the batch in flight: one script call (one fsync in Redis) per batch. */
+const BATCH_MAX_EVENTS = 128;
+const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+
+interface PendingAppend {
+  event: NewEvent;
+  resolve: (seq: number) => void;
+  reject: (error: Error) => void;
+}
 
 export const ACK_SCRIPT = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -86,6 +106,8 @@ export class RedisEventLog implements EventLog {
   /** An acked cursor Redis has not confirmed yet (Redis down): written with the next ack or refresh. */
   private unsavedAck = 0;
   private readonly keys: ReturnType<typeof channelKeys>;
+  private readonly pending: PendingAppend[] = [];
+  private flushing = false;
 
   constructor(
     readonly channel: string,
@@ -133,22 +155,42 @@ export class RedisEventLog implements EventLog {
     if (seq > this.headSeq) this.headSeq = seq;
   }
 
-  async append(event: NewEvent): Promise<number> {
-    const [seq, firstId, present] = await this.context.redis.feAppend(
-      this.keys.seq,
-      this.keys.stream,
-      this.keys.listener,
-      this.context.retention.maxEvents,
-      event.method,
-      event.path,
-      JSON.stringify(event.rawHeaders),
-      event.receivedAt.toISOString(),
-      event.body,
-    );
-    this.noteHead(seq);
-    this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
-    this.context.shared.noteAppend(seq, present === 1);
-    return seq;
+  /**
+   * Group commit, as the file log does: appends that arrive while a batch is in Redis go
+   * together in the next one, so Redis fsyncs once per batch (appendfsync always).
+   */
+  append(event: NewEvent): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ event, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      let bytes = 0;
+      let count = 0;
+      while (count < this.pending.length && count < BATCH_MAX_EVENTS && (count === 0 || bytes < BATCH_MAX_BYTES)) {
+        bytes += (this.pending[count] as PendingAppend).event.body.length;
+        count++;
+      }
+      const batch = this.pending.splice(0, count);
+      const fields = batch.flatMap(({ event }) => [event.method, event.path, JSON.stringify(event.rawHeaders), event.receivedAt.toISOString(), event.body]);
+      try {
+        const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.context.retention.maxEvents, ...fields);
+        this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
+        for (const [i, pending] of batch.entries()) {
+          const seq = seqs[i] as number;
+          this.noteHead(seq);
+          this.context.shared.noteAppend(seq, present === 1);
+          pending.resolve(seq);
+        }
+      } catch (error) {
+        for (const pending of batch) pending.reject(error as Error);
+      }
+    }
+    this.flushing = false;
   }
 
   async *read(after: number): AsyncGenerator<StoredEvent> {
