@@ -57,6 +57,7 @@ return {seqs, first[1][1], redis.call('EXISTS', KEYS[3])}
 /** Appends waiting for the batch in flight: one script call (one fsync in Redis) per batch. */
 const BATCH_MAX_EVENTS = 128;
 const BATCH_MAX_BYTES = 4 * 1024 * 1024;
+const BATCHES_IN_FLIGHT = 2;
 
 interface PendingAppend {
   event: NewEvent;
@@ -107,7 +108,7 @@ export class RedisEventLog implements EventLog {
   private unsavedAck = 0;
   private readonly keys: ReturnType<typeof channelKeys>;
   private readonly pending: PendingAppend[] = [];
-  private flushing = false;
+  private batchesInFlight = 0;
 
   constructor(
     readonly channel: string,
@@ -156,41 +157,47 @@ export class RedisEventLog implements EventLog {
   }
 
   /**
-   * Group commit, as the file log does: appends that arrive while a batch is in Redis go
+   * Group commit, as the file log does: appends that arrive while batches are in Redis go
    * together in the next one, so Redis fsyncs once per batch (appendfsync always).
    */
   append(event: NewEvent): Promise<number> {
     return new Promise((resolve, reject) => {
       this.pending.push({ event, resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.sendBatches();
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    while (this.pending.length > 0) {
+  /** Two batches in flight: Redis reads the next while it fsyncs the last; one connection keeps them in order. */
+  private sendBatches(): void {
+    while (this.pending.length > 0 && this.batchesInFlight < BATCHES_IN_FLIGHT) {
       let bytes = 0;
       let count = 0;
       while (count < this.pending.length && count < BATCH_MAX_EVENTS && (count === 0 || bytes < BATCH_MAX_BYTES)) {
         bytes += (this.pending[count] as PendingAppend).event.body.length;
         count++;
       }
-      const batch = this.pending.splice(0, count);
-      const fields = batch.flatMap(({ event }) => [event.method, event.path, JSON.stringify(event.rawHeaders), event.receivedAt.toISOString(), event.body]);
-      try {
-        const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.context.retention.maxEvents, ...fields);
-        this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
-        for (const [i, pending] of batch.entries()) {
-          const seq = seqs[i] as number;
-          this.noteHead(seq);
-          this.context.shared.noteAppend(seq, present === 1);
-          pending.resolve(seq);
-        }
-      } catch (error) {
-        for (const pending of batch) pending.reject(error as Error);
-      }
+      this.batchesInFlight++;
+      void this.sendBatch(this.pending.splice(0, count)).finally(() => {
+        this.batchesInFlight--;
+        this.sendBatches();
+      });
     }
-    this.flushing = false;
+  }
+
+  private async sendBatch(batch: PendingAppend[]): Promise<void> {
+    const fields = batch.flatMap(({ event }) => [event.method, event.path, JSON.stringify(event.rawHeaders), event.receivedAt.toISOString(), event.body]);
+    try {
+      const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.context.retention.maxEvents, ...fields);
+      this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
+      for (const [i, pending] of batch.entries()) {
+        const seq = seqs[i] as number;
+        this.noteHead(seq);
+        this.context.shared.noteAppend(seq, present === 1);
+        pending.resolve(seq);
+      }
+    } catch (error) {
+      for (const pending of batch) pending.reject(error as Error);
+    }
   }
 
   async *read(after: number): AsyncGenerator<StoredEvent> {
