@@ -155,3 +155,29 @@ test('retention on Redis: MAXLEN keeps the newest events and a listener is told 
   assert.deepEqual(numbersAt(app), [6, 7, 8, 9, 10]);
   assert.deepEqual(gaps, [{ from: 1, to: 5 }]);
 });
+
+test('one listener per channel across instances: subscribing on B replaces the listener on A', async (t) => {
+  const { a, b } = await cluster(t);
+  const app = await startReceiver(t);
+  const channel = await createTestChannel(a.url);
+  const reasons: string[] = [];
+  const first = openTunnel({
+    relayUrl: new URL(a.url),
+    channel: channel.id,
+    token: channel.token,
+    cursor: memoryCursor(),
+    handler: forwardTo(app.url),
+    reconnect: { initialMs: 10_000, maxMs: 10_000 },
+    onStatus: (status) => status.state === 'reconnecting' && reasons.push(status.reason),
+  });
+  t.after(() => first.close());
+  await first.ready;
+  const second = tunnelTo(t, [b.url], channel, app);
+  await second.ready;
+  await waitUntil('the first listener replaced', () => reasons.length > 0, 10_000);
+  assert.match(reasons[0] as string, /another listener took over/);
+  await first.close();
+  // Posts to A now reach the second listener, through B.
+  assert.equal((await post(`${a.url}/c/${channel.id}`, '{"n":7}')).status, 200);
+  assert.deepEqual(numbersAt(app), [7]);
+});
