@@ -82,6 +82,11 @@ export class RedisChannelStore implements ChannelStore {
     this.options.onStatus?.(message, healthy);
   }
 
+  /** While Redis is away the outage line says it all: no line per failed background call. */
+  private backgroundError(message: string): void {
+    if (this.healthy && !this.closed) this.status(message, false);
+  }
+
   /** One line when Redis goes away, one when it is back: not one per failed request. */
   private track(): void {
     const where = describeRedisUrl(this.options.url);
@@ -143,7 +148,7 @@ export class RedisChannelStore implements ChannelStore {
         await this.subscriber.subscribe(topic);
       },
       watch: (channel, onAppend) => this.watch(channel, onAppend),
-      onError: (message) => this.status(message, this.healthy),
+      onError: (message) => this.backgroundError(message),
     });
     this.shared.set(id, shared);
     const log = new RedisEventLog(id, {
@@ -151,7 +156,7 @@ export class RedisChannelStore implements ChannelStore {
       retention: this.options.retention,
       shared,
       ...(this.options.onDropped ? { onDropped: this.options.onDropped } : {}),
-      onError: (message) => this.status(message, this.healthy),
+      onError: (message) => this.backgroundError(message),
     });
     await shared.ready();
     await log.refresh();
