@@ -7,8 +7,11 @@ import type { SharedChannel } from './store.js';
 /** The listener's presence key lives this long unless refreshed: a killed instance's claim fades fast. */
 export const PRESENCE_TTL_MS = 6_000;
 const PRESENCE_REFRESH_MS = 2_000;
-/** Answers that arrived before their sender registered (two sockets race): kept this many per channel. */
-const EARLY_ANSWERS_MAX = 256;
+/** Answers that arrived before their sender registered (two sockets race): kept this many per channel, this long. */
+const EARLY_ANSWERS_MAX = 64;
+const EARLY_ANSWER_TTL_MS = 2_000;
+/** Seqs whose sender may ask for a remote answer; far more than can be waiting within 5 s. */
+const REMOTE_SEQS_MAX = 100_000;
 
 /** Messages on a channel's pub/sub topic between relay instances. */
 type SharedMessage =
@@ -53,7 +56,7 @@ type Waiter = (answer: TargetAnswer | undefined) => void;
 export class RedisSharedChannel implements SharedChannel {
   private readonly keys: ReturnType<typeof channelKeys>;
   private readonly waiters = new Map<number, Waiter>();
-  private readonly early = new Map<number, TargetAnswer>();
+  private readonly early = new Map<number, { answer: TargetAnswer; atMs: number }>();
   /** Seqs appended here while a listener was connected to another instance. */
   private readonly remoteSeqs = new Set<number>();
   private owner: string | undefined;
@@ -79,7 +82,7 @@ export class RedisSharedChannel implements SharedChannel {
   noteAppend(seq: number, listenerPresent: boolean): void {
     if (!listenerPresent || this.owner !== undefined) return;
     // Bounded: a seq whose sender took the local path after all is never asked for.
-    if (this.remoteSeqs.size >= EARLY_ANSWERS_MAX * 16) this.remoteSeqs.clear();
+    if (this.remoteSeqs.size >= REMOTE_SEQS_MAX) this.remoteSeqs.clear();
     this.remoteSeqs.add(seq);
   }
 
@@ -118,7 +121,7 @@ export class RedisSharedChannel implements SharedChannel {
     const early = this.early.get(seq);
     if (early) {
       this.early.delete(seq);
-      return Promise.resolve(early);
+      return Promise.resolve(early.answer);
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -147,8 +150,13 @@ export class RedisSharedChannel implements SharedChannel {
         this.waiters.delete(message.seq);
         wake(answer);
       } else {
-        this.early.set(message.seq, answer);
-        if (this.early.size > EARLY_ANSWERS_MAX) this.early.delete(this.early.keys().next().value as number);
+        // Most are answers nobody here waits for (backlog, other senders): kept briefly, bounded.
+        const nowMs = Date.now();
+        this.early.set(message.seq, { answer, atMs: nowMs });
+        for (const [seq, kept] of this.early) {
+          if (this.early.size <= EARLY_ANSWERS_MAX && nowMs - kept.atMs < EARLY_ANSWER_TTL_MS) break;
+          this.early.delete(seq);
+        }
       }
       return;
     }
