@@ -181,3 +181,19 @@ test('one listener per channel across instances: subscribing on B replaces the l
   assert.equal((await post(`${a.url}/c/${channel.id}`, '{"n":7}')).status, 200);
   assert.deepEqual(numbersAt(app), [7]);
 });
+
+test('a listener with no cursor of its own resumes on another instance from the acked cursor in Redis', async (t) => {
+  const { a, b } = await cluster(t);
+  const app = await startReceiver(t);
+  const channel = await createTestChannel(a.url);
+  const first = tunnelTo(t, [a.url], channel, app);
+  await first.ready;
+  for (let n = 1; n <= 3; n++) assert.equal((await post(`${a.url}/c/${channel.id}`, JSON.stringify({ n }))).status, 200);
+  await first.close();
+  for (let n = 4; n <= 5; n++) assert.equal((await post(`${a.url}/c/${channel.id}`, JSON.stringify({ n }))).status, 202);
+  // A fresh memory cursor: only the relay knows where delivery stopped.
+  const second = tunnelTo(t, [b.url], channel, app);
+  await second.ready;
+  await waitUntil('events 4 and 5', () => app.requests.length >= 5, 10_000);
+  assert.deepEqual(numbersAt(app), [1, 2, 3, 4, 5]);
+});
