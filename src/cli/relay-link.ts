@@ -10,6 +10,8 @@ const FIRST_CONNECT_GRACE_MS = 3_000;
 
 export interface RelayLinkOptions {
   relayUrl: URL;
+  /** Other instances of the same relay (one Redis), used when relayUrl cannot be reached. */
+  fallbackUrls?: URL[];
   channel?: string;
   token?: string;
   handler: TunnelHandler;
@@ -64,6 +66,7 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
   const c = colors(io, 'stderr');
   const tunnel = openTunnel({
     relayUrl: options.relayUrl,
+    ...(options.fallbackUrls && options.fallbackUrls.length > 0 ? { fallbackUrls: options.fallbackUrls } : {}),
     channel: channel.id,
     token: channel.token,
     cursor,
@@ -91,4 +94,11 @@ export function parseRelayUrl(input: string): URL {
     throw new UserError(`Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`);
   }
   return url;
+}
+
+/** `--relay URL1,URL2,…`: instances of one relay sharing a Redis; the first names the channel. */
+export function parseRelayUrls(input: string): URL[] {
+  const parts = input.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (parts.length === 0) throw new UserError('--relay needs a URL');
+  return parts.map(parseRelayUrl);
 }

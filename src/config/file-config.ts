@@ -7,6 +7,8 @@ export interface FileConfig {
   url?: string;
   forward?: string;
   relay?: string;
+  /** `relay`: share channels with other instances through this Redis (redis://host:port[/db]). */
+  redis?: string;
   channel?: string;
   token?: string;
   port?: number;
@@ -25,6 +27,7 @@ const KEY_TYPES: Record<keyof FileConfig, ReadonlyArray<'string' | 'number'>> = 
   url: ['string'],
   forward: ['string'],
   relay: ['string'],
+  redis: ['string'],
   channel: ['string'],
   token: ['string'],
   port: ['number'],

@@ -22,6 +22,7 @@ export const SETTING_ENV: Record<SettingKey, string> = {
   port: 'FE_WEBHOOKS_PORT',
   host: 'FE_WEBHOOKS_HOST',
   timeout: 'FE_WEBHOOKS_TIMEOUT',
+  redis: 'FE_WEBHOOKS_REDIS_URL',
 };
 
 export const SETTING_KEYS: readonly SettingKey[] = CONFIG_KEYS;

@@ -42,6 +42,8 @@ export class ChannelDelivery {
   private readonly waiters = new Map<number, Waiter>();
   private pumping = false;
   private pumpAgain = false;
+  /** With a shared log: tells other instances this one holds the listener. */
+  private unshare: (() => void) | undefined;
 
   constructor(readonly log: EventLog) {}
 
@@ -59,6 +61,13 @@ export class ChannelDelivery {
     this.subscription = { link, sentSeq: start, inFlight: new Map(), inFlightBytes: 0, reader: undefined };
     // Next tick: the caller first tells the listener where delivery starts.
     queueMicrotask(() => void this.pump());
+    this.unshare = this.log.shared?.listenerAttached({
+      onAppend: () => void this.pump(),
+      onReplaced: () => {
+        this.subscription?.link.close(CLOSE_CODES.replaced, 'another listener subscribed to this channel');
+        this.detach(this.subscription?.link);
+      },
+    });
     return start;
   }
 
@@ -66,6 +75,8 @@ export class ChannelDelivery {
     const subscription = this.subscription;
     if (!subscription || subscription.link !== link) return;
     this.subscription = undefined;
+    this.unshare?.();
+    this.unshare = undefined;
     void subscription.reader?.return(undefined);
     // Senders still waiting get 202: their events are stored and wait for the next listener.
     for (const wake of this.waiters.values()) wake(undefined);
@@ -99,9 +110,13 @@ export class ChannelDelivery {
     const subscription = this.subscription;
     if (!subscription || subscription.link !== link || ack.seq > subscription.sentSeq) return;
     const wake = this.waiters.get(ack.seq);
+    const answer = { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
     if (wake) {
       this.waiters.delete(ack.seq);
-      wake({ status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) });
+      wake(answer);
+    } else if (subscription.inFlight.has(ack.seq)) {
+      // The sender may be waiting on another instance (first answer only: it is in flight until final).
+      this.log.shared?.publishAnswer(ack.seq, answer);
     }
     if (!ack.final) return;
     const bytes = subscription.inFlight.get(ack.seq);

@@ -30,7 +30,8 @@ export type RelayLogEntry =
   | { kind: 'auth-refused'; reason: string }
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
   | { kind: 'dropped'; range: DroppedRange }
-  | { kind: 'store-error'; channel: string; message: string };
+  | { kind: 'store-error'; channel: string; message: string }
+  | { kind: 'store-status'; channel: string; message: string };
 
 export interface RelayOptions {
   port: number;
@@ -86,7 +87,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (!found) {
       found = store.log(id).then((eventLog) => (eventLog ? new ChannelDelivery(eventLog) : undefined));
       deliveries.set(id, found);
-      found.catch(() => deliveries.delete(id));
+      // Unknown now may exist later (another relay instance can create it on a shared store).
+      found.then((known) => known ?? deliveries.delete(id), () => deliveries.delete(id));
     }
     return found;
   };
@@ -133,7 +135,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
     }
     // Wait first, then wake the sender loop: the answer cannot arrive before the waiter exists.
-    const answering = channel.connected ? channel.waitForAnswer(seq, answerBudgetMs) : Promise.resolve(undefined);
+    const answering = channel.connected ? channel.waitForAnswer(seq, answerBudgetMs) : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
     channel.appended();
     const answer = await answering;
     const ms = Math.round(performance.now() - startedMs);

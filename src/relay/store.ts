@@ -5,6 +5,8 @@
  * touching the server or the protocol.
  */
 
+import type { TargetAnswer } from './delivery.js';
+
 /** A request as the relay received it, before it has a sequence number. */
 export interface NewEvent {
   method: string;
@@ -69,6 +71,27 @@ export interface EventLog {
   ack(seq: number): Promise<void>;
   /** Applies the retention policy; says what it dropped. */
   applyRetention(now: Date): Promise<DroppedRange | undefined>;
+  /** Only for a log shared by several relay instances (Redis): see SharedChannel. */
+  readonly shared?: SharedChannel;
+}
+
+/**
+ * What a log shared by several relay instances adds: the listener may be connected to
+ * another instance, so appends, presence and the target's answers cross instances.
+ */
+export interface SharedChannel {
+  /**
+   * A listener attached on this instance: other instances' appends call onAppend, and
+   * onReplaced when a listener attaches elsewhere. Returns the function that detaches it.
+   */
+  listenerAttached(hooks: { onAppend: () => void; onReplaced: () => void }): () => void;
+  /** Hands the target's answer to the instance whose sender may be waiting for it. */
+  publishAnswer(seq: number, answer: TargetAnswer): void;
+  /**
+   * After append, with no listener on this instance: waits for the listener connected to
+   * another instance to answer; undefined when none is connected (or it went away).
+   */
+  remoteAnswer(seq: number, timeoutMs: number): Promise<TargetAnswer | undefined | 'timeout'>;
 }
 
 export interface ChannelStore {

@@ -61,6 +61,8 @@ export class TunnelAuthError extends UserError {
 export interface TunnelOptions {
   /** The relay's base URL (http/https; the WebSocket goes to the same host and port). */
   relayUrl: URL;
+  /** Other instances of the same relay (sharing one Redis): tried in turn when a connection fails. */
+  fallbackUrls?: URL[];
   channel: string;
   token: string;
   handler: TunnelHandler;
@@ -193,10 +195,13 @@ export function openTunnel(options: TunnelOptions): Tunnel {
 
   const whenIdle = (): Promise<void> => (active === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
 
+  const relayUrls = [options.relayUrl, ...(options.fallbackUrls ?? [])];
+  let urlIndex = 0;
+
   /** One connection, from dial to close. Resolves with why it ended; throws TunnelAuthError. */
   const connectOnce = (onSubscribed: () => void): Promise<string> =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(tunnelUrl(options.relayUrl), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+      const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
       const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
       let lastHeardMs = Date.now();
       let refused = false;
@@ -273,8 +278,12 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         resolveReady();
       });
       if (stop.signal.aborted) break;
+      // Failed to connect or subscribe here: the next instance of the relay, if there is one.
+      if (!subscribed) urlIndex++;
       attempt = subscribed ? 0 : attempt + 1;
-      const delayMs = backoffDelayMs(attempt, options.reconnect ?? { initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS });
+      // An instance not yet tried in this round: at once; a whole round failed: back off.
+      const rotating = !subscribed && urlIndex % relayUrls.length !== 0;
+      const delayMs = rotating ? 0 : backoffDelayMs(Math.floor(attempt / relayUrls.length), options.reconnect ?? { initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS });
       emit({ state: 'reconnecting', attempt: attempt + 1, delayMs, reason });
       await pause(delayMs, stop.signal);
     }

@@ -27,6 +27,7 @@ export interface CliRun {
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.FE_WEBHOOKS_SECRET;
+  delete env.FE_WEBHOOKS_REDIS_URL;
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
   return { ...env, ...extra };

@@ -12,7 +12,7 @@ import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
-import { parseRelayUrl, startRelayLink, type RelayLink } from '../relay-link.js';
+import { parseRelayUrls, startRelayLink, type RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
   port?: number;
@@ -92,8 +92,10 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   let link: RelayLink | undefined;
   if (relayInput !== undefined) {
     try {
+      const [relayUrl, ...fallbackUrls] = parseRelayUrls(relayInput);
       link = await startRelayLink({
-        relayUrl: parseRelayUrl(relayInput),
+        relayUrl: relayUrl as URL,
+        fallbackUrls,
         channel: await setting('channel', options.channel),
         token: await setting('token', options.token),
         concurrency: options.concurrency,
@@ -149,7 +151,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--delay <duration>', 'without --forward: wait this long before answering, e.g. 6s', durationArg('--delay'))
     .option('--max-body <size>', 'refuse bodies over this size with 413 (default 25MiB)', sizeArg('--max-body'))
     .option('--timeout <duration>', 'give up on the app after this long and answer 504 (default 5s, FrontEngine\'s limit)', durationArg('--timeout'))
-    .option('--relay <url>', 'also receive through this relay (fe-webhooks relay): prints a public URL that stays the same across restarts (config "relay")')
+    .option('--relay <url>', 'also receive through this relay (fe-webhooks relay; URL1,URL2,… for instances sharing one Redis, tried in turn): prints a public URL that stays the same across restarts (config "relay")')
     .option('--channel <id>', 'with --relay: use this channel instead of the remembered or a new one (with --token)')
     .option('--token <token>', 'with --relay: the channel\'s token')
     .option('--concurrency <n>', 'with --relay: events delivered to the app at once (default 1: strictly in order)', positiveIntArg('--concurrency'))

@@ -3,7 +3,10 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from '../../config/defaults.js';
 import { STATE_DIR_NAME } from '../../config/state-dir.js';
 import { InterruptedError, UserError, errorMessage } from '../../errors.js';
+import { resolveSetting } from '../../config/settings.js';
+import { describeRedisUrl } from '../../relay/redis-url.js';
 import type { RelayLogEntry } from '../../relay/server.js';
+import type { ChannelStore, RetentionPolicy } from '../../relay/store.js';
 import { isLoopbackHost, parseTargetUrl } from '../../util/url.js';
 import { readBytes } from '../inputs.js';
 import { colors } from '../colors.js';
@@ -30,6 +33,7 @@ export interface RelayCliOptions {
   retainEvents: number;
   retainAge: number;
   rateLimit: number;
+  redis?: string;
   json: boolean;
 }
 
@@ -48,7 +52,9 @@ function describeLog(entry: RelayLogEntry): string {
     case 'dropped':
       return `${entry.range.channel}: dropped #${entry.range.from}–#${entry.range.to} (${entry.range.reason})`;
     case 'store-error':
-      return `could not store a request for ${entry.channel}: ${entry.message} (answered 503)`;
+      return entry.channel === '-' ? entry.message : `could not store a request for ${entry.channel}: ${entry.message} (answered 503)`;
+    case 'store-status':
+      return entry.message;
   }
 }
 
@@ -90,6 +96,9 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
     else logLine(io, `${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
   };
   const { startRelay } = await import('../../relay/server.js');
+  const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
+  const redisUrl = await resolveRedisUrl(options, io);
+  const store = redisUrl !== undefined ? await openRedisStore(redisUrl, retention, report, io) : undefined;
   let relay;
   try {
     relay = await startRelay({
@@ -97,29 +106,53 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
       host: options.host,
       dataDir,
       maxBodyBytes: options.maxBody,
-      retention: { maxEvents: options.retainEvents, maxAgeMs: options.retainAge },
+      retention,
       rateLimit: { perSecond: options.rateLimit, burst: Math.max(1, options.rateLimit * BURST_SECONDS) },
       ...(tls ? { tls } : {}),
       ...(publicUrl ? { publicUrl } : {}),
+      ...(store ? { store } : {}),
       onLog: report,
     });
   } catch (error) {
+    await store?.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UserError(`Port ${options.port} on ${options.host} is already in use: pick another with --port`);
     if (code === 'EACCES' || code === 'EROFS') throw new UserError(`Cannot use ${dataDir} or the port: ${errorMessage(error)}`);
     throw error;
   }
   if (options.json) {
-    printLine(io, JSON.stringify({ type: 'ready', url: relay.url, port: relay.port, dataDir }));
+    printLine(io, JSON.stringify({ type: 'ready', url: relay.url, port: relay.port, ...(redisUrl !== undefined ? { redis: describeRedisUrl(redisUrl) } : { dataDir }) }));
   } else {
     printLine(io, `Relay ready at ${relay.url}`);
     logLine(io, `Create a channel:  curl -X POST ${relay.url}/channels`);
     logLine(io, `Or let listen do it:  fe-webhooks listen --relay ${relay.url} --forward localhost:3000`);
-    logLine(io, c.dim(`Events are stored in ${dataDir} before they are answered.`));
+    logLine(io, c.dim(`Events are stored in ${redisUrl !== undefined ? `Redis at ${describeRedisUrl(redisUrl)}` : dataDir} before they are answered.`));
   }
   const signal = await waitForSignal();
   await relay.close();
   if (signal === 'SIGINT') throw new InterruptedError('');
+}
+
+/** --redis > FE_WEBHOOKS_REDIS_URL > config "redis"; none: the file log. */
+async function resolveRedisUrl(options: RelayCliOptions, io: CliIO): Promise<string | undefined> {
+  const url = (await resolveSetting('redis', { cwd: io.cwd, env: io.env, flag: options.redis }))?.value;
+  if (url === undefined || url === '') return undefined;
+  if (!/^rediss?:\/\/[^/]+(\/\d+)?\/?$/.test(url)) throw new UserError(`Invalid Redis URL "${describeRedisUrl(url)}": expected redis://host:port[/db]`);
+  return url;
+}
+
+async function openRedisStore(url: string, retention: RetentionPolicy, report: (entry: RelayLogEntry) => void, io: CliIO): Promise<ChannelStore> {
+  const { RedisChannelStore } = await import('../../relay/redis-store.js');
+  try {
+    return await RedisChannelStore.open({
+      url,
+      retention,
+      onDropped: (range) => report({ kind: 'dropped', range }),
+      onStatus: (message, healthy) => report({ kind: healthy ? 'store-status' : 'store-error', channel: '-', message }),
+    });
+  } catch (error) {
+    throw new UserError(`Cannot start the relay on Redis: ${errorMessage(error)}. Start Redis, or drop --redis to use the file log`);
+  }
 }
 
 export function register(command: Command, io: CliIO): void {
@@ -135,10 +168,12 @@ export function register(command: Command, io: CliIO): void {
     .option('--retain-events <n>', 'events kept per channel, oldest dropped first', positiveIntArg('--retain-events'), DEFAULT_RETAIN_EVENTS)
     .option('--retain-age <duration>', 'drop events older than this', durationArg('--retain-age'), DEFAULT_RETAIN_AGE_MS)
     .addOption(new Option('--rate-limit <n>', 'events per second per channel before 429').argParser(positiveIntArg('--rate-limit')).default(DEFAULT_RATE_PER_SECOND))
+    .option('--redis <url>', 'share channels with other relay instances through this Redis: redis://host:port[/db] (env FE_WEBHOOKS_REDIS_URL, config "redis")')
     .option('--json', 'machine-readable lines on stdout (the first is {"type":"ready","url":...})', false)
     .addHelpText(
       'after',
-      `\nExamples:\n  $ fe-webhooks relay --port 8080\n  $ fe-webhooks relay --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --public-url https://hooks.example.com\n  $ fe-webhooks listen --relay https://hooks.example.com --forward localhost:3000`,
+      `\nExamples:\n  $ fe-webhooks relay --port 8080\n  $ fe-webhooks relay --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --public-url https://hooks.example.com\n  $ fe-webhooks relay --redis redis://127.0.0.1:6379 --port 8081   # several instances, one Redis
+  $ fe-webhooks listen --relay https://hooks.example.com --forward localhost:3000`,
     )
     .action((options: RelayCliOptions) => relayCommand(options, io));
 }
