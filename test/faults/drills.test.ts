@@ -37,7 +37,8 @@ test('drill: SIGKILL the relay in the middle of a 2,000-event stream; every even
   })();
   await killer;
   const acknowledged = await streaming;
-  assert.ok(acknowledged.size >= 1000 && acknowledged.size < 2000, `killed mid-stream (${acknowledged.size} acknowledged)`);
+  // The app had 1,000 when the kill came; a few answers may have died with the relay.
+  assert.ok(acknowledged.size >= 900 && acknowledged.size < 2000, `killed mid-stream (${acknowledged.size} acknowledged)`);
 
   // Same data dir, same port: the listener reconnects by itself and resumes.
   await startRelayProcess(t, dataDir, ['--port', String(relay.port)]);
