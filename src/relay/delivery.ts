@@ -1,4 +1,5 @@
 import { CLOSE_CODES, encodeMessage, type AckMessage } from '../protocol/index.js';
+import { waitForAnswer } from './answer-waiters.js';
 import type { EventLog, StoredEvent } from './store.js';
 
 /** Events sent to a listener and not yet acknowledged: enough to fill the pipe, small enough to bound memory. */
@@ -94,16 +95,7 @@ export class ChannelDelivery {
    */
   waitForAnswer(seq: number, timeoutMs: number): Promise<TargetAnswer | undefined | 'timeout'> {
     if (!this.subscription) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(seq);
-        resolve('timeout');
-      }, timeoutMs);
-      this.waiters.set(seq, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-    });
+    return waitForAnswer(this.waiters, seq, timeoutMs);
   }
 
   acknowledged(link: ListenerLink, ack: AckMessage): void {

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { TargetAnswer } from './delivery.js';
 import { channelKeys } from './redis-log.js';
 import type { SharedChannel } from './store.js';
+import { waitForAnswer } from './answer-waiters.js';
 
 /** The listener's presence key lives this long unless refreshed: a killed instance's claim fades fast. */
 export const PRESENCE_TTL_MS = 6_000;
@@ -123,16 +124,7 @@ export class RedisSharedChannel implements SharedChannel {
       this.early.delete(seq);
       return Promise.resolve(early.answer);
     }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(seq);
-        resolve('timeout');
-      }, timeoutMs);
-      this.waiters.set(seq, (answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-    });
+    return waitForAnswer(this.waiters, seq, timeoutMs);
   }
 
   /** A message on this channel's topic, from any instance (this one included). */
