@@ -1,9 +1,9 @@
-import { hasDotSegments } from '../util/url.js';
 import { Agent, errors, request, type Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import type { ForwardResult } from '../capture/record.js';
 import { answerHeaders, forwardableRequestHeaders } from './headers.js';
 import type { InboundRequest, IntakeAnswer } from './types.js';
+import { hasDotSegments } from '../util/url.js';
 
 /** How long an idle connection to the app is kept for the next request. */
 const KEEP_ALIVE_MS = 4_000;

@@ -1,5 +1,3 @@
-import { isHopByHop } from '../util/hop-by-hop.js';
-import { hasDotSegments } from '../util/url.js';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +12,8 @@ import { serveListenerSocket } from './listener-socket.js';
 import { readBodyWithin } from './read-body.js';
 import type { ChannelStore, DroppedRange, RetentionPolicy } from './store.js';
 import { TokenBucket } from './token-bucket.js';
+import { isHopByHop } from '../util/hop-by-hop.js';
+import { hasDotSegments } from '../util/url.js';
 
 /** Answer the sender before FrontEngine's 5 s are up, with room for the network. */
 export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
@@ -21,7 +21,6 @@ export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
 const RETENTION_SWEEP_MS = 60_000;
 /** Listener → relay frames are acks and heartbeats: small. */
 const MAX_LISTENER_FRAME_BYTES = 1024 * 1024;
-/** Headers of the app's answer that belong to one hop only. */
 
 export type RelayLogEntry =
   | { kind: 'channel-created'; channel: string }
