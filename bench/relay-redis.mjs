@@ -11,15 +11,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { request } from 'undici';
 import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
+import { createChannel, startRelay, stopper } from './_relay-process.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
 const QUICK = process.argv.includes('--quick');
 const SECONDS = QUICK ? 2 : 4;
 const ROUNDS = QUICK ? 1 : 3;
@@ -35,10 +31,6 @@ async function freePort() {
   return port;
 }
 
-function stopper(child) {
-  return () => (child.kill('SIGTERM'), new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))));
-}
-
 async function startRedis(dir) {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -51,23 +43,6 @@ async function startRedis(dir) {
     });
   });
   return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
-}
-
-async function startRelay(dataDir, extra = []) {
-  const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--rate-limit', '100000000', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const value = JSON.parse(line);
-      if (value.type === 'ready') resolve(value);
-    });
-  });
-  return { ...ready, stop: stopper(child) };
-}
-
-async function createChannel(relayUrl) {
-  const response = await request(`${relayUrl}/channels`, { method: 'POST' });
-  return response.body.json();
 }
 
 /** Posts for SECONDS to each URL at once (CONNECTIONS each); events/s acknowledged in total. */

@@ -19,6 +19,7 @@ import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
 import { memoryCursor } from '../dist/tunnel/cursor-file.js';
 import { openTunnel } from '../dist/tunnel/client.js';
+import { createChannel, startRelay } from './_relay-process.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
@@ -67,17 +68,10 @@ async function startChild(source, args = []) {
   return { ...first, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
 }
 
-async function startRelay(dataDir) {
-  const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--rate-limit', '100000000'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = await new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const value = JSON.parse(line);
-      if (value.type === 'ready') resolve(value);
-    });
-  });
-  const channel = await (await request(`${ready.url}/channels`, { method: 'POST' })).body.json();
-  return { ...ready, channel, child, stop: () => (child.kill('SIGTERM'), new Promise((r) => child.once('exit', r))) };
+/** A relay with one channel to post to. */
+async function startRelayWithChannel(dataDir) {
+  const relay = await startRelay(dataDir);
+  return { ...relay, channel: await createChannel(relay.url) };
 }
 
 function connect(relay, handler, concurrency = 1) {
@@ -133,7 +127,7 @@ const work = await mkdtemp(path.join(tmpdir(), 'fe-bench-relay-'));
 try {
   const app = await startChild(APP_SOURCE);
   // Live path: one relay, one listener connected, the app answering.
-  const relay = await startRelay(path.join(work, 'live'));
+  const relay = await startRelayWithChannel(path.join(work, 'live'));
   // The tunnel may deliver as many events at once as the sender has connections: the
   // direct run gives the app that same parallelism.
   await mkdir(path.join(work, 'listen'));
@@ -163,7 +157,7 @@ try {
   console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
 
   // Backlog: no listener while BACKLOG_EVENTS are posted, then a listener drains it.
-  const backlog = await startRelay(path.join(work, 'backlog'));
+  const backlog = await startRelayWithChannel(path.join(work, 'backlog'));
   const backlogUrl = backlog.channel.url;
   await new Promise((resolve, reject) =>
     autocannon({ url: backlogUrl, method: 'POST', headers: HEADERS, body: BODY, connections: BACKLOG_CONNECTIONS, amount: BACKLOG_EVENTS, timeout: 30 }, (error, result) =>
