@@ -33,7 +33,8 @@ function newLocalSecret(): string {
   return `fe_dev_${randomBytes(32).toString('base64url')}`;
 }
 
-async function readLocalSecret(file: string): Promise<string | undefined> {
+/** The local development secret in `file`, or undefined when there is none yet. */
+export async function readLocalSecret(file: string): Promise<string | undefined> {
   try {
     const text = (await readFile(file, 'utf8')).trim();
     return text.length > 0 ? text : undefined;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { localSecretPath } from '../../config/secret.js';
+import { localSecretPath, readLocalSecret } from '../../config/secret.js';
 import { resolveSetting, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import { loadFileConfig } from '../../config/file-config.js';
 import { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_SEND_URL, FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { colors } from '../colors.js';
 import { printLine, type CliIO } from '../io.js';
@@ -42,7 +41,7 @@ export async function effectiveSettings(io: CliIO): Promise<EffectiveSetting[]> 
     }
     if (key === 'secret') {
       const file = localSecretPath(io.cwd);
-      const local = await readFile(file, 'utf8').then((t) => t.trim(), () => '');
+      const local = await readLocalSecret(file);
       if (local) {
         out.push({ key, value: maskSecret(local), source: 'local', origin: path.relative(io.cwd, file) });
         continue;
