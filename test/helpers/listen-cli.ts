@@ -42,10 +42,16 @@ export async function startListenCli(t: TestContext, args: string[], options: { 
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-    const all = stdout.split('\n').slice(0, -1);
-    lines.splice(0, lines.length, ...all);
+  // Only the unfinished tail is kept aside: complete lines are appended once, so long
+  // runs stay linear in their output.
+  let partialLine = '';
+  // Decoded by the stream, so a character split across two chunks stays whole.
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (text: string) => {
+    stdout += text;
+    const pieces = (partialLine + text).split('\n');
+    partialLine = pieces.pop() ?? '';
+    for (const line of pieces) lines.push(line);
     for (const wake of wakers) wake();
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
