@@ -52,10 +52,11 @@ test('generate reads the two bundled files and loads no crypto, child_process or
   for (const heavy of [ESM_LOADER, 'crypto', 'child_process', 'fs/promises']) assert.ok(!loaded.builtins.includes(heavy), `generate loaded ${heavy}`);
 });
 
-test("every command's --help starts without the ES module loader", async (t) => {
+test("every command's --help reads only the bundled files: its npm packages load when it runs", async (t) => {
   for (const { name } of COMMANDS) {
     const loaded = await loadedBy(t, [name, '--help']);
     assert.equal(loaded.code, 0, name);
+    assert.deepEqual(loaded.files, ['bin/fe-webhooks.js', 'dist/bin/main.cjs', 'dist/bin/cli.cjs'], `${name} --help`);
     assert.ok(!loaded.builtins.includes(ESM_LOADER), `${name} --help started the ES module loader`);
   }
 });
