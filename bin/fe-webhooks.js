@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// Only imports the built CLI and sets the exit code: everything else lives in dist/cli.
-import { main } from '../dist/cli/main.js';
+// Only loads the built CLI and sets the exit code: everything else lives in dist/bin.
+// CommonJS (bin/package.json) so that start-up never waits on the ES module loader.
+'use strict';
 
-process.exitCode = await main(process.argv);
+require('../dist/bin/main.cjs')
+  .main(process.argv)
+  .then((code) => {
+    process.exitCode = code;
+  });

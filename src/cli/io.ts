@@ -13,7 +13,17 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
-  return { cwd: process.cwd(), env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+  return {
+    cwd: process.cwd(),
+    env: process.env,
+    // A getter: Node creates process.stdin on first access, and creating it loads the
+    // whole stream stack (~5 ms of start-up) for the many commands that never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+  };
 }
 
 /** Colour only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR wins (for tests). */

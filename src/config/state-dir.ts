@@ -1,4 +1,5 @@
-import { mkdir, chmod } from 'node:fs/promises';
+// fs.promises, a getter: node:fs/promises loads when a folder is made, not at start-up.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
 /** The tool's per-project folder: local secret, captures, relay channel. */
@@ -10,7 +11,7 @@ export function stateDir(cwd: string): string {
 
 /** Creates a folder (and its parents) readable by the owner only. */
 export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   // mkdir's mode is filtered by the umask and ignored for a folder that already exists.
-  await chmod(dir, 0o700);
+  await fs.chmod(dir, 0o700);
 }

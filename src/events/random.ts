@@ -1,9 +1,9 @@
-import { pooledRandomBytes } from '../util/random-pool.js';
-
 /**
  * The generator's only source of randomness: sfc32 seeded through splitmix32, so a
- * `--seed` reproduces a sample byte for byte, while an unseeded run draws its seed
- * from the OS and every sample is fresh.
+ * `--seed` reproduces a sample byte for byte, while an unseeded run takes its seed from
+ * Math.random (which V8 seeds from the OS per process) and every sample is fresh. Not
+ * node:crypto: samples are not secrets, and loading it costs `generate` ~4% of bare
+ * Node's start-up.
  */
 export class Random {
   private a: number;
@@ -11,7 +11,7 @@ export class Random {
   private c: number;
   private d: number;
 
-  constructor(seed: number = pooledRandomBytes(4).readUInt32LE(0)) {
+  constructor(seed: number = Math.floor(Math.random() * 2 ** 32)) {
     let state = seed >>> 0;
     const next = (): number => {
       state = (state + 0x9e3779b9) >>> 0;

@@ -16,7 +16,9 @@ test('npm pack ships only what runs, and the tarball installs globally into an e
   ) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = packed[0]?.files.map((f) => f.path) ?? [];
   assert.ok(files.includes('bin/fe-webhooks.js'));
-  assert.ok(files.includes('dist/cli/main.js'));
+  assert.ok(files.includes('bin/package.json'), 'bin/ is CommonJS');
+  assert.ok(files.includes('dist/bin/main.cjs') && files.includes('dist/bin/cli.cjs'), 'the bundled CLI ships');
+  assert.ok(!files.some((f) => f.startsWith('dist/cli/')), 'not the unbundled CLI beside it');
   assert.ok(files.includes('dist/index.d.ts'), 'library types ship');
   const strays = files.filter((f) => !/^(bin\/|dist\/|fixtures\/events\/|README\.md$|package\.json$|LICENSE)/.test(f) || f.endsWith('.map'));
   assert.deepEqual(strays, [], 'no tests, sources or source maps in the tarball');

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { resolveSigningSecret } from '../../config/secret.js';
-import { runConformanceDrill, type CaseResult } from '../../check/drill.js';
+import type { CaseResult } from '../../check/drill.js';
 import { drillJson, drillJunit, summarize } from '../../check/report.js';
-import { createAgent } from '../../delivery/dispatcher.js';
 import { CheckFailedError } from '../../errors.js';
 import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
 import { assertDeliverableUrl, parseTargetUrl } from '../../util/url.js';
@@ -33,6 +32,9 @@ export async function checkCommand(target: string, options: CheckCliOptions, io:
   const url = parseTargetUrl(target, 'URL');
   assertDeliverableUrl(url, options.insecure ?? false);
   const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
+  // Loaded here, not at the top: they bring undici (~110 files), which `check --help`
+  // and a usage error need not wait for.
+  const [{ runConformanceDrill }, { createAgent }] = await Promise.all([import('../../check/drill.js'), import('../../delivery/dispatcher.js')]);
   const dispatcher = createAgent({ insecure: options.insecure ?? false, connectTimeoutMs: FRONTENGINE_TIMEOUT_MS });
   if (reporter === 'text') logLine(io, colors(io, 'stderr').dim(`Checking ${url.href}`));
   let results: CaseResult[];

@@ -5,14 +5,13 @@ import type { FileConfig } from '../../config/file-config.js';
 import { resolveSetting, type SettingKey } from '../../config/settings.js';
 import { resolveSigningSecret } from '../../config/secret.js';
 import { InterruptedError, UserError } from '../../errors.js';
-import { startListen } from '../../listen/index.js';
 import { formatBytes, parseDurationMs } from '../../util/units.js';
 import { parseTargetUrl } from '../../util/url.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
-import { parseRelayUrls, startRelayLink, type RelayLink } from '../relay-link.js';
+import type { RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
   port?: number;
@@ -72,6 +71,9 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
   let count = 0;
   const printer = createRequestPrinter(io, options.json);
+  // Loaded here, not at the top: the server and the tunnel bring undici and ws (~120
+  // files), which `listen --help` and a usage error need not wait for.
+  const { startListen } = await import('../../listen/index.js');
   const listener = await startListen({
     host: (await setting('host', options.host)) ?? DEFAULT_LISTEN_HOST,
     port: (await setting('port', options.port)) ?? DEFAULT_LISTEN_PORT,
@@ -92,6 +94,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   let link: RelayLink | undefined;
   if (relayInput !== undefined) {
     try {
+      const { parseRelayUrls, startRelayLink } = await import('../relay-link.js');
       const [relayUrl, ...fallbackUrls] = parseRelayUrls(relayInput);
       link = await startRelayLink({
         relayUrl: relayUrl as URL,

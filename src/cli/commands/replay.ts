@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_CAPTURES_FILE, DEFAULT_SEND_URL } from '../../config/defaults.js';
 import { resolveDeliveryTarget, type DeliveryTarget } from '../targets.js';
-import { deliver } from '../../delivery/deliver.js';
-import { createAgent } from '../../delivery/dispatcher.js';
 import { CheckFailedError, UserError } from '../../errors.js';
 import { resolveEventName } from '../../events/names.js';
 import { replayHeaders, replayUrl } from '../../replay/headers.js';
@@ -40,6 +38,9 @@ export async function replayCommand(ids: string[], options: ReplayCliOptions, io
   const { requests, unusable } = await selectCaptures(input.items, { ids, last: options.last ?? 1, event }, file);
   if (unusable > 0) logLine(io, colors(io, 'stderr').dim(`${unusable} unreadable, refused or non-POST request(s) in ${file} left out`));
   if (requests.length === 0) throw new UserError(`Nothing to replay in ${file}${event ? ` for --event ${event}` : ''}`);
+  // Loaded here, not at the top: they bring undici (~110 files), which `replay --help`
+  // and a usage error need not wait for.
+  const [{ deliver }, { createAgent }] = await Promise.all([import('../../delivery/deliver.js'), import('../../delivery/dispatcher.js')]);
   const dispatcher = createAgent({ insecure: options.insecure ?? false, connectTimeoutMs: target.timeoutMs });
   let failed = 0;
   try {
