@@ -56,8 +56,8 @@ class DeliveryTimeout extends Error {
 }
 
 /**
- * One request in flight: undici's dispatch handler, with no promise, no stream, no
- * per-request timer and no header parsing (the status is all load mode keeps).
+ * One request in flight: undici's dispatch handler, with no promise, no stream and no
+ * per-request timer; it keeps the status and drops headers and body.
  */
 class Exchange implements Dispatcher.DispatchHandler {
   status: number | undefined;
