@@ -2,7 +2,14 @@
 // Load mode vs autocannon: `fe-webhooks send --count N --concurrency C` (generating and
 // signing a unique event per request) against autocannon sending one fixed body, same
 // sink, same number of connections, no pipelining, alternating in one run.
-// Prints: RESULT send-vs-autocannon <ratio of best throughputs> <detail>
+// Fairness: both start cold in a fresh process every round; the order alternates each
+// round (autocannon first, then send first, …) so that neither always runs on a sink
+// the other just warmed or a machine the other just loaded; best of ROUNDS for both.
+// N (30,000) makes each run last a couple of seconds, so sustained throughput weighs more
+// than JIT warm-up on both sides (with 20,000 a quiet run lasted ~1 s); BENCH_COUNT
+// overrides it.
+// Prints: RESULT send-vs-autocannon <ratio of best throughputs> <detail>, and each
+// process's CPU time per request (start-up included) for where the gap comes from.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +20,9 @@ import { signedHeaders } from '../dist/delivery/request.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const COUNT = Number(process.env.BENCH_COUNT ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const COUNT = Number(process.env.BENCH_COUNT ?? 30_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
+const CPU_PRELOAD = path.join(ROOT, 'bench/_cpu-at-exit.cjs');
 const SECRET = 'bench-secret';
 
 // The sink runs in its own process so that neither load generator shares its event loop.
@@ -35,9 +43,9 @@ function startSink() {
 
 async function runSend(url) {
   const args = [BIN, 'send', 'MessageSent', '--url', url, '--secret', SECRET, '--count', String(COUNT), '--concurrency', String(CONNECTIONS), '--json'];
-  const summary = await runChild(args);
+  const { result: summary, cpuUs } = await runChild(args);
   if (summary.failed > 0) throw new Error(`send saw ${summary.failed} failures`);
-  return { rps: summary.rps };
+  return { rps: summary.rps, cpuUs };
 }
 
 // autocannon runs in a fresh process too, through its programmatic API, so that both
@@ -60,20 +68,29 @@ instance.on('response', () => {
   lastAt = performance.now();
 });`;
 
-function runAutocannon(url) {
+async function runAutocannon(url) {
   const body = composeBody('MessageSent', { compact: true }).body;
   const headers = signedHeaders(body, { userAgent: 'autocannon', secret: SECRET });
   const options = JSON.stringify({ url, body, headers, connections: CONNECTIONS, amount: COUNT });
-  return runChild(['--input-type=module', '-e', AUTOCANNON_RUNNER, options]);
+  const { result, cpuUs } = await runChild(['--input-type=module', '-e', AUTOCANNON_RUNNER, options]);
+  return { rps: result.rps, cpuUs };
 }
 
+/** Runs a generator; resolves to its JSON stdout and its own CPU time (from the preload). */
 function runChild(args) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['-r', CPU_PRELOAD, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (err += chunk));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`${args[0]} exited ${code}: ${out}`))));
+    child.once('close', (code) => {
+      const cpu = /^BENCH_CPU_US (\d+)$/m.exec(err);
+      process.stderr.write(err.replace(/^BENCH_CPU_US \d+\n/m, ''));
+      if (code === 0) resolve({ result: JSON.parse(out), cpuUs: Number(cpu?.[1]) });
+      else reject(new Error(`${args[0]} exited ${code}: ${out}`));
+    });
   });
 }
 
@@ -83,15 +100,23 @@ try {
   const ours = [];
   const theirs = [];
   for (let round = 0; round < ROUNDS; round++) {
-    theirs.push(await runAutocannon(sink.url));
-    ours.push(await runSend(sink.url));
+    if (round % 2 === 0) {
+      theirs.push(await runAutocannon(sink.url));
+      ours.push(await runSend(sink.url));
+    } else {
+      ours.push(await runSend(sink.url));
+      theirs.push(await runAutocannon(sink.url));
+    }
   }
   const best = (runs) => Math.max(...runs.map((r) => r.rps));
   const ratio = best(ours) / best(theirs);
   const list = (runs) => runs.map((r) => Math.round(r.rps)).join('/');
+  // CPU per request of the whole generator process, start-up included (lowest of the rounds).
+  const cpuPerRequest = (runs) => (Math.min(...runs.map((r) => r.cpuUs)) / COUNT).toFixed(1);
   console.log(
     `RESULT send-vs-autocannon ${ratio.toFixed(2)} send=${Math.round(best(ours))}rps autocannon=${Math.round(best(theirs))}rps ` +
-      `(rounds send ${list(ours)}, autocannon ${list(theirs)}; connections=${CONNECTIONS} count=${COUNT}, unique signed events vs one fixed body)`,
+      `(rounds send ${list(ours)}, autocannon ${list(theirs)}; CPU per request incl. start-up send ${cpuPerRequest(ours)} µs, autocannon ${cpuPerRequest(theirs)} µs; ` +
+      `connections=${CONNECTIONS} count=${COUNT}, order alternating, unique signed events vs one fixed body)`,
   );
 } finally {
   sink.child.kill();

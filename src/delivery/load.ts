@@ -1,13 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
-import { deliver, type DeliveryOutcome } from './deliver.js';
+import type { DeliveryError, DeliveryOutcome } from './deliver.js';
+import { classifyDeliveryError } from './failure.js';
 import { latencyPercentiles, type LatencyPercentiles } from './stats.js';
 
 export interface LoadRequest {
   body: Buffer | string;
-  headers: Record<string, string>;
+  /** An object, or undici's flat `[name, value, name, value, …]` list (no per-request object walk). */
+  headers: Record<string, string> | string[];
 }
 
 export interface LoadOptions {
@@ -17,13 +18,16 @@ export interface LoadOptions {
   /** Requests per second over all connections; unlimited when absent. */
   ratePerSec?: number;
   timeoutMs: number;
-  /** A pool with `concurrency` connections to the URL's origin. */
+  /**
+   * A pool with `concurrency` connections to the URL's origin. Its own header and body
+   * timeouts can be off (`createPool` does that): runLoad enforces `timeoutMs` itself.
+   */
   dispatcher: Dispatcher;
   /** The `index`th request: a fresh, signed event. Called just before it is sent. */
   makeRequest: (index: number) => LoadRequest;
   /** Stops starting new requests; those in flight finish (within timeoutMs). */
   signal?: AbortSignal;
-  /** Told after each delivery. */
+  /** Told after each delivery (the outcome object is only built when this is given). */
   onDelivery?: (index: number, outcome: DeliveryOutcome) => void;
 }
 
@@ -40,64 +44,190 @@ export interface LoadSummary {
   failures: Record<string, number>;
 }
 
-function failureKey(outcome: DeliveryOutcome): string {
-  return outcome.error?.kind ?? `HTTP ${outcome.status ?? '?'}`;
+/** The deadline check runs this often (at most), so a timeout is reported at most this late. */
+const TIMEOUT_SWEEP_MAX_MS = 100;
+/** …and at least 20 times per timeout, so a short --timeout is still honoured closely. */
+const TIMEOUT_SWEEPS_PER_TIMEOUT = 20;
+
+class DeliveryTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * One request in flight: undici's dispatch handler, with no promise, no stream and no
+ * per-request timer; it keeps the status and drops headers and body.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  status: number | undefined;
+  settled = false;
+  private controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    private readonly run: LoadRun,
+    readonly slot: number,
+    readonly index: number,
+    readonly startedAt: number,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // Timed out while still queued or connecting: abort as soon as undici starts it.
+    if (this.settled) controller.abort(new DeliveryTimeout(this.run.timeoutMs));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode >= 200) this.status = statusCode;
+  }
+
+  onResponseData(): void {
+    // The body is discarded: load mode reports statuses and latencies only.
+  }
+
+  onResponseEnd(): void {
+    this.run.settle(this, undefined);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.run.settle(this, error);
+  }
+
+  timeOut(): void {
+    const error = new DeliveryTimeout(this.run.timeoutMs);
+    // Aborting settles a started exchange at once (onResponseError with this error); one
+    // still queued is settled here and aborted when undici starts it.
+    if (this.controller && !this.controller.aborted) this.controller.abort(error);
+    this.run.settle(this, error);
+  }
+}
+
+/**
+ * `concurrency` slots; each sends its next request from the callback that ends its last
+ * one (no await in between), so a connection is reused as soon as undici allows.
+ */
+class LoadRun {
+  readonly timeoutMs: number;
+  private readonly latencies: Float64Array;
+  private readonly failures: Record<string, number> = {};
+  private readonly inFlight: Array<Exchange | undefined>;
+  private readonly intervalMs: number;
+  private readonly started = performance.now();
+  private readonly sweep: NodeJS.Timeout;
+  private next = 0;
+  private sent = 0;
+  private ok = 0;
+  private over5s = 0;
+  private activeSlots: number;
+  private dispatching = false;
+
+  constructor(
+    private readonly options: LoadOptions,
+    private readonly resolve: (summary: LoadSummary) => void,
+  ) {
+    this.timeoutMs = options.timeoutMs;
+    this.latencies = new Float64Array(options.count);
+    this.intervalMs = options.ratePerSec ? 1000 / options.ratePerSec : 0;
+    this.activeSlots = Math.max(1, Math.min(options.concurrency, options.count));
+    this.inFlight = new Array<Exchange | undefined>(this.activeSlots).fill(undefined);
+    // One timer for every deadline: a setTimeout per request costs more than the request's bookkeeping.
+    const sweepMs = Math.max(1, Math.min(TIMEOUT_SWEEP_MAX_MS, options.timeoutMs / TIMEOUT_SWEEPS_PER_TIMEOUT));
+    this.sweep = setInterval(() => this.expire(), sweepMs);
+  }
+
+  start(): void {
+    for (let slot = 0; slot < this.activeSlots; slot++) this.startNext(slot);
+  }
+
+  private startNext(slot: number): void {
+    if (this.next >= this.options.count || this.options.signal?.aborted) {
+      this.endSlot();
+      return;
+    }
+    const index = this.next++;
+    if (this.intervalMs > 0) {
+      // Request i is due at start + i/R: pacing by schedule, not by sleeping a fixed gap, keeps the rate exact.
+      const waitMs = this.started + index * this.intervalMs - performance.now();
+      if (waitMs > 1) {
+        setTimeout(() => (this.options.signal?.aborted ? this.endSlot() : this.send(slot, index)), waitMs);
+        return;
+      }
+    }
+    this.send(slot, index);
+  }
+
+  private send(slot: number, index: number): void {
+    const { url, dispatcher, makeRequest } = this.options;
+    const request = makeRequest(index);
+    const exchange = new Exchange(this, slot, index, performance.now());
+    this.inFlight[slot] = exchange;
+    this.dispatching = true;
+    try {
+      dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers: request.headers, body: request.body }, exchange);
+    } catch (error) {
+      this.settle(exchange, error as Error);
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  settle(exchange: Exchange, error: Error | undefined): void {
+    if (exchange.settled) return;
+    exchange.settled = true;
+    const latencyMs = performance.now() - exchange.startedAt;
+    this.inFlight[exchange.slot] = undefined;
+    this.latencies[this.sent++] = latencyMs;
+    const ok = error === undefined && exchange.status !== undefined && exchange.status >= 200 && exchange.status < 300;
+    let deliveryError: DeliveryError | undefined;
+    if (ok) this.ok++;
+    else {
+      if (error instanceof DeliveryTimeout) deliveryError = { kind: 'timeout', message: error.message };
+      else if (error !== undefined) deliveryError = classifyDeliveryError(error, this.options.url);
+      const key = deliveryError?.kind ?? `HTTP ${exchange.status ?? '?'}`;
+      this.failures[key] = (this.failures[key] ?? 0) + 1;
+    }
+    if (latencyMs >= FRONTENGINE_TIMEOUT_MS) this.over5s++;
+    if (this.options.onDelivery) {
+      const outcome: DeliveryOutcome = { ok, latencyMs };
+      if (exchange.status !== undefined) outcome.status = exchange.status;
+      if (deliveryError) outcome.error = deliveryError;
+      this.options.onDelivery(exchange.index, outcome);
+    }
+    // A dispatch that fails synchronously (a closed pool) would otherwise recurse once per remaining request.
+    if (this.dispatching) setImmediate(() => this.startNext(exchange.slot));
+    else this.startNext(exchange.slot);
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    for (const exchange of this.inFlight) {
+      if (exchange && now - exchange.startedAt >= this.timeoutMs) exchange.timeOut();
+    }
+  }
+
+  private endSlot(): void {
+    if (--this.activeSlots > 0) return;
+    clearInterval(this.sweep);
+    const durationMs = performance.now() - this.started;
+    const { sent, ok } = this;
+    this.resolve({
+      sent,
+      ok,
+      failed: sent - ok,
+      durationMs: Math.round(durationMs),
+      rps: durationMs > 0 ? Math.round((sent / durationMs) * 1000 * 10) / 10 : 0,
+      latencyMs: latencyPercentiles(this.latencies.subarray(0, sent)),
+      over5s: this.over5s,
+      failures: this.failures,
+    });
+  }
 }
 
 /**
  * Sends `count` requests with at most `concurrency` in flight (one per pooled
  * connection, so the server sees exactly that many connections), optionally paced to
- * `ratePerSec`. Each worker sends its next request the moment its last one is answered.
+ * `ratePerSec`. Each slot sends its next request the moment its last one is answered.
  */
-export async function runLoad(options: LoadOptions): Promise<LoadSummary> {
-  const latencies = new Float64Array(options.count);
-  const failures: Record<string, number> = {};
-  let next = 0;
-  let sent = 0;
-  let ok = 0;
-  let over5s = 0;
-  const intervalMs = options.ratePerSec ? 1000 / options.ratePerSec : 0;
-  const started = performance.now();
-
-  const worker = async (): Promise<void> => {
-    while (next < options.count && !options.signal?.aborted) {
-      const index = next++;
-      if (intervalMs > 0) {
-        // Request i is due at start + i/R: pacing by schedule, not by sleeping a fixed gap, keeps the rate exact.
-        const waitMs = started + index * intervalMs - performance.now();
-        if (waitMs > 1) await sleep(waitMs);
-      }
-      const request = options.makeRequest(index);
-      const outcome = await deliver({
-        url: options.url,
-        body: request.body,
-        headers: request.headers,
-        timeoutMs: options.timeoutMs,
-        // No per-request signal: an abort listener per request costs more than the request's
-        // own bookkeeping, and the workers check the signal between requests anyway.
-        dispatcher: options.dispatcher,
-      });
-      latencies[sent++] = outcome.latencyMs;
-      if (outcome.ok) ok++;
-      else {
-        const key = failureKey(outcome);
-        failures[key] = (failures[key] ?? 0) + 1;
-      }
-      if (outcome.latencyMs >= FRONTENGINE_TIMEOUT_MS) over5s++;
-      options.onDelivery?.(index, outcome);
-    }
-  };
-  const workers = Math.max(1, Math.min(options.concurrency, options.count));
-  await Promise.all(Array.from({ length: workers }, worker));
-  const durationMs = performance.now() - started;
-  return {
-    sent,
-    ok,
-    failed: sent - ok,
-    durationMs: Math.round(durationMs),
-    rps: durationMs > 0 ? Math.round((sent / durationMs) * 1000 * 10) / 10 : 0,
-    latencyMs: latencyPercentiles(latencies.subarray(0, sent)),
-    over5s,
-    failures,
-  };
+export function runLoad(options: LoadOptions): Promise<LoadSummary> {
+  return new Promise((resolve) => new LoadRun(options, resolve).start());
 }

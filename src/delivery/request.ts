@@ -1,4 +1,4 @@
-import { SIGNATURE_HEADER, sign } from '../signing/index.js';
+import { SIGNATURE_HEADER, sign, signer } from '../signing/index.js';
 import { UserError } from '../errors.js';
 
 /** Header names as the HTTP spec allows them (RFC 9110 token). */
@@ -41,4 +41,17 @@ export function signedHeaders(body: Buffer | string, options: SignedRequestOptio
     headers[name] = value;
   }
   return headers;
+}
+
+/**
+ * `signedHeaders` for many bodies with the same options (load mode), as undici's flat
+ * `[name, value, …]` list: everything but the signature is built once. A user's own
+ * signature header (--header) wins, as in `signedHeaders`.
+ */
+export function signedHeaderLists(options: SignedRequestOptions): (body: Buffer) => string[] {
+  const fixed = Object.entries(signedHeaders('', { ...options, secret: undefined })).flat();
+  const userSigned = fixed.some((name, i) => i % 2 === 0 && name.toLowerCase() === SIGNATURE_HEADER.toLowerCase());
+  if (options.secret === undefined || userSigned) return () => fixed;
+  const signBody = signer(options.secret);
+  return (body) => [...fixed, SIGNATURE_HEADER, signBody(body)];
 }

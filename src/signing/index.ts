@@ -20,6 +20,15 @@ export function sign(body: Body, secret: string): string {
 }
 
 /**
+ * `sign` for many bodies under one secret (load mode): the key is made once, not per
+ * body. Same output as `sign(body, secret)`.
+ */
+export function signer(secret: string): (body: Body) => string {
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  return (body) => SIGNATURE_PREFIX + createHmac('sha256', key).update(body).digest('hex');
+}
+
+/**
  * Secrets turned into HMAC keys once, for checking many requests in a row (`verify`):
  * a KeyObject skips re-deriving the key from a string on every call (measured ~30%
  * faster per HMAC on 1 KB bodies). Empty secrets never match.

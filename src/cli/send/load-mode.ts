@@ -1,7 +1,7 @@
 import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
 import { createPool } from '../../delivery/dispatcher.js';
 import { runLoad, type LoadSummary } from '../../delivery/load.js';
-import { signedHeaders } from '../../delivery/request.js';
+import { signedHeaderLists } from '../../delivery/request.js';
 import { uniqueBodies } from '../../delivery/unique-bodies.js';
 import { CheckFailedError, InterruptedError } from '../../errors.js';
 import { colors } from '../colors.js';
@@ -28,7 +28,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   plannedBodies(plan, io);
   const { count, concurrency, ratePerSec } = plan.load;
   const pool = createPool(plan.url, concurrency, { insecure: plan.insecure, connectTimeoutMs: plan.timeoutMs });
-  const signing = { userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers };
+  const headersFor = signedHeaderLists({ userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers });
   const bodySources = plan.events.map((event) => uniqueBodies(event, { partial: plan.partial, overrides: plan.overrides }));
   let done = 0;
   const stopProgress = await startProgress(io, () => `sent ${done}/${count}`);
@@ -49,12 +49,16 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
       makeRequest: (index) => {
         // Round-robin over the events; each event numbers its own bodies 0, 1, 2, …
         const nextBody = bodySources[index % bodySources.length] as (serial: number) => string;
-        const body = nextBody(Math.floor(index / bodySources.length));
-        return { body, headers: signedHeaders(body, signing) };
+        // Encoded once: the same bytes are signed and sent.
+        const body = Buffer.from(nextBody(Math.floor(index / bodySources.length)), 'utf8');
+        return { body, headers: headersFor(body) };
       },
-      onDelivery: () => {
-        done++;
-      },
+      // Counted only for the spinner: off a terminal nothing per delivery is needed.
+      onDelivery: showsProgress(io)
+        ? () => {
+            done++;
+          }
+        : undefined,
     });
   } finally {
     process.off('SIGINT', onSigint);
