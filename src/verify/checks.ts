@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
+import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
 import { formatAge } from './format.js';
 import { isUnreadable, type AgeSource, type InputItem, type Reason, type Verdict } from './types.js';
 
@@ -15,8 +16,8 @@ export interface CheckContext {
 
 export interface Checked {
   verdict: Verdict;
-  /** Identifies the exact bytes: hex HMAC under the first secret; absent when there are none. */
-  fingerprint?: string;
+  /** What repeat detection keys this request by (bytes, event + message_id). */
+  keys: RepeatKeys;
 }
 
 const WELL_FORMED_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
@@ -103,6 +104,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   if (isUnreadable(item)) {
     return {
       verdict: { location: item.location, id: item.id, ok: false, reasons: [{ code: 'unreadable', message: item.unreadable }], notes: [] },
+      keys: { hasBytes: false, bytesHi: 0, bytesLo: 0, hasPair: false, pairHi: 0, pairLo: 0 },
     };
   }
   const text = bodyText(item.body);
@@ -157,5 +159,41 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
     }
   }
   verdict.ok = reasons.length === 0;
-  return { verdict, fingerprint: match.fingerprint };
+  const bytes = hexKey(match.fingerprint);
+  const keys: RepeatKeys = { hasBytes: true, bytesHi: bytes.hi, bytesLo: bytes.lo, hasPair: false, pairHi: 0, pairLo: 0 };
+  if (verdict.event !== undefined && verdict.messageId !== undefined) {
+    keys.hasPair = true;
+    pairHash(verdict.event, verdict.messageId, bytes);
+    keys.pairHi = bytes.hi;
+    keys.pairLo = bytes.lo;
+  }
+  return { verdict, keys };
+}
+
+/** What is counted beside the verdicts, for the summary. */
+export interface CheckCounts {
+  skipped: number;
+  filteredOut: number;
+  agedByReceipt: number;
+  notAged: number;
+}
+
+/**
+ * checkItem for one input item, counting what gets no verdict: non-POST requests (HAR
+ * exports carry page loads) and other events under --event; and how it was aged.
+ */
+export function checkCounted(item: InputItem, ctx: CheckContext, counts: CheckCounts): Checked | undefined {
+  if (!isUnreadable(item) && item.method !== undefined && item.method !== 'POST') {
+    counts.skipped++;
+    return undefined;
+  }
+  const checked = checkItem(item, ctx);
+  if (!checked) {
+    counts.filteredOut++;
+    return undefined;
+  }
+  const { ageSource } = checked.verdict;
+  if (ageSource === 'receivedAt') counts.agedByReceipt++;
+  else if (ageSource === 'none') counts.notAged++;
+  return checked;
 }
