@@ -16,6 +16,8 @@ export interface ChunkSetup {
   maxAgeMs?: number;
   nowMs: number;
   reporter: ReporterSpec;
+  /** Memory shared with the reading thread, which fills each slot with a piece of the file. */
+  slots: SharedArrayBuffer[];
 }
 
 export interface ChunkJob {
@@ -24,8 +26,14 @@ export interface ChunkJob {
   name: string;
   /** 1-based number of the first line in `bytes`. */
   firstLine: number;
-  /** Whole lines, each ending with a newline but perhaps the file's last. */
-  bytes: Uint8Array<ArrayBuffer>;
+  /**
+   * Whole lines, each ending with a newline but perhaps the file's last: bytes
+   * [start, end) of shared slot `slot`, or (a line longer than a slot) `bytes`.
+   */
+  slot: number;
+  start: number;
+  end: number;
+  bytes?: Uint8Array<ArrayBuffer>;
 }
 
 export interface ChunkResult {
@@ -90,7 +98,9 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
   const ctx: CheckContext = { secrets: new PreparedSecrets(setup.secrets), maxAgeMs: setup.maxAgeMs, nowMs: setup.nowMs, event: setup.event };
   const reporter = reporterFromSpec(setup.reporter);
   return (job) => {
-    const input = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+    const input = job.bytes
+      ? Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength)
+      : Buffer.from(setup.slots[job.slot] as SharedArrayBuffer, job.start, job.end - job.start);
     const counts: CheckCounts = { skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
     // Sized for the usual case (a text line is a tenth of its record) so it rarely grows.
     const report = new ByteSink(input.length >> 2);

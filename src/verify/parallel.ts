@@ -1,3 +1,4 @@
+import { open, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import type { ChunkJob, ChunkResult, ChunkSetup } from './chunk.js';
 
@@ -11,6 +12,8 @@ import type { ChunkJob, ChunkResult, ChunkSetup } from './chunk.js';
 
 /** Pieces in flight per worker: one being checked, one waiting, so no worker idles. */
 const IN_FLIGHT_PER_WORKER = 2;
+/** One piece of the file: about a thousand capture records. */
+const SLOT_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 const BOM = [0xef, 0xbb, 0xbf];
 
@@ -19,9 +22,14 @@ export class VerifyPool {
   private readonly waiting = new Map<number, { resolve(result: ChunkResult): void; reject(error: Error): void }>();
   private failure: Error | undefined;
 
-  constructor(count: number, setup: ChunkSetup) {
+  /** Where the reader puts pieces; one per piece in flight. */
+  readonly slots: SharedArrayBuffer[];
+
+  constructor(count: number, setup: Omit<ChunkSetup, 'slots'>) {
+    this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER }, () => new SharedArrayBuffer(SLOT_BYTES));
+    const shared: ChunkSetup = { ...setup, slots: this.slots };
     this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: setup });
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: shared });
       worker.on('message', (result: ChunkResult) => {
         const waiter = this.waiting.get(result.seq);
         this.waiting.delete(result.seq);
@@ -42,7 +50,7 @@ export class VerifyPool {
     if (this.failure) return Promise.reject(this.failure);
     const worker = this.workers[job.seq % this.workers.length] as Worker;
     const result = new Promise<ChunkResult>((resolve, reject) => this.waiting.set(job.seq, { resolve, reject }));
-    worker.postMessage(job, [job.bytes.buffer]);
+    worker.postMessage(job, job.bytes ? [job.bytes.buffer] : []);
     return result;
   }
 
@@ -58,46 +66,88 @@ export class VerifyPool {
   }
 }
 
+/** What the reader hands out: a job but for its sequence number. */
+export type Piece = Omit<ChunkJob, 'seq'>;
+
 /**
- * Cuts a byte stream into pieces of whole lines, each in an ArrayBuffer of its own (so
- * it moves to a worker without a copy), numbered by first line. A byte order mark
- * before the first line is dropped, as lineBatches does.
+ * Reads a file into the shared slots in turn, each cut after its last newline (the rest
+ * starts the next slot), numbered by first line: no buffer is allocated or posted per
+ * piece. A line longer than a slot goes out in a Buffer of its own. A byte order mark
+ * before the first line is dropped, as lineBatches does. Slot i % slots.length is
+ * refilled only when asked for piece i, so the caller must be done with piece
+ * i - slots.length by then.
  */
-export async function* linePieces(chunks: AsyncIterable<Buffer>, name: string): AsyncGenerator<Omit<ChunkJob, 'seq'>> {
-  let carry: Buffer | undefined;
-  let nextLine = 1;
-  const piece = (from: Buffer[], length: number): Omit<ChunkJob, 'seq'> => {
-    const bytes = new Uint8Array(length);
-    let at = 0;
-    for (const part of from) {
-      bytes.set(part, at);
-      at += part.length;
+export async function* filePieces(file: string, name: string, slots: readonly SharedArrayBuffer[]): AsyncGenerator<Piece> {
+  const handle = await open(file, 'r');
+  try {
+    const views = slots.map((slot) => Buffer.from(slot));
+    let carry: Buffer = Buffer.alloc(0);
+    let nextLine = 1;
+    let eof = false;
+    const numbered = (view: Buffer, start: number, end: number): number => {
+      const first = nextLine;
+      for (let i = view.indexOf(NEWLINE, start); i !== -1 && i < end; i = view.indexOf(NEWLINE, i + 1)) nextLine++;
+      return first;
+    };
+    for (let index = 0; !eof; index++) {
+      const slot = index % views.length;
+      const view = views[slot] as Buffer;
+      let filled = carry.copy(view, 0);
+      while (filled < view.length) {
+        const { bytesRead } = await handle.read(view, filled, view.length - filled, null);
+        if (bytesRead === 0) {
+          eof = true;
+          break;
+        }
+        filled += bytesRead;
+      }
+      if (filled === 0) break;
+      const cut = eof ? filled : view.lastIndexOf(NEWLINE, filled - 1) + 1;
+      if (cut === 0) {
+        const long = await readLongLine(handle, Buffer.from(view.subarray(0, filled)));
+        eof = long.eof;
+        carry = long.rest;
+        const bytes = new Uint8Array(long.line.length);
+        bytes.set(long.line);
+        const firstLine = numbered(long.line, 0, long.line.length);
+        yield { name, firstLine, slot: -1, start: 0, end: bytes.length, bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM.length) : bytes };
+        continue;
+      }
+      carry = Buffer.from(view.subarray(cut, filled));
+      const firstLine = numbered(view, 0, cut);
+      yield { name, firstLine, slot, start: startsWithBom(firstLine, view) ? BOM.length : 0, end: cut };
     }
-    const firstLine = nextLine;
-    for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) nextLine++;
-    const bom = firstLine === 1 && BOM.every((byte, i) => bytes[i] === byte);
-    return { name, firstLine, bytes: bom ? bytes.subarray(BOM.length) : bytes };
-  };
-  for await (const chunk of chunks) {
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last === -1) {
-      carry = carry ? Buffer.concat([carry, chunk]) : Buffer.from(chunk);
+  } finally {
+    await handle.close();
+  }
+}
+
+function startsWithBom(firstLine: number, bytes: Buffer): boolean {
+  return firstLine === 1 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+}
+
+/** Reads on from `head` (a slot's worth with no newline) to the end of its line. */
+async function readLongLine(handle: FileHandle, head: Buffer): Promise<{ line: Buffer; rest: Buffer; eof: boolean }> {
+  const parts = [head];
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(head.length);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) return { line: Buffer.concat(parts), rest: Buffer.alloc(0), eof: true };
+    const newline = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
+    if (newline === -1) {
+      parts.push(chunk.subarray(0, bytesRead));
       continue;
     }
-    const head = chunk.subarray(0, last + 1);
-    yield carry ? piece([carry, head], carry.length + head.length) : piece([head], head.length);
-    // Copied, so the big chunk it came from can be collected.
-    carry = last + 1 < chunk.length ? Buffer.from(chunk.subarray(last + 1)) : undefined;
+    parts.push(chunk.subarray(0, newline + 1));
+    return { line: Buffer.concat(parts), rest: Buffer.from(chunk.subarray(newline + 1, bytesRead)), eof: false };
   }
-  // A last line without its newline: often half-written; its verdict says so.
-  if (carry && carry.length > 0) yield piece([carry], carry.length);
 }
 
 /**
  * Checks every piece on the pool and hands the results to `merge` in input order,
  * with a bounded number in flight (memory stays flat however big the file).
  */
-export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Omit<ChunkJob, 'seq'>>, merge: (result: ChunkResult) => Promise<void>): Promise<void> {
+export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece>, merge: (result: ChunkResult) => Promise<void>): Promise<void> {
   const inFlight: Promise<ChunkResult>[] = [];
   let seq = 0;
   for await (const piece of pieces) {
@@ -105,7 +155,7 @@ export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Omit<
     // Awaited in order below; this keeps a failure from counting as unhandled meanwhile.
     result.catch(() => undefined);
     inFlight.push(result);
-    if (inFlight.length >= pool.size * IN_FLIGHT_PER_WORKER) await merge(await (inFlight.shift() as Promise<ChunkResult>));
+    if (inFlight.length >= pool.slots.length) await merge(await (inFlight.shift() as Promise<ChunkResult>));
   }
   while (inFlight.length > 0) await merge(await (inFlight.shift() as Promise<ChunkResult>));
 }

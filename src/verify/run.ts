@@ -1,10 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { PreparedSecrets } from '../signing/index.js';
 import { checkCounted, type CheckContext } from './checks.js';
 import type { ChunkSetup } from './chunk.js';
 import { type Expectation } from './expectations.js';
 import { openInput, type InputSpec, type OpenedInput } from './inputs.js';
-import { checkInOrder, linePieces, VerifyPool } from './parallel.js';
+import { checkInOrder, filePieces, VerifyPool } from './parallel.js';
 import type { Reporter } from './reporters/reporter.js';
 import { RunTally } from './tally.js';
 import type { VerifySummary } from './types.js';
@@ -30,9 +29,6 @@ export interface VerifyOptions {
   workers?: { count: number; minFileBytes: number };
 }
 
-/** Big reads: fewer chunks means fewer rounds of cutting and posting pieces. */
-const PIECE_READ_BYTES = 1024 * 1024;
-
 /**
  * Verifies every request of every input and writes the report as it goes. All inputs
  * are opened (and their format detected) before the first verdict, so a bad path is an
@@ -46,7 +42,7 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
   const { reporter, workers } = options;
   const tally = new RunTally(reporter, options.write, options.expect ?? []);
   // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
-  const setup: ChunkSetup | undefined =
+  const setup: Omit<ChunkSetup, 'slots'> | undefined =
     reporter.spec !== undefined && workers !== undefined && workers.count >= 2
       ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, nowMs, reporter: reporter.spec }
       : undefined;
@@ -57,8 +53,7 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
       if (setup && workers && input.file && input.file.bytes >= workers.minFileBytes) {
         input.close();
         pool ??= new VerifyPool(workers.count, setup);
-        const chunks = createReadStream(input.file.path, { highWaterMark: PIECE_READ_BYTES });
-        await checkInOrder(pool, linePieces(chunks, input.name), (result) => tally.addChunk(result));
+        await checkInOrder(pool, filePieces(input.file.path, input.name, pool.slots), (result) => tally.addChunk(result));
         continue;
       }
       for await (const items of input.items) {
