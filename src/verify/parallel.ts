@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import type { ChunkJob, ChunkResult, ChunkSetup } from './chunk.js';
+import { chunkChecker, type ChunkJob, type ChunkResult, type ChunkSetup } from './chunk.js';
 
 /**
  * Verifying a large captures file on every core: this thread reads the file and cuts it
@@ -17,46 +17,69 @@ const SLOT_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 const BOM = [0xef, 0xbb, 0xbf];
 
+/** A piece being checked: `result` is set as soon as it is known. */
+export interface PendingPiece {
+  result?: ChunkResult;
+  promise?: Promise<ChunkResult>;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  busy: number;
+}
+
+/**
+ * `threads` checkers: this thread and threads - 1 workers. A piece goes to a worker with
+ * room, else it is checked here at once; so this thread works while the workers start
+ * up, and keeps them fed without waiting on them.
+ */
 export class VerifyPool {
-  private readonly workers: Worker[];
-  private readonly waiting = new Map<number, { resolve(result: ChunkResult): void; reject(error: Error): void }>();
+  /** Where the reader puts pieces; one per piece not yet merged. */
+  readonly slots: SharedArrayBuffer[];
+  private readonly workers: PoolWorker[];
+  private readonly here: (job: ChunkJob) => ChunkResult;
+  private readonly waiting = new Map<number, { pending: PendingPiece; resolve(result: ChunkResult): void; reject(error: Error): void }>();
   private failure: Error | undefined;
 
-  /** Where the reader puts pieces; one per piece in flight. */
-  readonly slots: SharedArrayBuffer[];
-
-  constructor(count: number, setup: Omit<ChunkSetup, 'slots'>) {
-    this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER }, () => new SharedArrayBuffer(SLOT_BYTES));
+  constructor(threads: number, setup: Omit<ChunkSetup, 'slots'>) {
+    const count = Math.max(1, threads - 1);
+    this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER + 2 }, () => new SharedArrayBuffer(SLOT_BYTES));
     const shared: ChunkSetup = { ...setup, slots: this.slots };
+    this.here = chunkChecker(shared);
     this.workers = Array.from({ length: count }, () => {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: shared });
-      worker.on('message', (result: ChunkResult) => {
+      const entry: PoolWorker = { worker: new Worker(new URL('./worker.js', import.meta.url), { workerData: shared }), busy: 0 };
+      entry.worker.on('message', (result: ChunkResult) => {
+        entry.busy--;
         const waiter = this.waiting.get(result.seq);
         this.waiting.delete(result.seq);
-        waiter?.resolve(result);
+        if (!waiter) return;
+        waiter.pending.result = result;
+        waiter.resolve(result);
       });
-      worker.on('error', (error) => this.fail(error));
-      worker.on('exit', (code) => this.fail(new Error(`a verify worker stopped (exit code ${code})`)));
-      return worker;
+      entry.worker.on('error', (error) => this.fail(error));
+      entry.worker.on('exit', (code) => this.fail(new Error(`a verify worker stopped (exit code ${code})`)));
+      return entry;
     });
   }
 
-  get size(): number {
-    return this.workers.length;
-  }
-
-  /** Checks one piece on the next worker in turn (pieces are all about the same size). */
-  check(job: ChunkJob): Promise<ChunkResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    const worker = this.workers[job.seq % this.workers.length] as Worker;
-    const result = new Promise<ChunkResult>((resolve, reject) => this.waiting.set(job.seq, { resolve, reject }));
-    worker.postMessage(job, job.bytes ? [job.bytes.buffer] : []);
-    return result;
+  /** Starts checking a piece: on the least busy worker with room, else here and now. */
+  check(job: ChunkJob): PendingPiece {
+    if (this.failure) throw this.failure;
+    let target: PoolWorker | undefined;
+    for (const entry of this.workers) if (entry.busy < IN_FLIGHT_PER_WORKER && (!target || entry.busy < target.busy)) target = entry;
+    if (!target) return { result: this.here(job) };
+    target.busy++;
+    const pending: PendingPiece = {};
+    pending.promise = new Promise<ChunkResult>((resolve, reject) => this.waiting.set(job.seq, { pending, resolve, reject }));
+    // Awaited in order later; this keeps a failure from counting as unhandled meanwhile.
+    pending.promise.catch(() => undefined);
+    target.worker.postMessage(job, job.bytes ? [job.bytes.buffer] : []);
+    return pending;
   }
 
   async close(): Promise<void> {
     this.failure ??= new Error('verify workers closed');
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((entry) => entry.worker.terminate()));
   }
 
   private fail(error: Error): void {
@@ -144,18 +167,20 @@ async function readLongLine(handle: FileHandle, head: Buffer): Promise<{ line: B
 }
 
 /**
- * Checks every piece on the pool and hands the results to `merge` in input order,
- * with a bounded number in flight (memory stays flat however big the file).
+ * Checks every piece on the pool and hands the results to `merge` in input order, as
+ * soon as they are ready; fewer pieces than slots are ever unmerged, so a slot is
+ * refilled only after its last piece was merged (memory stays flat whatever the size).
  */
 export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece>, merge: (result: ChunkResult) => Promise<void>): Promise<void> {
-  const inFlight: Promise<ChunkResult>[] = [];
+  const queue: PendingPiece[] = [];
   let seq = 0;
+  const mergeFront = async (): Promise<void> => {
+    const front = queue.shift() as PendingPiece;
+    await merge(front.result ?? (await (front.promise as Promise<ChunkResult>)));
+  };
   for await (const piece of pieces) {
-    const result = pool.check({ ...piece, seq: seq++ });
-    // Awaited in order below; this keeps a failure from counting as unhandled meanwhile.
-    result.catch(() => undefined);
-    inFlight.push(result);
-    if (inFlight.length >= pool.slots.length) await merge(await (inFlight.shift() as Promise<ChunkResult>));
+    queue.push(pool.check({ ...piece, seq: seq++ }));
+    while (queue.length > 0 && (queue[0]?.result !== undefined || queue.length >= pool.slots.length - 1)) await mergeFront();
   }
-  while (inFlight.length > 0) await merge(await (inFlight.shift() as Promise<ChunkResult>));
+  while (queue.length > 0) await mergeFront();
 }
