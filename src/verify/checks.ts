@@ -79,7 +79,7 @@ interface Age {
   source: AgeSource;
 }
 
-function ageOf(document: unknown, receivedAtMs: number | undefined, nowMs: number): Age | undefined {
+function ageOf(document: unknown, receivedAt: string | undefined, nowMs: number): Age | undefined {
   const payload = (document as { payload?: Record<string, unknown> } | undefined)?.payload;
   if (typeof payload === 'object' && payload !== null) {
     // Delivery-status events carry Unix seconds; DomainDNSError an ISO 8601 check time.
@@ -90,7 +90,8 @@ function ageOf(document: unknown, receivedAtMs: number | undefined, nowMs: numbe
     }
   }
   // Bounces, clicks and send-limit events carry no time: the receipt time is the best there is.
-  if (receivedAtMs !== undefined) return { ms: nowMs - receivedAtMs, source: 'receivedAt' };
+  const receivedAtMs = receivedAt === undefined ? Number.NaN : Date.parse(receivedAt);
+  if (!Number.isNaN(receivedAtMs)) return { ms: nowMs - receivedAtMs, source: 'receivedAt' };
   return undefined;
 }
 
@@ -147,7 +148,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   }
 
   if (ctx.maxAgeMs !== undefined) {
-    const age = ageOf(document, item.receivedAtMs, ctx.nowMs);
+    const age = ageOf(document, item.receivedAt, ctx.nowMs);
     // Said once in the summary, not on every line: ageSource carries it per request.
     if (!age) verdict.ageSource = 'none';
     else {

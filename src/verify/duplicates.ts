@@ -75,7 +75,8 @@ export class DuplicateTracker {
   }
 }
 
-const INITIAL_SLOTS = 1 << 12;
+/** 64k slots (768 KiB per table): up to 32,768 requests without growing. */
+const INITIAL_SLOTS = 1 << 16;
 
 /**
  * 64-bit key → index of the first label stored with it: open addressing over three
@@ -106,18 +107,24 @@ export class KeyTable {
 
   private grow(): void {
     const { hi, lo, entry } = this;
-    this.hi = new Int32Array(entry.length * 2);
-    this.lo = new Int32Array(entry.length * 2);
-    this.entry = new Int32Array(entry.length * 2);
-    const mask = this.entry.length - 1;
+    const newHi = new Int32Array(entry.length * 2);
+    const newLo = new Int32Array(entry.length * 2);
+    const newEntry = new Int32Array(entry.length * 2);
+    const mask = newEntry.length - 1;
     for (let i = 0; i < entry.length; i++) {
-      if (entry[i] === 0) continue;
-      let slot = ((lo[i] as number) ^ Math.imul(hi[i] as number, 0x9e3779b1)) & mask;
-      while (this.entry[slot] !== 0) slot = (slot + 1) & mask;
-      this.hi[slot] = hi[i] as number;
-      this.lo[slot] = lo[i] as number;
-      this.entry[slot] = entry[i] as number;
+      const stored = entry[i] as number;
+      if (stored === 0) continue;
+      const h = hi[i] as number;
+      const l = lo[i] as number;
+      let slot = (l ^ Math.imul(h, 0x9e3779b1)) & mask;
+      while (newEntry[slot] !== 0) slot = (slot + 1) & mask;
+      newHi[slot] = h;
+      newLo[slot] = l;
+      newEntry[slot] = stored;
     }
+    this.hi = newHi;
+    this.lo = newLo;
+    this.entry = newEntry;
   }
 }
 
@@ -169,9 +176,19 @@ class LabelArena {
   }
 }
 
-/** The first 16 hex digits of a digest as two 32-bit halves. */
+/** The first 16 hex digits of a digest as two 32-bit halves (no substrings made). */
 export function hexKey(hex: string): { hi: number; lo: number } {
-  return { hi: Number.parseInt(hex.slice(0, 8), 16) | 0, lo: Number.parseInt(hex.slice(8, 16), 16) | 0 };
+  return { hi: hexWord(hex, 0), lo: hexWord(hex, 8) };
+}
+
+function hexWord(hex: string, from: number): number {
+  let word = 0;
+  for (let i = from; i < from + 8 && i < hex.length; i++) {
+    const code = hex.charCodeAt(i);
+    // `0`-`9` → 0-9, `a`-`f` (and `A`-`F`) → 10-15.
+    word = (word << 4) | ((code & 0x0f) + (code >> 6) * 9);
+  }
+  return word;
 }
 
 /**

@@ -12,6 +12,11 @@ import { chunkChecker, type ChunkJob, type ChunkResult, type ChunkSetup } from '
 
 /** Pieces in flight per worker: one being checked, one waiting, so no worker idles. */
 const IN_FLIGHT_PER_WORKER = 2;
+/**
+ * Pieces this thread may check and hold, unmerged, behind a worker's piece: so it goes
+ * on working instead of waiting for that worker to answer.
+ */
+const AHEAD_HERE = 6;
 /** One piece of the file: about a thousand capture records. */
 const SLOT_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
@@ -43,7 +48,7 @@ export class VerifyPool {
 
   constructor(threads: number, setup: Omit<ChunkSetup, 'slots'>) {
     const count = Math.max(1, threads - 1);
-    this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER + 2 }, () => new SharedArrayBuffer(SLOT_BYTES));
+    this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER + AHEAD_HERE }, () => new SharedArrayBuffer(SLOT_BYTES));
     const shared: ChunkSetup = { ...setup, slots: this.slots };
     this.here = chunkChecker(shared);
     this.workers = Array.from({ length: count }, () => {
