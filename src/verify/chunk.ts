@@ -64,6 +64,9 @@ export const FLAG_HAS_BYTES = 2;
 export const FLAG_HAS_PAIR = 4;
 
 const NEWLINE = 0x0a;
+/** A piece's text report is about a tenth of its megabyte; json and junit more. */
+const REPORT_SINK_BYTES = 256 * 1024;
+const LABEL_SINK_BYTES = 64 * 1024;
 const EVENT_INDEX = new Map<string, number>(EVENT_NAMES.map((name, i) => [name, i]));
 
 /** UTF-8 text appended to one growing Buffer. */
@@ -97,14 +100,16 @@ class ByteSink {
 export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult {
   const ctx: CheckContext = { secrets: new PreparedSecrets(setup.secrets), maxAgeMs: setup.maxAgeMs, nowMs: setup.nowMs, event: setup.event };
   const reporter = reporterFromSpec(setup.reporter);
+  // Kept from piece to piece (only what is taken is copied): less memory churn.
+  const report = new ByteSink(REPORT_SINK_BYTES);
+  const labels = new ByteSink(LABEL_SINK_BYTES);
   return (job) => {
     const input = job.bytes
       ? Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength)
       : Buffer.from(setup.slots[job.slot] as SharedArrayBuffer, job.start, job.end - job.start);
     const counts: CheckCounts = { skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
-    // Sized for the usual case (a text line is a tenth of its record) so it rarely grows.
-    const report = new ByteSink(input.length >> 2);
-    const labels = new ByteSink(input.length >> 4);
+    report.used = 0;
+    labels.used = 0;
     let meta = new Int32Array(META_STRIDE * 1024);
     let verdicts = 0;
     let line = job.firstLine;

@@ -76,64 +76,68 @@ export class DuplicateTracker {
 }
 
 /** 64k slots (768 KiB per table): up to 32,768 requests without growing. */
+/** 64k slots (768 KiB per table): up to 52,000 requests without growing. */
 const INITIAL_SLOTS = 1 << 16;
+/** Int32s per slot: the key's two halves and the label index + 1 (0: empty). */
+const SLOT_INTS = 3;
 
 /**
- * 64-bit key → index of the first label stored with it: open addressing over three
- * Int32Arrays, at most half full so probe runs stay short. The keys are hashes already,
- * so the low half picks the slot.
+ * 64-bit key → index of the first label stored with it: open addressing in one
+ * Int32Array, up to 80% full (the keys are hashes already, so probe runs stay short,
+ * and a table for 100,000 requests takes 1.5 MiB).
  */
 export class KeyTable {
-  private hi = new Int32Array(INITIAL_SLOTS);
-  private lo = new Int32Array(INITIAL_SLOTS);
-  /** Label index + 1; 0 marks an empty slot. */
-  private entry = new Int32Array(INITIAL_SLOTS);
+  private slots = new Int32Array(INITIAL_SLOTS * SLOT_INTS);
+  private capacity = INITIAL_SLOTS;
   private size = 0;
 
   /** The label index stored for this key; or -1 after storing `labelIndex` for it. */
   firstOrAdd(hi: number, lo: number, labelIndex: number): number {
-    const mask = this.entry.length - 1;
+    const { slots } = this;
+    const mask = this.capacity - 1;
     let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
-    for (let stored = this.entry[slot] as number; stored !== 0; stored = this.entry[slot] as number) {
-      if (this.hi[slot] === (hi | 0) && this.lo[slot] === (lo | 0)) return stored - 1;
+    for (;;) {
+      const at = slot * SLOT_INTS;
+      const stored = slots[at + 2] as number;
+      if (stored === 0) break;
+      if (slots[at] === (hi | 0) && slots[at + 1] === (lo | 0)) return stored - 1;
       slot = (slot + 1) & mask;
     }
-    this.hi[slot] = hi;
-    this.lo[slot] = lo;
-    this.entry[slot] = labelIndex + 1;
-    if (++this.size * 2 > this.entry.length) this.grow();
+    const at = slot * SLOT_INTS;
+    slots[at] = hi;
+    slots[at + 1] = lo;
+    slots[at + 2] = labelIndex + 1;
+    if (++this.size * 5 > this.capacity * 4) this.grow();
     return -1;
   }
 
   private grow(): void {
-    const { hi, lo, entry } = this;
-    const newHi = new Int32Array(entry.length * 2);
-    const newLo = new Int32Array(entry.length * 2);
-    const newEntry = new Int32Array(entry.length * 2);
-    const mask = newEntry.length - 1;
-    for (let i = 0; i < entry.length; i++) {
-      const stored = entry[i] as number;
+    const old = this.slots;
+    this.capacity *= 2;
+    this.slots = new Int32Array(this.capacity * SLOT_INTS);
+    const slots = this.slots;
+    const mask = this.capacity - 1;
+    for (let at = 0; at < old.length; at += SLOT_INTS) {
+      const stored = old[at + 2] as number;
       if (stored === 0) continue;
-      const h = hi[i] as number;
-      const l = lo[i] as number;
-      let slot = (l ^ Math.imul(h, 0x9e3779b1)) & mask;
-      while (newEntry[slot] !== 0) slot = (slot + 1) & mask;
-      newHi[slot] = h;
-      newLo[slot] = l;
-      newEntry[slot] = stored;
+      const hi = old[at] as number;
+      const lo = old[at + 1] as number;
+      let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+      while (slots[slot * SLOT_INTS + 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * SLOT_INTS] = hi;
+      slots[slot * SLOT_INTS + 1] = lo;
+      slots[slot * SLOT_INTS + 2] = stored;
     }
-    this.hi = newHi;
-    this.lo = newLo;
-    this.entry = newEntry;
   }
 }
 
 const INITIAL_ARENA_BYTES = 64 * 1024;
+const INITIAL_LABELS = 4096;
 
 /** Labels (capture ids, `file:line`) as UTF-8 bytes in one growing Buffer. */
 class LabelArena {
   private bytes = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
-  private ends = new Int32Array(INITIAL_SLOTS);
+  private ends = new Int32Array(INITIAL_LABELS);
   private count = 0;
 
   add(label: string): number {

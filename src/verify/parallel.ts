@@ -52,7 +52,10 @@ export class VerifyPool {
     const shared: ChunkSetup = { ...setup, slots: this.slots };
     this.here = chunkChecker(shared);
     this.workers = Array.from({ length: count }, () => {
-      const entry: PoolWorker = { worker: new Worker(new URL('./worker.js', import.meta.url), { workerData: shared }), busy: 0 };
+      // The worker runs our compiled module and needs none of the parent's flags; some
+      // (`node --input-type=module -e ...`) would even stop it from loading.
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: shared, execArgv: [] });
+      const entry: PoolWorker = { worker, busy: 0 };
       entry.worker.on('message', (result: ChunkResult) => {
         entry.busy--;
         const waiter = this.waiting.get(result.seq);
