@@ -22,9 +22,9 @@ export interface VerifyOptions {
   /** Where the report goes (UTF-8 bytes, whole lines); awaited, so a slow pipe holds reading back. */
   write(text: string | Buffer): Promise<void> | void;
   /**
-   * Check captures files of at least `minFileBytes` on `count` worker threads (same
-   * report, byte for byte). Off when absent, when count < 2, or when the reporter
-   * cannot be built in a worker (colours).
+   * Check captures files of at least `minFileBytes` on `count` threads: this one and
+   * count - 1 workers (same report, byte for byte). Off when absent, when count < 2, or
+   * when the reporter cannot be built in a worker (colours).
    */
   workers?: { count: number; minFileBytes: number };
 }

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import type { CaptureRecord } from '../../src/capture/record.js';
 import { cleanEnv, runCli, tempDir } from '../helpers/cli.js';
-import { captureRecord, capturesText, sampleBody } from '../helpers/verify-captures.js';
+import { captureRecord, sampleBody } from '../helpers/verify-captures.js';
 
 const SECRET = 'ci-secret';
 const OLD_SECRET = 'old-secret';

@@ -11,8 +11,7 @@ import { CheckFailedError, UserError, errorMessage } from '../../errors.js';
 import { resolveEventName } from '../../events/names.js';
 import { parseExpectation } from '../../verify/expectations.js';
 import type { InputSpec } from '../../verify/inputs.js';
-import { jsonReporter } from '../../verify/reporters/json.js';
-import { junitReporter } from '../../verify/reporters/junit.js';
+import { reporterFromSpec } from '../../verify/reporters/index.js';
 import type { Paint, Reporter } from '../../verify/reporters/reporter.js';
 import { textReporter } from '../../verify/reporters/text.js';
 import { verifyRequests } from '../../verify/run.js';
@@ -70,21 +69,19 @@ async function inputsFor(files: string[], options: VerifyCliOptions, io: CliIO):
 
 /** Captures files from this size (~8,000 requests) up are checked on worker threads. */
 const WORKERS_FROM_BYTES = 8 * 1024 * 1024;
-/** More workers than this and the one thread that reads and merges becomes the limit. */
-const MAX_WORKERS = 4;
+/** More threads than this and the one that reads and merges becomes the limit. */
+const MAX_THREADS = 4;
 /** Overrides WORKERS_FROM_BYTES (tests use it to exercise the worker path on small files). */
 const WORKERS_FROM_BYTES_ENV = 'FE_WEBHOOKS_VERIFY_WORKERS_FROM_BYTES';
 
 function workersFor(io: CliIO): { count: number; minFileBytes: number } {
   const fromEnv = Number(io.env[WORKERS_FROM_BYTES_ENV]);
   const minFileBytes = io.env[WORKERS_FROM_BYTES_ENV] !== undefined && Number.isFinite(fromEnv) ? fromEnv : WORKERS_FROM_BYTES;
-  return { count: Math.min(availableParallelism(), MAX_WORKERS), minFileBytes };
+  return { count: Math.min(availableParallelism(), MAX_THREADS), minFileBytes };
 }
 
 function reporterFor(name: ReporterName, secretCount: number, paint: Paint | undefined): Reporter {
-  if (name === 'json') return jsonReporter();
-  if (name === 'junit') return junitReporter();
-  return textReporter(secretCount, paint);
+  return name === 'text' ? textReporter(secretCount, paint) : reporterFromSpec({ name, secretCount });
 }
 
 function streamWriter(stream: NodeJS.WritableStream): (text: string | Buffer) => Promise<void> {
