@@ -18,6 +18,8 @@ export interface ChunkSetup {
   reporter: ReporterSpec;
   /** Memory shared with the reading thread, which fills each slot with a piece of the file. */
   slots: SharedArrayBuffer[];
+  /** Where each slot's result goes (RESULT_SLOT_BYTES each), when it fits. */
+  results: SharedArrayBuffer[];
 }
 
 export interface ChunkJob {
@@ -36,14 +38,18 @@ export interface ChunkJob {
   bytes?: Uint8Array<ArrayBuffer>;
 }
 
+/**
+ * What a piece gave. The arrays are views of the piece's shared result slot, or (when
+ * they do not fit, or the piece had no slot) of buffers of their own, to transfer.
+ */
 export interface ChunkResult {
   seq: number;
   /** The verdicts as the reporter formats them (without repeats), UTF-8, in order. */
-  report: Uint8Array<ArrayBuffer>;
+  report: Uint8Array;
   /** META_STRIDE numbers per verdict; see the META_ offsets. */
-  meta: Int32Array<ArrayBuffer>;
+  meta: Int32Array;
   /** Each verdict's label (id, else location), UTF-8, back to back. */
-  labels: Uint8Array<ArrayBuffer>;
+  labels: Uint8Array;
   verdicts: number;
   counts: CheckCounts;
 }
@@ -67,6 +73,11 @@ const NEWLINE = 0x0a;
 /** A piece's text report is about a tenth of its megabyte; json and junit more. */
 const REPORT_SINK_BYTES = 256 * 1024;
 const LABEL_SINK_BYTES = 64 * 1024;
+/** A result slot: report, labels, then the numbers of up to 8,192 verdicts. */
+const RESULT_REPORT_BYTES = 512 * 1024;
+const RESULT_LABEL_BYTES = 128 * 1024;
+const RESULT_META_BYTES = 8192 * META_STRIDE * 4;
+export const RESULT_SLOT_BYTES = RESULT_REPORT_BYTES + RESULT_LABEL_BYTES + RESULT_META_BYTES;
 const EVENT_INDEX = new Map<string, number>(EVENT_NAMES.map((name, i) => [name, i]));
 
 /** UTF-8 text appended to one growing Buffer. */
@@ -88,12 +99,26 @@ class ByteSink {
     return this.used;
   }
 
-  /** The bytes written, in an ArrayBuffer of their own (so it can be transferred). */
-  take(): Uint8Array<ArrayBuffer> {
-    const out = new Uint8Array(this.used);
+  /** The bytes written, copied into `region` if they fit, else into a buffer of their own. */
+  take(region: Uint8Array | undefined): Uint8Array {
+    const out = region && this.used <= region.length ? region.subarray(0, this.used) : new Uint8Array(this.used);
     out.set(this.bytes.subarray(0, this.used));
     return out;
   }
+}
+
+/**
+ * Results go into shared memory, not into fresh buffers handed from thread to thread:
+ * those were freed by another thread than the one that made them, and the allocator
+ * kept the memory (RSS grew with the file).
+ */
+function resultRegions(result: SharedArrayBuffer | undefined): { report?: Uint8Array; labels?: Uint8Array; meta?: Int32Array } {
+  if (!result) return {};
+  return {
+    report: new Uint8Array(result, 0, RESULT_REPORT_BYTES),
+    labels: new Uint8Array(result, RESULT_REPORT_BYTES, RESULT_LABEL_BYTES),
+    meta: new Int32Array(result, RESULT_REPORT_BYTES + RESULT_LABEL_BYTES, RESULT_META_BYTES / 4),
+  };
 }
 
 /** A checker for jobs, with the secrets prepared and the reporter built once. */
@@ -103,6 +128,8 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
   // Kept from piece to piece (only what is taken is copied): less memory churn.
   const report = new ByteSink(REPORT_SINK_BYTES);
   const labels = new ByteSink(LABEL_SINK_BYTES);
+  let meta = new Int32Array(META_STRIDE * 1024);
+  const regions = setup.results.map(resultRegions);
   return (job) => {
     const input = job.bytes
       ? Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength)
@@ -110,7 +137,6 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
     const counts: CheckCounts = { skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
     report.used = 0;
     labels.used = 0;
-    let meta = new Int32Array(META_STRIDE * 1024);
     let verdicts = 0;
     let line = job.firstLine;
     for (let start = 0; start < input.length; line++) {
@@ -137,6 +163,10 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
       meta[at + META_PAIR_HI] = keys.pairHi;
       meta[at + META_PAIR_LO] = keys.pairLo;
     }
-    return { seq: job.seq, report: report.take(), meta: meta.slice(0, verdicts * META_STRIDE), labels: labels.take(), verdicts, counts };
+    const region = job.bytes ? {} : (regions[job.slot] ?? {});
+    const numbers = verdicts * META_STRIDE;
+    const metaOut = region.meta && numbers <= region.meta.length ? region.meta.subarray(0, numbers) : new Int32Array(numbers);
+    metaOut.set(meta.subarray(0, numbers));
+    return { seq: job.seq, report: report.take(region.report), meta: metaOut, labels: labels.take(region.labels), verdicts, counts };
   };
 }

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import { chunkChecker, type ChunkJob, type ChunkResult, type ChunkSetup } from './chunk.js';
+import { chunkChecker, RESULT_SLOT_BYTES, type ChunkJob, type ChunkResult, type ChunkSetup } from './chunk.js';
 
 /**
  * Verifying a large captures file on every core: this thread reads the file and cuts it
@@ -46,10 +46,11 @@ export class VerifyPool {
   private readonly waiting = new Map<number, { pending: PendingPiece; resolve(result: ChunkResult): void; reject(error: Error): void }>();
   private failure: Error | undefined;
 
-  constructor(threads: number, setup: Omit<ChunkSetup, 'slots'>) {
+  constructor(threads: number, setup: Omit<ChunkSetup, 'slots' | 'results'>) {
     const count = Math.max(1, threads - 1);
     this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER + AHEAD_HERE }, () => new SharedArrayBuffer(SLOT_BYTES));
-    const shared: ChunkSetup = { ...setup, slots: this.slots };
+    const results = this.slots.map(() => new SharedArrayBuffer(RESULT_SLOT_BYTES));
+    const shared: ChunkSetup = { ...setup, slots: this.slots, results };
     this.here = chunkChecker(shared);
     this.workers = Array.from({ length: count }, () => {
       // The worker runs our compiled module and needs none of the parent's flags; some

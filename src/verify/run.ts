@@ -42,7 +42,7 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
   const { reporter, workers } = options;
   const tally = new RunTally(reporter, options.write, options.expect ?? []);
   // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
-  const setup: Omit<ChunkSetup, 'slots'> | undefined =
+  const setup: Omit<ChunkSetup, 'slots' | 'results'> | undefined =
     reporter.spec !== undefined && workers !== undefined && workers.count >= 2
       ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, nowMs, reporter: reporter.spec }
       : undefined;

@@ -92,7 +92,8 @@ export class RunTally {
       reportStart = reportEnd;
       labelStart = labelEnd;
     }
-    await this.emit(parts.length === 0 ? report : Buffer.concat([...parts, report.subarray(copiedTo)]));
+    // Copied out of shared memory: the slot is refilled while a stream may still hold it.
+    await this.emit(parts.length === 0 ? Buffer.from(report) : Buffer.concat([...parts, report.subarray(copiedTo)]));
   }
 
   summary(secretCount: number, inputs: string[]): VerifySummary {
