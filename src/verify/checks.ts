@@ -163,10 +163,11 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   const bytes = hexKey(match.fingerprint);
   const keys: RepeatKeys = { hasBytes: true, bytesHi: bytes.hi, bytesLo: bytes.lo, hasPair: false, pairHi: 0, pairLo: 0 };
   if (verdict.event !== undefined && verdict.messageId !== undefined) {
+    const pair = { hi: 0, lo: 0 };
+    pairHash(verdict.event, verdict.messageId, pair);
     keys.hasPair = true;
-    pairHash(verdict.event, verdict.messageId, bytes);
-    keys.pairHi = bytes.hi;
-    keys.pairLo = bytes.lo;
+    keys.pairHi = pair.hi;
+    keys.pairLo = pair.lo;
   }
   return { verdict, keys };
 }
