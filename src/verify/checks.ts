@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
+import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
 import { formatAge } from './format.js';
 import { isUnreadable, type AgeSource, type InputItem, type Reason, type Verdict } from './types.js';
 
@@ -15,8 +16,8 @@ export interface CheckContext {
 
 export interface Checked {
   verdict: Verdict;
-  /** Identifies the exact bytes: hex HMAC under the first secret; absent when there are none. */
-  fingerprint?: string;
+  /** What repeat detection keys this request by (bytes, event + message_id). */
+  keys: RepeatKeys;
 }
 
 const WELL_FORMED_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
@@ -78,7 +79,7 @@ interface Age {
   source: AgeSource;
 }
 
-function ageOf(document: unknown, receivedAtMs: number | undefined, nowMs: number): Age | undefined {
+function ageOf(document: unknown, receivedAt: string | undefined, nowMs: number): Age | undefined {
   const payload = (document as { payload?: Record<string, unknown> } | undefined)?.payload;
   if (typeof payload === 'object' && payload !== null) {
     // Delivery-status events carry Unix seconds; DomainDNSError an ISO 8601 check time.
@@ -89,7 +90,8 @@ function ageOf(document: unknown, receivedAtMs: number | undefined, nowMs: numbe
     }
   }
   // Bounces, clicks and send-limit events carry no time: the receipt time is the best there is.
-  if (receivedAtMs !== undefined) return { ms: nowMs - receivedAtMs, source: 'receivedAt' };
+  const receivedAtMs = receivedAt === undefined ? Number.NaN : Date.parse(receivedAt);
+  if (!Number.isNaN(receivedAtMs)) return { ms: nowMs - receivedAtMs, source: 'receivedAt' };
   return undefined;
 }
 
@@ -103,6 +105,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   if (isUnreadable(item)) {
     return {
       verdict: { location: item.location, id: item.id, ok: false, reasons: [{ code: 'unreadable', message: item.unreadable }], notes: [] },
+      keys: { hasBytes: false, bytesHi: 0, bytesLo: 0, hasPair: false, pairHi: 0, pairLo: 0 },
     };
   }
   const text = bodyText(item.body);
@@ -145,7 +148,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   }
 
   if (ctx.maxAgeMs !== undefined) {
-    const age = ageOf(document, item.receivedAtMs, ctx.nowMs);
+    const age = ageOf(document, item.receivedAt, ctx.nowMs);
     // Said once in the summary, not on every line: ageSource carries it per request.
     if (!age) verdict.ageSource = 'none';
     else {
@@ -157,5 +160,42 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
     }
   }
   verdict.ok = reasons.length === 0;
-  return { verdict, fingerprint: match.fingerprint };
+  const bytes = hexKey(match.fingerprint);
+  const keys: RepeatKeys = { hasBytes: true, bytesHi: bytes.hi, bytesLo: bytes.lo, hasPair: false, pairHi: 0, pairLo: 0 };
+  if (verdict.event !== undefined && verdict.messageId !== undefined) {
+    const pair = { hi: 0, lo: 0 };
+    pairHash(verdict.event, verdict.messageId, pair);
+    keys.hasPair = true;
+    keys.pairHi = pair.hi;
+    keys.pairLo = pair.lo;
+  }
+  return { verdict, keys };
+}
+
+/** What is counted beside the verdicts, for the summary. */
+export interface CheckCounts {
+  skipped: number;
+  filteredOut: number;
+  agedByReceipt: number;
+  notAged: number;
+}
+
+/**
+ * checkItem for one input item, counting what gets no verdict: non-POST requests (HAR
+ * exports carry page loads) and other events under --event; and how it was aged.
+ */
+export function checkCounted(item: InputItem, ctx: CheckContext, counts: CheckCounts): Checked | undefined {
+  if (!isUnreadable(item) && item.method !== undefined && item.method !== 'POST') {
+    counts.skipped++;
+    return undefined;
+  }
+  const checked = checkItem(item, ctx);
+  if (!checked) {
+    counts.filteredOut++;
+    return undefined;
+  }
+  const { ageSource } = checked.verdict;
+  if (ageSource === 'receivedAt') counts.agedByReceipt++;
+  else if (ageSource === 'none') counts.notAged++;
+  return checked;
 }

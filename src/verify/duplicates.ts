@@ -1,106 +1,220 @@
-import type { Verdict } from './types.js';
-
 /** How the two kinds of repeat are keyed; every report states these words. */
 export const EXACT_KEY = 'the exact body bytes';
 export const PAIR_KEY = 'event + payload.message.message_id';
+
+/**
+ * What identifies one request for repeat detection, as 64-bit keys (two 32-bit halves
+ * each): the first 8 bytes of the body's HMAC (a keyed SHA-256, so as good as random)
+ * and a 64-bit hash of event + message_id. Plain numbers, so worker threads can hand
+ * them over in a typed array. At 64 bits, two different bodies share a key with odds
+ * near 10^-9 in a file of a million requests.
+ */
+export interface RepeatKeys {
+  /** false when nothing was fingerprinted (an unreadable record). */
+  hasBytes: boolean;
+  bytesHi: number;
+  bytesLo: number;
+  /** false when the request has no event + message_id pair. */
+  hasPair: boolean;
+  pairHi: number;
+  pairLo: number;
+}
+
+export interface Repeat {
+  /** The same bytes were seen before, under this label. */
+  exactDuplicateOf?: string;
+  /** The same event + message_id with other bytes was seen before, under this label. */
+  samePairAs?: string;
+}
 
 /**
  * Finds repeats the way SPEC.md asks: the same bytes again is the same delivery
  * (FrontEngine retries repeat the exact bytes); the same event + message_id with other
  * bytes is a different event (two clicks, two delays), never called "the same delivery".
  * Server events and bounces/clicks carry no message_id and are keyed by bytes only.
- * Memory: one fingerprint and label per distinct request, never a body.
+ * Memory: per distinct request two 64-bit keys in typed-array tables and its label's
+ * bytes, never a body or a JS string (so nothing for the GC to trace or promote).
  */
 export class DuplicateTracker {
-  private readonly byBytes = new FirstSeen(hexPrefixHash);
-  /** event → message_id → first label: nested, so no key string is built per request. */
-  private readonly byPair = new Map<string, FirstSeen>();
+  private readonly labels = new LabelArena();
+  private readonly byBytes = new KeyTable();
+  private readonly byPair = new KeyTable();
   exactDuplicates = 0;
   repeatedPairs = 0;
 
-  /** Marks the verdict; true when it is an exact duplicate of an earlier request. */
-  observe(verdict: Verdict, fingerprint: string | undefined): boolean {
-    const label = verdict.id ?? verdict.location;
-    if (fingerprint !== undefined) {
-      const earlier = this.byBytes.firstLabel(fingerprint, label);
-      if (earlier !== undefined) {
-        verdict.exactDuplicateOf = earlier;
+  /** The repeat this request is, if any (an exact duplicate is never also a pair repeat). */
+  observe(keys: RepeatKeys, label: string): Repeat | undefined {
+    return this.check(keys, () => this.labels.add(label));
+  }
+
+  /** observe() with the label as UTF-8 bytes `label[start, end)` (from a worker thread). */
+  observeEncoded(keys: RepeatKeys, label: Uint8Array, start: number, end: number): Repeat | undefined {
+    return this.check(keys, () => this.labels.addBytes(label, start, end));
+  }
+
+  private check(keys: RepeatKeys, storeLabel: () => number): Repeat | undefined {
+    let labelIndex = -1;
+    if (keys.hasBytes) {
+      labelIndex = storeLabel();
+      const earlier = this.byBytes.firstOrAdd(keys.bytesHi, keys.bytesLo, labelIndex);
+      if (earlier !== -1) {
+        this.labels.dropLast();
         this.exactDuplicates++;
-        return true;
+        return { exactDuplicateOf: this.labels.get(earlier) };
       }
     }
-    if (verdict.event !== undefined && verdict.messageId !== undefined) {
-      let ids = this.byPair.get(verdict.event);
-      if (ids === undefined) this.byPair.set(verdict.event, (ids = new FirstSeen(stringHash)));
-      const earlier = ids.firstLabel(verdict.messageId, label);
-      if (earlier !== undefined) {
-        verdict.samePairAs = earlier;
+    if (keys.hasPair) {
+      if (labelIndex === -1) labelIndex = storeLabel();
+      const earlier = this.byPair.firstOrAdd(keys.pairHi, keys.pairLo, labelIndex);
+      if (earlier !== -1) {
         this.repeatedPairs++;
+        return { samePairAs: this.labels.get(earlier) };
       }
     }
-    return false;
+    return undefined;
   }
 }
 
-/** Hex digits of a fingerprint that pick its slot: 28 bits, enough for any captures file. */
-const HASH_HEX_DIGITS = 7;
-const INITIAL_SLOTS = 1 << 12;
+/** 64k slots (768 KiB per table): up to 32,768 requests without growing. */
+/** 64k slots (768 KiB per table): up to 52,000 requests without growing. */
+const INITIAL_SLOTS = 1 << 16;
+/** Int32s per slot: the key's two halves and the label index + 1 (0: empty). */
+const SLOT_INTS = 3;
 
 /**
- * Key → first label seen with it. Two Maps (fingerprint, message_id) cost ~10% of
- * verify on 100,000 requests, most of it V8 hashing each fresh key string; this
- * open-addressing table takes a cheap hash (a digest's own first digits, or FNV-1a)
- * and compares whole keys only when slots collide. Exported for its tests.
+ * 64-bit key → index of the first label stored with it: open addressing in one
+ * Int32Array, up to 80% full (the keys are hashes already, so probe runs stay short,
+ * and a table for 100,000 requests takes 1.5 MiB).
  */
-export class FirstSeen {
-  private slots = new Int32Array(INITIAL_SLOTS);
-  private readonly keys: string[] = [];
-  private readonly labels: string[] = [];
+export class KeyTable {
+  private slots = new Int32Array(INITIAL_SLOTS * SLOT_INTS);
+  private capacity = INITIAL_SLOTS;
+  private size = 0;
 
-  constructor(private readonly hash: (key: string) => number) {}
-
-  /** The label stored for this key, or undefined after storing `label` for it. */
-  firstLabel(key: string, label: string): string | undefined {
-    const mask = this.slots.length - 1;
-    let slot = this.hash(key) & mask;
-    for (let entry = this.slots[slot] as number; entry !== 0; entry = this.slots[slot] as number) {
-      if (this.keys[entry - 1] === key) return this.labels[entry - 1];
+  /** The label index stored for this key; or -1 after storing `labelIndex` for it. */
+  firstOrAdd(hi: number, lo: number, labelIndex: number): number {
+    const { slots } = this;
+    const mask = this.capacity - 1;
+    let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    for (;;) {
+      const at = slot * SLOT_INTS;
+      const stored = slots[at + 2] as number;
+      if (stored === 0) break;
+      if (slots[at] === (hi | 0) && slots[at + 1] === (lo | 0)) return stored - 1;
       slot = (slot + 1) & mask;
     }
-    this.keys.push(key);
-    this.labels.push(label);
-    this.slots[slot] = this.keys.length;
-    // At most half full, so probe runs stay short.
-    if (this.keys.length * 2 > this.slots.length) this.grow();
-    return undefined;
+    const at = slot * SLOT_INTS;
+    slots[at] = hi;
+    slots[at + 1] = lo;
+    slots[at + 2] = labelIndex + 1;
+    if (++this.size * 5 > this.capacity * 4) this.grow();
+    return -1;
   }
 
   private grow(): void {
-    this.slots = new Int32Array(this.slots.length * 2);
-    const mask = this.slots.length - 1;
-    for (let i = 0; i < this.keys.length; i++) {
-      let slot = this.hash(this.keys[i] as string) & mask;
-      while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-      this.slots[slot] = i + 1;
+    const old = this.slots;
+    this.capacity *= 2;
+    this.slots = new Int32Array(this.capacity * SLOT_INTS);
+    const slots = this.slots;
+    const mask = this.capacity - 1;
+    for (let at = 0; at < old.length; at += SLOT_INTS) {
+      const stored = old[at + 2] as number;
+      if (stored === 0) continue;
+      const hi = old[at] as number;
+      const lo = old[at + 1] as number;
+      let slot = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+      while (slots[slot * SLOT_INTS + 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * SLOT_INTS] = hi;
+      slots[slot * SLOT_INTS + 1] = lo;
+      slots[slot * SLOT_INTS + 2] = stored;
     }
   }
 }
 
-/** A hex digest's first digits as a number (digests are uniformly random already). */
-export function hexPrefixHash(key: string): number {
-  let hash = 0;
-  const digits = Math.min(HASH_HEX_DIGITS, key.length);
-  for (let i = 0; i < digits; i++) {
-    const code = key.charCodeAt(i);
-    // `0`-`9` → 0-9, `a`-`f` → 10-15; other text still hashes, just less evenly.
-    hash = (hash << 4) | ((code & 0x0f) + (code >> 6) * 9);
+const INITIAL_ARENA_BYTES = 64 * 1024;
+const INITIAL_LABELS = 4096;
+
+/** Labels (capture ids, `file:line`) as UTF-8 bytes in one growing Buffer. */
+class LabelArena {
+  private bytes = Buffer.allocUnsafe(INITIAL_ARENA_BYTES);
+  private ends = new Int32Array(INITIAL_LABELS);
+  private count = 0;
+
+  add(label: string): number {
+    const start = this.reserve(label.length * 3);
+    this.ends[this.count] = start + this.bytes.write(label, start, 'utf8');
+    return this.count++;
   }
-  return hash;
+
+  addBytes(label: Uint8Array, from: number, to: number): number {
+    const start = this.reserve(to - from);
+    this.bytes.set(label.subarray(from, to), start);
+    this.ends[this.count] = start + to - from;
+    return this.count++;
+  }
+
+  /** Room for one more label of up to `bytes`; returns where it starts. */
+  private reserve(bytes: number): number {
+    const start = this.count === 0 ? 0 : (this.ends[this.count - 1] as number);
+    if (start + bytes > this.bytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(start + bytes, this.bytes.length * 2));
+      this.bytes.copy(bigger, 0, 0, start);
+      this.bytes = bigger;
+    }
+    if (this.count === this.ends.length) {
+      const bigger = new Int32Array(this.ends.length * 2);
+      bigger.set(this.ends);
+      this.ends = bigger;
+    }
+    return start;
+  }
+
+  /** Forgets the label just added (an exact duplicate needs none of its own). */
+  dropLast(): void {
+    this.count--;
+  }
+
+  get(index: number): string {
+    const start = index === 0 ? 0 : (this.ends[index - 1] as number);
+    return this.bytes.toString('utf8', start, this.ends[index]);
+  }
 }
 
-/** 32-bit FNV-1a over UTF-16 code units, for keys that are not random (message ids). */
-export function stringHash(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
-  return hash >>> 0;
+/** The first 16 hex digits of a digest as two 32-bit halves (no substrings made). */
+export function hexKey(hex: string): { hi: number; lo: number } {
+  return { hi: hexWord(hex, 0), lo: hexWord(hex, 8) };
+}
+
+function hexWord(hex: string, from: number): number {
+  let word = 0;
+  for (let i = from; i < from + 8 && i < hex.length; i++) {
+    const code = hex.charCodeAt(i);
+    // `0`-`9` → 0-9, `a`-`f` (and `A`-`F`) → 10-15.
+    word = (word << 4) | ((code & 0x0f) + (code >> 6) * 9);
+  }
+  return word;
+}
+
+/**
+ * A 64-bit hash of event + message_id (two 32-bit lanes, cyrb53's mixing without the
+ * truncation to 53 bits). The event's length goes in first, so no two pairs hash the
+ * same text.
+ */
+export function pairHash(event: string, messageId: string, out: { hi: number; lo: number }): void {
+  let h1 = 0xdeadbeef ^ event.length;
+  let h2 = 0x41c6ce57 ^ event.length;
+  for (let i = 0; i < event.length; i++) {
+    const c = event.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  for (let i = 0; i < messageId.length; i++) {
+    const c = messageId.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  out.hi = h2 | 0;
+  out.lo = h1 | 0;
 }

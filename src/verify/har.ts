@@ -34,12 +34,11 @@ function harEntryToItem(entry: unknown, location: string): InputItem {
   const signature = captured['x-webhook-signature'];
   const signatures = signature === undefined ? [] : Array.isArray(signature) ? signature : [signature];
   const path = typeof request.url === 'string' ? pathOf(request.url) : undefined;
-  const started = typeof e.startedDateTime === 'string' ? Date.parse(e.startedDateTime) : Number.NaN;
-  const receivedAtMs = Number.isNaN(started) ? undefined : started;
+  const receivedAt = typeof e.startedDateTime === 'string' ? e.startedDateTime : undefined;
   const postData = request.postData as Record<string, unknown> | undefined;
   if (typeof postData?.text !== 'string') {
     // A GET has no body and is skipped by method; a POST without one is a failed verdict.
-    if (method !== 'POST') return { location, id, method, headers: captured, path, signatures, body: '', receivedAtMs };
+    if (method !== 'POST') return { location, id, method, headers: captured, path, signatures, body: '', receivedAt };
     return { location, id, unreadable: 'POST without postData.text (the exporter left the body out)' };
   }
   const encoding = postData.encoding ?? postData._encoding;
@@ -47,7 +46,7 @@ function harEntryToItem(entry: unknown, location: string): InputItem {
   // `_rejected` / `_event`: what `fe-webhooks listen` adds when it exports captures as HAR.
   const rejected = typeof e._rejected === 'string' ? e._rejected : undefined;
   const event = typeof e._event === 'string' ? e._event : undefined;
-  return { location, id, method, headers: captured, path, signatures, body, receivedAtMs, rejected, event };
+  return { location, id, method, headers: captured, path, signatures, body, receivedAt, rejected, event };
 }
 
 function pathOf(url: string): string | undefined {

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
@@ -19,6 +19,10 @@ export interface OpenedInput {
   format: InputFormat;
   /** Batches of requests, each read lazily. */
   items: AsyncIterable<Iterable<InputItem>>;
+  /** A captures file's full path and size, for reading it afresh in pieces instead of `items`. */
+  file?: { path: string; bytes: number };
+  /** Stops reading `items` (when the file is read afresh instead). */
+  close(): void;
 }
 
 /** Big reads: fewer chunks means fewer decode/split rounds on a large captures file. */
@@ -26,10 +30,18 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 /** A first line a capture record would start with, even when it is cut short. */
 const LOOKS_LIKE_CAPTURE = /^\s*\{\s*"(id|receivedAt|method|path|headers|body|bodyEncoding)"\s*:/;
 
-async function openFile(file: string, cwd: string): Promise<AsyncIterable<Buffer>> {
+interface OpenedFile {
+  stream: ReadStream;
+  path: string;
+  bytes: number;
+}
+
+async function openFile(file: string, cwd: string): Promise<OpenedFile> {
   const full = path.resolve(cwd, file);
+  let bytes: number;
   try {
     const info = await stat(full);
+    bytes = info.size;
     if (info.isDirectory()) throw new UserError(`Cannot read ${file}: it is a directory (give the captures file inside it)`);
   } catch (error) {
     if (error instanceof UserError) throw error;
@@ -43,7 +55,7 @@ async function openFile(file: string, cwd: string): Promise<AsyncIterable<Buffer
     stream.once('open', () => resolve());
     stream.once('error', (error) => reject(new UserError(`Cannot read ${file}: ${errorMessage(error)}`)));
   });
-  return stream;
+  return { stream, path: full, bytes };
 }
 
 async function* prepend(first: LineBatch, rest: AsyncIterator<LineBatch>): AsyncGenerator<LineBatch> {
@@ -72,7 +84,7 @@ function neither(name: string, why: string): UserError {
 function asHar(document: unknown, name: string): OpenedInput {
   try {
     const items = harItems(document, name);
-    return { name, format: 'har', items: (async function* () { yield items; })() };
+    return { name, format: 'har', items: (async function* () { yield items; })(), close: () => undefined };
   } catch (error) {
     throw neither(name, errorMessage(error));
   }
@@ -89,11 +101,23 @@ function describeDocument(value: unknown): string {
 export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInput> {
   if (spec.kind === 'single') {
     const item: InputItem = { location: spec.name, signatures: [spec.signature], body: spec.body };
-    return { name: spec.name, format: 'single', items: (async function* () { yield [item]; })() };
+    return { name: spec.name, format: 'single', items: (async function* () { yield [item]; })(), close: () => undefined };
   }
   const name = spec.kind === 'file' ? spec.path : 'stdin';
-  const chunks = spec.kind === 'file' ? await openFile(spec.path, cwd) : spec.stream;
+  let opened: OpenedFile | undefined;
+  let chunks: AsyncIterable<Buffer | string>;
+  if (spec.kind === 'file') {
+    opened = await openFile(spec.path, cwd);
+    chunks = opened.stream;
+  } else chunks = spec.stream;
   const batches = lineBatches(chunks)[Symbol.asyncIterator]();
+  const captures = (batch: LineBatch): OpenedInput => ({
+    name,
+    format: 'jsonl',
+    items: captureItems(prepend(batch, batches), name),
+    file: opened && { path: opened.path, bytes: opened.bytes },
+    close: () => opened?.stream.destroy(),
+  });
   for (;;) {
     const next = await batches.next();
     if (next.done) throw new UserError(`${name} is empty: nothing to verify`);
@@ -110,14 +134,12 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
     }
     if (parsed && typeof first === 'object' && first !== null && !Array.isArray(first)) {
       if ('log' in first) return asHar(JSON.parse(await slurp(batch, index, batches)), name);
-      if (typeof (first as { body?: unknown }).body === 'string') {
-        return { name, format: 'jsonl', items: captureItems(prepend(batch, batches), name) };
-      }
+      if (typeof (first as { body?: unknown }).body === 'string') return captures(batch);
       throw neither(name, describeDocument(first));
     }
     if (parsed) throw neither(name, 'its first line is JSON but not an object');
     // A half-written first record is still a captures file; its verdict says what is wrong.
-    if (LOOKS_LIKE_CAPTURE.test(firstLine)) return { name, format: 'jsonl', items: captureItems(prepend(batch, batches), name) };
+    if (LOOKS_LIKE_CAPTURE.test(firstLine)) return captures(batch);
     if (!firstLine.startsWith('{')) throw neither(name, 'line 1 is not JSON');
     // A pretty-printed document (HAR exports are): read it whole.
     const text = await slurp(batch, index, batches);

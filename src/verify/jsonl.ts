@@ -30,7 +30,6 @@ export function captureLineToItem(text: string, location: string): InputItem {
   if (encoding !== 'utf8' && encoding !== 'base64') {
     return { location, id, unreadable: `unknown bodyEncoding ${JSON.stringify(encoding)}` };
   }
-  const receivedAtMs = typeof r.receivedAt === 'string' ? Date.parse(r.receivedAt) : Number.NaN;
   return {
     location,
     id,
@@ -40,7 +39,7 @@ export function captureLineToItem(text: string, location: string): InputItem {
     event: typeof r.event === 'string' ? r.event : undefined,
     signatures: signaturesOf(r.headers),
     body: encoding === 'base64' ? Buffer.from(r.body, 'base64') : r.body,
-    receivedAtMs: Number.isNaN(receivedAtMs) ? undefined : receivedAtMs,
+    receivedAt: typeof r.receivedAt === 'string' ? r.receivedAt : undefined,
     rejected: typeof r.rejected === 'string' ? r.rejected : undefined,
   };
 }

@@ -1,11 +1,12 @@
 import { PreparedSecrets } from '../signing/index.js';
-import { checkItem, type CheckContext } from './checks.js';
-import { DuplicateTracker, EXACT_KEY, PAIR_KEY } from './duplicates.js';
-import { ExpectationTally, type Expectation } from './expectations.js';
+import { checkCounted, type CheckContext } from './checks.js';
+import type { ChunkSetup } from './chunk.js';
+import { type Expectation } from './expectations.js';
 import { openInput, type InputSpec, type OpenedInput } from './inputs.js';
-import { ReportBytes } from './report-bytes.js';
+import { checkInOrder, filePieces, VerifyPool } from './parallel.js';
 import type { Reporter } from './reporters/reporter.js';
-import { isUnreadable, type VerifySummary } from './types.js';
+import { RunTally } from './tally.js';
+import type { VerifySummary } from './types.js';
 
 export interface VerifyOptions {
   inputs: readonly InputSpec[];
@@ -20,6 +21,12 @@ export interface VerifyOptions {
   reporter: Reporter;
   /** Where the report goes (UTF-8 bytes, whole lines); awaited, so a slow pipe holds reading back. */
   write(text: string | Buffer): Promise<void> | void;
+  /**
+   * Check captures files of at least `minFileBytes` on `count` threads: this one and
+   * count - 1 workers (same report, byte for byte). Off when absent, when count < 2, or
+   * when the reporter cannot be built in a worker (colours).
+   */
+  workers?: { count: number; minFileBytes: number };
 }
 
 /**
@@ -30,62 +37,37 @@ export interface VerifyOptions {
 export async function verifyRequests(options: VerifyOptions): Promise<VerifySummary> {
   const opened: OpenedInput[] = [];
   for (const spec of options.inputs) opened.push(await openInput(spec, options.cwd));
-  const ctx: CheckContext = {
-    secrets: new PreparedSecrets(options.secrets),
-    maxAgeMs: options.maxAgeMs,
-    nowMs: (options.now ?? Date.now)(),
-    event: options.event,
-  };
-  const duplicates = new DuplicateTracker();
-  const tally = new ExpectationTally(options.expect ?? []);
-  const counts = { passed: 0, failed: 0, skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
-  const { reporter } = options;
-  const report = new ReportBytes();
+  const nowMs = (options.now ?? Date.now)();
+  const ctx: CheckContext = { secrets: new PreparedSecrets(options.secrets), maxAgeMs: options.maxAgeMs, nowMs, event: options.event };
+  const { reporter, workers } = options;
+  const tally = new RunTally(reporter, options.write, options.expect ?? []);
+  // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
+  const setup: Omit<ChunkSetup, 'slots' | 'results'> | undefined =
+    reporter.spec !== undefined && workers !== undefined && workers.count >= 2
+      ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, nowMs, reporter: reporter.spec }
+      : undefined;
+  let pool: VerifyPool | undefined;
   await options.write(reporter.start(opened.map((input) => input.name)));
-  for (const input of opened) {
-    for await (const items of input.items) {
-      for (const item of items) {
-        if (!isUnreadable(item) && item.method !== undefined && item.method !== 'POST') {
-          counts.skipped++;
-          continue;
-        }
-        const checked = checkItem(item, ctx);
-        if (!checked) {
-          counts.filteredOut++;
-          continue;
-        }
-        const { verdict } = checked;
-        if (verdict.ageSource === 'receivedAt') counts.agedByReceipt++;
-        else if (verdict.ageSource === 'none') counts.notAged++;
-        const exact = duplicates.observe(verdict, checked.fingerprint);
-        if (verdict.ok) {
-          counts.passed++;
-          if (!exact && verdict.event !== undefined) tally.count(verdict.event);
-        } else counts.failed++;
-        const full = report.add(reporter.verdict(verdict));
-        if (full) await options.write(full);
+  try {
+    for (const input of opened) {
+      if (setup && workers && input.file && input.file.bytes >= workers.minFileBytes) {
+        input.close();
+        pool ??= new VerifyPool(workers.count, setup);
+        await checkInOrder(pool, filePieces(input.file.path, input.name, pool.slots), (result) => tally.addChunk(result));
+        continue;
       }
-      const batch = report.take();
-      if (batch) await options.write(batch);
+      for await (const items of input.items) {
+        for (const item of items) {
+          const checked = checkCounted(item, ctx, tally.counts);
+          if (checked) await tally.add(checked);
+        }
+        await tally.flush();
+      }
     }
+  } finally {
+    await pool?.close();
   }
-  const expectations = tally.results();
-  const unmet = expectations.filter((e) => !e.ok).length;
-  const summary: VerifySummary = {
-    passed: counts.passed + expectations.length - unmet,
-    failed: counts.failed + unmet,
-    requests: { passed: counts.passed, failed: counts.failed },
-    skipped: counts.skipped,
-    filteredOut: counts.filteredOut,
-    agedByReceipt: counts.agedByReceipt,
-    notAged: counts.notAged,
-    exactDuplicates: duplicates.exactDuplicates,
-    repeatedPairs: duplicates.repeatedPairs,
-    expectations,
-    duplicateKeys: { exact: EXACT_KEY, pair: PAIR_KEY },
-    secretCount: options.secrets.length,
-    inputs: opened.map((input) => input.name),
-  };
+  const summary = tally.summary(options.secrets.length, opened.map((input) => input.name));
   await options.write(reporter.finish(summary));
   return summary;
 }

@@ -19,8 +19,8 @@ export interface VerifyRequest {
   signatures: string[];
   /** The exact bytes: a string holds their UTF-8 text, a Buffer anything else. */
   body: string | Buffer;
-  /** When it was received (ms since the epoch), if the source records it. */
-  receivedAtMs?: number;
+  /** When it was received (date-time text), if the source records it; parsed only for --max-age. */
+  receivedAt?: string;
   /** The capturing side refused it (e.g. over the body limit). */
   rejected?: string;
 }

@@ -1,49 +1,63 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
-import { DuplicateTracker, FirstSeen, hexPrefixHash, stringHash } from '../../src/verify/duplicates.js';
-import type { Verdict } from '../../src/verify/types.js';
+import { DuplicateTracker, hexKey, KeyTable, pairHash, type RepeatKeys } from '../../src/verify/duplicates.js';
 
-const verdict = (location: string, extra: Partial<Verdict> = {}): Verdict => ({ location, ok: true, reasons: [], notes: [], ...extra });
+const digest = (i: number): string => createHmac('sha256', 'k').update(String(i)).digest('hex');
 
-test('FirstSeen: colliding hashes still tell keys apart, and growing keeps every first label', () => {
-  const constant = new FirstSeen(() => 0);
-  assert.equal(constant.firstLabel('a', 'first a'), undefined);
-  assert.equal(constant.firstLabel('b', 'first b'), undefined);
-  assert.equal(constant.firstLabel('b', 'again b'), 'first b');
-  assert.equal(constant.firstLabel('a', 'again a'), 'first a');
+function keysOf(bytes: string, pair?: [string, string]): RepeatKeys {
+  const { hi, lo } = hexKey(bytes);
+  const keys: RepeatKeys = { hasBytes: true, bytesHi: hi, bytesLo: lo, hasPair: false, pairHi: 0, pairLo: 0 };
+  if (pair) {
+    const out = { hi: 0, lo: 0 };
+    pairHash(pair[0], pair[1], out);
+    Object.assign(keys, { hasPair: true, pairHi: out.hi, pairLo: out.lo });
+  }
+  return keys;
+}
 
-  // Past the initial 4,096 slots, several times over; digests share prefixes only by chance.
-  const table = new FirstSeen(hexPrefixHash);
-  const digest = (i: number): string => createHmac('sha256', 'k').update(String(i)).digest('hex');
-  for (let i = 0; i < 20_000; i++) assert.equal(table.firstLabel(digest(i), `#${i}`), undefined);
-  for (let i = 0; i < 20_000; i += 997) assert.equal(table.firstLabel(digest(i), 'later'), `#${i}`);
-  // Same first seven digits, different digest: not a duplicate.
-  const twin = `${digest(5).slice(0, 7)}${'0'.repeat(57)}`;
-  assert.equal(table.firstLabel(twin, 'twin'), undefined);
-  assert.equal(table.firstLabel(twin, 'twin again'), 'twin');
+test('KeyTable: colliding slots still tell keys apart, and growing keeps every first label', () => {
+  const table = new KeyTable();
+  // Same low half (same slot before mixing), different high half: two keys.
+  assert.equal(table.firstOrAdd(1, 7, 0), -1);
+  assert.equal(table.firstOrAdd(2, 7, 1), -1);
+  assert.equal(table.firstOrAdd(2, 7, 9), 1);
+  assert.equal(table.firstOrAdd(1, 7, 9), 0);
+  // Past the initial 65,536 slots, several times over.
+  const many = new KeyTable();
+  for (let i = 0; i < 200_000; i++) {
+    const { hi, lo } = hexKey(digest(i));
+    assert.equal(many.firstOrAdd(hi, lo, i), -1);
+  }
+  for (let i = 0; i < 200_000; i += 997) {
+    const { hi, lo } = hexKey(digest(i));
+    assert.equal(many.firstOrAdd(hi, lo, -5), i);
+  }
 });
 
-test('hashes: hex digits map to 0-15, FNV-1a is unsigned 32-bit', () => {
-  assert.equal(hexPrefixHash('0123456789abcdef'), 0x0123456);
-  assert.equal(hexPrefixHash('fffffff'), 0xfffffff);
-  assert.equal(stringHash(''), 0x811c9dc5);
-  assert.equal(stringHash('a'), 0xe40c292c);
+test('hexKey reads the first 16 hex digits as two signed 32-bit halves; pairHash keeps event and id apart', () => {
+  assert.deepEqual(hexKey('0123456789abcdef0000'), { hi: 0x01234567, lo: 0x89abcdef | 0 });
+  assert.deepEqual(hexKey('ffffffffffffffff'), { hi: -1, lo: -1 });
+  const a = { hi: 0, lo: 0 };
+  const b = { hi: 0, lo: 0 };
+  pairHash('ab', 'c', a);
+  pairHash('a', 'bc', b);
+  assert.notDeepEqual(a, b);
+  pairHash('ab', 'c', b);
+  assert.deepEqual(a, b);
 });
 
 test('DuplicateTracker: same bytes are a redelivery; same event + message_id with other bytes is not', () => {
   const tracker = new DuplicateTracker();
-  const first = verdict('f:1', { id: 'req_1', event: 'MessageSent', messageId: '<m1@x>' });
-  assert.equal(tracker.observe(first, 'aa11'), false);
-  const again = verdict('f:2', { event: 'MessageSent', messageId: '<m1@x>' });
-  assert.equal(tracker.observe(again, 'aa11'), true);
-  assert.equal(again.exactDuplicateOf, 'req_1');
-  const click = verdict('f:3', { event: 'MessageSent', messageId: '<m1@x>' });
-  assert.equal(tracker.observe(click, 'bb22'), false);
-  assert.equal(click.samePairAs, 'req_1');
-  assert.equal(click.exactDuplicateOf, undefined);
-  const otherEvent = verdict('f:4', { event: 'MessageDelayed', messageId: '<m1@x>' });
-  tracker.observe(otherEvent, 'cc33');
-  assert.equal(otherEvent.samePairAs, undefined);
-  assert.deepEqual([tracker.exactDuplicates, tracker.repeatedPairs], [1, 1]);
+  assert.equal(tracker.observe(keysOf(digest(1), ['MessageSent', '<m1@x>']), 'req_1'), undefined);
+  assert.deepEqual(tracker.observe(keysOf(digest(1), ['MessageSent', '<m1@x>']), 'f:2'), { exactDuplicateOf: 'req_1' });
+  assert.deepEqual(tracker.observe(keysOf(digest(2), ['MessageSent', '<m1@x>']), 'f:3'), { samePairAs: 'req_1' });
+  assert.equal(tracker.observe(keysOf(digest(3), ['MessageDelayed', '<m1@x>']), 'f:4'), undefined);
+  // Labels as UTF-8 bytes (from a worker thread) are the same labels.
+  const label = Buffer.from('xxréq_ü5yy');
+  assert.equal(tracker.observeEncoded(keysOf(digest(5)), label, 2, label.length - 2), undefined);
+  assert.deepEqual(tracker.observe(keysOf(digest(5)), 'f:6'), { exactDuplicateOf: 'réq_ü5' });
+  // An exact duplicate keeps no label of its own: later repeats still name the first.
+  assert.deepEqual(tracker.observe(keysOf(digest(5)), 'f:7'), { exactDuplicateOf: 'réq_ü5' });
+  assert.deepEqual([tracker.exactDuplicates, tracker.repeatedPairs], [3, 1]);
 });

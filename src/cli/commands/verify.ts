@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { access } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -10,8 +11,7 @@ import { CheckFailedError, UserError, errorMessage } from '../../errors.js';
 import { resolveEventName } from '../../events/names.js';
 import { parseExpectation } from '../../verify/expectations.js';
 import type { InputSpec } from '../../verify/inputs.js';
-import { jsonReporter } from '../../verify/reporters/json.js';
-import { junitReporter } from '../../verify/reporters/junit.js';
+import { reporterFromSpec } from '../../verify/reporters/index.js';
 import type { Paint, Reporter } from '../../verify/reporters/reporter.js';
 import { textReporter } from '../../verify/reporters/text.js';
 import { verifyRequests } from '../../verify/run.js';
@@ -67,10 +67,21 @@ async function inputsFor(files: string[], options: VerifyCliOptions, io: CliIO):
   return files.map((file) => (file === '-' ? { kind: 'stdin', stream: io.stdin as AsyncIterable<Buffer> } : { kind: 'file', path: file }));
 }
 
+/** Captures files from this size (~8,000 requests) up are checked on worker threads. */
+const WORKERS_FROM_BYTES = 8 * 1024 * 1024;
+/** More threads than this and the one that reads and merges becomes the limit. */
+const MAX_THREADS = 4;
+/** Overrides WORKERS_FROM_BYTES (tests use it to exercise the worker path on small files). */
+const WORKERS_FROM_BYTES_ENV = 'FE_WEBHOOKS_VERIFY_WORKERS_FROM_BYTES';
+
+function workersFor(io: CliIO): { count: number; minFileBytes: number } {
+  const fromEnv = Number(io.env[WORKERS_FROM_BYTES_ENV]);
+  const minFileBytes = io.env[WORKERS_FROM_BYTES_ENV] !== undefined && Number.isFinite(fromEnv) ? fromEnv : WORKERS_FROM_BYTES;
+  return { count: Math.min(availableParallelism(), MAX_THREADS), minFileBytes };
+}
+
 function reporterFor(name: ReporterName, secretCount: number, paint: Paint | undefined): Reporter {
-  if (name === 'json') return jsonReporter();
-  if (name === 'junit') return junitReporter();
-  return textReporter(secretCount, paint);
+  return name === 'text' ? textReporter(secretCount, paint) : reporterFromSpec({ name, secretCount });
 }
 
 function streamWriter(stream: NodeJS.WritableStream): (text: string | Buffer) => Promise<void> {
@@ -105,6 +116,7 @@ export async function verifyCommand(files: string[], options: VerifyCliOptions, 
       cwd: io.cwd,
       reporter: reporterFor(reporterName, secrets.length, paint),
       write: streamWriter(file ?? io.stdout),
+      workers: workersFor(io),
     });
     if (file) logLine(io, `${summary.passed} passed, ${summary.failed} failed (${reporterName} report in ${options.output})`);
     if (summary.requests.passed + summary.requests.failed === 0) {

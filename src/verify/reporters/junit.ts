@@ -1,5 +1,5 @@
 import type { Verdict, VerifySummary } from '../types.js';
-import { summaryLines, verdictNotes, verdictTitle, type Reporter } from './reporter.js';
+import { repeatNotes, summaryLines, verdictNotes, verdictTitle, type Reporter } from './reporter.js';
 
 // Characters XML 1.0 cannot carry at all, even escaped (bodies can hold anything).
 const NOT_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -14,6 +14,13 @@ export function xmlEscape(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
+const CASE_END = '    </testcase>\n';
+const SELF_CLOSED = '/>\n';
+
+function systemOut(notes: string): string {
+  return `      <system-out>${xmlEscape(notes)}</system-out>\n`;
+}
+
 function testcase(classname: string, name: string, failure?: { type: string; message: string; detail: string }, out?: string): string {
   let xml = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(name)}"`;
   if (!failure && !out) return `${xml}/>\n`;
@@ -21,18 +28,17 @@ function testcase(classname: string, name: string, failure?: { type: string; mes
   if (failure) {
     xml += `      <failure type="${xmlEscape(failure.type)}" message="${xmlEscape(failure.message)}">${xmlEscape(failure.detail)}</failure>\n`;
   }
-  if (out) xml += `      <system-out>${xmlEscape(out)}</system-out>\n`;
-  return `${xml}    </testcase>\n`;
+  if (out) xml += systemOut(out);
+  return `${xml}${CASE_END}`;
 }
 
 /**
  * JUnit XML as Jenkins, GitLab and GitHub test reporters read it: one testcase per
  * request (failures carry every reason), and one per --expect. Testcases are held
- * until the end because the totals go in the opening tags.
+ * (as UTF-8 bytes) until the end because the totals go in the opening tags.
  */
 export function junitReporter(): Reporter {
-  const cases: string[] = [];
-  let requestFailures = 0;
+  const cases: Buffer[] = [];
   return {
     start: () => '',
     verdict(verdict: Verdict): string {
@@ -44,12 +50,21 @@ export function junitReporter(): Reporter {
             message: verdict.reasons.map((r) => r.message).join('; '),
             detail: verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('\n'),
           };
-      if (failure) requestFailures++;
-      cases.push(testcase(`fe-webhooks.verify.${verdict.event ?? 'unreadable'}`, verdictTitle(verdict), failure, notes || undefined));
-      return '';
+      return testcase(`fe-webhooks.verify.${verdict.event ?? 'unreadable'}`, verdictTitle(verdict), failure, notes || undefined);
     },
-    finish(summary: VerifySummary): string {
+    // Without notes a testcase is self-closed, or ends with its failure; the notes go last.
+    withRepeat(text, repeat) {
+      const out = systemOut(repeatNotes(repeat).join('\n'));
+      if (text.endsWith(SELF_CLOSED)) return `${text.slice(0, -SELF_CLOSED.length)}>\n${out}${CASE_END}`;
+      return `${text.slice(0, -CASE_END.length)}${out}${CASE_END}`;
+    },
+    emit(formatted) {
+      cases.push(formatted);
+      return undefined;
+    },
+    finish(summary: VerifySummary): Buffer {
       const requests = summary.requests.passed + summary.requests.failed;
+      const requestFailures = summary.requests.failed;
       const expectationCases = summary.expectations.map((e) =>
         testcase(
           'fe-webhooks.verify.expect',
@@ -61,18 +76,19 @@ export function junitReporter(): Reporter {
       const properties = summaryLines(summary)
         .map((line, i) => `      <property name="note${i + 1}" value="${xmlEscape(line)}"/>\n`)
         .join('');
-      return (
+      const head =
         '<?xml version="1.0" encoding="UTF-8"?>\n' +
         `<testsuites name="fe-webhooks verify" tests="${requests + summary.expectations.length}" failures="${requestFailures + expectFailures}">\n` +
         `  <testsuite name="requests" tests="${requests}" failures="${requestFailures}" errors="0" skipped="0">\n` +
-        (properties ? `    <properties>\n${properties}    </properties>\n` : '') +
-        cases.join('') +
+        (properties ? `    <properties>\n${properties}    </properties>\n` : '');
+      const tail =
         '  </testsuite>\n' +
         `  <testsuite name="expectations" tests="${summary.expectations.length}" failures="${expectFailures}" errors="0" skipped="0">\n` +
         expectationCases.join('') +
         '  </testsuite>\n' +
-        '</testsuites>\n'
-      );
+        '</testsuites>\n';
+      return Buffer.concat([Buffer.from(head), ...cases, Buffer.from(tail)]);
     },
+    spec: { name: 'junit', secretCount: 0 },
   };
 }

@@ -1,14 +1,33 @@
+import type { Repeat } from '../duplicates.js';
 import type { Verdict, VerifySummary } from '../types.js';
 
+/** What a worker thread needs to build the same verdict formatting (no functions). */
+export interface ReporterSpec {
+  name: 'text' | 'json' | 'junit';
+  secretCount: number;
+}
+
 /**
- * A report format. Each call returns the text to write at that point, so text and
- * json stream as verdicts come (memory stays flat); junit must hold its testcases
- * until the totals are known, because XML puts them in the opening tag.
+ * A report format. verdict() is pure (no state), so worker threads can format verdicts
+ * too; emit() gets the formatted bytes in input order and says what to write now, so
+ * text and json stream as verdicts come (memory stays flat) while junit holds its
+ * testcases until the totals are known, because XML puts them in the opening tag.
  */
 export interface Reporter {
   start(inputs: readonly string[]): string;
+  /** One verdict's text, repeat notes included when the verdict carries them. */
   verdict(verdict: Verdict): string;
-  finish(summary: VerifySummary): string;
+  /**
+   * verdict()'s text for a verdict that turned out to be a repeat, from its text without
+   * the repeat (formatted before repeats were known, in a worker). Verdicts from checks
+   * carry no other notes, which is what makes the place of the note certain.
+   */
+  withRepeat(text: string, repeat: Repeat): string;
+  /** What to write for these formatted verdicts (one or many, whole), if anything. */
+  emit(formatted: Buffer): Buffer | undefined;
+  finish(summary: VerifySummary): string | Buffer;
+  /** How to build the same formatting in a worker thread; absent when it cannot (colours). */
+  spec?: ReporterSpec;
 }
 
 /** Colour hooks for the text report; identity when writing to a file or a pipe. */
@@ -30,12 +49,16 @@ export function verdictTitle(verdict: Verdict): string {
 export function verdictNotes(verdict: Verdict): string[] {
   // The usual case (no repeat) allocates nothing: called once per request.
   if (verdict.exactDuplicateOf === undefined && verdict.samePairAs === undefined) return verdict.notes;
+  return [...repeatNotes(verdict), ...verdict.notes];
+}
+
+export function repeatNotes(repeat: Repeat): string[] {
   const notes: string[] = [];
-  if (verdict.exactDuplicateOf) notes.push(`exact duplicate of ${verdict.exactDuplicateOf} (same bytes: a redelivery)`);
-  if (verdict.samePairAs) {
-    notes.push(`same event + message_id as ${verdict.samePairAs} but different bytes: a separate event, not a redelivery`);
+  if (repeat.exactDuplicateOf) notes.push(`exact duplicate of ${repeat.exactDuplicateOf} (same bytes: a redelivery)`);
+  if (repeat.samePairAs) {
+    notes.push(`same event + message_id as ${repeat.samePairAs} but different bytes: a separate event, not a redelivery`);
   }
-  return [...notes, ...verdict.notes];
+  return notes;
 }
 
 export function summaryLines(summary: VerifySummary): string[] {

@@ -1,5 +1,7 @@
 import type { Verdict, VerifySummary } from '../types.js';
-import { NO_PAINT, summaryLines, verdictNotes, verdictTitle, type Paint, type Reporter } from './reporter.js';
+import { NO_PAINT, repeatNotes, summaryLines, verdictNotes, verdictTitle, type Paint, type Reporter } from './reporter.js';
+
+const NOTES_SEPARATOR = ' — ';
 
 /** One line per request, then expectations, then exactly `N passed, N failed`. */
 export function textReporter(secretCount: number, paint: Paint = NO_PAINT): Reporter {
@@ -12,9 +14,12 @@ export function textReporter(secretCount: number, paint: Paint = NO_PAINT): Repo
       }
       if (!verdict.ok) line += `: ${verdict.reasons.map((r) => r.message).join('; ')}`;
       const notes = verdictNotes(verdict);
-      if (notes.length > 0) line += paint.dim(` — ${notes.join('; ')}`);
+      if (notes.length > 0) line += paint.dim(`${NOTES_SEPARATOR}${notes.join('; ')}`);
       return `${line}\n`;
     },
+    // The line ends with its notes: the repeat's note goes just before the newline.
+    withRepeat: (text, repeat) => `${text.slice(0, -1)}${paint.dim(`${NOTES_SEPARATOR}${repeatNotes(repeat).join('; ')}`)}\n`,
+    emit: (formatted) => formatted,
     finish(summary: VerifySummary): string {
       const lines = summaryLines(summary).map((line) => paint.dim(line));
       for (const e of summary.expectations) {
@@ -24,5 +29,6 @@ export function textReporter(secretCount: number, paint: Paint = NO_PAINT): Repo
       lines.push(`${summary.passed} passed, ${summary.failed} failed`);
       return `${lines.join('\n')}\n`;
     },
+    spec: paint === NO_PAINT ? { name: 'text', secretCount } : undefined,
   };
 }

@@ -1,0 +1,195 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { chunkChecker, RESULT_SLOT_BYTES, type ChunkJob, type ChunkResult, type ChunkSetup } from './chunk.js';
+
+/**
+ * Verifying a large captures file on every core: this thread reads the file and cuts it
+ * at line ends, worker threads check and format the pieces, and the results come back
+ * here in input order (repeats are decided here, over the whole run). On the 2-core
+ * machine this was measured on, one thread spent most of its time in JSON.parse and
+ * HMAC, which no single-threaded trick removes.
+ */
+
+/** Pieces in flight per worker: one being checked, one waiting, so no worker idles. */
+const IN_FLIGHT_PER_WORKER = 2;
+/**
+ * Pieces this thread may check and hold, unmerged, behind a worker's piece: so it goes
+ * on working instead of waiting for that worker to answer.
+ */
+const AHEAD_HERE = 6;
+/** One piece of the file: about a thousand capture records. */
+const SLOT_BYTES = 1024 * 1024;
+const NEWLINE = 0x0a;
+const BOM = [0xef, 0xbb, 0xbf];
+
+/** A piece being checked: `result` is set as soon as it is known. */
+export interface PendingPiece {
+  result?: ChunkResult;
+  promise?: Promise<ChunkResult>;
+}
+
+interface PoolWorker {
+  worker: Worker;
+  busy: number;
+}
+
+/**
+ * `threads` checkers: this thread and threads - 1 workers. A piece goes to a worker with
+ * room, else it is checked here at once; so this thread works while the workers start
+ * up, and keeps them fed without waiting on them.
+ */
+export class VerifyPool {
+  /** Where the reader puts pieces; one per piece not yet merged. */
+  readonly slots: SharedArrayBuffer[];
+  private readonly workers: PoolWorker[];
+  private readonly here: (job: ChunkJob) => ChunkResult;
+  private readonly waiting = new Map<number, { pending: PendingPiece; resolve(result: ChunkResult): void; reject(error: Error): void }>();
+  private failure: Error | undefined;
+
+  constructor(threads: number, setup: Omit<ChunkSetup, 'slots' | 'results'>) {
+    const count = Math.max(1, threads - 1);
+    this.slots = Array.from({ length: count * IN_FLIGHT_PER_WORKER + AHEAD_HERE }, () => new SharedArrayBuffer(SLOT_BYTES));
+    const results = this.slots.map(() => new SharedArrayBuffer(RESULT_SLOT_BYTES));
+    const shared: ChunkSetup = { ...setup, slots: this.slots, results };
+    this.here = chunkChecker(shared);
+    this.workers = Array.from({ length: count }, () => {
+      // The worker runs our compiled module and needs none of the parent's flags; some
+      // (`node --input-type=module -e ...`) would even stop it from loading.
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: shared, execArgv: [] });
+      const entry: PoolWorker = { worker, busy: 0 };
+      entry.worker.on('message', (result: ChunkResult) => {
+        entry.busy--;
+        const waiter = this.waiting.get(result.seq);
+        this.waiting.delete(result.seq);
+        if (!waiter) return;
+        waiter.pending.result = result;
+        waiter.resolve(result);
+      });
+      entry.worker.on('error', (error) => this.fail(error));
+      entry.worker.on('exit', (code) => this.fail(new Error(`a verify worker stopped (exit code ${code})`)));
+      return entry;
+    });
+  }
+
+  /** Starts checking a piece: on the least busy worker with room, else here and now. */
+  check(job: ChunkJob): PendingPiece {
+    if (this.failure) throw this.failure;
+    let target: PoolWorker | undefined;
+    for (const entry of this.workers) if (entry.busy < IN_FLIGHT_PER_WORKER && (!target || entry.busy < target.busy)) target = entry;
+    if (!target) return { result: this.here(job) };
+    target.busy++;
+    const pending: PendingPiece = {};
+    pending.promise = new Promise<ChunkResult>((resolve, reject) => this.waiting.set(job.seq, { pending, resolve, reject }));
+    // Awaited in order later; this keeps a failure from counting as unhandled meanwhile.
+    pending.promise.catch(() => undefined);
+    target.worker.postMessage(job, job.bytes ? [job.bytes.buffer] : []);
+    return pending;
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('verify workers closed');
+    await Promise.all(this.workers.map((entry) => entry.worker.terminate()));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+  }
+}
+
+/** What the reader hands out: a job but for its sequence number. */
+export type Piece = Omit<ChunkJob, 'seq'>;
+
+/**
+ * Reads a file into the shared slots in turn, each cut after its last newline (the rest
+ * starts the next slot), numbered by first line: no buffer is allocated or posted per
+ * piece. A line longer than a slot goes out in a Buffer of its own. A byte order mark
+ * before the first line is dropped, as lineBatches does. Slot i % slots.length is
+ * refilled only when asked for piece i, so the caller must be done with piece
+ * i - slots.length by then.
+ */
+export async function* filePieces(file: string, name: string, slots: readonly SharedArrayBuffer[]): AsyncGenerator<Piece> {
+  const handle = await open(file, 'r');
+  try {
+    const views = slots.map((slot) => Buffer.from(slot));
+    let carry: Buffer = Buffer.alloc(0);
+    let nextLine = 1;
+    let eof = false;
+    const numbered = (view: Buffer, start: number, end: number): number => {
+      const first = nextLine;
+      for (let i = view.indexOf(NEWLINE, start); i !== -1 && i < end; i = view.indexOf(NEWLINE, i + 1)) nextLine++;
+      return first;
+    };
+    for (let index = 0; !eof; index++) {
+      const slot = index % views.length;
+      const view = views[slot] as Buffer;
+      let filled = carry.copy(view, 0);
+      while (filled < view.length) {
+        const { bytesRead } = await handle.read(view, filled, view.length - filled, null);
+        if (bytesRead === 0) {
+          eof = true;
+          break;
+        }
+        filled += bytesRead;
+      }
+      if (filled === 0) break;
+      const cut = eof ? filled : view.lastIndexOf(NEWLINE, filled - 1) + 1;
+      if (cut === 0) {
+        const long = await readLongLine(handle, Buffer.from(view.subarray(0, filled)));
+        eof = long.eof;
+        carry = long.rest;
+        const bytes = new Uint8Array(long.line.length);
+        bytes.set(long.line);
+        const firstLine = numbered(long.line, 0, long.line.length);
+        yield { name, firstLine, slot: -1, start: 0, end: bytes.length, bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM.length) : bytes };
+        continue;
+      }
+      carry = Buffer.from(view.subarray(cut, filled));
+      const firstLine = numbered(view, 0, cut);
+      yield { name, firstLine, slot, start: startsWithBom(firstLine, view) ? BOM.length : 0, end: cut };
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+function startsWithBom(firstLine: number, bytes: Buffer): boolean {
+  return firstLine === 1 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+}
+
+/** Reads on from `head` (a slot's worth with no newline) to the end of its line. */
+async function readLongLine(handle: FileHandle, head: Buffer): Promise<{ line: Buffer; rest: Buffer; eof: boolean }> {
+  const parts = [head];
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(head.length);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+    if (bytesRead === 0) return { line: Buffer.concat(parts), rest: Buffer.alloc(0), eof: true };
+    const newline = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
+    if (newline === -1) {
+      parts.push(chunk.subarray(0, bytesRead));
+      continue;
+    }
+    parts.push(chunk.subarray(0, newline + 1));
+    return { line: Buffer.concat(parts), rest: Buffer.from(chunk.subarray(newline + 1, bytesRead)), eof: false };
+  }
+}
+
+/**
+ * Checks every piece on the pool and hands the results to `merge` in input order, as
+ * soon as they are ready; fewer pieces than slots are ever unmerged, so a slot is
+ * refilled only after its last piece was merged (memory stays flat whatever the size).
+ */
+export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece>, merge: (result: ChunkResult) => Promise<void>): Promise<void> {
+  const queue: PendingPiece[] = [];
+  let seq = 0;
+  const mergeFront = async (): Promise<void> => {
+    const front = queue.shift() as PendingPiece;
+    await merge(front.result ?? (await (front.promise as Promise<ChunkResult>)));
+  };
+  for await (const piece of pieces) {
+    queue.push(pool.check({ ...piece, seq: seq++ }));
+    while (queue.length > 0 && (queue[0]?.result !== undefined || queue.length >= pool.slots.length - 1)) await mergeFront();
+  }
+  while (queue.length > 0) await mergeFront();
+}
