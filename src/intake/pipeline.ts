@@ -1,6 +1,7 @@
 import type { DurableAppender } from '../capture/appender.js';
 import { encodeBody, headersFromRaw, newCaptureId, type CaptureRecord } from '../capture/record.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
+import { PreparedSecrets } from '../signing/index.js';
 import { formatBytes } from '../util/units.js';
 import { Forwarder } from './forward.js';
 import type { InboundRequest, Intake, IntakeAnswer } from './types.js';
@@ -38,6 +39,8 @@ function jsonAnswer(status: number, value: unknown): IntakeAnswer {
 export function createIntake(options: IntakeOptions = {}): Intake & { forwarder: Forwarder | undefined } {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const forwarder = options.forward ? (options.forwarder ?? new Forwarder({ timeoutMs: options.forwardTimeoutMs })) : undefined;
+  // The secret as an HMAC key once, not per request.
+  const secret = options.secret === undefined ? undefined : new PreparedSecrets(options.secret);
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
@@ -54,7 +57,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       path: inbound.path,
       headers,
       ...encodeBody(body),
-      signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, options.secret),
+      signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, secret),
       source: inbound.source ?? { kind: 'local' },
     };
     const event = eventOf(body);
