@@ -45,6 +45,24 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
   let closed = false;
 
   async function run(inbound: InboundRequest): Promise<IntakeAnswer> {
+    const appender = options.appender;
+    // Its capture line is on its way: a batch about to be synced may wait for it.
+    appender?.expectLine();
+    let answer: IntakeAnswer;
+    let record: CaptureRecord;
+    try {
+      ({ answer, record } = await answerOf(inbound));
+    } catch (error) {
+      appender?.withdrawLine();
+      throw error;
+    }
+    await appender?.append(JSON.stringify(record));
+    options.onRecord?.(record);
+    return answer;
+  }
+
+  /** The answer and the capture record of one request (forwarded, or answered here). */
+  async function answerOf(inbound: InboundRequest): Promise<{ answer: IntakeAnswer; record: CaptureRecord }> {
     const receivedAt = inbound.receivedAt ?? new Date();
     const id = newCaptureId(receivedAt.getTime());
     const headers = headersFromRaw(inbound.rawHeaders);
@@ -77,9 +95,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       answer = jsonAnswer(options.respondStatus ?? 200, { received: true, id });
     }
     record.responseStatus = answer.status;
-    await options.appender?.append(JSON.stringify(record));
-    options.onRecord?.(record);
-    return answer;
+    return { answer, record };
   }
 
   return {
