@@ -107,19 +107,21 @@ export class DurableAppender {
         return;
       }
       if (this.flushing) return;
-      this.flushing = true;
-      // Lines on their way join this batch (for GROUP_WAIT_MS at most); otherwise it
-      // waits only for the end of this event-loop turn, so that every request answered
-      // by the app in the same turn joins it: one synced write for all.
-      if (this.expected > 0) this.waitTimer = setTimeout(this.flushNow, GROUP_WAIT_MS);
-      else setImmediate(this.flushNow);
+      // Lines on their way join this batch (for GROUP_WAIT_MS at most); with none on
+      // their way (one request at a time), it is written at once.
+      if (this.expected > 0) {
+        this.flushing = true;
+        this.waitTimer = setTimeout(this.flushNow, GROUP_WAIT_MS);
+      } else {
+        this.flush();
+      }
     });
   }
 
   private stopWaiting(): void {
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
-    setImmediate(this.flushNow);
+    this.flush();
   }
 
   private readonly flushNow = (): void => {
