@@ -36,7 +36,7 @@ export function forwardUrl(target: URL, requestPath: string): URL {
   return url;
 }
 
-/** Where one request path goes: the origin and path undici wants, and the href for records; null when refused. */
+/** Where one request path goes: the origin and path undici wants, and the href for records. */
 interface Route {
   origin: string;
   path: string;
