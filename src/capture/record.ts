@@ -1,4 +1,5 @@
-import { pooledRandomBytes } from '../util/random-pool.js';
+import { isUtf8 } from 'node:buffer';
+import { pooledRandomHex } from '../util/random-pool.js';
 
 /** Header names lower-cased; a header sent more than once keeps every value, in order. */
 export type CapturedHeaders = Record<string, string | string[]>;
@@ -42,16 +43,13 @@ export interface CaptureRecord {
 
 /** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */
 export function newCaptureId(now = Date.now()): string {
-  return `req_${now.toString(36).padStart(9, '0')}${pooledRandomBytes(8).toString('hex')}`;
+  return `req_${now.toString(36).padStart(9, '0')}${pooledRandomHex(8)}`;
 }
 
 /** Encodes exact bytes for a record: text when valid UTF-8 (round-trips exactly), else base64. */
 export function encodeBody(bytes: Buffer): Pick<CaptureRecord, 'body' | 'bodyEncoding' | 'bodySize'> {
-  const text = bytes.toString('utf8');
-  // Decoding replaces invalid sequences with U+FFFD; only a lossless round trip counts as UTF-8.
-  if (Buffer.byteLength(text, 'utf8') === bytes.length && Buffer.from(text, 'utf8').equals(bytes)) {
-    return { body: text, bodyEncoding: 'utf8', bodySize: bytes.length };
-  }
+  // Strictly valid UTF-8 decodes without U+FFFD replacements, so the text round-trips exactly.
+  if (isUtf8(bytes)) return { body: bytes.toString('utf8'), bodyEncoding: 'utf8', bodySize: bytes.length };
   return { body: bytes.toString('base64'), bodyEncoding: 'base64', bodySize: bytes.length };
 }
 

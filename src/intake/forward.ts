@@ -1,4 +1,4 @@
-import { Agent, errors, request, type Dispatcher } from 'undici';
+import { Agent, errors, type Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import type { ForwardResult } from '../capture/record.js';
 import { answerHeaders, forwardableRequestHeaders } from './headers.js';
@@ -7,6 +7,14 @@ import { hasDotSegments } from '../util/url.js';
 
 /** How long an idle connection to the app is kept for the next request. */
 const KEEP_ALIVE_MS = 4_000;
+/**
+ * Connections to the app: enough that every request in flight has its own (a webhook
+ * burst comes in parallel and the app should see it so), not so many that a flood
+ * opens thousands of sockets; past this, requests queue for a free connection.
+ */
+const MAX_CONNECTIONS = 128;
+/** Request paths whose forward URL is remembered: webhooks hit a handful of paths. */
+const ROUTE_CACHE_SIZE = 256;
 
 export interface ForwardOutcome {
   result: ForwardResult;
@@ -26,6 +34,13 @@ export function forwardUrl(target: URL, requestPath: string): URL {
   }
   if (query !== '') url.search = url.search ? `${url.search}&${query}` : `?${query}`;
   return url;
+}
+
+/** Where one request path goes: the origin and path undici wants, and the href for records. */
+interface Route {
+  origin: string;
+  path: string;
+  href: string;
 }
 
 class TimeoutError extends Error {
@@ -60,6 +75,87 @@ export interface ForwarderOptions {
 }
 
 /**
+ * One exchange with the app, as an undici dispatch handler: the answer is collected
+ * into a buffer as it comes (no response stream, no abort signal: this is the hot
+ * path, and those cost more than the forward itself under load).
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  private abortExchange: ((reason: Error) => void) | undefined;
+  private timedOut = false;
+  private finished = false;
+  private status = 0;
+  private rawHeaders: Buffer[] = [];
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly timer: NodeJS.Timeout;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly route: Route,
+    private readonly timeoutMs: number,
+    private readonly done: (outcome: ForwardOutcome) => void,
+  ) {
+    // One timer for the whole exchange (connect, headers and body), cleared when it ends.
+    this.timer = setTimeout(() => this.timeout(), timeoutMs);
+  }
+
+  private timeout(): void {
+    this.timedOut = true;
+    // Still waiting for a connection (an app that accepts nothing): answer now, and
+    // undici aborts the request when it gets that far (onConnect below).
+    if (this.abortExchange) this.abortExchange(new TimeoutError());
+    else this.onError(new TimeoutError());
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.timedOut) abort(new TimeoutError());
+    else this.abortExchange = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (this.finished) return false;
+    this.status = statusCode;
+    this.rawHeaders = rawHeaders;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.finished) return false;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    const raw = this.rawHeaders;
+    // undici hands raw header bytes; latin1 is how HTTP/1.1 header bytes map to a string.
+    const headers: string[] = new Array<string>(raw.length);
+    for (let i = 0; i < raw.length; i++) headers[i] = (raw[i] as Buffer).toString('latin1');
+    const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
+    this.done({
+      result: { target: this.route.href, status: this.status, latencyMs: round(performance.now() - this.started) },
+      answer: { status: this.status, headers: answerHeaders(headers), body },
+    });
+  }
+
+  onError(error: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    const failure = failureReason(this.timedOut ? new TimeoutError() : error, this.timeoutMs);
+    const href = this.route.href;
+    const what = failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
+    this.done({
+      result: { target: href, latencyMs: round(performance.now() - this.started), error: failure.reason },
+      answer: explain(failure.status, what),
+    });
+  }
+}
+
+/**
  * Sends requests to the app byte for byte: same method, the exact body, the caller's
  * end-to-end headers (order and repeats kept). Redirects are answered, not followed:
  * the caller sees the app's 3xx as FrontEngine would.
@@ -68,58 +164,58 @@ export class Forwarder {
   readonly timeoutMs: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  /** Request path → route, per target; a Map keeps insertion order, so the oldest goes first. */
+  private readonly routes = new Map<string, Map<string, Route | null>>();
 
   constructor(options: ForwarderOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? FRONTENGINE_TIMEOUT_MS;
     this.ownsDispatcher = options.dispatcher === undefined;
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: 64 });
+    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connections: MAX_CONNECTIONS });
   }
 
-  async forward(target: URL, inbound: InboundRequest): Promise<ForwardOutcome> {
-    if (hasDotSegments(inbound.path)) {
-      return {
+  /** The route of a request path (null: refused for dot segments), remembered for the next one. */
+  private route(target: URL, requestPath: string): Route | null {
+    let routes = this.routes.get(target.href);
+    if (routes === undefined) {
+      routes = new Map();
+      this.routes.set(target.href, routes);
+    }
+    let route = routes.get(requestPath);
+    if (route !== undefined) return route;
+    if (hasDotSegments(requestPath)) {
+      route = null;
+    } else {
+      const url = forwardUrl(target, requestPath);
+      route = { origin: url.origin, path: `${url.pathname}${url.search}`, href: url.href };
+    }
+    if (routes.size >= ROUTE_CACHE_SIZE) routes.delete(routes.keys().next().value as string);
+    routes.set(requestPath, route);
+    return route;
+  }
+
+  forward(target: URL, inbound: InboundRequest): Promise<ForwardOutcome> {
+    const route = this.route(target, inbound.path);
+    if (route === null) {
+      return Promise.resolve({
         result: { target: target.href, latencyMs: 0, error: 'path has dot segments' },
         answer: explain(400, `refusing to forward ${inbound.path.slice(0, 200)}: its . or .. segments would leave ${target.href}`),
-      };
-    }
-    const url = forwardUrl(target, inbound.path);
-    const started = performance.now();
-    // One timer for the whole exchange, cleared as soon as it ends (AbortSignal.timeout
-    // keeps its timer alive until it fires, which adds up under load).
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TimeoutError()), this.timeoutMs);
-    const signal = controller.signal;
-    try {
-      const response = await request(url, {
-        method: inbound.method as Dispatcher.HttpMethod,
-        headers: forwardableRequestHeaders(inbound.rawHeaders),
-        // Any method keeps its body, even GET: the app gets what the caller sent.
-        body: inbound.body.length > 0 ? inbound.body : null,
-        dispatcher: this.dispatcher,
-        responseHeaders: 'raw',
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-        signal,
       });
-      const body = Buffer.from(await response.body.arrayBuffer());
-      const latencyMs = performance.now() - started;
-      // With responseHeaders 'raw', undici gives the flat [name, value, ...] list.
-      const rawHeaders = response.headers as unknown as string[];
-      return {
-        result: { target: url.href, status: response.statusCode, latencyMs: round(latencyMs) },
-        answer: { status: response.statusCode, headers: answerHeaders(rawHeaders), body },
-      };
-    } catch (error) {
-      const latencyMs = round(performance.now() - started);
-      const failure = failureReason(signal.aborted ? signal.reason : error, this.timeoutMs);
-      const what = failure.status === 504 ? `${url.href} did not answer within ${this.timeoutMs} ms` : `could not reach ${url.href} (${failure.reason})`;
-      return {
-        result: { target: url.href, latencyMs, error: failure.reason },
-        answer: explain(failure.status, what),
-      };
-    } finally {
-      clearTimeout(timer);
     }
+    return new Promise((resolve) => {
+      this.dispatcher.dispatch(
+        {
+          origin: route.origin,
+          path: route.path,
+          method: inbound.method as Dispatcher.HttpMethod,
+          headers: forwardableRequestHeaders(inbound.rawHeaders),
+          // Any method keeps its body, even GET: the app gets what the caller sent.
+          body: inbound.body.length > 0 ? inbound.body : null,
+          headersTimeout: this.timeoutMs,
+          bodyTimeout: this.timeoutMs,
+        },
+        new Exchange(route, this.timeoutMs, resolve),
+      );
+    });
   }
 
   async close(): Promise<void> {

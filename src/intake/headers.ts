@@ -1,10 +1,23 @@
 import { connectionListedNames, isHopByHop } from '../util/hop-by-hop.js';
 
-/** Names listed in `Connection: a, b` are hop-by-hop too. */
-function connectionListed(rawHeaders: readonly string[]): Set<string> {
-  const values: string[] = [];
+/** `Connection: close` names a header called "close" hop-by-hop; kept as one shared set. */
+const CLOSE_LISTED: ReadonlySet<string> = new Set(['close']);
+
+/**
+ * Names listed in `Connection: a, b` are hop-by-hop too. Undefined when none are: the
+ * usual `keep-alive` names only itself (already hop-by-hop), and this runs per request.
+ */
+function connectionListed(rawHeaders: readonly string[]): ReadonlySet<string> | undefined {
+  let values: string[] | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    if ((rawHeaders[i] as string).toLowerCase() === 'connection') values.push(rawHeaders[i + 1] as string);
+    const name = rawHeaders[i] as string;
+    if (name.length === 10 && name.toLowerCase() === 'connection') (values ??= []).push(rawHeaders[i + 1] as string);
+  }
+  if (values === undefined) return undefined;
+  if (values.length === 1) {
+    const only = (values[0] as string).trim().toLowerCase();
+    if (only === 'keep-alive') return undefined;
+    if (only === 'close') return CLOSE_LISTED;
   }
   return connectionListedNames(values);
 }
@@ -18,7 +31,7 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[]): string
   const kept: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    if (isHopByHop(name) || listed.has(name)) continue;
+    if (isHopByHop(name) || listed?.has(name) === true) continue;
     kept.push(rawHeaders[i] as string, rawHeaders[i + 1] as string);
   }
   return kept;
@@ -33,7 +46,7 @@ export function answerHeaders(rawHeaders: readonly string[]): Array<[string, str
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    if (isHopByHop(name) || listed.has(name) || name === 'content-length') continue;
+    if (isHopByHop(name) || listed?.has(name) === true || name === 'content-length') continue;
     pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   }
   return pairs;

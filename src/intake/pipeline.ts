@@ -1,6 +1,7 @@
 import type { DurableAppender } from '../capture/appender.js';
 import { encodeBody, headersFromRaw, newCaptureId, type CaptureRecord } from '../capture/record.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
+import { PreparedSecrets } from '../signing/index.js';
 import { formatBytes } from '../util/units.js';
 import { Forwarder } from './forward.js';
 import type { InboundRequest, Intake, IntakeAnswer } from './types.js';
@@ -38,10 +39,30 @@ function jsonAnswer(status: number, value: unknown): IntakeAnswer {
 export function createIntake(options: IntakeOptions = {}): Intake & { forwarder: Forwarder | undefined } {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const forwarder = options.forward ? (options.forwarder ?? new Forwarder({ timeoutMs: options.forwardTimeoutMs })) : undefined;
+  // The secret as an HMAC key once, not per request.
+  const secret = options.secret === undefined ? undefined : new PreparedSecrets(options.secret);
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
 
   async function run(inbound: InboundRequest): Promise<IntakeAnswer> {
+    const appender = options.appender;
+    // Its capture line is on its way: a batch about to be synced may wait for it.
+    appender?.expectLine();
+    let answer: IntakeAnswer;
+    let record: CaptureRecord;
+    try {
+      ({ answer, record } = await answerOf(inbound));
+    } catch (error) {
+      appender?.withdrawLine();
+      throw error;
+    }
+    await appender?.append(JSON.stringify(record));
+    options.onRecord?.(record);
+    return answer;
+  }
+
+  /** The answer and the capture record of one request (forwarded, or answered here). */
+  async function answerOf(inbound: InboundRequest): Promise<{ answer: IntakeAnswer; record: CaptureRecord }> {
     const receivedAt = inbound.receivedAt ?? new Date();
     const id = newCaptureId(receivedAt.getTime());
     const headers = headersFromRaw(inbound.rawHeaders);
@@ -54,7 +75,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       path: inbound.path,
       headers,
       ...encodeBody(body),
-      signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, options.secret),
+      signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, secret),
       source: inbound.source ?? { kind: 'local' },
     };
     const event = eventOf(body);
@@ -74,9 +95,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       answer = jsonAnswer(options.respondStatus ?? 200, { received: true, id });
     }
     record.responseStatus = answer.status;
-    await options.appender?.append(JSON.stringify(record));
-    options.onRecord?.(record);
-    return answer;
+    return { answer, record };
   }
 
   return {

@@ -107,7 +107,8 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
     try {
       const answer = await options.intake.handle(await toInbound(req, options.maxBodyBytes));
       if (res.destroyed) return;
-      const headers = answer.headers.flat();
+      const headers: string[] = [];
+      for (const [name, value] of answer.headers) headers.push(name, value);
       headers.push('content-length', String(answer.body.length));
       if (closing) headers.push('connection', 'close');
       // A flat [name, value, ...] list keeps repeated headers (set-cookie) as separate lines.

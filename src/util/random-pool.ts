@@ -10,14 +10,27 @@ const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);
 let offset = POOL_BYTES;
 
-export function pooledRandomBytes(length: number): Buffer {
-  if (length > POOL_BYTES) return randomFillSync(Buffer.allocUnsafe(length));
+/** Where the next `length` bytes start in the pool, refilling it when they do not fit. */
+function take(length: number): number {
   if (offset + length > POOL_BYTES) {
     randomFillSync(pool);
     offset = 0;
   }
-  // A copy: the pool is overwritten by the next fill.
-  const bytes = Buffer.from(pool.subarray(offset, offset + length));
+  const start = offset;
   offset += length;
-  return bytes;
+  return start;
+}
+
+export function pooledRandomBytes(length: number): Buffer {
+  if (length > POOL_BYTES) return randomFillSync(Buffer.allocUnsafe(length));
+  const start = take(length);
+  // A copy: the pool is overwritten by the next fill.
+  return Buffer.from(pool.subarray(start, start + length));
+}
+
+/** `length` random bytes as hex, read straight from the pool (no Buffer per call). */
+export function pooledRandomHex(length: number): string {
+  if (length > POOL_BYTES) return pooledRandomBytes(length).toString('hex');
+  const start = take(length);
+  return pool.toString('hex', start, start + length);
 }
