@@ -4,7 +4,7 @@
 // /proc/<pid>/stat, so a change can be judged on a shared, noisy machine.
 // Usage: npm run build && node bench/_relay-cpu.mjs [events]
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -35,6 +35,15 @@ async function cpuMs(pid) {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
   return process.env.CPU_FIELD === "user" ? Number(fields[11]) * TICK_MS : process.env.CPU_FIELD === "sys" ? Number(fields[12]) * TICK_MS : (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
+/** Voluntary context switches over all threads: how often the process went to sleep (a wake-up each). */
+async function wakeups(pid) {
+  let total = 0;
+  for (const task of await readdir(`/proc/${pid}/task`)) {
+    const status = await readFile(`/proc/${pid}/task/${task}/status`, 'utf8').catch(() => '');
+    total += Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  }
+  return total;
+}
 const selfMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 
 async function firstLine(child) {
@@ -50,16 +59,19 @@ function load(url, amount) {
 
 async function measure(label, url, pids) {
   const before = await Promise.all(pids.map(([, pid]) => cpuMs(pid)));
+  const wakeBefore = await Promise.all(pids.map(([, pid]) => wakeups(pid)));
   const self0 = selfMs();
   const t0 = performance.now();
   const result = await load(url, EVENTS);
   const wall = performance.now() - t0;
   const after = await Promise.all(pids.map(([, pid]) => cpuMs(pid)));
+  const wakeAfter = await Promise.all(pids.map(([, pid]) => wakeups(pid)));
   const per = (ms) => ((ms * 1000) / EVENTS).toFixed(1);
   const parts = pids.map(([name], i) => `${name} ${per(after[i] - before[i])}`);
   parts.unshift(`loadgen ${per(selfMs() - self0)}`);
   const total = pids.reduce((s, _, i) => s + after[i] - before[i], selfMs() - self0);
-  console.log(`${label}: ${Math.round((EVENTS / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} (wall ${per(wall)} µs/event)`);
+  const wakes = pids.map(([name], i) => `${name} ${((wakeAfter[i] - wakeBefore[i]) / EVENTS).toFixed(2)}`);
+  console.log(`${label}: ${Math.round((EVENTS / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} (wall ${per(wall)} µs/event); sleeps/event: ${wakes.join(', ')}`);
 }
 
 const work = await mkdtemp(path.join(tmpdir(), 'fe-relay-cpu-'));
@@ -79,6 +91,18 @@ try {
   await firstLine(listen);
   await load(`${appUrl}/warm`, 2000);
   await load(`${channel.url}/warm`, 2000);
+  if (process.env.RELAY_TRACE) {
+    const { appendFileSync } = await import('node:fs');
+    const { request } = await import('undici');
+    const mark = (stage) => appendFileSync(process.env.RELAY_TRACE, `${(performance.timeOrigin + performance.now()).toFixed(3)} ${process.pid} ${stage}\n`);
+    for (let i = 0; i < 300; i++) {
+      mark('client-start');
+      const response = await request(`${channel.url}/webhooks`, { method: 'POST', headers: HEADERS, body: BODY });
+      await response.body.dump();
+      mark('client-end');
+    }
+    process.exit(0);
+  }
   await measure('direct', `${appUrl}/webhooks`, [['app', app.pid]]);
   await measure('relay ', `${channel.url}/webhooks`, [['relay', relay.child.pid], ['listen', listen.pid], ['app', app.pid]]);
 } finally {
