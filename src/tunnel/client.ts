@@ -143,8 +143,9 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   });
   ready.catch(() => undefined);
 
-  // Acks wait for the end of the current turn of the event loop, then go out in one frame:
-  // deliveries finish in bunches (one capture fsync answers many), so do their acks.
+  // Acks wait until the promise jobs running now are done (process.nextTick runs after
+  // them), then go out in one frame: deliveries finish in bunches (one capture fsync
+  // answers many), so do their acks, without waiting for the next turn of the loop.
   let acks: string[] = [];
   let acksChars = 0;
   let acksScheduled = false;
@@ -168,7 +169,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     acksChars += text.length + 1;
     if (!acksScheduled) {
       acksScheduled = true;
-      setImmediate(flushAcks);
+      process.nextTick(flushAcks);
     }
   };
 
