@@ -2,7 +2,10 @@
 // Development aid (run.mjs skips `_` files): CPU time per event of every process on the
 // relay path (load generator, relay, listen, app) and of the direct path, from
 // /proc/<pid>/stat, so a change can be judged on a shared, noisy machine.
+// Also: voluntary context switches per event (how often each process slept and woke).
 // Usage: npm run build && node bench/_relay-cpu.mjs [events]
+//   env BENCH_NO_SAVE=1 (listen --no-save), CPU_FIELD=user|sys, NODE_FLAGS="--cpu-prof ..."
+//   (node flags for the relay and listen processes).
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,7 +36,10 @@ const TICK_MS = 10;
 
 async function cpuMs(pid) {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return process.env.CPU_FIELD === "user" ? Number(fields[11]) * TICK_MS : process.env.CPU_FIELD === "sys" ? Number(fields[12]) * TICK_MS : (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  // CPU_FIELD=user|sys: only that part (system time shows the cost of syscalls and wake-ups).
+  if (process.env.CPU_FIELD === 'user') return Number(fields[11]) * TICK_MS;
+  if (process.env.CPU_FIELD === 'sys') return Number(fields[12]) * TICK_MS;
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
 }
 /** Voluntary context switches over all threads: how often the process went to sleep (a wake-up each). */
 async function wakeups(pid) {
@@ -91,18 +97,6 @@ try {
   await firstLine(listen);
   await load(`${appUrl}/warm`, 2000);
   await load(`${channel.url}/warm`, 2000);
-  if (process.env.RELAY_TRACE) {
-    const { appendFileSync } = await import('node:fs');
-    const { request } = await import('undici');
-    const mark = (stage) => appendFileSync(process.env.RELAY_TRACE, `${(performance.timeOrigin + performance.now()).toFixed(3)} ${process.pid} ${stage}\n`);
-    for (let i = 0; i < 300; i++) {
-      mark('client-start');
-      const response = await request(`${channel.url}/webhooks`, { method: 'POST', headers: HEADERS, body: BODY });
-      await response.body.dump();
-      mark('client-end');
-    }
-    process.exit(0);
-  }
   await measure('direct', `${appUrl}/webhooks`, [['app', app.pid]]);
   await measure('relay ', `${channel.url}/webhooks`, [['relay', relay.child.pid], ['listen', listen.pid], ['app', app.pid]]);
 } finally {
