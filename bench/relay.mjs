@@ -33,6 +33,8 @@ const LATENCY_SAMPLES = QUICK ? 200 : 500;
 const BACKLOG_EVENTS = QUICK ? 20_000 : 100_000;
 const BACKLOG_DRAIN_MS = QUICK ? 3_000 : 10_000;
 const SECRET = 'bench-secret';
+/** /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ = 100 on Linux). */
+const CLOCK_TICK_MS = 10;
 const BODY = composeBody('MessageSent', { seed: 1 }).body;
 const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sign(BODY, SECRET) };
 
@@ -79,15 +81,33 @@ function connect(relay, handler, concurrency = 1) {
   return tunnel.ready.then(() => tunnel);
 }
 
-function throughput(url) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS }, (error, result) => {
-      if (error) return reject(error);
-      const ok = result['2xx'];
-      resolve({ perSecond: ok / THROUGHPUT_SECONDS, errors: result.non2xx + result.errors + result.timeouts });
-    });
-  });
+/** CPU time (user + system, ms) a process has used so far. */
+async function cpuMs(pid) {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
 }
+
+const ownCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+/** Events/s through `url`, and the CPU each process spent per answered event (µs), the load generator included. */
+async function throughput(url, processes) {
+  const before = await Promise.all(processes.map(([, pid]) => cpuMs(pid)));
+  const ownBefore = ownCpuMs();
+  const result = await new Promise((resolve, reject) => {
+    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS }, (error, value) => (error ? reject(error) : resolve(value)));
+  });
+  const ok = result['2xx'];
+  const after = await Promise.all(processes.map(([, pid]) => cpuMs(pid)));
+  const cpuUs = { loadgen: ((ownCpuMs() - ownBefore) * 1000) / ok };
+  processes.forEach(([name], i) => (cpuUs[name] = ((after[i] - before[i]) * 1000) / ok));
+  return { perSecond: ok / THROUGHPUT_SECONDS, errors: result.non2xx + result.errors + result.timeouts, cpuUs };
+}
+
+/** `loadgen 30 relay 120 ...`: µs of CPU per event, each process. */
+const describeCpu = (cpuUs) => Object.entries(cpuUs).map(([name, us]) => `${name} ${Math.round(us)}`).join(', ');
 
 async function p50Ms(url) {
   const samples = [];
@@ -138,13 +158,18 @@ try {
   const directP50 = await p50Ms(`${app.url}/webhooks`);
   const relayP50 = await p50Ms(channelUrl);
   // Alternating rounds: the machine is shared, so each side sees the same noise.
-  const direct = { perSecond: 0, errors: 0 };
-  const relayed = { perSecond: 0, errors: 0 };
+  const direct = { perSecond: 0, errors: 0, cpuUs: {} };
+  const relayed = { perSecond: 0, errors: 0, cpuUs: {} };
+  const sides = [
+    [direct, `${app.url}/webhooks`, [['app', app.child.pid]]],
+    [relayed, channelUrl, [['relay', relay.child.pid], ['listen', listener.child.pid], ['app', app.child.pid]]],
+  ];
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [total, url] of [[direct, `${app.url}/webhooks`], [relayed, channelUrl]]) {
-      const result = await throughput(url);
+    for (const [total, url, processes] of sides) {
+      const result = await throughput(url, processes);
       total.perSecond += result.perSecond / ROUNDS;
       total.errors += result.errors;
+      for (const [name, us] of Object.entries(result.cpuUs)) total.cpuUs[name] = (total.cpuUs[name] ?? 0) + us / ROUNDS;
     }
   }
   await listener.stop();
@@ -152,7 +177,7 @@ try {
   const ratio = relayed.perSecond / direct.perSecond;
   const fsyncMs = fdatasyncP50Ms(work);
   console.log(
-    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors})`,
+    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors}; CPU µs/event relayed: ${describeCpu(relayed.cpuUs)}; direct: ${describeCpu(direct.cpuUs)})`,
   );
   console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
 

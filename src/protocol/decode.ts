@@ -2,11 +2,14 @@ import {
   MAX_ACK_BODY_BYTES,
   PROTOCOL_VERSION,
   type AckMessage,
+  type AcksMessage,
   type ErrorCode,
   type InvalidMessage,
   type ListenerMessage,
   type RelayMessage,
 } from './messages.js';
+import { eventMetaProblem, isSeq, MAX_RAW_HEADERS } from './event-meta.js';
+import { decodeEventsFrame } from './events-frame.js';
 
 /**
  * Validation on receipt. Frames come from the network: anything may arrive (wrong
@@ -27,12 +30,11 @@ const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
 export const CHANNEL_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
-const METHOD_PATTERN = /^[A-Za-z-]{1,20}$/;
-const MAX_RAW_HEADERS = 2000;
+/** Acks in one `acks` frame (the listener sends far fewer: its delivery window). */
+const MAX_ACKS_PER_FRAME = 10_000;
 
 type Fields = Record<string, unknown>;
 
-const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 const isStatus = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 100 && (value as number) <= 999;
 const isBase64 = (value: unknown): value is string => typeof value === 'string' && value.length % 4 === 0 && BASE64_PATTERN.test(value);
 
@@ -68,6 +70,16 @@ function isHeaderPairs(value: unknown): value is Array<[string, string]> {
   );
 }
 
+function decodeAcks(f: Fields): AcksMessage | InvalidMessage {
+  if (!Array.isArray(f.acks) || f.acks.length === 0 || f.acks.length > MAX_ACKS_PER_FRAME) return invalid('acks needs a list of acks');
+  for (const one of f.acks as unknown[]) {
+    if (typeof one !== 'object' || one === null || Array.isArray(one)) return invalid('acks holds objects');
+    const checked = decodeAck(one as Fields);
+    if (isInvalid(checked)) return checked;
+  }
+  return f as unknown as AcksMessage;
+}
+
 function decodeAck(f: Fields): AckMessage | InvalidMessage {
   if (!isSeq(f.seq) || f.seq === 0) return invalid('ack needs a seq');
   if (!isStatus(f.status)) return invalid('ack needs an HTTP status');
@@ -91,6 +103,8 @@ export function decodeListenerMessage(data: string | Buffer): ListenerMessage | 
       return f as unknown as ListenerMessage;
     case 'ack':
       return decodeAck(f);
+    case 'acks':
+      return decodeAcks(f);
     case 'ping':
     case 'pong':
       return typeof f.t === 'number' && Number.isFinite(f.t) ? (f as unknown as ListenerMessage) : invalid(`${f.type} needs t`);
@@ -99,7 +113,12 @@ export function decodeListenerMessage(data: string | Buffer): ListenerMessage | 
   }
 }
 
-/** What a listener accepts from the relay. */
+/** What a listener accepts from the relay: text frames are JSON messages, binary ones carry events. */
+export function decodeRelayFrame(data: Buffer, isBinary: boolean): RelayMessage | InvalidMessage {
+  return isBinary ? decodeEventsFrame(data) : decodeRelayMessage(data);
+}
+
+/** A JSON (text) frame from the relay. */
 export function decodeRelayMessage(data: string | Buffer): RelayMessage | InvalidMessage {
   const f = parseFrame(data);
   if (isInvalid(f)) return f;
@@ -108,15 +127,9 @@ export function decodeRelayMessage(data: string | Buffer): RelayMessage | Invali
       if (typeof f.channel !== 'string' || !isSeq(f.after) || !isSeq(f.head)) return invalid('bad subscribed message');
       return f as unknown as RelayMessage;
     case 'event': {
-      if (!isSeq(f.seq) || f.seq === 0) return invalid('event needs a seq');
-      if (typeof f.method !== 'string' || !METHOD_PATTERN.test(f.method)) return invalid('event needs a method');
-      if (typeof f.path !== 'string' || !f.path.startsWith('/')) return invalid('event path must start with /');
-      const raw = f.rawHeaders;
-      if (!Array.isArray(raw) || raw.length % 2 !== 0 || raw.length > MAX_RAW_HEADERS || !raw.every((h) => typeof h === 'string')) {
-        return invalid('event rawHeaders must be [name, value, ...] strings');
-      }
+      const problem = eventMetaProblem(f);
+      if (problem) return invalid(problem);
       if (!isBase64(f.body)) return invalid('event body must be base64');
-      if (typeof f.receivedAt !== 'string' || Number.isNaN(Date.parse(f.receivedAt))) return invalid('event needs receivedAt');
       return f as unknown as RelayMessage;
     }
     case 'gap':

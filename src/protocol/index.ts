@@ -1,2 +1,3 @@
 export * from './messages.js';
-export { decodeListenerMessage, decodeRelayMessage, isInvalid, CHANNEL_ID_PATTERN } from './decode.js';
+export { decodeListenerMessage, decodeRelayFrame, decodeRelayMessage, isInvalid, CHANNEL_ID_PATTERN } from './decode.js';
+export { encodeEventsFrame } from './events-frame.js';

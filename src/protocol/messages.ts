@@ -2,8 +2,9 @@
  * The relay ↔ listener protocol: JSON text frames over one WebSocket. Both ends import
  * this module, so a message one side can build is a message the other side accepts.
  *
- * Listener → relay: subscribe (once, first), ack, ping, pong.
- * Relay → listener: subscribed, event, gap, ping, pong, error.
+ * Listener → relay: subscribe (once, first), ack or acks (several in one frame), ping, pong.
+ * Relay → listener: subscribed, event or events (one binary frame: see events-frame.ts),
+ * gap, ping, pong, error.
  *
  * Every frame carries `v` (PROTOCOL_VERSION). A peer speaking another version gets an
  * `error` with code `version` instead of being misunderstood.
@@ -68,6 +69,13 @@ export interface AckMessage {
   body?: string;
 }
 
+/** Several acks in one frame: one socket write for every delivery that finished together. */
+export interface AcksMessage {
+  v: number;
+  type: 'acks';
+  acks: Array<Omit<AckMessage, 'v' | 'type'>>;
+}
+
 export interface PingMessage {
   v: number;
   type: 'ping' | 'pong';
@@ -101,6 +109,23 @@ export interface EventMessage {
   receivedAt: string;
 }
 
+/** One relayed request as the listener handles it: the body as bytes. */
+export interface RelayedEvent {
+  seq: number;
+  method: string;
+  path: string;
+  rawHeaders: string[];
+  body: Buffer;
+  receivedAt: string;
+}
+
+/** Events in seq order from one binary frame (events-frame.ts), bodies byte for byte, never base64. */
+export interface EventsMessage {
+  v: number;
+  type: 'events';
+  events: RelayedEvent[];
+}
+
 /** Events the listener asked for that retention already dropped. */
 export interface GapMessage {
   v: number;
@@ -117,8 +142,8 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ListenerMessage = SubscribeMessage | AckMessage | PingMessage;
-export type RelayMessage = SubscribedMessage | EventMessage | GapMessage | PingMessage | ErrorMessage;
+export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | PingMessage;
+export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | PingMessage | ErrorMessage;
 
 /** A frame that failed validation: why, for a log line and an `error` reply. */
 export interface InvalidMessage {
@@ -128,7 +153,7 @@ export interface InvalidMessage {
 
 type Draft<M> = M extends unknown ? Omit<M, 'v'> : never;
 
-/** Serialises a message with the protocol version stamped in. */
-export function encodeMessage(message: Draft<ListenerMessage | RelayMessage>): string {
+/** Serialises a message with the protocol version stamped in (events go as binary: events-frame.ts). */
+export function encodeMessage(message: Draft<Exclude<ListenerMessage | RelayMessage, EventsMessage>>): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
 }

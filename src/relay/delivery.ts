@@ -1,14 +1,17 @@
-import { CLOSE_CODES, encodeMessage, type AckMessage } from '../protocol/index.js';
+import { CLOSE_CODES, encodeEventsFrame, encodeMessage, type AckMessage, type RelayedEvent } from '../protocol/index.js';
 import { waitForAnswer } from './answer-waiters.js';
 import type { EventLog, StoredEvent } from './store.js';
 
 /** Events sent to a listener and not yet acknowledged: enough to fill the pipe, small enough to bound memory. */
 const WINDOW_EVENTS = 64;
 const WINDOW_BYTES = 16 * 1024 * 1024;
+/** Events going out together share one frame (one socket write) up to this size; a bigger event goes alone. */
+const FRAME_TARGET_BYTES = 1024 * 1024;
 
 /** The socket side of a subscription, as the delivery needs it. */
 export interface ListenerLink {
-  send(frame: string): void;
+  /** Text frames are JSON messages; binary ones are events frames. */
+  send(frame: string | Buffer): void;
   close(code: number, reason: string): void;
 }
 
@@ -98,9 +101,22 @@ export class ChannelDelivery {
     return waitForAnswer(this.waiters, seq, timeoutMs);
   }
 
-  acknowledged(link: ListenerLink, ack: AckMessage): void {
+  /** The listener's acks, as they came in one frame: the cursor moves and sending resumes once for all. */
+  acknowledged(link: ListenerLink, acks: ReadonlyArray<Omit<AckMessage, 'v' | 'type'>>): void {
     const subscription = this.subscription;
-    if (!subscription || subscription.link !== link || ack.seq > subscription.sentSeq) return;
+    if (!subscription || subscription.link !== link) return;
+    let cursorMoved = false;
+    for (const ack of acks) cursorMoved = this.acknowledgeOne(subscription, ack) || cursorMoved;
+    if (!cursorMoved) return;
+    // The channel's cursor: everything below the oldest unacknowledged seq (Map keeps send order).
+    const oldest = subscription.inFlight.keys().next();
+    void this.log.ack(oldest.done ? subscription.sentSeq : oldest.value - 1);
+    void this.pump();
+  }
+
+  /** Wakes the sender waiting for this seq; true when the ack was final (the window moved). */
+  private acknowledgeOne(subscription: Subscription, ack: Omit<AckMessage, 'v' | 'type'>): boolean {
+    if (ack.seq > subscription.sentSeq) return false;
     const wake = this.waiters.get(ack.seq);
     const answer = { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
     if (wake) {
@@ -110,15 +126,12 @@ export class ChannelDelivery {
       // The sender may be waiting on another instance (first answer only: it is in flight until final).
       this.log.shared?.publishAnswer(ack.seq, answer);
     }
-    if (!ack.final) return;
+    if (!ack.final) return false;
     const bytes = subscription.inFlight.get(ack.seq);
-    if (bytes === undefined) return;
+    if (bytes === undefined) return false;
     subscription.inFlight.delete(ack.seq);
     subscription.inFlightBytes -= bytes;
-    // The channel's cursor: everything below the oldest unacknowledged seq (Map keeps send order).
-    const oldest = subscription.inFlight.keys().next();
-    void this.log.ack(oldest.done ? subscription.sentSeq : oldest.value - 1);
-    void this.pump();
+    return true;
   }
 
   private windowOpen(s: Subscription): boolean {
@@ -142,42 +155,47 @@ export class ChannelDelivery {
     }
   }
 
+  /** Sends what the window allows, as few frames as possible: everything ready goes out together. */
   private async sendWhatFits(): Promise<void> {
     const s = this.subscription;
-    while (s && s === this.subscription && this.windowOpen(s) && s.sentSeq < this.log.head()) {
-      if (s.sentSeq + 1 < this.log.first()) {
-        const to = this.log.first() - 1;
-        s.link.send(encodeMessage({ type: 'gap', from: s.sentSeq + 1, to, reason: 'dropped by the relay\'s retention' }));
-        s.sentSeq = to;
-        void s.reader?.return(undefined);
-        s.reader = undefined;
-        continue;
+    let batch: RelayedEvent[] = [];
+    let batchBytes = 0;
+    const sendBatch = (): void => {
+      if (batch.length > 0 && s && s === this.subscription) s.link.send(encodeEventsFrame(batch));
+      batch = [];
+      batchBytes = 0;
+    };
+    try {
+      while (s && s === this.subscription && this.windowOpen(s) && s.sentSeq < this.log.head()) {
+        if (s.sentSeq + 1 < this.log.first()) {
+          const to = this.log.first() - 1;
+          sendBatch();
+          s.link.send(encodeMessage({ type: 'gap', from: s.sentSeq + 1, to, reason: 'dropped by the relay\'s retention' }));
+          s.sentSeq = to;
+          void s.reader?.return(undefined);
+          s.reader = undefined;
+          continue;
+        }
+        s.reader ??= this.log.read(s.sentSeq);
+        const next = await s.reader.next();
+        if (s !== this.subscription) break;
+        if (next.done) {
+          s.reader = undefined;
+          // The log had nothing more to give although head moved on: wait for the next append.
+          if (s.sentSeq >= this.log.head() || !(await this.hasEventAfter(s))) break;
+          continue;
+        }
+        const event = next.value;
+        if (event.seq <= s.sentSeq) continue;
+        if (batchBytes + event.body.length > FRAME_TARGET_BYTES) sendBatch();
+        batch.push(event);
+        batchBytes += event.body.length;
+        s.sentSeq = event.seq;
+        s.inFlight.set(event.seq, event.body.length);
+        s.inFlightBytes += event.body.length;
       }
-      s.reader ??= this.log.read(s.sentSeq);
-      const next = await s.reader.next();
-      if (s !== this.subscription) break;
-      if (next.done) {
-        s.reader = undefined;
-        // The log had nothing more to give although head moved on: wait for the next append.
-        if (s.sentSeq >= this.log.head() || !(await this.hasEventAfter(s))) break;
-        continue;
-      }
-      const event = next.value;
-      if (event.seq <= s.sentSeq) continue;
-      s.link.send(
-        encodeMessage({
-          type: 'event',
-          seq: event.seq,
-          method: event.method,
-          path: event.path,
-          rawHeaders: event.rawHeaders,
-          body: event.body.toString('base64'),
-          receivedAt: event.receivedAt,
-        }),
-      );
-      s.sentSeq = event.seq;
-      s.inFlight.set(event.seq, event.body.length);
-      s.inFlightBytes += event.body.length;
+    } finally {
+      sendBatch();
     }
   }
 

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { readCompleteLines } from './file-lines.js';
@@ -13,6 +14,11 @@ const RECENT_MAX_BYTES = 8 * 1024 * 1024;
 /** The cursor file is rewritten at most this often: losing the last write only means a redelivery. */
 const STATE_FLUSH_MS = 200;
 const SEGMENT_SUFFIX = '.jsonl';
+/**
+ * A batch this small is written to the page cache on the main thread (microseconds): a
+ * trip through the thread pool costs more than the copy. Bigger ones go asynchronously.
+ */
+const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
 const STATE_FILE = 'state.json';
 
 interface Segment {
@@ -43,6 +49,10 @@ function encodeLine(seq: number, event: NewEvent): string {
     rawHeaders: event.rawHeaders,
     body: event.body.toString('base64'),
   })}\n`;
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset);
 }
 
 function decodeLine(text: string): StoredEvent | undefined {
@@ -165,7 +175,8 @@ export class FileEventLog implements EventLog {
         const handle = await this.segmentHandle();
         let seq = this.headSeq;
         const data = Buffer.from(batch.map((p) => encodeLine(++seq, p.event)).join(''));
-        await handle.writeFile(data);
+        if (data.length <= SYNC_WRITE_MAX_BYTES) writeAll(handle.fd, data);
+        else await handle.writeFile(data);
         await handle.datasync();
         this.segmentBytes += data.length;
         this.segmentEvents += batch.length;

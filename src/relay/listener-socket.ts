@@ -88,7 +88,10 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
         void subscribe(message).catch(() => refuse('unavailable', 'the relay could not open this channel', CLOSE_CODES.goingAway));
         return;
       case 'ack':
-        delivery?.acknowledged(link, message);
+        delivery?.acknowledged(link, [message]);
+        return;
+      case 'acks':
+        delivery?.acknowledged(link, message.acks);
         return;
       case 'ping':
         link.send(encodeMessage({ type: 'pong', t: message.t }));

@@ -5,11 +5,13 @@ import {
   HEARTBEAT_DEAD_MS,
   MAX_ACK_BODY_BYTES,
   PING_INTERVAL_MS,
+  PROTOCOL_VERSION,
   TUNNEL_PATH,
-  decodeRelayMessage,
+  decodeRelayFrame,
   encodeMessage,
   isInvalid,
-  type EventMessage,
+  type AckMessage,
+  type RelayedEvent,
 } from '../protocol/index.js';
 import {
   APP_RETRY_INITIAL_MS,
@@ -94,9 +96,18 @@ const MAX_RELAY_FRAME_BYTES = 512 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 const defaultIsAppDown = (status: number): boolean => status === 502 || status === 504;
 const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
+/** Acks going out together stay well under the relay's 1 MiB frame limit. */
+const ACKS_FRAME_MAX_CHARS = 256 * 1024;
 
 interface Session {
   send(frame: string): void;
+}
+
+type Ack = Omit<AckMessage, 'v' | 'type'>;
+
+/** A single-event text frame from an older relay, as the handler needs it. */
+function fromTextEvent(message: { seq: number; method: string; path: string; rawHeaders: string[]; body: string; receivedAt: string }): RelayedEvent {
+  return { seq: message.seq, method: message.method, path: message.path, rawHeaders: message.rawHeaders, receivedAt: message.receivedAt, body: Buffer.from(message.body, 'base64') };
 }
 
 function tunnelUrl(relayUrl: URL): string {
@@ -120,7 +131,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const isAppDown = options.isAppDown ?? defaultIsAppDown;
   const concurrency = options.concurrency ?? 1;
   const tracker = new ForwardedTracker(options.cursor);
-  const queue: EventMessage[] = [];
+  const queue: RelayedEvent[] = [];
   const idleWaiters: Array<() => void> = [];
   let active = 0;
   let current: Session | undefined;
@@ -132,19 +143,43 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   });
   ready.catch(() => undefined);
 
+  // Acks wait until the promise jobs running now are done (process.nextTick runs after
+  // them), then go out in one frame: deliveries finish in bunches (one capture fsync
+  // answers many), so do their acks, without waiting for the next turn of the loop.
+  let acks: string[] = [];
+  let acksChars = 0;
+  let acksScheduled = false;
+  const flushAcks = (): void => {
+    acksScheduled = false;
+    if (acks.length === 0) return;
+    // The cursor reaches the file before any ack it covers leaves.
+    tracker.commit();
+    current?.send(`{"v":${PROTOCOL_VERSION},"type":"acks","acks":[${acks.join(',')}]}`);
+    acks = [];
+    acksChars = 0;
+  };
   const ack = (seq: number, answer: TunnelAnswer, final: boolean): void => {
+    if (!current) return;
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    current?.send(encodeMessage({ type: 'ack', seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) }));
+    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) };
+    const text = JSON.stringify(one);
+    if (acksChars + text.length > ACKS_FRAME_MAX_CHARS) flushAcks();
+    acks.push(text);
+    acksChars += text.length + 1;
+    if (!acksScheduled) {
+      acksScheduled = true;
+      process.nextTick(flushAcks);
+    }
   };
 
-  const callHandler = async (event: EventMessage): Promise<TunnelAnswer> => {
+  const callHandler = async (event: RelayedEvent): Promise<TunnelAnswer> => {
     try {
       return await options.handler({
         method: event.method,
         path: event.path,
         rawHeaders: event.rawHeaders,
-        body: Buffer.from(event.body, 'base64'),
+        body: event.body,
         receivedAt: new Date(event.receivedAt),
         source: { kind: 'relay', channel: options.channel, seq: event.seq },
       });
@@ -154,7 +189,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   };
 
   /** Delivers one event, retrying while the app is down; undefined when the tunnel was closed meanwhile. */
-  const deliver = async (event: EventMessage): Promise<TunnelAnswer | undefined> => {
+  const deliver = async (event: RelayedEvent): Promise<TunnelAnswer | undefined> => {
     for (let attempt = 0; ; attempt++) {
       const answer = await callHandler(event);
       if (!isAppDown(answer.status)) return answer;
@@ -166,7 +201,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
-  const deliverAndAck = async (event: EventMessage): Promise<void> => {
+  const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
     tracker.begin(event.seq);
     active++;
     let answer: TunnelAnswer | undefined;
@@ -184,7 +219,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   /** Starts deliveries in seq order, up to `concurrency` at once. */
   const dispatch = (): void => {
     while (queue.length > 0 && active < concurrency && !stop.signal.aborted) {
-      const event = queue.shift() as EventMessage;
+      const event = queue.shift() as RelayedEvent;
       // Already reached the app (before a reconnect or a restart): acknowledge, do not repeat.
       if (tracker.forwarded(event.seq)) ack(event.seq, NO_CONTENT, true);
       // Being delivered since before a reconnect: its ack will follow on the new link.
@@ -218,12 +253,13 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       stop.signal.addEventListener('abort', onAbort, { once: true });
       ws.on('open', () => {
         lastHeardMs = Date.now();
+        tracker.commit();
         const after = options.cursor.lastForwarded;
         session.send(encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(after !== undefined ? { after } : {}) }));
       });
-      ws.on('message', (data: Buffer) => {
+      ws.on('message', (data: Buffer, isBinary: boolean) => {
         lastHeardMs = Date.now();
-        const message = decodeRelayMessage(data);
+        const message = decodeRelayFrame(data, isBinary);
         if (isInvalid(message)) {
           endReason = `unreadable message from the relay: ${message.invalid}`;
           ws.close(CLOSE_CODES.protocol, 'bad message');
@@ -236,8 +272,12 @@ export function openTunnel(options: TunnelOptions): Tunnel {
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });
             return;
+          case 'events':
+            for (const event of message.events) queue.push(event);
+            dispatch();
+            return;
           case 'event':
-            queue.push(message);
+            queue.push(fromTextEvent(message));
             dispatch();
             return;
           case 'gap':
@@ -259,7 +299,13 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         endReason = errorMessage(error);
       });
       ws.on('close', (code) => {
-        if (current === session) current = undefined;
+        if (current === session) {
+          // Acks not yet sent are lost with the link: the relay sends those events again.
+          tracker.commit();
+          acks = [];
+          acksChars = 0;
+          current = undefined;
+        }
         // Not yet started: the relay sends them again after the resume cursor.
         queue.length = 0;
         clearInterval(heartbeat);
@@ -294,11 +340,13 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     async () => {
       await whenIdle();
       emit({ state: 'closed' });
+      tracker.commit();
       options.cursor.close();
     },
     async (error: unknown) => {
       rejectReady(error as Error);
       await whenIdle();
+      tracker.commit();
       options.cursor.close();
       throw error;
     },

@@ -3,23 +3,28 @@ import type { DeliveryCursor } from './cursor-file.js';
 /**
  * Which seqs reached the app. With several deliveries in flight they finish out of
  * order; the cursor only moves over the unbroken prefix, and the finished seqs above it
- * are remembered here so a reconnect does not forward them again.
+ * are remembered here so a reconnect does not forward them again. The prefix is kept in
+ * memory and saved by commit(), once per batch of acks rather than once per event.
  */
 export class ForwardedTracker {
   private readonly above = new Set<number>();
   private readonly delivering = new Set<number>();
+  /** Every seq up to here reached the app (saved to the cursor by commit()). */
+  private through: number | undefined;
 
-  constructor(private readonly cursor: DeliveryCursor) {}
+  constructor(private readonly cursor: DeliveryCursor) {
+    this.through = cursor.lastForwarded;
+  }
 
   /** Where delivery starts when this listener remembers nothing (the relay's cursor). */
   startAt(after: number): void {
-    if (this.cursor.lastForwarded === undefined) this.cursor.save(after);
+    if (this.through === undefined) this.through = after;
     this.advance();
+    this.commit();
   }
 
   forwarded(seq: number): boolean {
-    const through = this.cursor.lastForwarded;
-    return (through !== undefined && seq <= through) || this.above.has(seq);
+    return (this.through !== undefined && seq <= this.through) || this.above.has(seq);
   }
 
   inProgress(seq: number): boolean {
@@ -42,13 +47,19 @@ export class ForwardedTracker {
   skip(from: number, to: number): void {
     for (let seq = from; seq <= to && to - from < 1_000_000; seq++) this.above.add(seq);
     this.advance();
+    this.commit();
+  }
+
+  /** Saves the prefix: called before the acks it covers are sent, and on close. */
+  commit(): void {
+    if (this.through !== undefined) this.cursor.save(this.through);
   }
 
   private advance(): void {
-    let through = this.cursor.lastForwarded;
+    let through = this.through;
     if (through === undefined) return;
     while (this.above.delete(through + 1)) through++;
-    for (const seq of this.above) if (seq <= through) this.above.delete(seq);
-    this.cursor.save(through);
+    if (this.above.size > 0) for (const seq of this.above) if (seq <= through) this.above.delete(seq);
+    this.through = through;
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeListenerMessage, decodeRelayMessage, encodeMessage, isInvalid, PROTOCOL_VERSION } from '../../src/protocol/index.js';
+import { decodeListenerMessage, decodeRelayFrame, decodeRelayMessage, encodeEventsFrame, encodeMessage, isInvalid, PROTOCOL_VERSION } from '../../src/protocol/index.js';
 
 test('messages built by one end are accepted by the other', () => {
   const subscribe = decodeListenerMessage(encodeMessage({ type: 'subscribe', channel: 'abcdefghijklmnopqrstuvwx', token: 't'.repeat(43), after: 7 }));
@@ -47,4 +47,36 @@ test('hostile frames are refused with a reason, never thrown', () => {
     JSON.stringify({ v: 1, type: 'gap', from: 'a', to: 2, reason: '' }),
   ];
   for (const frame of relayFrames) assert.ok(isInvalid(decodeRelayMessage(frame)), frame);
+});
+
+test('an events frame carries several events with their exact bytes, and a damaged one is refused', () => {
+  const receivedAt = new Date().toISOString();
+  const bodies = [Buffer.from('{\n  "pretty": "json"\n}'), Buffer.alloc(0), Buffer.from([0, 255, 0x80, 10])];
+  const events = bodies.map((body, i) => ({ seq: 5 + i, method: 'POST', path: `/hook/${i}?q=1`, rawHeaders: ['Content-Type', 'application/json', 'X-Dup', 'a', 'X-Dup', 'b'], receivedAt, body }));
+  const frame = encodeEventsFrame(events);
+  const decoded = decodeRelayFrame(frame, true);
+  assert.ok(!isInvalid(decoded) && decoded.type === 'events', JSON.stringify(decoded));
+  assert.deepEqual(decoded.events.map((e) => e.seq), [5, 6, 7]);
+  decoded.events.forEach((e, i) => {
+    assert.ok(e.body.equals(bodies[i] as Buffer), `body ${i}`);
+    assert.deepEqual(e.rawHeaders, events[i]?.rawHeaders);
+    assert.equal(e.path, events[i]?.path);
+  });
+  const damaged = [
+    frame.subarray(0, frame.length - 1),
+    Buffer.concat([frame, Buffer.from('x')]),
+    frame.subarray(0, 3),
+    Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0xff]), frame.subarray(4)]),
+    encodeEventsFrame([{ ...(events[1] as (typeof events)[number]), seq: 9 }, { ...(events[0] as (typeof events)[number]), seq: 8 }]),
+    encodeEventsFrame([{ ...(events[0] as (typeof events)[number]), method: 'PO ST\r\n' }]),
+  ];
+  for (const bad of damaged) assert.ok(isInvalid(decodeRelayFrame(bad, true)));
+});
+
+test('acks travel several to a frame, each checked like a single ack', () => {
+  const acks = decodeListenerMessage(JSON.stringify({ v: PROTOCOL_VERSION, type: 'acks', acks: [{ seq: 1, status: 200, final: true }, { seq: 2, status: 502, final: false, body: 'b2s=' }] }));
+  assert.ok(!isInvalid(acks) && acks.type === 'acks' && acks.acks.length === 2);
+  for (const bad of [[], [{ seq: 1, status: 42, final: true }], [{ seq: 1, status: 200, final: true }, 'x'], 'nope']) {
+    assert.ok(isInvalid(decodeListenerMessage(JSON.stringify({ v: PROTOCOL_VERSION, type: 'acks', acks: bad }))), JSON.stringify(bad));
+  }
 });

@@ -10,6 +10,7 @@ import type { ChannelStore, RetentionPolicy } from '../../relay/store.js';
 import { isLoopbackHost, parseTargetUrl } from '../../util/url.js';
 import { readBytes } from '../inputs.js';
 import { colors } from '../colors.js';
+import { batchedLines } from '../batched-lines.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 
@@ -90,10 +91,12 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const publicUrl = options.publicUrl !== undefined ? parseTargetUrl(options.publicUrl, '--public-url') : undefined;
   const dataDir = path.resolve(io.cwd, options.dataDir);
   const c = colors(io, 'stderr');
+  // A line per event: written in batches (see batched-lines.ts).
+  const lines = batchedLines((text) => (options.json ? io.stdout : io.stderr).write(text));
   const report = (entry: RelayLogEntry): void => {
     const { kind, ...details } = entry;
-    if (options.json) printLine(io, JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
-    else logLine(io, `${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
+    if (options.json) lines.line(JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
+    else lines.line(`${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
   };
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
@@ -115,11 +118,13 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
     });
   } catch (error) {
     await store?.close();
+    lines.flush();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new UserError(`Port ${options.port} on ${options.host} is already in use: pick another with --port`);
     if (code === 'EACCES' || code === 'EROFS') throw new UserError(`Cannot use ${dataDir} or the port: ${errorMessage(error)}`);
     throw error;
   }
+  lines.flush();
   if (options.json) {
     printLine(io, JSON.stringify({ type: 'ready', url: relay.url, port: relay.port, ...(redisUrl !== undefined ? { redis: describeRedisUrl(redisUrl) } : { dataDir }) }));
   } else {
@@ -130,6 +135,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   }
   const signal = await waitForSignal();
   await relay.close();
+  lines.flush();
   if (signal === 'SIGINT') throw new InterruptedError('');
 }
 
