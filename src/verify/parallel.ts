@@ -28,6 +28,13 @@ export interface PendingPiece {
   promise?: Promise<ChunkResult>;
 }
 
+/**
+ * The worker's compiled module, dist/verify/worker.js. Spelled from the parent folder so
+ * it resolves the same from dist/verify/parallel.js (the library) and from the bundled
+ * CLI in dist/bin/, whose import.meta.url is the bundle's own file.
+ */
+const WORKER_URL = new URL('../verify/worker.js', import.meta.url);
+
 interface PoolWorker {
   worker: Worker;
   busy: number;
@@ -55,7 +62,7 @@ export class VerifyPool {
     this.workers = Array.from({ length: count }, () => {
       // The worker runs our compiled module and needs none of the parent's flags; some
       // (`node --input-type=module -e ...`) would even stop it from loading.
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: shared, execArgv: [] });
+      const worker = new Worker(WORKER_URL, { workerData: shared, execArgv: [] });
       const entry: PoolWorker = { worker, busy: 0 };
       entry.worker.on('message', (result: ChunkResult) => {
         entry.busy--;
