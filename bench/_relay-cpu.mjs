@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
-import { createChannel, startRelay } from './_relay-process.mjs';
+import { APP_SOURCE, createChannel, startRelay } from './_relay-process.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
@@ -24,14 +24,6 @@ const CONNECTIONS = 16;
 const SECRET = 'bench-secret';
 const BODY = composeBody('MessageSent', { seed: 1 }).body;
 const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sign(BODY, SECRET) };
-const APP_SOURCE = `
-import { createServer } from 'node:http';
-const server = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
-`;
 const TICK_MS = 10;
 
 async function cpuMs(pid) {

@@ -8,6 +8,16 @@ import { request } from 'undici';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin/fe-webhooks.js');
 
+/** The trivial app both relay benches deliver to, run with `node --input-type=module -e`. */
+export const APP_SOURCE = `
+import { createServer } from 'node:http';
+const server = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
+`;
+
 /** Sends SIGTERM and resolves when the child has exited (at once if it already has). */
 export function stopper(child) {
   return () => (child.kill('SIGTERM'), new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))));

@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -19,7 +18,7 @@ import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
 import { memoryCursor } from '../dist/tunnel/cursor-file.js';
 import { openTunnel } from '../dist/tunnel/client.js';
-import { createChannel, startRelay } from './_relay-process.mjs';
+import { APP_SOURCE, createChannel, startRelay } from './_relay-process.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
@@ -40,14 +39,6 @@ const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sig
 
 // The app and the listener run in their own processes, as they would for a user: the
 // bench process only drives the load.
-const APP_SOURCE = `
-import { createServer } from 'node:http';
-const server = createServer((req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
-});
-server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port })));
-`;
 
 /** The real `listen --relay` (captures on, as a user runs it), delivering `concurrency` events at once. */
 async function startListen(relay, appUrl, concurrency, dir) {
