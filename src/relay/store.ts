@@ -5,6 +5,7 @@
  * touching the server or the protocol.
  */
 
+import type { RelayedEvent } from '../protocol/index.js';
 import type { TargetAnswer } from './delivery.js';
 
 /** A request as the relay received it, before it has a sequence number. */
@@ -17,16 +18,11 @@ export interface NewEvent {
   receivedAt: Date;
 }
 
-/** A stored request: exact bytes, its place in the channel's order. */
-export interface StoredEvent {
-  seq: number;
-  method: string;
-  path: string;
-  rawHeaders: string[];
-  body: Buffer;
-  /** ISO 8601. */
-  receivedAt: string;
-}
+/**
+ * A stored request: exact bytes, its place in the channel's order. The same shape the
+ * protocol sends to listeners, so the store's events go on the wire as they are.
+ */
+export type StoredEvent = RelayedEvent;
 
 export interface ChannelRecord {
   id: string;
