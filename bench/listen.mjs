@@ -3,6 +3,9 @@
 // posting straight to the same app in the same run:
 //   RESULT listen-added-p50-ms <ms>   p50 latency through listen minus direct (goal < 2 ms)
 //   RESULT listen-throughput <ratio>  requests/s through listen ÷ direct (goal ≥ 0.5)
+//   RESULT bare-proxy-throughput <ratio>  the same for a bare Node http + undici proxy
+//     (bench/_bare-proxy.cjs: no capture, no check, no log): what any Node forwarder
+//     reaches on this machine, the reference for listen's own figure
 // Measured twice: forwarding alone (--no-save), and with durable captures as users run
 // it (listen-durable-*: each request fdatasync'd before it is answered, group-committed
 // under load). The app and listen run as separate processes. Bounded: under a minute.
@@ -92,9 +95,32 @@ async function startListen(dir, appUrl, save) {
   return { url: `${JSON.parse(listen.line).url}hooks`, child: listen.child };
 }
 
+async function startBareProxy(appUrl) {
+  const proxy = await startProcess([path.join(ROOT, 'bench/_bare-proxy.cjs'), appUrl], { cwd: ROOT });
+  return { url: `${proxy.line.trim()}hooks`, child: proxy.child };
+}
+
 async function stop(child) {
   child.kill('SIGINT');
   await new Promise((resolve) => child.once('exit', resolve));
+}
+
+/** Throughput only, direct vs through the bare proxy, interleaved as in compare(). */
+async function compareBareProxy(appUrl, body, headers) {
+  const proxy = await startBareProxy(appUrl);
+  try {
+    await throughput(appUrl, body, headers, WARMUP_SECONDS);
+    await throughput(proxy.url, body, headers, WARMUP_SECONDS);
+    const directRounds = [];
+    const viaRounds = [];
+    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+      directRounds.push(await throughput(appUrl, body, headers));
+      viaRounds.push(await throughput(proxy.url, body, headers));
+    }
+    return { directRps: Math.max(...directRounds), viaRps: Math.max(...viaRounds), directRounds, viaRounds };
+  } finally {
+    await stop(proxy.child);
+  }
 }
 
 /** One side-by-side comparison: direct vs through a listen started with or without captures. */
@@ -126,8 +152,9 @@ async function compare(dir, appUrl, body, headers, save) {
   }
 }
 
+const rounds = (list) => list.map((rps) => Math.round(rps)).join('/');
+
 function report(name, what, { direct, via, directRps, viaRps, directRounds, viaRounds }, bodyBytes) {
-  const rounds = (list) => list.map((rps) => Math.round(rps)).join('/');
   const directP50 = percentile(direct, 50);
   const viaP50 = percentile(via, 50);
   console.log(
@@ -148,6 +175,10 @@ try {
   // fdatasync'd to the captures file before it is answered.
   report('listen', 'forwarding, --no-save', await compare(dir, appUrl, body, headers, false), Buffer.byteLength(body));
   report('listen-durable', 'forwarding + durable captures (default)', await compare(dir, appUrl, body, headers, true), Buffer.byteLength(body));
+  const bare = await compareBareProxy(appUrl, body, headers);
+  console.log(
+    `RESULT bare-proxy-throughput ${(bare.viaRps / bare.directRps).toFixed(3)} (reference) a bare Node http + undici proxy, nothing else (bench/_bare-proxy.cjs): ${Math.round(bare.viaRps)} req/s vs direct ${Math.round(bare.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ${rounds(bare.viaRounds)}, direct ${rounds(bare.directRounds)}; ${CONNECTIONS} connections)`,
+  );
 } finally {
   app.child.kill();
   await rm(dir, { recursive: true, force: true });
