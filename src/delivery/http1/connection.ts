@@ -14,10 +14,12 @@ export interface ConnectionOptions {
   insecure: boolean;
 }
 
-/** The socket closed before any answer, with no error of its own: reported like a reset. */
-function resetError(): Error {
-  return Object.assign(new Error('socket closed before a response arrived'), { code: 'ECONNRESET' });
+/** The socket closed before the answer was whole, with no error of its own: reported like a reset. */
+function resetError(what = 'socket closed before a response arrived'): Error {
+  return Object.assign(new Error(what), { code: 'ECONNRESET' });
 }
+
+const CUT_OFF = 'socket closed before the response ended';
 
 /**
  * One keep-alive HTTP/1.1 connection to one origin carrying one request at a time (no
@@ -121,8 +123,8 @@ export class Http1Connection {
     let done: boolean;
     try {
       done = this.parser.finish();
-    } catch (error) {
-      this.fail(error as Error);
+    } catch {
+      this.fail(resetError(CUT_OFF));
       return;
     }
     if (done) this.answered();
@@ -133,7 +135,7 @@ export class Http1Connection {
     if (socket !== this.socket) return;
     this.socket = undefined;
     if (this.handler === undefined) return;
-    if (this.parser.started) this.fail(this.socketError ?? resetError());
+    if (this.parser.started) this.fail(this.socketError ?? resetError(CUT_OFF));
     else this.closedEarly();
   }
 
