@@ -2,14 +2,17 @@
 // way a webhook endpoint might: chunked, closing after each answer, 500s, idle-closing
 // keep-alive, no length (read to the close), garbage, silence, and https.
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { packageVersion } from '../../src/cli/version.js';
-import { runCli } from '../helpers/cli.js';
+import { cleanEnv, runCli, tempDir } from '../helpers/cli.js';
 import { pythonVerify } from '../helpers/python.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { startHttpsReceiver } from '../helpers/tls.js';
+import { selfSignedCert, startHttpsReceiver } from '../helpers/tls.js';
 
 const SECRET = 'whsec_load_ü';
 
@@ -158,4 +161,17 @@ test('load mode over https: a self-signed certificate fails as TLS unless --inse
   assert.equal(accepted.summary.ok, 20);
   assert.equal(https.bodies.length, 20);
   assert.equal(new Set(https.bodies.map((b) => b.toString())).size, 20);
+
+  // A certificate the system trusts (here via NODE_EXTRA_CA_CERTS) is accepted without
+  // --insecure, for the name in the URL, which goes out as SNI.
+  const names = new Set<string | false>();
+  https.server.on('secureConnection', (socket: TLSSocket) => names.add((socket as TLSSocket & { servername: string | false }).servername));
+  const dir = await tempDir(t);
+  const ca = path.join(dir, 'ca.pem');
+  await writeFile(ca, (await selfSignedCert()).cert);
+  const byName = https.url.replace('127.0.0.1', 'localhost');
+  const trusted = await runCli(['send', 'MessageSent', '--url', byName, '--count', '4', '--concurrency', '2', '--json'], { env: cleanEnv({ NODE_EXTRA_CA_CERTS: ca }) });
+  assert.equal(trusted.code, 0, trusted.stderr);
+  assert.equal((JSON.parse(trusted.stdout) as LoadSummaryJson).ok, 4);
+  assert.deepEqual([...names], ['localhost']);
 });
