@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
+import { createHttp1Pool, type Http1Pool } from './http1/pool.js';
 
 export interface DispatcherOptions {
   /** Accept self-signed and otherwise untrusted certificates (`--insecure`). */
@@ -15,6 +16,10 @@ export function createAgent(options: DispatcherOptions): Dispatcher {
 /**
  * For load mode: exactly `connections` keep-alive connections to one URL, no pipelining
  * (like autocannon -c N), on the built-in HTTP/1.1 client rather than undici (see
- * ./http1/pool.ts for why). The CLI imports it from there, so load mode never loads undici.
+ * ./http1/pool.ts for why). `connectTimeoutMs` is not needed there: runLoad's own
+ * whole-exchange timeout covers connecting. The CLI calls createHttp1Pool directly, so
+ * load mode never loads undici.
  */
-export { createHttp1Pool as createPool } from './http1/pool.js';
+export function createPool(url: URL, connections: number, options: DispatcherOptions): Http1Pool {
+  return createHttp1Pool(url, connections, { insecure: options.insecure });
+}

@@ -46,12 +46,7 @@ export class Http1Pool {
   }
 }
 
-export interface PoolOptions extends ConnectionOptions {
-  /** Kept for the caller's symmetry with undici's dispatchers; load mode's own timeout covers connecting. */
-  connectTimeoutMs?: number;
-}
-
-/** `connections` keep-alive connections to `origin`'s scheme, host and port. */
-export function createHttp1Pool(origin: URL, connections: number, options: PoolOptions): Http1Pool {
-  return new Http1Pool(origin, connections, { insecure: options.insecure });
+/** `connections` keep-alive connections to `url` (its scheme, host and port; requests go to its path and query). */
+export function createHttp1Pool(url: URL, connections: number, options: ConnectionOptions): Http1Pool {
+  return new Http1Pool(url, connections, options);
 }
