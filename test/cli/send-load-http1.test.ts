@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { packageVersion } from '../../src/cli/version.js';
 import { cleanEnv, runCli, tempDir } from '../helpers/cli.js';
 import { pythonVerify } from '../helpers/python.js';
+import { startRawServer } from '../helpers/raw-http.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { selfSignedCert, startHttpsReceiver } from '../helpers/tls.js';
 
@@ -27,41 +28,13 @@ async function load(url: string, extra: string[] = []): Promise<{ code: number |
   return { code: result.code, summary: JSON.parse(result.stdout) as LoadSummaryJson, stderr: result.stderr };
 }
 
-async function listen(t: TestContext, server: Server | ReturnType<typeof createNetServer>): Promise<number> {
+async function listen(t: TestContext, server: Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
-    if ('closeAllConnections' in server) server.closeAllConnections();
+    server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   return (server.address() as AddressInfo).port;
-}
-
-/**
- * A TCP server that reads each request (head + Content-Length body) and answers with
- * whatever `answer` writes on the socket: for responses Node's http server never sends.
- */
-async function startRawServer(t: TestContext, answer: (socket: Socket, index: number) => void): Promise<{ url: string; requests: Buffer[] }> {
-  const requests: Buffer[] = [];
-  const sockets = new Set<Socket>();
-  const server = createNetServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => {});
-    let buffered = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      for (;;) {
-        const headEnd = buffered.indexOf('\r\n\r\n');
-        if (headEnd < 0) return;
-        const length = Number(/content-length: *(\d+)/i.exec(buffered.subarray(0, headEnd).toString('latin1'))?.[1] ?? 0);
-        if (buffered.length < headEnd + 4 + length) return;
-        requests.push(buffered.subarray(headEnd + 4, headEnd + 4 + length));
-        buffered = buffered.subarray(headEnd + 4 + length);
-        answer(socket, requests.length - 1);
-      }
-    });
-  });
-  t.after(() => sockets.forEach((s) => s.destroy()));
-  return { url: `http://127.0.0.1:${await listen(t, server)}/raw`, requests };
 }
 
 test('load mode: chunked answers, answers that close the connection, path, query, Host, User-Agent; every signature verifies', async (t) => {
