@@ -119,7 +119,12 @@ export class Http1Connection {
   }
 
   private onEnd(socket: Socket): void {
-    if (socket !== this.socket || this.handler === undefined) return;
+    if (socket !== this.socket) return;
+    // Closed while idle (the server's keep-alive timeout): the next request opens a fresh socket.
+    if (this.handler === undefined) {
+      this.drop();
+      return;
+    }
     let done: boolean;
     try {
       done = this.parser.finish();
