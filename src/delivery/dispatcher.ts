@@ -1,4 +1,5 @@
-import { Agent, Pool, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { createHttp1Pool, type Http1Pool } from './http1/pool.js';
 
 export interface DispatcherOptions {
   /** Accept self-signed and otherwise untrusted certificates (`--insecure`). */
@@ -13,16 +14,12 @@ export function createAgent(options: DispatcherOptions): Dispatcher {
 }
 
 /**
- * For load mode: exactly `connections` keep-alive connections to one origin, no pipelining
- * (like autocannon -c N). undici's own header/body timers are off: `runLoad` enforces the
- * whole-exchange timeout with one shared sweep instead of re-arming a timer per request.
+ * For load mode: exactly `connections` keep-alive connections to one URL, no pipelining
+ * (like autocannon -c N), on the built-in HTTP/1.1 client rather than undici (see
+ * ./http1/pool.ts for why). `connectTimeoutMs` is not needed there: runLoad's own
+ * whole-exchange timeout covers connecting. The CLI calls createHttp1Pool directly, so
+ * load mode never loads undici.
  */
-export function createPool(origin: URL, connections: number, options: DispatcherOptions): Dispatcher {
-  return new Pool(origin.origin, {
-    connections,
-    pipelining: 1,
-    headersTimeout: 0,
-    bodyTimeout: 0,
-    connect: { rejectUnauthorized: !options.insecure, timeout: options.connectTimeoutMs },
-  });
+export function createPool(url: URL, connections: number, options: DispatcherOptions): Http1Pool {
+  return createHttp1Pool(url, connections, { insecure: options.insecure });
 }

@@ -1,5 +1,6 @@
 /** Why a delivery got no usable answer, in the words a user acts on. */
-export type DeliveryErrorKind = 'timeout' | 'refused' | 'tls' | 'dns' | 'reset' | 'other';
+/** `protocol`: the server answered bytes that are not a well-framed HTTP/1.x response (load mode's own client). */
+export type DeliveryErrorKind = 'timeout' | 'refused' | 'tls' | 'dns' | 'reset' | 'protocol' | 'other';
 
 export interface DeliveryError {
   kind: DeliveryErrorKind;
@@ -63,6 +64,7 @@ export function classifyDeliveryError(error: unknown, target: URL): DeliveryErro
   if (tlsCode !== undefined || /\b(ssl|tls)\b|certificate/i.test(detail)) {
     return { kind: 'tls', message: `TLS error: ${detail}${tlsCode && !detail.includes(tlsCode) ? ` (${tlsCode})` : ''}` };
   }
+  if (codes.includes('HTTP_PROTOCOL_ERROR')) return { kind: 'protocol', message: detail };
   if (codes.some((c) => RESET_CODES.has(c))) return { kind: 'reset', message: `connection closed by ${target.host} without an answer (${detail})` };
   return { kind: 'other', message: detail };
 }

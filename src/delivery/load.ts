@@ -1,15 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import type { DeliveryError, DeliveryOutcome } from './deliver.js';
 import { classifyDeliveryError } from './failure.js';
+import type { ExchangeHandler } from './http1/connection.js';
+import type { Http1Pool } from './http1/pool.js';
+import type { Http1Request } from './http1/request-writer.js';
 import { latencyPercentiles, type LatencyPercentiles } from './stats.js';
 
-export interface LoadRequest {
-  body: Buffer | string;
-  /** An object, or undici's flat `[name, value, name, value, …]` list (no per-request object walk). */
-  headers: Record<string, string> | string[];
-}
+/** The body's exact bytes (a string is sent as UTF-8) and its headers, an object or a flat `[name, value, …]` list. */
+export type LoadRequest = Http1Request;
 
 export interface LoadOptions {
   url: URL;
@@ -18,11 +17,8 @@ export interface LoadOptions {
   /** Requests per second over all connections; unlimited when absent. */
   ratePerSec?: number;
   timeoutMs: number;
-  /**
-   * A pool with `concurrency` connections to the URL's origin. Its own header and body
-   * timeouts can be off (`createPool` does that): runLoad enforces `timeoutMs` itself.
-   */
-  dispatcher: Dispatcher;
+  /** `concurrency` (or more) connections to `url` (`createPool`); runLoad enforces `timeoutMs` itself. */
+  dispatcher: Http1Pool;
   /** The `index`th request: a fresh, signed event. Called just before it is sent. */
   makeRequest: (index: number) => LoadRequest;
   /** Stops starting new requests; those in flight finish (within timeoutMs). */
@@ -55,14 +51,10 @@ class DeliveryTimeout extends Error {
   }
 }
 
-/**
- * One request in flight: undici's dispatch handler, with no promise, no stream and no
- * per-request timer; it keeps the status and drops headers and body.
- */
-class Exchange implements Dispatcher.DispatchHandler {
+/** One request in flight: the pool's callbacks, with no promise, no stream and no per-request timer. */
+class Exchange implements ExchangeHandler {
   status: number | undefined;
   settled = false;
-  private controller: Dispatcher.DispatchController | undefined;
 
   constructor(
     private readonly run: LoadRun,
@@ -71,40 +63,25 @@ class Exchange implements Dispatcher.DispatchHandler {
     readonly startedAt: number,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    // Timed out while still queued or connecting: abort as soon as undici starts it.
-    if (this.settled) controller.abort(new DeliveryTimeout(this.run.timeoutMs));
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
-    if (statusCode >= 200) this.status = statusCode;
-  }
-
-  onResponseData(): void {
-    // The body is discarded: load mode reports statuses and latencies only.
-  }
-
-  onResponseEnd(): void {
+  onResponse(status: number): void {
+    this.status = status;
     this.run.settle(this, undefined);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+  onFailure(error: Error): void {
     this.run.settle(this, error);
   }
 
   timeOut(): void {
-    const error = new DeliveryTimeout(this.run.timeoutMs);
-    // Aborting settles a started exchange at once (onResponseError with this error); one
-    // still queued is settled here and aborted when undici starts it.
-    if (this.controller && !this.controller.aborted) this.controller.abort(error);
-    this.run.settle(this, error);
+    // The socket is dropped (the slot's next request opens a fresh one); nothing more is heard from it.
+    this.run.options.dispatcher.cancel(this.slot);
+    this.run.settle(this, new DeliveryTimeout(this.run.timeoutMs));
   }
 }
 
 /**
  * `concurrency` slots; each sends its next request from the callback that ends its last
- * one (no await in between), so a connection is reused as soon as undici allows.
+ * one (no await in between), so a connection carries its next request at once.
  */
 class LoadRun {
   readonly timeoutMs: number;
@@ -122,7 +99,7 @@ class LoadRun {
   private dispatching = false;
 
   constructor(
-    private readonly options: LoadOptions,
+    readonly options: LoadOptions,
     private readonly resolve: (summary: LoadSummary) => void,
   ) {
     this.timeoutMs = options.timeoutMs;
@@ -157,13 +134,12 @@ class LoadRun {
   }
 
   private send(slot: number, index: number): void {
-    const { url, dispatcher, makeRequest } = this.options;
-    const request = makeRequest(index);
+    const { dispatcher, makeRequest } = this.options;
     const exchange = new Exchange(this, slot, index, performance.now());
     this.inFlight[slot] = exchange;
     this.dispatching = true;
     try {
-      dispatcher.dispatch({ origin: url.origin, path: `${url.pathname}${url.search}`, method: 'POST', headers: request.headers, body: request.body }, exchange);
+      dispatcher.send(slot, makeRequest(index), exchange);
     } catch (error) {
       this.settle(exchange, error as Error);
     } finally {

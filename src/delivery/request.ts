@@ -48,7 +48,7 @@ export function signedHeaders(body: Buffer | string, options: SignedRequestOptio
  * `[name, value, …]` list: everything but the signature is built once. A user's own
  * signature header (--header) wins, as in `signedHeaders`.
  */
-export function signedHeaderLists(options: SignedRequestOptions): (body: Buffer) => string[] {
+export function signedHeaderLists(options: SignedRequestOptions): (body: Buffer | string) => string[] {
   const fixed = Object.entries(signedHeaders('', { ...options, secret: undefined })).flat();
   const userSigned = fixed.some((name, i) => i % 2 === 0 && name.toLowerCase() === SIGNATURE_HEADER.toLowerCase());
   if (options.secret === undefined || userSigned) return () => fixed;

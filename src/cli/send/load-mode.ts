@@ -1,5 +1,5 @@
 import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
-import { createPool } from '../../delivery/dispatcher.js';
+import { createHttp1Pool } from '../../delivery/http1/pool.js';
 import { runLoad, type LoadSummary } from '../../delivery/load.js';
 import { signedHeaderLists } from '../../delivery/request.js';
 import { uniqueBodies } from '../../delivery/unique-bodies.js';
@@ -27,7 +27,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   // One sample per event first: warns once about schema breakage instead of once per request.
   plannedBodies(plan, io);
   const { count, concurrency, ratePerSec } = plan.load;
-  const pool = createPool(plan.url, concurrency, { insecure: plan.insecure, connectTimeoutMs: plan.timeoutMs });
+  const pool = createHttp1Pool(plan.url, concurrency, { insecure: plan.insecure });
   const headersFor = signedHeaderLists({ userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers });
   const bodySources = plan.events.map((event) => uniqueBodies(event, { partial: plan.partial, overrides: plan.overrides }));
   let done = 0;
@@ -49,8 +49,8 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
       makeRequest: (index) => {
         // Round-robin over the events; each event numbers its own bodies 0, 1, 2, …
         const nextBody = bodySources[index % bodySources.length] as (serial: number) => string;
-        // Encoded once: the same bytes are signed and sent.
-        const body = Buffer.from(nextBody(Math.floor(index / bodySources.length)), 'utf8');
+        // Signed as UTF-8 and written as UTF-8 in one write with its head: the same bytes.
+        const body = nextBody(Math.floor(index / bodySources.length));
         return { body, headers: headersFor(body) };
       },
       // Counted only for the spinner: off a terminal nothing per delivery is needed.
