@@ -10,6 +10,7 @@ import {
   decodeRelayFrame,
   encodeMessage,
   isInvalid,
+  startHeartbeat,
   type AckMessage,
   type RelayedEvent,
 } from '../protocol/index.js';
@@ -238,33 +239,34 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     new Promise((resolve, reject) => {
       const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
       const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
-      let lastHeardMs = Date.now();
       let refused = false;
       let endReason = 'connection closed';
-      const heartbeat = setInterval(() => {
-        if (Date.now() - lastHeardMs > (options.deadAfterMs ?? HEARTBEAT_DEAD_MS)) {
+      const heartbeat = startHeartbeat({
+        send: session.send,
+        onDead: () => {
           endReason = 'no heartbeat from the relay';
           ws.terminate();
-          return;
-        }
-        session.send(encodeMessage({ type: 'ping', t: Date.now() }));
-      }, options.pingIntervalMs ?? PING_INTERVAL_MS);
+        },
+        intervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
+        deadAfterMs: options.deadAfterMs ?? HEARTBEAT_DEAD_MS,
+      });
       const onAbort = (): void => ws.close(1000, 'listener stopped');
       stop.signal.addEventListener('abort', onAbort, { once: true });
       ws.on('open', () => {
-        lastHeardMs = Date.now();
+        heartbeat.heard();
         tracker.commit();
         const after = options.cursor.lastForwarded;
         session.send(encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(after !== undefined ? { after } : {}) }));
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
-        lastHeardMs = Date.now();
+        heartbeat.heard();
         const message = decodeRelayFrame(data, isBinary);
         if (isInvalid(message)) {
           endReason = `unreadable message from the relay: ${message.invalid}`;
           ws.close(CLOSE_CODES.protocol, 'bad message');
           return;
         }
+        if (heartbeat.answer(message)) return;
         switch (message.type) {
           case 'subscribed':
             current = session;
@@ -283,11 +285,6 @@ export function openTunnel(options: TunnelOptions): Tunnel {
           case 'gap':
             tracker.skip(message.from, message.to);
             emit({ state: 'gap', from: message.from, to: message.to, reason: message.reason });
-            return;
-          case 'ping':
-            session.send(encodeMessage({ type: 'pong', t: message.t }));
-            return;
-          case 'pong':
             return;
           case 'error':
             if (message.code === 'unauthorized') refused = true;
@@ -308,7 +305,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         }
         // Not yet started: the relay sends them again after the resume cursor.
         queue.length = 0;
-        clearInterval(heartbeat);
+        heartbeat.stop();
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
         else resolve(code === CLOSE_CODES.replaced ? 'another listener took over this channel' : endReason);
