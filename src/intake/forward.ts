@@ -152,7 +152,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const what = failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
     this.done({
       result: { target: href, latencyMs: round(performance.now() - this.started), error: failure.reason },
-      answer: explain(failure.status, what),
+      answer: { ...explain(failure.status, what), forwardFailed: true },
     });
   }
 }
