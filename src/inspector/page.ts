@@ -48,7 +48,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
 "use strict";
 var MAX_ITEMS = 500;
 var VERDICT = { valid: "\\u2713 valid", invalid: "\\u2717 invalid", unsigned: "\\u2013 unsigned", unchecked: "\\u2013 not checked" };
-var state = { items: [], byId: {}, selected: null, filter: "", webhookUrl: "", target: null, events: {} };
+var state = { items: [], byId: {}, selected: null, filter: "", webhookUrl: "", target: null, events: {}, ws: null };
 var $ = function (id) { return document.getElementById(id); };
 
 function el(tag, props, children) {
@@ -178,7 +178,11 @@ function select(id) {
 }
 
 function connect() {
-  var ws = new WebSocket("ws://" + location.host + "/ws");
+  // The server first sends what came after the newest request shown (missed while away);
+  // add() skips any it already has.
+  var last = state.items[state.items.length - 1];
+  var ws = new WebSocket("ws://" + location.host + "/ws" + (last ? "?after=" + encodeURIComponent(last.id) : ""));
+  state.ws = ws;
   ws.onopen = function () { $("status").textContent = "live"; };
   ws.onmessage = function (m) { var msg = JSON.parse(m.data); if (msg.type === "request") add(msg.request); };
   ws.onclose = function () { $("status").textContent = "disconnected, retrying…"; setTimeout(connect, 1000); };

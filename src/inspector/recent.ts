@@ -37,6 +37,16 @@ export class RecentRequests {
     return [...this.byId.values()];
   }
 
+  /**
+   * What came after `id`, oldest first: what a page that has `id` last has not seen.
+   * The whole window when `id` is unknown (no id yet, or it has left the window).
+   */
+  after(id: string | null): CaptureRecord[] {
+    const all = this.list();
+    const at = id === null ? -1 : all.findIndex((record) => record.id === id);
+    return at === -1 ? all : all.slice(at + 1);
+  }
+
   get size(): number {
     return this.byId.size;
   }

@@ -92,7 +92,14 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    sockets.handleUpgrade(req, socket, head, (ws) => sockets.emit('connection', ws, req));
+    // `?after=<id>`: the last request the page has. What came since (while it was
+    // reconnecting, or between its first load and this socket) goes first, in the same
+    // turn that adds the socket to the live feed, so nothing falls in between.
+    const after = new URL(req.url ?? '/', 'http://inspector').searchParams.get('after');
+    sockets.handleUpgrade(req, socket, head, (ws) => {
+      for (const record of recent.after(after)) ws.send(JSON.stringify({ type: 'request', request: forPage(record) }));
+      sockets.emit('connection', ws, req);
+    });
   });
 
   const address = await listenOn(server, options.host, options.port);

@@ -93,6 +93,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly route: Route,
     private readonly timeoutMs: number,
+    /** A HEAD: the answer keeps the app's content-length (it has no body to measure). */
+    private readonly isHead: boolean,
     private readonly done: (outcome: ForwardOutcome) => void,
   ) {
     // One timer for the whole exchange (connect, headers and body), cleared when it ends.
@@ -137,7 +139,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
     this.done({
       result: { target: this.route.href, status: this.status, latencyMs: round(performance.now() - this.started) },
-      answer: { status: this.status, headers: answerHeaders(headers), body },
+      answer: { status: this.status, headers: answerHeaders(headers, this.isHead), body },
     });
   }
 
@@ -150,7 +152,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const what = failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
     this.done({
       result: { target: href, latencyMs: round(performance.now() - this.started), error: failure.reason },
-      answer: explain(failure.status, what),
+      answer: { ...explain(failure.status, what), forwardFailed: true },
     });
   }
 }
@@ -213,7 +215,7 @@ export class Forwarder {
           headersTimeout: this.timeoutMs,
           bodyTimeout: this.timeoutMs,
         },
-        new Exchange(route, this.timeoutMs, resolve),
+        new Exchange(route, this.timeoutMs, inbound.method === 'HEAD', resolve),
       );
     });
   }

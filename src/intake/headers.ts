@@ -38,15 +38,16 @@ export function forwardableRequestHeaders(rawHeaders: readonly string[]): string
 }
 
 /**
- * The app's answer headers for the caller, as pairs. `content-length` goes too: the
- * listener sends the body it read, with its own length.
+ * The app's answer headers for the caller, as pairs. `content-length` goes too (the
+ * listener sends the body it read, with its own length), except in the answer to a HEAD
+ * (`keepContentLength`): there is no body then, and the app's length is the answer.
  */
-export function answerHeaders(rawHeaders: readonly string[]): Array<[string, string]> {
+export function answerHeaders(rawHeaders: readonly string[], keepContentLength = false): Array<[string, string]> {
   const listed = connectionListed(rawHeaders);
   const pairs: Array<[string, string]> = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = (rawHeaders[i] as string).toLowerCase();
-    if (isHopByHop(name) || listed?.has(name) === true || name === 'content-length') continue;
+    if (isHopByHop(name) || listed?.has(name) === true || (name === 'content-length' && !keepContentLength)) continue;
     pairs.push([rawHeaders[i] as string, rawHeaders[i + 1] as string]);
   }
   return pairs;

@@ -21,6 +21,12 @@ export interface IntakeAnswer {
   status: number;
   headers: Array<[string, string]>;
   body: Buffer;
+  /**
+   * Set only on listen's own 502/504 when the forward got no answer (target down, too
+   * slow): the relay tunnel keeps such an event and retries it. An app that answers
+   * 502 or 504 itself never has it, so its answer is passed back like any other.
+   */
+  forwardFailed?: true;
 }
 
 export interface Intake {

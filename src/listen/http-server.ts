@@ -109,7 +109,9 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
       if (res.destroyed) return;
       const headers: string[] = [];
       for (const [name, value] of answer.headers) headers.push(name, value);
-      headers.push('content-length', String(answer.body.length));
+      // A HEAD answer has no body: it carries the app's content-length, if any, not ours
+      // (listen's own explanations, 502/504, still give the length a GET would get).
+      if (req.method !== 'HEAD' || answer.body.length > 0) headers.push('content-length', String(answer.body.length));
       if (closing) headers.push('connection', 'close');
       // A flat [name, value, ...] list keeps repeated headers (set-cookie) as separate lines.
       res.writeHead(answer.status, headers).end(answer.body);

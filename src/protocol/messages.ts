@@ -54,8 +54,9 @@ export interface SubscribeMessage {
 /**
  * The listener's answer for one event. `final: true` means the target answered and the
  * relay may move the channel's cursor past it. `final: false` reports an attempt that
- * failed because the app is down (502/504): the relay passes the status to a waiting
- * sender, but keeps the event, and the listener keeps retrying it.
+ * failed because the app could not be reached (listen's own 502/504, not an app's):
+ * the relay passes the status to a waiting sender, but keeps the event, and the
+ * listener keeps retrying it.
  */
 export interface AckMessage {
   v: number;

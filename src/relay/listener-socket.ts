@@ -4,6 +4,7 @@ import {
   decodeListenerMessage,
   encodeMessage,
   isInvalid,
+  startHeartbeat,
   type ErrorCode,
   type SubscribeMessage,
 } from '../protocol/index.js';
@@ -31,7 +32,6 @@ export interface ListenerSocketContext {
 export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContext): void {
   let delivery: ChannelDelivery | undefined;
   let channelId: string | undefined;
-  let lastHeardMs = Date.now();
   const link: ListenerLink = {
     send: (frame) => {
       if (ws.readyState === ws.OPEN) ws.send(frame);
@@ -46,14 +46,7 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     () => refuse('subscribe-timeout', `no subscribe within ${SUBSCRIBE_TIMEOUT_MS} ms`, CLOSE_CODES.protocol),
     SUBSCRIBE_TIMEOUT_MS,
   );
-  const heartbeat = setInterval(() => {
-    if (Date.now() - lastHeardMs > context.deadAfterMs) {
-      ws.terminate();
-      return;
-    }
-    link.send(encodeMessage({ type: 'ping', t: Date.now() }));
-  }, context.pingIntervalMs);
-  heartbeat.unref();
+  const heartbeat = startHeartbeat({ send: link.send, onDead: () => ws.terminate(), intervalMs: context.pingIntervalMs, deadAfterMs: context.deadAfterMs });
   subscribeTimer.unref();
 
   const subscribe = async (message: SubscribeMessage): Promise<void> => {
@@ -74,12 +67,13 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
 
   let subscribing = false;
   ws.on('message', (data, isBinary) => {
-    lastHeardMs = Date.now();
+    heartbeat.heard();
     const message = decodeListenerMessage(isBinary ? Buffer.from(data as Buffer) : (data as Buffer));
     if (isInvalid(message)) {
       refuse(message.code, message.invalid, message.code === 'unauthorized' ? CLOSE_CODES.unauthorized : CLOSE_CODES.protocol);
       return;
     }
+    if (heartbeat.answer(message)) return;
     switch (message.type) {
       case 'subscribe':
         if (subscribing) return refuse('bad-message', 'subscribe sent twice', CLOSE_CODES.protocol);
@@ -93,16 +87,11 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
       case 'acks':
         delivery?.acknowledged(link, message.acks);
         return;
-      case 'ping':
-        link.send(encodeMessage({ type: 'pong', t: message.t }));
-        return;
-      case 'pong':
-        return;
     }
   });
   ws.on('close', (code) => {
     clearTimeout(subscribeTimer);
-    clearInterval(heartbeat);
+    heartbeat.stop();
     delivery?.detach(link);
     context.onClosed(channelId, `closed (${code})`);
   });

@@ -10,6 +10,7 @@ import {
   decodeRelayFrame,
   encodeMessage,
   isInvalid,
+  startHeartbeat,
   type AckMessage,
   type RelayedEvent,
 } from '../protocol/index.js';
@@ -40,6 +41,11 @@ export interface TunnelAnswer {
   status: number;
   headers: Array<[string, string]>;
   body: Buffer;
+  /**
+   * The handler got no answer from the app (down, too slow): the event is kept and
+   * retried. Without it, every status (the app's own 502 or 504 too) is final.
+   */
+  forwardFailed?: boolean;
 }
 
 export type TunnelHandler = (request: TunnelRequest) => Promise<TunnelAnswer>;
@@ -70,7 +76,10 @@ export interface TunnelOptions {
   handler: TunnelHandler;
   cursor: DeliveryCursor;
   onStatus?: (status: TunnelStatus) => void;
-  /** Answers meaning "the app is down, keep the event and try again". Default: 502 and 504. */
+  /**
+   * Statuses meaning "the app is down, keep the event and try again". Default: none by
+   * status; an answer marked `forwardFailed` (or a handler that threw) is retried.
+   */
   isAppDown?: (status: number) => boolean;
   pingIntervalMs?: number;
   deadAfterMs?: number;
@@ -94,7 +103,6 @@ export interface Tunnel {
 /** A frame can carry a 25 MiB body as base64 and more when the relay allows more. */
 const MAX_RELAY_FRAME_BYTES = 512 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
-const defaultIsAppDown = (status: number): boolean => status === 502 || status === 504;
 const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
 /** Acks going out together stay well under the relay's 1 MiB frame limit. */
 const ACKS_FRAME_MAX_CHARS = 256 * 1024;
@@ -128,7 +136,7 @@ function tunnelUrl(relayUrl: URL): string {
 export function openTunnel(options: TunnelOptions): Tunnel {
   const stop = new AbortController();
   const emit = (status: TunnelStatus): void => options.onStatus?.(status);
-  const isAppDown = options.isAppDown ?? defaultIsAppDown;
+  const isAppDown = (answer: TunnelAnswer): boolean => answer.forwardFailed === true || options.isAppDown?.(answer.status) === true;
   const concurrency = options.concurrency ?? 1;
   const tracker = new ForwardedTracker(options.cursor);
   const queue: RelayedEvent[] = [];
@@ -184,7 +192,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         source: { kind: 'relay', channel: options.channel, seq: event.seq },
       });
     } catch (error) {
-      return { status: 502, headers: [['content-type', 'text/plain']], body: Buffer.from(errorMessage(error)) };
+      return { status: 502, headers: [['content-type', 'text/plain']], body: Buffer.from(errorMessage(error)), forwardFailed: true };
     }
   };
 
@@ -192,7 +200,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const deliver = async (event: RelayedEvent): Promise<TunnelAnswer | undefined> => {
     for (let attempt = 0; ; attempt++) {
       const answer = await callHandler(event);
-      if (!isAppDown(answer.status)) return answer;
+      if (!isAppDown(answer)) return answer;
       ack(event.seq, answer, false);
       const retryInMs = backoffDelayMs(attempt, options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
       emit({ state: 'app-down', seq: event.seq, status: answer.status, retryInMs });
@@ -238,33 +246,34 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     new Promise((resolve, reject) => {
       const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
       const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
-      let lastHeardMs = Date.now();
       let refused = false;
       let endReason = 'connection closed';
-      const heartbeat = setInterval(() => {
-        if (Date.now() - lastHeardMs > (options.deadAfterMs ?? HEARTBEAT_DEAD_MS)) {
+      const heartbeat = startHeartbeat({
+        send: session.send,
+        onDead: () => {
           endReason = 'no heartbeat from the relay';
           ws.terminate();
-          return;
-        }
-        session.send(encodeMessage({ type: 'ping', t: Date.now() }));
-      }, options.pingIntervalMs ?? PING_INTERVAL_MS);
+        },
+        intervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
+        deadAfterMs: options.deadAfterMs ?? HEARTBEAT_DEAD_MS,
+      });
       const onAbort = (): void => ws.close(1000, 'listener stopped');
       stop.signal.addEventListener('abort', onAbort, { once: true });
       ws.on('open', () => {
-        lastHeardMs = Date.now();
+        heartbeat.heard();
         tracker.commit();
         const after = options.cursor.lastForwarded;
         session.send(encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(after !== undefined ? { after } : {}) }));
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
-        lastHeardMs = Date.now();
+        heartbeat.heard();
         const message = decodeRelayFrame(data, isBinary);
         if (isInvalid(message)) {
           endReason = `unreadable message from the relay: ${message.invalid}`;
           ws.close(CLOSE_CODES.protocol, 'bad message');
           return;
         }
+        if (heartbeat.answer(message)) return;
         switch (message.type) {
           case 'subscribed':
             current = session;
@@ -283,11 +292,6 @@ export function openTunnel(options: TunnelOptions): Tunnel {
           case 'gap':
             tracker.skip(message.from, message.to);
             emit({ state: 'gap', from: message.from, to: message.to, reason: message.reason });
-            return;
-          case 'ping':
-            session.send(encodeMessage({ type: 'pong', t: message.t }));
-            return;
-          case 'pong':
             return;
           case 'error':
             if (message.code === 'unauthorized') refused = true;
@@ -308,7 +312,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         }
         // Not yet started: the relay sends them again after the resume cursor.
         queue.length = 0;
-        clearInterval(heartbeat);
+        heartbeat.stop();
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
         else resolve(code === CLOSE_CODES.replaced ? 'another listener took over this channel' : endReason);

@@ -69,6 +69,39 @@ test('the inspector shows a new request live, its details, replays it and copies
   assert.doesNotMatch(curl, /-H 'host:/);
 });
 
+test('requests that arrive while the page is reconnecting are listed once it is back, each once', async (t) => {
+  const listener = await startListen({ port: 0 });
+  t.after(() => listener.close());
+  const send = async (path: string): Promise<void> => {
+    const res = await request(`${listener.url}${path}`, { method: 'POST', body: '{"event":"MessageSent"}' });
+    await res.body.dump();
+  };
+  const browser = await launch(t);
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(listener.inspectorUrl);
+  await page.getByText('live', { exact: true }).waitFor({ timeout: 10_000 });
+  const rows = page.locator('#rows tr');
+  await send('before');
+  await rows.nth(0).waitFor({ timeout: 10_000 });
+
+  // Offline: the open socket stays up, but the page cannot dial a new one until we say so.
+  await context.setOffline(true);
+  await page.evaluate(() => (globalThis as unknown as { state: { ws: { close(): void } } }).state.ws.close());
+  await page.getByText('disconnected, retrying…').waitFor({ timeout: 10_000 });
+  for (const path of ['while-1', 'while-2', 'while-3']) await send(path);
+  await context.setOffline(false);
+  await page.getByText('live', { exact: true }).waitFor({ timeout: 10_000 });
+  await rows.nth(3).waitFor({ timeout: 10_000 });
+  await send('after');
+  await rows.nth(4).waitFor({ timeout: 10_000 });
+
+  const paths = await rows.evaluateAll((trs) => trs.map((tr) => tr.children[2]?.textContent ?? ''));
+  assert.deepEqual(paths, ['/after', '/while-3', '/while-2', '/while-1', '/before'], 'all listed, newest on top, none twice');
+  const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
+  assert.equal(new Set(ids).size, ids.length);
+});
+
 test('the inspector refuses other origins: API, replay and WebSocket', async (t) => {
   const app = await startReceiver(t);
   const listener = await startListen({ port: 0, forward: new URL(app.url) });

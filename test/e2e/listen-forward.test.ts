@@ -138,6 +138,38 @@ test('passes the app status, headers and body back; keeps method, path, query an
   assert.deepEqual(records.map((r) => r.responseStatus), [418, 302, 418, 418]);
 });
 
+test('a HEAD answer carries the app\'s content-length and headers, as the GET does, with no body', async (t) => {
+  const page = Buffer.alloc(1234, 'x');
+  const app = await startReceiver(t, {
+    respond: (req, _i, res) => {
+      // /chunked: an app that streams its answer and so names no length.
+      if (req.url === '/chunked') return void res.writeHead(200, [['content-type', 'text/plain'], ['transfer-encoding', 'chunked']]).end();
+      res.writeHead(200, [['content-type', 'text/plain'], ['etag', '"v1"'], ['content-length', String(page.length)]]);
+      res.end(req.method === 'HEAD' ? undefined : page);
+    },
+  });
+  const { listener, capturesFile } = await listen(t, { forward: new URL(app.url) });
+  const get = await request(`${listener.url}page`, { method: 'GET' });
+  assert.equal((await get.body.arrayBuffer()).byteLength, page.length);
+  const head = await request(`${listener.url}page`, { method: 'HEAD' });
+  assert.equal(head.statusCode, 200);
+  assert.equal(head.headers['content-length'], String(page.length), 'the app\'s length, as the GET had');
+  assert.equal(head.headers['content-length'], get.headers['content-length']);
+  assert.equal(head.headers.etag, '"v1"');
+  assert.equal(head.headers['content-type'], 'text/plain');
+  assert.equal((await head.body.arrayBuffer()).byteLength, 0);
+  // Over a raw socket: exactly one content-length line, then nothing after the headers.
+  const raw = await rawRequest(listener.url, 'HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.deepEqual(raw.match(/^content-length: .*$/gim), [`content-length: ${page.length}`]);
+  assert.ok(raw.endsWith('\r\n\r\n'), 'no body after the headers');
+  const chunked = await rawRequest(listener.url, 'HEAD /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  assert.match(chunked, /^HTTP\/1\.1 200 /);
+  assert.doesNotMatch(chunked, /content-length/i, 'no length claimed when the app named none');
+  assert.equal(app.requests.filter((r) => r.method === 'HEAD').length, 3);
+  const records = await readCaptures(capturesFile);
+  assert.deepEqual(records.map((r) => `${r.method} ${r.responseStatus}`), ['GET 200', 'HEAD 200', 'HEAD 200', 'HEAD 200']);
+});
+
 test('target down answers 502 and a slow target 504, with the reason captured', async (t) => {
   const closed = createServer();
   await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -52,6 +52,50 @@ test('listen --relay: a remembered channel, the nine events signed at the app, c
   assert.equal(app.requests.length, EVENT_NAMES.length + 1, 'nothing forwarded twice after the restart');
 });
 
+test('listen --relay: the app\'s own 502 and 504 are its answer, passed back once and not retried', async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const statusFor: Record<number, number> = { 1: 502, 2: 504, 3: 200 };
+  const app = await startReceiver(t, {
+    respond: (request, _i, res) => {
+      const { n } = JSON.parse(request.body.toString()) as { n: number };
+      res.writeHead(statusFor[n] ?? 500, { 'content-type': 'text/plain' }).end(`app answers ${statusFor[n]}`);
+    },
+  });
+  const listen = await startListenCli(t, ['--relay', relay.url, '--forward', app.url, '--no-save'], { cwd: dir });
+  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+  for (const n of [1, 2, 3]) {
+    const answer = await post(publicUrl, JSON.stringify({ n }));
+    assert.equal(answer.status, statusFor[n]);
+    assert.equal(answer.text, `app answers ${statusFor[n]}`, 'the app\'s own answer, not the relay\'s "kept"');
+  }
+  // One at a time, in order: #3 reached the app, so #1 and #2 are not being retried.
+  assert.deepEqual(app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n), [1, 2, 3]);
+  const stopped = await listen.stop('SIGINT');
+  assert.doesNotMatch(stopped.stderr, /app down/);
+});
+
+test('listen --relay: an app that cannot be reached keeps the event, retried until the app is back', async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const gone = await startReceiver(t);
+  await gone.close();
+  const listen = await startListenCli(t, ['--relay', relay.url, '--forward', gone.url, '--no-save'], { cwd: dir });
+  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+  const first = await post(publicUrl, JSON.stringify({ n: 1 }));
+  assert.equal(first.status, 502);
+  assert.match(first.text, /could not reach .*refused/, 'listen\'s own answer');
+  // Each attempt is a line on stdout: a second one is a retry.
+  const attempts = (await listen.waitForLines(2)).map((line) => JSON.parse(line) as { forward?: { error?: string } });
+  assert.ok(attempts.every((a) => /^refused/.test(a.forward?.error ?? '')));
+  const app = await startReceiver(t, { port: gone.port });
+  await app.waitFor(1);
+  assert.equal((await post(publicUrl, JSON.stringify({ n: 2 }))).status, 200);
+  assert.deepEqual(app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n), [1, 2], 'kept, then delivered once, in order');
+  const stopped = await listen.stop('SIGINT');
+  assert.match(stopped.stderr, /relay: #1 got 502 \(app down\?\); kept, retrying/);
+});
+
 test('listen --relay with a wrong token exits 2 saying so, and the app gets nothing', async (t) => {
   const dir = await tempDir(t);
   const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));

@@ -4,8 +4,9 @@ import { mkdir, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Agent, request } from 'undici';
-import { WebSocketServer } from 'ws';
-import { encodeMessage } from '../../src/protocol/index.js';
+import { WebSocket, WebSocketServer } from 'ws';
+import { encodeMessage, TUNNEL_PATH } from '../../src/protocol/index.js';
+import { startRelay } from '../../src/relay/server.js';
 import { memoryCursor } from '../../src/tunnel/cursor-file.js';
 import { openTunnel, type TunnelStatus } from '../../src/tunnel/client.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -79,6 +80,35 @@ test('a silent relay connection is noticed by heartbeat and re-dialled', async (
   assert.match((reconnecting as { reason: string }).reason, /no heartbeat/);
   assert.ok(Date.now() - started < 3_000);
   await waitFor('a second connection', () => (connections >= 2 ? true : undefined));
+});
+
+test('the relay answers a listener\'s ping, and drops a listener that goes silent', { timeout: 10_000 }, async (t) => {
+  const relay = await startRelay({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: path.join(await tempDir(t), 'data'),
+    maxBodyBytes: 1024,
+    retention: { maxEvents: 100, maxAgeMs: 60_000 },
+    rateLimit: { perSecond: 100, burst: 100 },
+    pingIntervalMs: 100,
+    deadAfterMs: 400,
+  });
+  t.after(() => relay.close());
+  const channel = await createTestChannel(relay.url);
+  // A listener that subscribes, pings once, and then says nothing (pings unanswered).
+  const ws = new WebSocket(`ws://127.0.0.1:${relay.port}${TUNNEL_PATH}`);
+  t.after(() => ws.terminate());
+  const frames: Array<{ type: string; t?: number }> = [];
+  ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as { type: string; t?: number }));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  const started = Date.now();
+  ws.send(encodeMessage({ type: 'subscribe', channel: channel.id, token: channel.token }));
+  ws.send(encodeMessage({ type: 'ping', t: 42 }));
+  const closed = await new Promise<number>((resolve) => ws.once('close', resolve));
+  assert.ok(Date.now() - started < 3_000, 'dropped within seconds');
+  assert.equal(closed, 1006, 'terminated, not closed politely');
+  assert.ok(frames.some((f) => f.type === 'pong' && f.t === 42), 'its ping was answered');
+  assert.ok(frames.filter((f) => f.type === 'ping').length >= 2, 'the relay pinged it');
 });
 
 test('relay refuses plain http on a public interface unless --insecure', async () => {

@@ -78,11 +78,14 @@ test('a killed and restarted listener resumes without loss; only the event in fl
 test('while the app is down the listener keeps the event and delivers it when the app is back', async (t) => {
   const relay = await startRelayProcess(t, path.join(await tempDir(t), 'data'));
   let appUp = false;
-  const app = await startReceiver(t, { respond: () => (appUp ? 200 : 502) });
+  const app = await startReceiver(t);
+  // Down: the forward finds nothing listening (an app's own 502 would be its answer).
+  const gone = await startReceiver(t);
+  await gone.close();
   const channel = await createTestChannel(relay.url);
   const downs: number[] = [];
   const { tunnel } = openTestTunnel(t, relay.url, channel, {
-    handler: forwardTo(app.url),
+    handler: (request) => forwardTo(appUp ? app.url : gone.url)(request),
     onStatus: (status) => void (status.state === 'app-down' && downs.push(status.seq)),
   });
   await tunnel.ready;
@@ -91,6 +94,6 @@ test('while the app is down the listener keeps the event and delivers it when th
   await waitUntil('a few retries', () => downs.length >= 3);
   appUp = true;
   assert.equal((await post(channel.url, JSON.stringify({ n: 2 }))).status, 200);
-  const delivered = app.requests.filter((_, i) => i >= downs.length).map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
+  const delivered = app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
   assert.deepEqual(delivered, [1, 2], 'kept, then delivered in order');
 });

@@ -23,6 +23,8 @@ export interface ReceiverOptions {
    * itself. Default: 200, or 401 when `secret` is set and the signature is wrong.
    */
   respond?: (request: ReceivedRequest, index: number, res: ServerResponse) => number | void | Promise<number | void>;
+  /** A port to take (an app coming back where it was); default: any free port. */
+  port?: number;
 }
 
 export interface Receiver {
@@ -65,7 +67,7 @@ export async function startReceiver(t: TestContext | undefined, options: Receive
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ received: index }));
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const close = async (): Promise<void> => {
     server.closeAllConnections();

@@ -87,7 +87,7 @@ export function forwardTo(appUrl: string): (request: TunnelRequest) => Promise<T
       const type = response.headers['content-type'];
       return { status: response.statusCode, headers: typeof type === 'string' ? [['content-type', type]] : [], body };
     } catch {
-      return { status: 502, headers: [], body: Buffer.alloc(0) };
+      return { status: 502, headers: [], body: Buffer.alloc(0), forwardFailed: true };
     }
   };
 }

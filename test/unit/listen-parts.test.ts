@@ -31,6 +31,16 @@ test('the inspector window stays bounded by count and by body bytes', () => {
   assert.deepEqual(recent.list().map((r) => r.id), ['huge'], 'one record alone is kept even over the byte budget');
 });
 
+test('the inspector window after a given id: what a reconnecting page missed', () => {
+  const recent = new RecentRequests(3, 1000);
+  for (const id of ['a', 'b', 'c', 'd']) recent.add({ id, body: '', bodyEncoding: 'utf8', bodySize: 0 } as unknown as CaptureRecord);
+  const ids = (after: string | null): string[] => recent.after(after).map((r) => r.id);
+  assert.deepEqual(ids('c'), ['d']);
+  assert.deepEqual(ids('d'), []);
+  assert.deepEqual(ids('a'), ['b', 'c', 'd'], 'gone from the window: all of it (the page skips what it has)');
+  assert.deepEqual(ids(null), ['b', 'c', 'd']);
+});
+
 test('same-origin check: loopback Host of this port, and an Origin of its own if any', () => {
   const hosts = allowedHosts(7879);
   assert.equal(isSameOriginRequest({ host: '127.0.0.1:7879' }, hosts), true);
