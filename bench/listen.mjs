@@ -4,15 +4,19 @@
 //   RESULT listen-added-p50-ms <ms>   p50 latency through listen minus direct (goal < 2 ms)
 //   RESULT listen-throughput <ratio>  requests/s through listen ÷ direct (goal ≥ 0.5)
 //   RESULT bare-proxy-throughput <ratio>  the same for a bare Node http + undici proxy
-//     (bench/_bare-proxy.cjs: no capture, no check, no log): what any Node forwarder
+//     (bench/_bare-proxy.cjs: no capture, no check, no log): what a plain Node forwarder
 //     reaches on this machine, the reference for listen's own figure
+//   RESULT tcp-passthrough-throughput <ratio>  the same for bytes piped through a second
+//     process with no HTTP parsing (bench/_tcp-passthrough.cjs): the physical floor of
+//     any forwarder here; what is left of the 0.5 budget below it is all an HTTP proxy
+//     may spend on parsing, capturing and checking
 // Measured twice: forwarding alone (--no-save), and with durable captures as users run
 // it (listen-durable-*: each request fdatasync'd before it is answered, group-committed
 // under load). The app and listen run as separate processes. Bounded: under a minute.
 // Fairness: both sides get the same warm-up, rounds alternate direct/via, and each side's
 // best round is compared (a shared machine only ever makes a round slower).
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +33,7 @@ const THROUGHPUT_SECONDS = 2;
 const THROUGHPUT_ROUNDS = 3;
 const WARMUP_SECONDS = 1;
 const CONNECTIONS = 16;
+const READY_TIMEOUT_MS = 10_000;
 
 const APP_SOURCE = `
 const http = require('node:http');
@@ -84,19 +89,35 @@ function throughput(url, body, headers, duration = THROUGHPUT_SECONDS) {
   });
 }
 
+/**
+ * listen's stdout goes to a file, not to a pipe this process reads: on Linux a process's
+ * stdout pipe is written synchronously, and this process is busy running autocannon, so
+ * a pipe it drains late would stall listen on every full pipe buffer (a terminal or
+ * `| jq` reads promptly). The first line (`ready`, with the URL) is read from the file.
+ */
 async function startListen(dir, appUrl, save) {
   const saveArgs = save ? ['--save', path.join(dir, 'captures.jsonl')] : ['--no-save'];
-  const listen = await startProcess(
+  const outFile = path.join(dir, `listen-${save ? 'save' : 'nosave'}.out`);
+  const out = await open(outFile, 'w');
+  const child = spawn(
+    process.execPath,
     [path.join(ROOT, 'bin/fe-webhooks.js'), 'listen', '--json', '--port', '0', '--inspector-port', '0', '--forward', appUrl, '--secret', SECRET, ...saveArgs],
-    { cwd: dir },
+    { cwd: dir, stdio: ['ignore', out.fd, 'inherit'] },
   );
-  // Its per-request lines are not read; keep the pipe drained.
-  listen.child.stdout.resume();
-  return { url: `${JSON.parse(listen.line).url}hooks`, child: listen.child };
+  await out.close();
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    const text = await readFile(outFile, 'utf8');
+    const newline = text.indexOf('\n');
+    if (newline !== -1) return { url: `${JSON.parse(text.slice(0, newline)).url}hooks`, child };
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`listen did not start: ${text}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
-async function startBareProxy(appUrl) {
-  const proxy = await startProcess([path.join(ROOT, 'bench/_bare-proxy.cjs'), appUrl], { cwd: ROOT });
+/** A reference forwarder (bench/_<name>.cjs) in front of the app. */
+async function startReference(name, appUrl) {
+  const proxy = await startProcess([path.join(ROOT, `bench/_${name}.cjs`), appUrl], { cwd: ROOT });
   return { url: `${proxy.line.trim()}hooks`, child: proxy.child };
 }
 
@@ -105,9 +126,9 @@ async function stop(child) {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
-/** Throughput only, direct vs through the bare proxy, interleaved as in compare(). */
-async function compareBareProxy(appUrl, body, headers) {
-  const proxy = await startBareProxy(appUrl);
+/** Throughput only, direct vs through a reference forwarder, interleaved as in compare(). */
+async function compareReference(name, appUrl, body, headers) {
+  const proxy = await startReference(name, appUrl);
   try {
     await throughput(appUrl, body, headers, WARMUP_SECONDS);
     await throughput(proxy.url, body, headers, WARMUP_SECONDS);
@@ -175,10 +196,16 @@ try {
   // fdatasync'd to the captures file before it is answered.
   report('listen', 'forwarding, --no-save', await compare(dir, appUrl, body, headers, false), Buffer.byteLength(body));
   report('listen-durable', 'forwarding + durable captures (default)', await compare(dir, appUrl, body, headers, true), Buffer.byteLength(body));
-  const bare = await compareBareProxy(appUrl, body, headers);
-  console.log(
-    `RESULT bare-proxy-throughput ${(bare.viaRps / bare.directRps).toFixed(3)} (reference) a bare Node http + undici proxy, nothing else (bench/_bare-proxy.cjs): ${Math.round(bare.viaRps)} req/s vs direct ${Math.round(bare.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ${rounds(bare.viaRounds)}, direct ${rounds(bare.directRounds)}; ${CONNECTIONS} connections)`,
-  );
+  const references = [
+    ['bare-proxy', 'a bare Node http + undici proxy, nothing else'],
+    ['tcp-passthrough', 'bytes piped through a second process, no HTTP parsing'],
+  ];
+  for (const [name, what] of references) {
+    const ref = await compareReference(name, appUrl, body, headers);
+    console.log(
+      `RESULT ${name}-throughput ${(ref.viaRps / ref.directRps).toFixed(3)} (reference) ${what} (bench/_${name}.cjs): ${Math.round(ref.viaRps)} req/s vs direct ${Math.round(ref.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ${rounds(ref.viaRounds)}, direct ${rounds(ref.directRounds)}; ${CONNECTIONS} connections)`,
+    );
+  }
 } finally {
   app.child.kill();
   await rm(dir, { recursive: true, force: true });
