@@ -96,6 +96,8 @@ test("hmacSha256Hex gives createHmac's bytes for every key length, body kind and
     '{"subject":"Ihre Bestellbestätigung – ✓ 🚀"}',
     'a'.repeat(20_000),
     '✓'.repeat(400_000),
+    // A lone surrogate (JSON can escape one): both sides encode it as U+FFFD.
+    '{"x":"\ud800"}',
     Buffer.from([0xff, 0x00, 0xc3]),
     randomBytes(40_000),
   ];
