@@ -1,4 +1,5 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { hmacSha256Hex } from './hmac-hex.js';
 
 /** The header FrontEngine puts on every webhook request. */
 export const SIGNATURE_HEADER = 'X-Webhook-Signature';
@@ -35,9 +36,21 @@ export function signer(secret: string): (body: Body) => string {
  */
 export class PreparedSecrets {
   readonly keys: ReadonlyArray<KeyObject | undefined>;
+  private readonly bytes: ReadonlyArray<Buffer | undefined>;
+  private hexers: ReadonlyArray<((body: Body) => string) | undefined> | undefined;
   constructor(secrets: string | readonly string[]) {
     const list = typeof secrets === 'string' ? [secrets] : secrets;
-    this.keys = list.map((s) => (typeof s === 'string' && s.length > 0 ? createSecretKey(Buffer.from(s, 'utf8')) : undefined));
+    this.bytes = list.map((s) => (typeof s === 'string' && s.length > 0 ? Buffer.from(s, 'utf8') : undefined));
+    this.keys = this.bytes.map((bytes) => (bytes ? createSecretKey(bytes) : undefined));
+  }
+
+  /**
+   * Per key, its HMAC-SHA256 as hex (undefined where keys has none): the cheap way for
+   * many bodies (verify). Made on first use, so a one-off check pays nothing for it.
+   */
+  get hmacHex(): ReadonlyArray<((body: Body) => string) | undefined> {
+    this.hexers ??= this.bytes.map((bytes) => (bytes ? hmacSha256Hex(bytes) : undefined));
+    return this.hexers;
   }
 }
 

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
 import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
@@ -38,15 +38,15 @@ function bodyText(body: string | Buffer): string | undefined {
  * (timingSafeEqual would need two), as the spec asks of every signature check.
  */
 function signatureMatch(body: string | Buffer, signature: string | undefined, secrets: PreparedSecrets): { index: number; fingerprint: string } {
-  const { keys } = secrets;
+  const { hmacHex } = secrets;
   // Only `sha256=` + 64 lower-case hex can match a hex digest (the page's rule).
   const given = signature !== undefined && signature.length === SIGNATURE_LENGTH && signature.startsWith(SIGNATURE_PREFIX) ? signature.slice(SIGNATURE_PREFIX.length) : undefined;
   let index = -1;
   let fingerprint: string | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i];
-    if (key === undefined) continue;
-    const hex = createHmac('sha256', key).update(body).digest('hex');
+  for (let i = 0; i < hmacHex.length; i++) {
+    const hmac = hmacHex[i];
+    if (hmac === undefined) continue;
+    const hex = hmac(body);
     if (i === 0) fingerprint = hex;
     if (given !== undefined && constantTimeEqualAscii(given, hex) && index === -1) index = i;
   }

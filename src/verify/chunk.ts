@@ -2,6 +2,7 @@ import { EVENT_NAMES } from '../events/catalog.js';
 import { PreparedSecrets } from '../signing/index.js';
 import { checkCounted, type CheckContext, type CheckCounts } from './checks.js';
 import { captureLineToItem } from './jsonl.js';
+import { isBlankLine } from './lines.js';
 import { reporterFromSpec } from './reporters/index.js';
 import type { ReporterSpec } from './reporters/reporter.js';
 
@@ -144,7 +145,7 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
       if (end === -1) end = input.length;
       const text = input.toString('utf8', start, end);
       start = end + 1;
-      if (text.length === 0 || text.trim() === '') continue;
+      if (isBlankLine(text)) continue;
       const checked = checkCounted(captureLineToItem(text, `${job.name}:${line}`), ctx, counts);
       if (!checked) continue;
       const { verdict, keys } = checked;

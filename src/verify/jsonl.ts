@@ -1,5 +1,5 @@
 import type { CapturedHeaders } from '../capture/record.js';
-import type { LineBatch } from './lines.js';
+import { isBlankLine, type LineBatch } from './lines.js';
 import type { InputItem } from './types.js';
 
 const SIGNATURE_HEADER_KEY = 'x-webhook-signature';
@@ -58,7 +58,7 @@ function* batchItems(batch: LineBatch, name: string): Generator<InputItem> {
   const { lines, firstLine } = batch;
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i] as string;
-    if (text.length === 0 || text.trim() === '') continue;
+    if (isBlankLine(text)) continue;
     yield captureLineToItem(text, `${name}:${firstLine + i}`);
   }
 }

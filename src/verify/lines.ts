@@ -53,3 +53,10 @@ export async function* lineBatches(chunks: AsyncIterable<Buffer | string>): Asyn
     yield { firstLine: nextLine, lines: [nextLine === 1 && last.charCodeAt(0) === BOM ? last.slice(1) : last] };
   }
 }
+
+const OPEN_BRACE = 0x7b;
+
+/** Empty or whitespace only; a record line (starting `{`) is told apart without trim()'s copy. */
+export function isBlankLine(text: string): boolean {
+  return text.charCodeAt(0) !== OPEN_BRACE && text.trim() === '';
+}

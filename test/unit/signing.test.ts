@@ -85,3 +85,27 @@ test('constant-time ASCII equality', async () => {
   assert.equal(constantTimeEqualAscii('abc', 'ab'), false);
   assert.equal(constantTimeEqualAscii('', ''), true);
 });
+
+test("hmacSha256Hex gives createHmac's bytes for every key length, body kind and size", async () => {
+  const { createHmac } = await import('node:crypto');
+  const { hmacSha256Hex } = await import('../../src/signing/hmac-hex.js');
+  const secrets = ['k', 'sëcret ✓', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(65), 'ü'.repeat(100)];
+  const bodies: Array<string | Buffer> = [
+    '',
+    '{"event":"MessageSent"}',
+    '{"subject":"Ihre Bestellbestätigung – ✓ 🚀"}',
+    'a'.repeat(20_000),
+    '✓'.repeat(400_000),
+    // A lone surrogate (JSON can escape one): both sides encode it as U+FFFD.
+    '{"x":"\ud800"}',
+    Buffer.from([0xff, 0x00, 0xc3]),
+    randomBytes(40_000),
+  ];
+  for (const secret of secrets) {
+    const hmac = hmacSha256Hex(Buffer.from(secret, 'utf8'));
+    // Twice over, so a scratch buffer reused from a longer body cannot leak into a shorter one.
+    for (const body of [...bodies, ...bodies.slice().reverse()]) {
+      assert.equal(hmac(body), createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex'));
+    }
+  }
+});
