@@ -35,6 +35,8 @@ export class FileChannelStore implements ChannelStore {
   private readonly records = new Map<string, ChannelRecord>();
   private readonly logs = new Map<string, Promise<FileEventLog>>();
   private readonly opened: FileEventLog[] = [];
+  /** Creations under way: they count against the cap before they are on disk. */
+  private creating = 0;
 
   private constructor(private readonly options: FileChannelStoreOptions) {}
 
@@ -56,8 +58,20 @@ export class FileChannelStore implements ChannelStore {
     return store;
   }
 
-  async createChannel(record: ChannelRecord): Promise<void> {
+  async createChannel(record: ChannelRecord, maxChannels = Number.POSITIVE_INFINITY): Promise<boolean> {
     if (!CHANNEL_ID_PATTERN.test(record.id)) throw new Error(`invalid channel id ${record.id}`);
+    if (this.records.size + this.creating >= maxChannels) return false;
+    this.creating += 1;
+    try {
+      await this.writeRecord(record);
+    } finally {
+      this.creating -= 1;
+    }
+    this.records.set(record.id, record);
+    return true;
+  }
+
+  private async writeRecord(record: ChannelRecord): Promise<void> {
     const dir = path.join(this.channelsDir, record.id);
     await ensurePrivateDir(dir);
     const file = path.join(dir, CHANNEL_FILE);
@@ -71,7 +85,6 @@ export class FileChannelStore implements ChannelStore {
     await rename(`${file}.tmp`, file);
     await fsyncPath(dir);
     await fsyncPath(this.channelsDir);
-    this.records.set(record.id, record);
   }
 
   async channel(id: string): Promise<ChannelRecord | undefined> {

@@ -13,6 +13,9 @@ const RECONNECT_MAX_MS = 1_000;
 /** The blocking read of other instances' appends returns at least this often (to pick up new channels). */
 const WATCH_BLOCK_MS = 1_000;
 const WATCH_RETRY_MS = 250;
+/** How many channels every instance sharing this Redis holds, for --max-channels. */
+const CHANNEL_COUNT_KEY = 'fe-webhooks:channel-count';
+const SCAN_BATCH = 1_000;
 
 export interface RedisStoreOptions {
   /** redis://[user:password@]host:port[/db] */
@@ -72,6 +75,12 @@ export class RedisChannelStore implements ChannelStore {
       for (const connection of all) connection.disconnect();
       throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
     }
+    try {
+      await initChannelCount(redis);
+    } catch (error) {
+      for (const connection of all) connection.disconnect();
+      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+    }
     const store = new RedisChannelStore(options, redis, blocker, subscriber);
     store.track();
     void store.watchLoop();
@@ -118,8 +127,19 @@ export class RedisChannelStore implements ChannelStore {
     this.blockerId = Number(await this.blocker.client('ID').catch(() => Number.NaN)) || undefined;
   }
 
-  async createChannel(record: ChannelRecord): Promise<void> {
-    await this.redis.hset(channelKeys(record.id).record, { tokenHash: record.tokenHash, createdAt: record.createdAt });
+  async createChannel(record: ChannelRecord, maxChannels = Number.POSITIVE_INFINITY): Promise<boolean> {
+    // INCR is atomic across instances: the cap is shared, a slot is taken before the record exists.
+    if ((await this.redis.incr(CHANNEL_COUNT_KEY)) > maxChannels) {
+      await this.redis.decr(CHANNEL_COUNT_KEY);
+      return false;
+    }
+    try {
+      await this.redis.hset(channelKeys(record.id).record, { tokenHash: record.tokenHash, createdAt: record.createdAt });
+    } catch (error) {
+      await this.redis.decr(CHANNEL_COUNT_KEY).catch(() => undefined);
+      throw error;
+    }
+    return true;
   }
 
   async channel(id: string): Promise<ChannelRecord | undefined> {
@@ -213,4 +233,20 @@ export class RedisChannelStore implements ChannelStore {
     await Promise.allSettled([...this.opened.values()].map((log) => log.refresh()));
     for (const connection of [this.redis, this.blocker, this.subscriber]) connection.disconnect();
   }
+}
+
+/**
+ * The shared count starts from the channels already in Redis (made before the count
+ * existed); SET NX so an instance starting at the same time does not count twice.
+ */
+async function initChannelCount(redis: Redis): Promise<void> {
+  if ((await redis.exists(CHANNEL_COUNT_KEY)) === 1) return;
+  let cursor = '0';
+  let count = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', channelKeys('*').record, 'COUNT', SCAN_BATCH);
+    cursor = next;
+    count += keys.length;
+  } while (cursor !== '0');
+  await redis.set(CHANNEL_COUNT_KEY, count, 'NX');
 }

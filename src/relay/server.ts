@@ -12,6 +12,8 @@ import { serveListenerSocket } from './listener-socket.js';
 import { readBodyWithin } from './read-body.js';
 import type { ChannelStore, DroppedRange, RetentionPolicy } from './store.js';
 import { TokenBucket } from './token-bucket.js';
+import { AddressRateLimiter } from './address-limiter.js';
+import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS, type CreationLimit } from './limits.js';
 import { isHopByHop } from '../util/hop-by-hop.js';
 import { hasDotSegments } from '../util/url.js';
 
@@ -24,6 +26,7 @@ const MAX_LISTENER_FRAME_BYTES = 1024 * 1024;
 
 export type RelayLogEntry =
   | { kind: 'channel-created'; channel: string }
+  | { kind: 'channels-full'; max: number }
   | { kind: 'listener-connected'; channel: string; after: number }
   | { kind: 'listener-closed'; channel?: string; reason: string }
   | { kind: 'auth-refused'; reason: string }
@@ -40,6 +43,10 @@ export interface RelayOptions {
   retention: RetentionPolicy;
   /** Per channel: sustained events per second and burst. */
   rateLimit: { perSecond: number; burst: number };
+  /** POST /channels per client address; default DEFAULT_CREATION_LIMIT. */
+  creationLimit?: CreationLimit;
+  /** Channels the relay holds at most (all instances together on Redis); default DEFAULT_MAX_CHANNELS. */
+  maxChannels?: number;
   tls?: { cert: Buffer; key: Buffer };
   /** The base of channel URLs when the relay sits behind a proxy. */
   publicUrl?: URL;
@@ -80,6 +87,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
   const buckets = new Map<string, TokenBucket>();
   const answerBudgetMs = options.answerBudgetMs ?? ANSWER_BUDGET_MS;
+  const creators = new AddressRateLimiter(options.creationLimit ?? DEFAULT_CREATION_LIMIT);
+  const maxChannels = options.maxChannels ?? DEFAULT_MAX_CHANNELS;
+  let fullReported = false;
 
   const delivery = (id: string): Promise<ChannelDelivery | undefined> => {
     let found = deliveries.get(id);
@@ -101,9 +111,19 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const createChannel = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     req.resume();
+    const waitSeconds = creators.take(req.socket.remoteAddress ?? '-');
+    if (waitSeconds !== undefined) {
+      return sendJson(res, 429, { error: `too many channels created from this address; retry in ${waitSeconds} s` }, { 'retry-after': String(waitSeconds) });
+    }
     const id = newChannelId();
     const token = newToken();
-    await store.createChannel({ id, tokenHash: hashToken(token), createdAt: new Date().toISOString() });
+    if (!(await store.createChannel({ id, tokenHash: hashToken(token), createdAt: new Date().toISOString() }, maxChannels))) {
+      // Not the client's fault and not cured by waiting: 503 without Retry-After, the operator must act.
+      // One line for the operator, not one per refused request.
+      if (!fullReported) log({ kind: 'channels-full', max: maxChannels });
+      fullReported = true;
+      return sendJson(res, 503, { error: `the relay holds its maximum of ${maxChannels} channels; ask its operator` });
+    }
     log({ kind: 'channel-created', channel: id });
     sendJson(res, 201, { id, token, url: `${publicBase(req)}/c/${id}` });
   };

@@ -91,8 +91,11 @@ export interface SharedChannel {
 }
 
 export interface ChannelStore {
-  /** Persists a new channel durably before resolving. */
-  createChannel(record: ChannelRecord): Promise<void>;
+  /**
+   * Persists a new channel durably before resolving true; false, storing nothing, when
+   * the store already holds maxChannels (counted from what is stored, so a restart keeps it).
+   */
+  createChannel(record: ChannelRecord, maxChannels?: number): Promise<boolean>;
   channel(id: string): Promise<ChannelRecord | undefined>;
   /** The channel's log; undefined for an unknown channel. */
   log(id: string): Promise<EventLog | undefined>;

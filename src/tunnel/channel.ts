@@ -16,6 +16,8 @@ export interface RelayChannel {
 
 const CHANNEL_FILE = 'relay.json';
 const CREATE_TIMEOUT_MS = 10_000;
+/** A relay's refusal is shown as it is, if it is one short line. */
+const MAX_REFUSAL_CHARS = 200;
 
 export function channelFile(cwd: string): string {
   return path.join(stateDir(cwd), CHANNEL_FILE);
@@ -67,11 +69,15 @@ export async function createChannel(relayUrl: URL): Promise<RelayChannel> {
   } catch (error) {
     throw new UserError(`Cannot reach the relay at ${relayUrl.origin}: ${errorMessage(error)}`);
   }
-  let value: Partial<{ id: string; token: string; url: string }> = {};
+  let value: Partial<{ id: string; token: string; url: string; error: string }> = {};
   try {
     value = JSON.parse(text) as typeof value;
   } catch {
     // Checked below.
+  }
+  // The relay's own refusal (429: too many channels from this address; 503: it is full) says more than a guess.
+  if (status !== 201 && typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS) {
+    throw new UserError(`The relay at ${relayUrl.origin} refused a new channel (HTTP ${status}): ${value.error.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
   }
   if (status !== 201 || typeof value.id !== 'string' || !CHANNEL_ID_PATTERN.test(value.id) || typeof value.token !== 'string' || typeof value.url !== 'string') {
     throw new UserError(`The relay at ${relayUrl.origin} did not create a channel (HTTP ${status}); is it an fe-webhooks relay?`);

@@ -5,6 +5,7 @@ import { STATE_DIR_NAME } from '../../config/state-dir.js';
 import { InterruptedError, UserError, errorMessage } from '../../errors.js';
 import { resolveSetting } from '../../config/settings.js';
 import { describeRedisUrl } from '../../relay/redis-url.js';
+import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS } from '../../relay/limits.js';
 import type { RelayLogEntry } from '../../relay/server.js';
 import type { ChannelStore, RetentionPolicy } from '../../relay/store.js';
 import { isLoopbackHost, parseTargetUrl } from '../../util/url.js';
@@ -34,6 +35,9 @@ export interface RelayCliOptions {
   retainEvents: number;
   retainAge: number;
   rateLimit: number;
+  maxChannels: number;
+  channelBurst: number;
+  channelRefill: number;
   redis?: string;
   json: boolean;
 }
@@ -42,6 +46,8 @@ function describeLog(entry: RelayLogEntry): string {
   switch (entry.kind) {
     case 'channel-created':
       return `channel ${entry.channel} created`;
+    case 'channels-full':
+      return `the relay holds its maximum of ${entry.max} channels: POST /channels is answered 503 (raise --max-channels or remove channels)`;
     case 'listener-connected':
       return `listener connected to ${entry.channel}, delivering after #${entry.after}`;
     case 'listener-closed':
@@ -111,6 +117,8 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
       maxBodyBytes: options.maxBody,
       retention,
       rateLimit: { perSecond: options.rateLimit, burst: Math.max(1, options.rateLimit * BURST_SECONDS) },
+      maxChannels: options.maxChannels,
+      creationLimit: { ...DEFAULT_CREATION_LIMIT, burst: options.channelBurst, refillMs: options.channelRefill },
       ...(tls ? { tls } : {}),
       ...(publicUrl ? { publicUrl } : {}),
       ...(store ? { store } : {}),
@@ -174,6 +182,9 @@ export function register(command: Command, io: CliIO): void {
     .option('--retain-events <n>', 'events kept per channel, oldest dropped first', positiveIntArg('--retain-events'), DEFAULT_RETAIN_EVENTS)
     .option('--retain-age <duration>', 'drop events older than this', durationArg('--retain-age'), DEFAULT_RETAIN_AGE_MS)
     .addOption(new Option('--rate-limit <n>', 'events per second per channel before 429').argParser(positiveIntArg('--rate-limit')).default(DEFAULT_RATE_PER_SECOND))
+    .option('--max-channels <n>', 'channels the relay holds at most (503 past it; shared by instances on one Redis)', positiveIntArg('--max-channels'), DEFAULT_MAX_CHANNELS)
+    .option('--channel-burst <n>', 'channels one client address may create at once (429 past it)', positiveIntArg('--channel-burst'), DEFAULT_CREATION_LIMIT.burst)
+    .option('--channel-refill <duration>', 'then one more channel per address per this long', durationArg('--channel-refill'), DEFAULT_CREATION_LIMIT.refillMs)
     .option('--redis <url>', 'share channels with other relay instances through this Redis: redis://host:port[/db] (env FE_WEBHOOKS_REDIS_URL, config "redis")')
     .option('--json', 'machine-readable lines on stdout (the first is {"type":"ready","url":...})', false)
     .addHelpText(
