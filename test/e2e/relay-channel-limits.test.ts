@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { Redis } from 'ioredis';
 import { request as httpRequest } from 'node:http';
 import { request } from 'undici';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
 import { post, startRelayProcess } from '../helpers/relay.js';
 
@@ -112,4 +112,12 @@ test('--max-channels on Redis is shared by every instance, counts channels made 
   const restarted = await startRelayProcess(t, path.join(dir, 'a'), args);
   assert.equal((await create(restarted.url)).status, 503);
   assert.equal(await client.get('fe-webhooks:channel-count'), '3', 'the refused creation gave its slot back');
+});
+
+test('the limit flags refuse values that mean no limit', async () => {
+  await expectUsageErrors([
+    [['relay', '--port', '0', '--channel-refill', '0'], /Invalid --channel-refill: expected a duration above 0/],
+    [['relay', '--port', '0', '--max-channels', '0'], /--max-channels/],
+    [['relay', '--port', '0', '--channel-burst', '-1'], /--channel-burst/],
+  ]);
 });

@@ -90,6 +90,8 @@ function waitForSignal(): Promise<NodeJS.Signals> {
 
 export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise<void> {
   checkExposure(options);
+  // 0 would mean no limit at all on channel creation: not a value anyone means.
+  if (options.channelRefill <= 0) throw new UserError('Invalid --channel-refill: expected a duration above 0, e.g. 6s');
   const tls =
     options.tlsCert !== undefined && options.tlsKey !== undefined
       ? { cert: await readBytes(options.tlsCert, io), key: await readBytes(options.tlsKey, io) }
