@@ -129,7 +129,9 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
   // Kept from piece to piece (only what is taken is copied): less memory churn.
   const report = new ByteSink(REPORT_SINK_BYTES);
   const labels = new ByteSink(LABEL_SINK_BYTES);
-  let meta = new Int32Array(META_STRIDE * 1024);
+  // Small at first so it grows in the first piece, while V8 still gathers feedback: its
+  // first growth in optimized code (a piece of over 1,024 records) cost a recompile.
+  let meta = new Int32Array(META_STRIDE * 64);
   const regions = setup.results.map(resultRegions);
   return (job) => {
     const input = job.bytes

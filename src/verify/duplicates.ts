@@ -75,9 +75,13 @@ export class DuplicateTracker {
   }
 }
 
-/** 64k slots (768 KiB per table): up to 32,768 requests without growing. */
-/** 64k slots (768 KiB per table): up to 52,000 requests without growing. */
-const INITIAL_SLOTS = 1 << 16;
+/**
+ * Tables, like the label arena below, start small on purpose: they then grow within the
+ * first few hundred requests, while V8 still collects type feedback. A first growth
+ * after the hot code was optimized (at 52,000 requests, with 64k slots) had no feedback,
+ * so V8 threw the optimized code away and compiled it again.
+ */
+const INITIAL_SLOTS = 1 << 8;
 /** Int32s per slot: the key's two halves and the label index + 1 (0: empty). */
 const SLOT_INTS = 3;
 
@@ -131,8 +135,8 @@ export class KeyTable {
   }
 }
 
-const INITIAL_ARENA_BYTES = 64 * 1024;
-const INITIAL_LABELS = 4096;
+const INITIAL_ARENA_BYTES = 1024;
+const INITIAL_LABELS = 64;
 
 /** Labels (capture ids, `file:line`) as UTF-8 bytes in one growing Buffer. */
 class LabelArena {
