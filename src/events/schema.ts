@@ -71,8 +71,17 @@ function typeTest(type: JsonType, v: string): string {
     case 'number':
       return `typeof ${v} === 'number'`;
     default:
-      return `typeOf(${v}) === 'object'`;
+      return objectTest(v);
   }
+}
+
+/**
+ * typeOf(v) === 'object' spelled out (typeOf calls 'object' anything not null, an array,
+ * a string, a boolean or a number): as a call, V8 inlined typeOf's whole switch at every
+ * object node of every schema, which made the generated checkers slow to optimize.
+ */
+function objectTest(v: string): string {
+  return `(typeof ${v} === 'object' ? ${v} !== null && !Array.isArray(${v}) : typeof ${v} !== 'string' && typeof ${v} !== 'boolean' && typeof ${v} !== 'number')`;
 }
 
 /** A path known when compiling (a JSON string literal), or an expression (inside arrays). */
@@ -110,7 +119,9 @@ function emit(schema: JsonSchema, v: string, path: PathCode, g: Generated): void
   const properties = Object.entries(schema.properties ?? {});
   const closed = schema.additionalProperties === false;
   if (required.length > 0 || properties.length > 0 || closed) {
-    g.lines.push(`if (typeOf(${v}) === 'object') {`);
+    // Under a type check of 'object' alone, the value is known to be one here.
+    const knownObject = types !== undefined && types.length === 1 && types[0] === 'object';
+    g.lines.push(knownObject ? '{' : `if (${objectTest(v)}) {`);
     // Each key is read once by its literal name, and hasOwn asked only when that gives
     // undefined (absent, or present as undefined): hasOwnProperty on every key of every
     // request was ~1.5% of verify. JSON data has no inherited keys but Object.prototype's,

@@ -3,7 +3,7 @@ import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
 import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
 import { formatAge } from './format.js';
-import { isUnreadable, type AgeSource, type InputItem, type Reason, type Verdict } from './types.js';
+import { isUnreadable, type AgeSource, type InputItem, type Reason, type ReasonCode, type Verdict } from './types.js';
 
 export interface CheckContext {
   secrets: PreparedSecrets;
@@ -56,20 +56,20 @@ function signatureMatch(body: string | Buffer, signature: string | undefined, se
 
 function checkSignature(signatures: readonly string[], matched: number, secretCount: number, reasons: Reason[]): number {
   if (signatures.length === 0) {
-    reasons.push({ code: 'signature-missing', message: 'no X-Webhook-Signature header' });
+    reasons.push(reason('signature-missing', 'no X-Webhook-Signature header'));
     return -1;
   }
   if (signatures.length > 1) {
-    reasons.push({ code: 'signature-repeated', message: `X-Webhook-Signature sent ${signatures.length} times` });
+    reasons.push(reason('signature-repeated', `X-Webhook-Signature sent ${signatures.length} times`));
     return -1;
   }
   if (matched !== -1) return matched;
   // The format is checked only to name the failure.
   if (!WELL_FORMED_SIGNATURE.test(signatures[0] as string)) {
-    reasons.push({ code: 'signature-malformed', message: 'X-Webhook-Signature is not sha256=<64 lower-case hex>' });
+    reasons.push(reason('signature-malformed', 'X-Webhook-Signature is not sha256=<64 lower-case hex>'));
   } else {
     const which = secretCount === 1 ? 'the secret' : `any of the ${secretCount} secrets`;
-    reasons.push({ code: 'signature-invalid', message: `signature does not match ${which} (wrong secret, or the body changed)` });
+    reasons.push(reason('signature-invalid', `signature does not match ${which} (wrong secret, or the body changed)`));
   }
   return -1;
 }
@@ -100,11 +100,38 @@ function messageIdOf(document: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/**
+ * Every Verdict and Reason is made with all its keys, in the one order the json reporter
+ * prints them (JSON.stringify leaves out the undefined ones, so the report is the same):
+ * keys added later gave each verdict one of several hidden classes, and V8 threw away
+ * and recompiled the optimized checking code as each new one turned up.
+ */
+function newVerdict(location: string, id: string | undefined, reasons: Reason[]): Verdict {
+  return {
+    location,
+    id,
+    ok: false,
+    reasons,
+    notes: [],
+    secretIndex: undefined,
+    event: undefined,
+    messageId: undefined,
+    ageMs: undefined,
+    ageSource: undefined,
+    exactDuplicateOf: undefined,
+    samePairAs: undefined,
+  };
+}
+
+function reason(code: ReasonCode, message: string): Reason {
+  return { code, path: undefined, message };
+}
+
 /** Every check on one request; undefined when --event leaves it out. */
 export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefined {
   if (isUnreadable(item)) {
     return {
-      verdict: { location: item.location, id: item.id, ok: false, reasons: [{ code: 'unreadable', message: item.unreadable }], notes: [] },
+      verdict: newVerdict(item.location, item.id, [reason('unreadable', item.unreadable)]),
       keys: { hasBytes: false, bytesHi: 0, bytesLo: 0, hasPair: false, pairHi: 0, pairLo: 0 },
     };
   }
@@ -123,22 +150,21 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   if (ctx.event !== undefined && typeof named === 'string' && named !== ctx.event) return undefined;
 
   const reasons: Reason[] = [];
-  const notes: string[] = [];
-  const verdict: Verdict = { location: item.location, id: item.id, ok: false, reasons, notes };
-  if (item.rejected) reasons.push({ code: 'rejected', message: `refused when captured: ${item.rejected}` });
+  const verdict = newVerdict(item.location, item.id, reasons);
+  if (item.rejected) reasons.push(reason('rejected', `refused when captured: ${item.rejected}`));
   const match = signatureMatch(item.body, item.signatures[0], ctx.secrets);
   const secretIndex = checkSignature(item.signatures, match.index, ctx.secrets.keys.length, reasons);
   if (secretIndex !== -1) verdict.secretIndex = secretIndex;
 
-  if (text === undefined) reasons.push({ code: 'body-not-utf8', message: 'body is not UTF-8 text, so not JSON' });
-  else if (parseError !== undefined) reasons.push({ code: 'body-not-json', message: `body is not JSON (${parseError})` });
+  if (text === undefined) reasons.push(reason('body-not-utf8', 'body is not UTF-8 text, so not JSON'));
+  else if (parseError !== undefined) reasons.push(reason('body-not-json', `body is not JSON (${parseError})`));
   else {
     const validation = validateEvent(document);
     if (validation.event) verdict.event = validation.event;
     else if (typeof named === 'string') verdict.event = named;
     for (const violation of validation.violations) {
       if (violation.path === 'event' || violation.path === '$') {
-        reasons.push({ code: 'event-unknown', message: violation.path === '$' ? `body is ${violation.message}` : `event ${violation.message}` });
+        reasons.push(reason('event-unknown', violation.path === '$' ? `body is ${violation.message}` : `event ${violation.message}`));
       } else {
         reasons.push({ code: 'schema', path: violation.path, message: `${violation.path} ${violation.message}` });
       }
@@ -155,20 +181,17 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
       verdict.ageMs = age.ms;
       verdict.ageSource = age.source;
       if (age.ms > ctx.maxAgeMs) {
-        reasons.push({ code: 'too-old', message: `${formatAge(age.ms)} old (by ${age.source}), over --max-age ${formatAge(ctx.maxAgeMs)}` });
+        reasons.push(reason('too-old', `${formatAge(age.ms)} old (by ${age.source}), over --max-age ${formatAge(ctx.maxAgeMs)}`));
       }
     }
   }
   verdict.ok = reasons.length === 0;
   const bytes = hexKey(match.fingerprint);
-  const keys: RepeatKeys = { hasBytes: true, bytesHi: bytes.hi, bytesLo: bytes.lo, hasPair: false, pairHi: 0, pairLo: 0 };
-  if (verdict.event !== undefined && verdict.messageId !== undefined) {
-    const pair = { hi: 0, lo: 0 };
-    pairHash(verdict.event, verdict.messageId, pair);
-    keys.hasPair = true;
-    keys.pairHi = pair.hi;
-    keys.pairLo = pair.lo;
-  }
+  const hasPair = verdict.event !== undefined && verdict.messageId !== undefined;
+  const pair = { hi: 0, lo: 0 };
+  if (hasPair) pairHash(verdict.event as string, verdict.messageId as string, pair);
+  // Made whole, never written again: the tally's reused keys object has another class.
+  const keys: RepeatKeys = { hasBytes: true, bytesHi: bytes.hi, bytesLo: bytes.lo, hasPair, pairHi: pair.hi, pairLo: pair.lo };
   return { verdict, keys };
 }
 

@@ -44,18 +44,19 @@ export class DuplicateTracker {
 
   /** The repeat this request is, if any (an exact duplicate is never also a pair repeat). */
   observe(keys: RepeatKeys, label: string): Repeat | undefined {
-    return this.check(keys, () => this.labels.add(label));
+    return this.check(keys, label, EMPTY_BYTES, 0, 0);
   }
 
   /** observe() with the label as UTF-8 bytes `label[start, end)` (from a worker thread). */
   observeEncoded(keys: RepeatKeys, label: Uint8Array, start: number, end: number): Repeat | undefined {
-    return this.check(keys, () => this.labels.addBytes(label, start, end));
+    return this.check(keys, undefined, label, start, end);
   }
 
-  private check(keys: RepeatKeys, storeLabel: () => number): Repeat | undefined {
+  /** The label is `text`, else `bytes[start, end)`; passed as is, not in a closure made per request. */
+  private check(keys: RepeatKeys, text: string | undefined, bytes: Uint8Array, start: number, end: number): Repeat | undefined {
     let labelIndex = -1;
     if (keys.hasBytes) {
-      labelIndex = storeLabel();
+      labelIndex = this.storeLabel(text, bytes, start, end);
       const earlier = this.byBytes.firstOrAdd(keys.bytesHi, keys.bytesLo, labelIndex);
       if (earlier !== -1) {
         this.labels.dropLast();
@@ -64,7 +65,7 @@ export class DuplicateTracker {
       }
     }
     if (keys.hasPair) {
-      if (labelIndex === -1) labelIndex = storeLabel();
+      if (labelIndex === -1) labelIndex = this.storeLabel(text, bytes, start, end);
       const earlier = this.byPair.firstOrAdd(keys.pairHi, keys.pairLo, labelIndex);
       if (earlier !== -1) {
         this.repeatedPairs++;
@@ -73,11 +74,19 @@ export class DuplicateTracker {
     }
     return undefined;
   }
+
+  private storeLabel(text: string | undefined, bytes: Uint8Array, start: number, end: number): number {
+    return text !== undefined ? this.labels.add(text) : this.labels.addBytes(bytes, start, end);
+  }
 }
 
-/** 64k slots (768 KiB per table): up to 32,768 requests without growing. */
-/** 64k slots (768 KiB per table): up to 52,000 requests without growing. */
-const INITIAL_SLOTS = 1 << 16;
+/**
+ * Tables, like the label arena below, start small on purpose: they then grow within the
+ * first few hundred requests, while V8 still collects type feedback. A first growth
+ * after the hot code was optimized (at 52,000 requests, with 64k slots) had no feedback,
+ * so V8 threw the optimized code away and compiled it again.
+ */
+const INITIAL_SLOTS = 1 << 8;
 /** Int32s per slot: the key's two halves and the label index + 1 (0: empty). */
 const SLOT_INTS = 3;
 
@@ -131,8 +140,9 @@ export class KeyTable {
   }
 }
 
-const INITIAL_ARENA_BYTES = 64 * 1024;
-const INITIAL_LABELS = 4096;
+const INITIAL_ARENA_BYTES = 1024;
+const EMPTY_BYTES = new Uint8Array(0);
+const INITIAL_LABELS = 64;
 
 /** Labels (capture ids, `file:line`) as UTF-8 bytes in one growing Buffer. */
 class LabelArena {
@@ -148,7 +158,9 @@ class LabelArena {
 
   addBytes(label: Uint8Array, from: number, to: number): number {
     const start = this.reserve(to - from);
-    this.bytes.set(label.subarray(from, to), start);
+    // A label is a few dozen bytes: a loop, not a subarray object per request.
+    const { bytes } = this;
+    for (let i = from, at = start; i < to; i++, at++) bytes[at] = label[i] as number;
     this.ends[this.count] = start + to - from;
     return this.count++;
   }
