@@ -126,19 +126,27 @@ async function stop(child) {
   await new Promise((resolve) => child.once('exit', resolve));
 }
 
-/** Throughput only, direct vs through a reference forwarder, interleaved as in compare(). */
+/**
+ * Direct vs via, both warmed alike (JIT, connection pools), then interleaved rounds so
+ * drift from other load on the machine hits both; the best round of each side counts.
+ */
+async function throughputRounds(directUrl, viaUrl, body, headers) {
+  await throughput(directUrl, body, headers, WARMUP_SECONDS);
+  await throughput(viaUrl, body, headers, WARMUP_SECONDS);
+  const directRounds = [];
+  const viaRounds = [];
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+    directRounds.push(await throughput(directUrl, body, headers));
+    viaRounds.push(await throughput(viaUrl, body, headers));
+  }
+  return { directRps: Math.max(...directRounds), viaRps: Math.max(...viaRounds), directRounds, viaRounds };
+}
+
+/** Throughput only, direct vs through a reference forwarder. */
 async function compareReference(name, appUrl, body, headers) {
   const proxy = await startReference(name, appUrl);
   try {
-    await throughput(appUrl, body, headers, WARMUP_SECONDS);
-    await throughput(proxy.url, body, headers, WARMUP_SECONDS);
-    const directRounds = [];
-    const viaRounds = [];
-    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-      directRounds.push(await throughput(appUrl, body, headers));
-      viaRounds.push(await throughput(proxy.url, body, headers));
-    }
-    return { directRps: Math.max(...directRounds), viaRps: Math.max(...viaRounds), directRounds, viaRounds };
+    return await throughputRounds(appUrl, proxy.url, body, headers);
   } finally {
     await stop(proxy.child);
   }
@@ -157,17 +165,7 @@ async function compare(dir, appUrl, body, headers, save) {
     await dispatcher.close();
     const direct = [...direct1, ...direct2].sort((a, b) => a - b);
     const via = [...via1, ...via2].sort((a, b) => a - b);
-    // Both sides warmed alike (JIT, connection pools), then interleaved rounds, so drift
-    // from other load on the machine hits both; the best round of each side counts.
-    await throughput(appUrl, body, headers, WARMUP_SECONDS);
-    await throughput(listen.url, body, headers, WARMUP_SECONDS);
-    const directRounds = [];
-    const viaRounds = [];
-    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-      directRounds.push(await throughput(appUrl, body, headers));
-      viaRounds.push(await throughput(listen.url, body, headers));
-    }
-    return { direct, via, directRps: Math.max(...directRounds), viaRps: Math.max(...viaRounds), directRounds, viaRounds };
+    return { direct, via, ...(await throughputRounds(appUrl, listen.url, body, headers)) };
   } finally {
     await stop(listen.child);
   }

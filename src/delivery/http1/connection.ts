@@ -102,38 +102,39 @@ export class Http1Connection {
   }
 
   private onData(socket: Socket, chunk: Buffer): void {
-    if (socket !== this.socket) return;
-    if (this.handler === undefined) {
-      // Bytes nobody asked for: the connection's framing can no longer be trusted.
-      this.drop();
-      return;
-    }
-    let done: boolean;
-    try {
-      done = this.parser.execute(chunk);
-    } catch (error) {
-      this.fail(error as Error);
-      return;
-    }
+    if (this.idleOrStale(socket)) return;
+    const done = this.step(() => this.parser.execute(chunk), (error) => error as Error);
     if (done) this.answered();
   }
 
   private onEnd(socket: Socket): void {
-    if (socket !== this.socket) return;
-    // Closed while idle (the server's keep-alive timeout): the next request opens a fresh socket.
-    if (this.handler === undefined) {
-      this.drop();
-      return;
-    }
-    let done: boolean;
+    if (this.idleOrStale(socket)) return;
+    const done = this.step(() => this.parser.finish(), () => resetError(CUT_OFF));
+    if (done === true) this.answered();
+    else if (done === false) this.closedEarly();
+  }
+
+  /**
+   * True when `socket` is not this connection's current one (ignore it), or when no
+   * request is in flight: then bytes or an end are the server's doing (bytes nobody asked
+   * for leave the framing untrusted; an end is its keep-alive timeout) and the socket is
+   * dropped, so the next request opens a fresh one.
+   */
+  private idleOrStale(socket: Socket): boolean {
+    if (socket !== this.socket) return true;
+    if (this.handler !== undefined) return false;
+    this.drop();
+    return true;
+  }
+
+  /** Runs a parser step; a parse error fails the request (as `failure` says) and gives undefined. */
+  private step(parse: () => boolean, failure: (error: unknown) => Error): boolean | undefined {
     try {
-      done = this.parser.finish();
-    } catch {
-      this.fail(resetError(CUT_OFF));
-      return;
+      return parse();
+    } catch (error) {
+      this.fail(failure(error));
+      return undefined;
     }
-    if (done) this.answered();
-    else this.closedEarly();
   }
 
   private onClose(socket: Socket): void {
