@@ -1,10 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { CreationLimit } from './limits.js';
-
-interface Entry {
-  tokens: number;
-  updatedMs: number;
-}
+import { TokenBucket } from './token-bucket.js';
 
 /**
  * IPv6 clients are limited per /64 (one customer's usual allocation), or a single host
@@ -27,37 +23,34 @@ export function limitKey(address: string): string {
  * least recently used one goes too, so memory is bounded.
  */
 export class AddressRateLimiter {
-  private readonly entries = new Map<string, Entry>();
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly ratePerSecond: number;
 
-  constructor(private readonly limit: CreationLimit) {}
+  constructor(private readonly limit: CreationLimit) {
+    this.ratePerSecond = 1000 / limit.refillMs;
+  }
 
   /** Takes a token for this address: undefined when allowed, else the seconds to wait (for Retry-After). */
   take(address: string, nowMs = Date.now()): number | undefined {
     const key = limitKey(address);
-    const { burst, refillMs } = this.limit;
-    const found = this.entries.get(key);
-    const tokens = found ? Math.min(burst, found.tokens + (nowMs - found.updatedMs) / refillMs) : burst;
-    this.entries.delete(key);
+    const bucket = this.buckets.get(key) ?? new TokenBucket(this.ratePerSecond, this.limit.burst, nowMs);
+    // Re-inserted: the Map's order is least recently used first.
+    this.buckets.delete(key);
     this.expire(nowMs);
-    if (tokens < 1) {
-      this.entries.set(key, { tokens, updatedMs: nowMs });
-      return Math.max(1, Math.ceil(((1 - tokens) * refillMs) / 1000));
-    }
-    this.entries.set(key, { tokens: tokens - 1, updatedMs: nowMs });
-    return undefined;
+    this.buckets.set(key, bucket);
+    return bucket.take(nowMs) ? undefined : bucket.retryAfterSeconds();
   }
 
   /** How many addresses are tracked now (for tests and the operator). */
   get size(): number {
-    return this.entries.size;
+    return this.buckets.size;
   }
 
   private expire(nowMs: number): void {
-    const fullAfterMs = this.limit.burst * this.limit.refillMs;
-    for (const [key, entry] of this.entries) {
+    for (const [key, bucket] of this.buckets) {
       // Least recently used first: the first one still refilling ends the sweep.
-      if (nowMs - entry.updatedMs < fullAfterMs && this.entries.size < this.limit.maxAddresses) break;
-      this.entries.delete(key);
+      if (!bucket.fullBy(nowMs) && this.buckets.size < this.limit.maxAddresses) break;
+      this.buckets.delete(key);
     }
   }
 }

@@ -1,6 +1,7 @@
 /**
- * A token bucket per channel: `ratePerSecond` events sustained, bursts up to `burst`.
- * One flooding channel gets 429s; the others are not slowed down.
+ * A token bucket: `ratePerSecond` sustained, bursts up to `burst`. The relay keeps one per
+ * channel (one flooding channel gets 429s, the others are not slowed down) and one per
+ * client address for channel creation (address-limiter.ts).
  */
 export class TokenBucket {
   private tokens: number;
@@ -22,6 +23,11 @@ export class TokenBucket {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Whether the bucket has refilled to its burst by `nowMs`: then it is the same as a new one. */
+  fullBy(nowMs = Date.now()): boolean {
+    return this.tokens + ((nowMs - this.updatedMs) / 1000) * this.ratePerSecond >= this.burst;
   }
 
   /** Seconds until one token is back, for Retry-After. */
