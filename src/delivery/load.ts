@@ -17,8 +17,11 @@ export interface LoadOptions {
   /** Requests per second over all connections; unlimited when absent. */
   ratePerSec?: number;
   timeoutMs: number;
-  /** `concurrency` (or more) connections to `url` (`createPool`); runLoad enforces `timeoutMs` itself. */
-  dispatcher: Http1Pool;
+  /**
+   * `concurrency` (or more) keep-alive connections to `url` (createHttp1Pool: load mode's
+   * own HTTP/1.1 client, not undici); runLoad enforces `timeoutMs` itself, connecting included.
+   */
+  pool: Http1Pool;
   /** The `index`th request: a fresh, signed event. Called just before it is sent. */
   makeRequest: (index: number) => LoadRequest;
   /** Stops starting new requests; those in flight finish (within timeoutMs). */
@@ -74,7 +77,7 @@ class Exchange implements ExchangeHandler {
 
   timeOut(): void {
     // The socket is dropped (the slot's next request opens a fresh one); nothing more is heard from it.
-    this.run.options.dispatcher.cancel(this.slot);
+    this.run.options.pool.cancel(this.slot);
     this.run.settle(this, new DeliveryTimeout(this.run.timeoutMs));
   }
 }
@@ -134,12 +137,12 @@ class LoadRun {
   }
 
   private send(slot: number, index: number): void {
-    const { dispatcher, makeRequest } = this.options;
+    const { pool, makeRequest } = this.options;
     const exchange = new Exchange(this, slot, index, performance.now());
     this.inFlight[slot] = exchange;
     this.dispatching = true;
     try {
-      dispatcher.send(slot, makeRequest(index), exchange);
+      pool.send(slot, makeRequest(index), exchange);
     } catch (error) {
       this.settle(exchange, error as Error);
     } finally {

@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startHangingReceiver } from '../helpers/receiver.js';
 
 test('send load mode counts timeouts in the summary and --json, and exits 1', async (t) => {
-  let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => (release = resolve));
-  t.after(() => release());
   // Every other request hangs until the test ends.
-  const receiver = await startReceiver(t, {
-    respond: async (_request, index) => {
-      if (index % 2 === 1) await released;
-      return 200;
-    },
-  });
+  const receiver = await startHangingReceiver(t, (index) => index % 2 === 1);
   const json = await runCli(['send', 'MessageSent', '--url', receiver.url, '--count', '6', '--concurrency', '2', '--timeout', '300ms', '--json']);
   assert.equal(json.code, 1, json.stderr);
   const summary = JSON.parse(json.stdout) as { sent: number; ok: number; failed: number; over5s: number; latencyMs: { max: number } };

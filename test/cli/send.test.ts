@@ -12,7 +12,7 @@ import { packageVersion } from '../../src/cli/version.js';
 import { cleanEnv, expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
 import { deadPort } from '../helpers/ports.js';
 import { pythonVerify } from '../helpers/python.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
 import { startHttpsReceiver } from '../helpers/tls.js';
 
 const SECRET = 'whsec_send_test_Ünïcode';
@@ -90,10 +90,7 @@ test('send --retry follows the scaled schedule against a failing-then-succeeding
 });
 
 test('send reports a slow endpoint as a timeout, a dead port as refused, a 500 with its body: exit 1', async (t) => {
-  let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => (release = resolve));
-  t.after(() => release());
-  const slow = await startReceiver(t, { respond: async () => { await released; return 200; } });
+  const slow = await startHangingReceiver(t);
   const timedOut = await runCli(['send', 'MessageSent', '--url', slow.url, '--timeout', '300ms', '--json']);
   assert.equal(timedOut.code, 1, timedOut.stderr);
   const [line] = jsonLines(timedOut.stdout);

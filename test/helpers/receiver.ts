@@ -96,3 +96,20 @@ export async function startReceiver(t: TestContext | undefined, options: Receive
     },
   };
 }
+
+/**
+ * A slow endpoint for timeout drills: the requests `hangs` picks (by arrival index; all
+ * of them by default) get no answer until the test ends, the others 200. Released before
+ * the receiver closes, so nothing is left pending.
+ */
+export async function startHangingReceiver(t: TestContext, hangs: (index: number) => boolean = () => true): Promise<Receiver> {
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  t.after(() => release());
+  return startReceiver(t, {
+    respond: async (_request, index) => {
+      if (hangs(index)) await released;
+      return 200;
+    },
+  });
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DeliveryOutcome } from '../../src/delivery/deliver.js';
-import { createPool } from '../../src/delivery/dispatcher.js';
+import { createHttp1Pool } from '../../src/delivery/http1/pool.js';
 import { forgedRequests, tamper } from '../../src/delivery/forgery.js';
 import { runLoad } from '../../src/delivery/load.js';
 import { parseHeaderLine, signedHeaders } from '../../src/delivery/request.js';
@@ -87,15 +87,15 @@ test('runLoad sends count requests with at most `concurrency` in flight, paced b
     },
   });
   const url = new URL(`${receiver.url}/load`);
-  const pool = createPool(url, 3, { insecure: false, connectTimeoutMs: 2_000 });
-  t.after(() => pool.destroy());
+  const pool = createHttp1Pool(url, 3, { insecure: false });
+  t.after(() => pool.close());
   const summary = await runLoad({
     url,
     count: 40,
     concurrency: 3,
     ratePerSec: 200,
     timeoutMs: 2_000,
-    dispatcher: pool,
+    pool,
     makeRequest: (index) => ({ body: `{"n":${index}}`, headers: {} }),
   });
   assert.equal(summary.sent, 40);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Agent } from 'undici';
 import { deliver } from '../../src/delivery/deliver.js';
 import { deadPort } from '../helpers/ports.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
 import { startHttpsReceiver } from '../helpers/tls.js';
 
 const TIMEOUT_MS = 2_000;
@@ -61,10 +61,7 @@ test('deliver turns network failures into outcomes: refused, timeout, reset, TLS
   assert.match(refused.error?.message ?? '', /connection refused/);
 
   // The slow server answers once the test says so; the delivery has given up long before.
-  let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => (release = resolve));
-  t.after(() => release());
-  const slow = await startReceiver(t, { respond: async () => { await released; return 200; } });
+  const slow = await startHangingReceiver(t);
   const timedOut = await deliver({ url: new URL(slow.url), body: '{}', headers: {}, timeoutMs: 200 });
   assert.equal(timedOut.ok, false);
   assert.equal(timedOut.error?.kind, 'timeout');

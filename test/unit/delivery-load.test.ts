@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
-import { createPool } from '../../src/delivery/dispatcher.js';
+import { createHttp1Pool } from '../../src/delivery/http1/pool.js';
 import { runLoad } from '../../src/delivery/load.js';
 import { signedHeaderLists, signedHeaders } from '../../src/delivery/request.js';
 import { sign, signer } from '../../src/signing/index.js';
 import { deadPort } from '../helpers/ports.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
 
-const POOL_OPTIONS = { insecure: false, connectTimeoutMs: 2_000 };
+const POOL_OPTIONS = { insecure: false };
 
 test('runLoad: one request at a time per connection, never more connections than asked', async (t) => {
   const inFlight = new Map<Socket, number>();
@@ -24,15 +24,15 @@ test('runLoad: one request at a time per connection, never more connections than
     },
   });
   const url = new URL(`${receiver.url}/load`);
-  const pool = createPool(url, 4, POOL_OPTIONS);
-  t.after(() => pool.destroy());
+  const pool = createHttp1Pool(url, 4, POOL_OPTIONS);
+  t.after(() => pool.close());
   const headersFor = signedHeaderLists({ userAgent: 'test', secret: 's' });
   const summary = await runLoad({
     url,
     count: 200,
     concurrency: 4,
     timeoutMs: 2_000,
-    dispatcher: pool,
+    pool,
     makeRequest: (index) => {
       const body = Buffer.from(`{"n":${index}}`);
       return { body, headers: headersFor(body) };
@@ -47,19 +47,11 @@ test('runLoad: one request at a time per connection, never more connections than
 });
 
 test('runLoad counts timeouts (answered late or never) and keeps going on the other connections', async (t) => {
-  let release: () => void = () => {};
-  const released = new Promise<void>((resolve) => (release = resolve));
-  t.after(() => release());
   // Every fourth request hangs until the test ends.
-  const receiver = await startReceiver(t, {
-    respond: async (_request, index) => {
-      if (index % 4 === 3) await released;
-      return 200;
-    },
-  });
+  const receiver = await startHangingReceiver(t, (index) => index % 4 === 3);
   const url = new URL(receiver.url);
-  const pool = createPool(url, 3, POOL_OPTIONS);
-  t.after(() => pool.destroy());
+  const pool = createHttp1Pool(url, 3, POOL_OPTIONS);
+  t.after(() => pool.close());
   const timeoutMs = 200;
   const started = Date.now();
   const outcomes: Array<{ ok: boolean; kind?: string; latencyMs: number }> = [];
@@ -68,7 +60,7 @@ test('runLoad counts timeouts (answered late or never) and keeps going on the ot
     count: 12,
     concurrency: 3,
     timeoutMs,
-    dispatcher: pool,
+    pool,
     makeRequest: (index) => ({ body: `{"n":${index}}`, headers: {} }),
     onDelivery: (_index, outcome) => outcomes.push({ ok: outcome.ok, kind: outcome.error?.kind, latencyMs: outcome.latencyMs }),
   });
@@ -85,16 +77,16 @@ test('runLoad counts timeouts (answered late or never) and keeps going on the ot
 
 test('runLoad reports refused connections and a closed pool as failures, without recursing', async (t) => {
   const url = new URL(`http://127.0.0.1:${await deadPort()}/`);
-  const pool = createPool(url, 2, POOL_OPTIONS);
-  t.after(() => pool.destroy());
-  const refused = await runLoad({ url, count: 6, concurrency: 2, timeoutMs: 2_000, dispatcher: pool, makeRequest: () => ({ body: '{}', headers: {} }) });
+  const pool = createHttp1Pool(url, 2, POOL_OPTIONS);
+  t.after(() => pool.close());
+  const refused = await runLoad({ url, count: 6, concurrency: 2, timeoutMs: 2_000, pool, makeRequest: () => ({ body: '{}', headers: {} }) });
   assert.deepEqual(refused.failures, { refused: 6 });
   assert.equal(refused.ok, 0);
 
   // A closed pool throws at dispatch: every request fails at once, the next started from the failure.
-  const closed = createPool(url, 2, POOL_OPTIONS);
+  const closed = createHttp1Pool(url, 2, POOL_OPTIONS);
   await closed.close();
-  const summary = await runLoad({ url, count: 20_000, concurrency: 2, timeoutMs: 2_000, dispatcher: closed, makeRequest: () => ({ body: '{}', headers: {} }) });
+  const summary = await runLoad({ url, count: 20_000, concurrency: 2, timeoutMs: 2_000, pool: closed, makeRequest: () => ({ body: '{}', headers: {} }) });
   assert.equal(summary.sent, 20_000);
   assert.deepEqual(summary.failures, { other: 20_000 });
 });
@@ -102,15 +94,15 @@ test('runLoad reports refused connections and a closed pool as failures, without
 test('runLoad stops starting requests once its signal is aborted', async (t) => {
   const receiver = await startReceiver(t);
   const url = new URL(receiver.url);
-  const pool = createPool(url, 2, POOL_OPTIONS);
-  t.after(() => pool.destroy());
+  const pool = createHttp1Pool(url, 2, POOL_OPTIONS);
+  t.after(() => pool.close());
   const stop = new AbortController();
   const summary = await runLoad({
     url,
     count: 1_000,
     concurrency: 2,
     timeoutMs: 2_000,
-    dispatcher: pool,
+    pool,
     signal: stop.signal,
     makeRequest: () => ({ body: '{}', headers: {} }),
     onDelivery: (index) => (index === 9 ? stop.abort() : undefined),

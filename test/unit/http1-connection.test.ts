@@ -28,13 +28,13 @@ test('a reused connection closed before answering (the keep-alive race) is resen
   });
   const url = new URL(server.url);
   const pool = createHttp1Pool(url, 1, { insecure: false });
-  t.after(() => pool.destroy());
+  t.after(() => pool.close());
   const summary = await runLoad({
     url,
     count: 3,
     concurrency: 1,
     timeoutMs: 2_000,
-    dispatcher: pool,
+    pool,
     makeRequest: (index) => ({ body: `{"n":${index}}`, headers: {} }),
   });
   assert.deepEqual([summary.sent, summary.ok], [3, 3]);
@@ -46,13 +46,13 @@ test('a reused connection closed before answering (the keep-alive race) is resen
   const dropping = await startRawServer(t, (socket) => socket.destroy());
   const dropUrl = new URL(dropping.url);
   const dropPool = createHttp1Pool(dropUrl, 2, { insecure: false });
-  t.after(() => dropPool.destroy());
+  t.after(() => dropPool.close());
   const failed = await runLoad({
     url: dropUrl,
     count: 4,
     concurrency: 2,
     timeoutMs: 2_000,
-    dispatcher: dropPool,
+    pool: dropPool,
     makeRequest: () => ({ body: '{}', headers: {} }),
   });
   assert.deepEqual(failed.failures, { reset: 4 });
@@ -68,7 +68,7 @@ test('a connection carries requests one after another on one socket, and reconne
   });
   const url = new URL(server.url);
   const connection = new Http1Connection(url, { insecure: false });
-  t.after(() => connection.destroy());
+  t.after(() => connection.cancel());
   const writer = new RequestWriter(url);
   assert.equal(await exchange(connection, writer, 'a'), 200);
   assert.equal(await exchange(connection, writer, 'b'), 200);

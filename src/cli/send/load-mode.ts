@@ -44,7 +44,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
       concurrency,
       ratePerSec,
       timeoutMs: plan.timeoutMs,
-      dispatcher: pool,
+      pool,
       signal: interrupt.signal,
       makeRequest: (index) => {
         // Round-robin over the events; each event numbers its own bodies 0, 1, 2, …
@@ -63,7 +63,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   } finally {
     process.off('SIGINT', onSigint);
     stopProgress();
-    await pool.destroy();
+    await pool.close();
   }
   if (plan.json) printLine(io, summaryJson(summary));
   else printSummary(plan, summary, io);

@@ -49,16 +49,14 @@ export class Http1Connection {
     this.write(bytes);
   }
 
-  /** Abandons the request in flight (its handler hears nothing more) and drops the socket. */
+  /**
+   * Abandons the request in flight (its handler hears nothing more) and drops the socket;
+   * the next send() reconnects. Also how a connection is closed for good.
+   */
   cancel(): void {
     this.handler = undefined;
     this.pending = undefined;
     this.drop();
-  }
-
-  /** Closes the socket; any request in flight is abandoned silently. */
-  destroy(): void {
-    this.cancel();
   }
 
   private write(bytes: RequestBytes): void {

@@ -34,15 +34,10 @@ export class Http1Pool {
     this.connections[slot]?.cancel();
   }
 
-  /** Refuses new requests and closes every socket. */
+  /** Refuses new requests and closes every socket; requests in flight are abandoned. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const connection of this.connections) connection.destroy();
-  }
-
-  /** Same as close: requests in flight are abandoned. */
-  async destroy(): Promise<void> {
-    await this.close();
+    for (const connection of this.connections) connection.cancel();
   }
 }
 
