@@ -112,9 +112,11 @@ async function formatFloorMs(file) {
 }
 
 // Runs the real CLI in a child process, timing main() from inside and reading its peak RSS.
+// main() comes from dist/bin/main.cjs, the bundle bin/fe-webhooks.js runs (the ES modules
+// under dist/cli are not even in the package): what a user runs, minus Node's own start-up.
 function runVerify(file) {
   const script = `
-    const { main } = await import(${JSON.stringify(path.join(ROOT, 'dist/cli/main.js'))});
+    const { main } = (await import(${JSON.stringify(path.join(ROOT, 'dist/bin/main.cjs'))})).default;
     const cpu = process.cpuUsage();
     const start = performance.now();
     const code = await main(['node', 'fe-webhooks', 'verify', ${JSON.stringify(file)}, '--secret', ${JSON.stringify(SECRET)}]);

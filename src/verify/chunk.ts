@@ -55,6 +55,9 @@ export interface ChunkResult {
   counts: CheckCounts;
 }
 
+/** What a worker posts once, when it has started and can take pieces. */
+export const WORKER_READY = 'ready';
+
 export const META_STRIDE = 8;
 /** Offsets into one verdict's numbers. */
 export const META_REPORT_END = 0;

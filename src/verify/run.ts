@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { PreparedSecrets } from '../signing/index.js';
 import { checkCounted, type CheckContext } from './checks.js';
 import type { ChunkSetup } from './chunk.js';
@@ -24,9 +26,11 @@ export interface VerifyOptions {
   /**
    * Check captures files of at least `minFileBytes` on `count` threads: this one and
    * count - 1 workers (same report, byte for byte). Off when absent, when count < 2, or
-   * when the reporter cannot be built in a worker (colours).
+   * when the reporter cannot be built in a worker (colours). `waitUntilReady`: share
+   * pieces only once every worker has started (tests: a small file is otherwise checked
+   * here alone, before a worker is up).
    */
-  workers?: { count: number; minFileBytes: number };
+  workers?: { count: number; minFileBytes: number; waitUntilReady?: boolean };
 }
 
 /**
@@ -35,24 +39,28 @@ export interface VerifyOptions {
  * input error, not a report cut in half.
  */
 export async function verifyRequests(options: VerifyOptions): Promise<VerifySummary> {
-  const opened: OpenedInput[] = [];
-  for (const spec of options.inputs) opened.push(await openInput(spec, options.cwd));
   const nowMs = (options.now ?? Date.now)();
   const ctx: CheckContext = { secrets: new PreparedSecrets(options.secrets), maxAgeMs: options.maxAgeMs, nowMs, event: options.event };
   const { reporter, workers } = options;
-  const tally = new RunTally(reporter, options.write, options.expect ?? []);
+  const sizes = await fileSizes(options.inputs, options.cwd);
+  const tally = new RunTally(reporter, options.write, options.expect ?? [], expectedRequests(sizes));
   // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
   const setup: Omit<ChunkSetup, 'slots' | 'results'> | undefined =
     reporter.spec !== undefined && workers !== undefined && workers.count >= 2
       ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, nowMs, reporter: reporter.spec }
       : undefined;
-  let pool: VerifyPool | undefined;
-  await options.write(reporter.start(opened.map((input) => input.name)));
+  // Started before the inputs are opened: a worker takes ~60 ms to start, time this
+  // thread spends telling the formats apart and checking the first pieces itself.
+  let pool = setup && workers && sizes.some((bytes) => bytes >= workers.minFileBytes) ? new VerifyPool(workers.count, setup) : undefined;
   try {
+    const opened: OpenedInput[] = [];
+    for (const spec of options.inputs) opened.push(await openInput(spec, options.cwd));
+    await options.write(reporter.start(opened.map((input) => input.name)));
     for (const input of opened) {
       if (setup && workers && input.file && input.file.bytes >= workers.minFileBytes) {
         input.close();
         pool ??= new VerifyPool(workers.count, setup);
+        if (workers.waitUntilReady) await pool.ready();
         await checkInOrder(pool, filePieces(input.file.path, input.name, pool.slots), (result) => tally.addChunk(result));
         continue;
       }
@@ -64,10 +72,30 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
         await tally.flush();
       }
     }
+    const summary = tally.summary(options.secrets.length, opened.map((input) => input.name));
+    await options.write(reporter.finish(summary));
+    return summary;
   } finally {
     await pool?.close();
   }
-  const summary = tally.summary(options.secrets.length, opened.map((input) => input.name));
-  await options.write(reporter.finish(summary));
-  return summary;
+}
+
+/** The size of each input that is a file (one that cannot be read counts 0: opening it says why). */
+async function fileSizes(inputs: readonly InputSpec[], cwd: string): Promise<number[]> {
+  const sizes: number[] = [];
+  for (const spec of inputs) {
+    if (spec.kind !== 'file') continue;
+    const info = await stat(path.resolve(cwd, spec.path)).catch(() => undefined);
+    sizes.push(info?.isFile() ? info.size : 0);
+  }
+  return sizes;
+}
+
+/** A captured request takes about a kilobyte (headers, a JSON body, escaped). */
+const BYTES_PER_REQUEST = 1024;
+const MOST_EXPECTED = 1 << 22;
+
+/** About how many requests files of these sizes hold, to size the repeat tables once. */
+function expectedRequests(sizes: readonly number[]): number {
+  return Math.min(MOST_EXPECTED, Math.floor(sizes.reduce((sum, bytes) => sum + bytes, 0) / BYTES_PER_REQUEST));
 }

@@ -42,7 +42,7 @@ class ScratchKeys implements RepeatKeys {
  */
 export class RunTally {
   readonly counts: CheckCounts & { passed: number; failed: number } = { passed: 0, failed: 0, skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
-  private readonly duplicates = new DuplicateTracker();
+  private readonly duplicates: DuplicateTracker;
   private readonly expectations: ExpectationTally;
   private readonly report = new ReportBytes();
   /** Reused for every verdict of a piece: no object per request. */
@@ -52,8 +52,11 @@ export class RunTally {
     private readonly reporter: Reporter,
     private readonly write: (text: string | Buffer) => Promise<void> | void,
     expect: readonly Expectation[],
+    /** About how many requests the run will see (sizes the repeat tables once). */
+    expectedRequests = 0,
   ) {
     this.expectations = new ExpectationTally(expect);
+    this.duplicates = new DuplicateTracker(expectedRequests);
   }
 
   /** One verdict checked here: marked with its repeat, formatted, written in batches. */
@@ -80,6 +83,7 @@ export class RunTally {
     this.counts.agedByReceipt += counts.agedByReceipt;
     this.counts.notAged += counts.notAged;
     const report = Buffer.from(result.report.buffer, result.report.byteOffset, result.report.byteLength);
+    const labels = this.duplicates.storeLabels(result.labels);
     const { keys } = this;
     const parts: Buffer[] = [];
     let copiedTo = 0;
@@ -96,7 +100,7 @@ export class RunTally {
       keys.hasPair = (flags & FLAG_HAS_PAIR) !== 0;
       keys.pairHi = meta[at + META_PAIR_HI] as number;
       keys.pairLo = meta[at + META_PAIR_LO] as number;
-      const repeat = this.duplicates.observeEncoded(keys, result.labels, labelStart, labelEnd);
+      const repeat = this.duplicates.observeStored(keys, labels + labelStart, labels + labelEnd);
       const event = meta[at + META_EVENT] as number;
       this.count((flags & FLAG_OK) !== 0, event === -1 ? undefined : EVENT_NAMES[event], repeat?.exactDuplicateOf !== undefined);
       if (repeat) {

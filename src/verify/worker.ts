@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { chunkChecker, type ChunkJob, type ChunkSetup } from './chunk.js';
+import { chunkChecker, WORKER_READY, type ChunkJob, type ChunkSetup } from './chunk.js';
 
 /** A verify worker thread: checks each job it is sent and posts the result back. */
 const check = chunkChecker(workerData as ChunkSetup);
@@ -11,3 +11,4 @@ port.on('message', (job: ChunkJob) => {
   const own = [result.report.buffer, result.meta.buffer, result.labels.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
   port.postMessage(result, own);
 });
+port.postMessage(WORKER_READY);

@@ -11,6 +11,8 @@ const SECRET = 'ci-secret';
 const OLD_SECRET = 'old-secret';
 /** What the CLI reads to decide when a file is checked on worker threads. */
 const WORKERS_ENV = 'FE_WEBHOOKS_VERIFY_WORKERS_FROM_BYTES';
+/** ... and to share pieces with the workers from the first one (else this small file may be checked before one is up). */
+const WAIT_ENV = 'FE_WEBHOOKS_VERIFY_WAIT_FOR_WORKERS';
 const RECORDS = 1100;
 
 /**
@@ -47,7 +49,7 @@ test('verify on worker threads writes the same report, byte for byte, as on one 
     const args = ['verify', file, '--secret', SECRET, '--secret', OLD_SECRET, ...flags];
     const [one, many] = await Promise.all([
       runCli(args, { cwd: dir, env: cleanEnv({ [WORKERS_ENV]: String(Number.MAX_SAFE_INTEGER) }) }),
-      runCli(args, { cwd: dir, env: cleanEnv({ [WORKERS_ENV]: '0' }) }),
+      runCli(args, { cwd: dir, env: cleanEnv({ [WORKERS_ENV]: '0', [WAIT_ENV]: '1' }) }),
     ]);
     assert.equal(one.code, 1, one.stderr);
     assert.equal(many.code, 1, many.stderr);
@@ -79,6 +81,7 @@ test('the worker pool: pieces cut at line ends (a line longer than a piece too),
   await writeFile(file, capturesFile());
   const pool = new VerifyPool(2, { secrets: [SECRET], nowMs: Date.now(), reporter: { name: 'text', secretCount: 1 } });
   t.after(() => pool.close());
+  await pool.ready();
   const check = pool.check.bind(pool);
   let onWorker = 0;
   pool.check = (job) => {

@@ -73,11 +73,13 @@ const WORKERS_FROM_BYTES = 8 * 1024 * 1024;
 const MAX_THREADS = 4;
 /** Overrides WORKERS_FROM_BYTES (tests use it to exercise the worker path on small files). */
 const WORKERS_FROM_BYTES_ENV = 'FE_WEBHOOKS_VERIFY_WORKERS_FROM_BYTES';
+/** Set (to anything): workers get pieces from the first one, once started (tests, again). */
+const WAIT_FOR_WORKERS_ENV = 'FE_WEBHOOKS_VERIFY_WAIT_FOR_WORKERS';
 
-function workersFor(io: CliIO): { count: number; minFileBytes: number } {
+function workersFor(io: CliIO): { count: number; minFileBytes: number; waitUntilReady: boolean } {
   const fromEnv = Number(io.env[WORKERS_FROM_BYTES_ENV]);
   const minFileBytes = io.env[WORKERS_FROM_BYTES_ENV] !== undefined && Number.isFinite(fromEnv) ? fromEnv : WORKERS_FROM_BYTES;
-  return { count: Math.min(availableParallelism(), MAX_THREADS), minFileBytes };
+  return { count: Math.min(availableParallelism(), MAX_THREADS), minFileBytes, waitUntilReady: io.env[WAIT_FOR_WORKERS_ENV] !== undefined };
 }
 
 function reporterFor(name: ReporterName, secretCount: number, paint: Paint | undefined): Reporter {
