@@ -1,4 +1,4 @@
-import { createReadStream, type ReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
@@ -31,9 +31,70 @@ const READ_CHUNK_BYTES = 1024 * 1024;
 const LOOKS_LIKE_CAPTURE = /^\s*\{\s*"(id|receivedAt|method|path|headers|body|bodyEncoding)"\s*:/;
 
 interface OpenedFile {
-  stream: ReadStream;
+  /** The file's content, read from the start (made on first call). */
+  stream(): ReadStream;
+  /** Stops reading it, if it was read. */
+  close(): void;
   path: string;
   bytes: number;
+  /** The first line that is not blank, when it lies whole within the file's first HEAD_BYTES. */
+  head: string | undefined;
+}
+
+/** Enough for the first record of a captures file (a record is about a kilobyte). */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * The first line of a file that is not blank (a byte order mark dropped, as lineBatches
+ * does), if it ends within the first HEAD_BYTES: one small read instead of decoding and
+ * splitting a whole first chunk, which on a large captures file the worker threads then
+ * read again anyway.
+ */
+function headLine(full: string): string | undefined {
+  const fd = openSync(full, 'r');
+  try {
+    const bytes = Buffer.allocUnsafe(HEAD_BYTES);
+    const length = readSync(fd, bytes, 0, HEAD_BYTES, 0);
+    const text = bytes.toString('utf8', 0, length);
+    const lines = text.split('\n');
+    // The last piece may be cut short (or the file may end without a newline): not whole.
+    for (let i = 0; i < lines.length - 1; i++) {
+      const line = i === 0 && text.charCodeAt(0) === BOM ? (lines[0] as string).slice(1) : (lines[i] as string);
+      if (line.trim() !== '') return line;
+    }
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const BOM = 0xfeff;
+
+/** A complete captures record: a JSON object with a string "body". */
+function isCaptureRecordLine(line: string | undefined): boolean {
+  if (line === undefined || !line.trimStart().startsWith('{')) return false;
+  try {
+    const record = JSON.parse(line) as unknown;
+    return typeof record === 'object' && record !== null && typeof (record as { body?: unknown }).body === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** What `open` gives, opened only once it is iterated. */
+async function* lazily<T>(open: () => AsyncIterable<T>): AsyncGenerator<T> {
+  yield* open();
+}
+
+/** A captures file known by its first record: read from the start when its items are asked for. */
+function capturesFile(name: string, opened: OpenedFile): OpenedInput {
+  return {
+    name,
+    format: 'jsonl',
+    items: captureItems(lineBatches(lazily(() => opened.stream())), name),
+    file: { path: opened.path, bytes: opened.bytes },
+    close: () => opened.close(),
+  };
 }
 
 async function openFile(file: string, cwd: string): Promise<OpenedFile> {
@@ -49,13 +110,21 @@ async function openFile(file: string, cwd: string): Promise<OpenedFile> {
     if (code === 'ENOENT') throw new UserError(`Cannot read ${file}: no such file`);
     throw new UserError(`Cannot read ${file}: ${errorMessage(error)}`);
   }
-  const stream = createReadStream(full, { highWaterMark: READ_CHUNK_BYTES });
-  // Surface open errors (permission denied) before any verdict is printed.
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (error) => reject(new UserError(`Cannot read ${file}: ${errorMessage(error)}`)));
-  });
-  return { stream, path: full, bytes };
+  let head: string | undefined;
+  try {
+    // Also surfaces open errors (permission denied) before any verdict is printed.
+    head = headLine(full);
+  } catch (error) {
+    throw new UserError(`Cannot read ${file}: ${errorMessage(error)}`);
+  }
+  let stream: ReadStream | undefined;
+  return {
+    path: full,
+    bytes,
+    head,
+    stream: () => (stream ??= createReadStream(full, { highWaterMark: READ_CHUNK_BYTES })),
+    close: () => stream?.destroy(),
+  };
 }
 
 async function* prepend(first: LineBatch, rest: AsyncIterator<LineBatch>): AsyncGenerator<LineBatch> {
@@ -108,7 +177,8 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
   let chunks: AsyncIterable<Buffer | string>;
   if (spec.kind === 'file') {
     opened = await openFile(spec.path, cwd);
-    chunks = opened.stream;
+    if (isCaptureRecordLine(opened.head)) return capturesFile(name, opened);
+    chunks = opened.stream();
   } else chunks = spec.stream;
   const batches = lineBatches(chunks)[Symbol.asyncIterator]();
   const captures = (batch: LineBatch): OpenedInput => ({
@@ -116,7 +186,7 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
     format: 'jsonl',
     items: captureItems(prepend(batch, batches), name),
     file: opened && { path: opened.path, bytes: opened.bytes },
-    close: () => opened?.stream.destroy(),
+    close: () => opened?.close(),
   });
   for (;;) {
     const next = await batches.next();

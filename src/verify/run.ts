@@ -59,9 +59,9 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
     for (const input of opened) {
       if (setup && workers && input.file && input.file.bytes >= workers.minFileBytes) {
         input.close();
-        pool ??= new VerifyPool(workers.count, setup);
-        if (workers.waitUntilReady) await pool.ready();
-        await checkInOrder(pool, filePieces(input.file.path, input.name, pool.slots), (result) => tally.addChunk(result));
+        const sharing = (pool ??= new VerifyPool(workers.count, setup));
+        if (workers.waitUntilReady) await sharing.ready();
+        await checkInOrder(sharing, filePieces(input.file.path, input.name, sharing.slots, () => sharing.pieceBytes()), (result) => tally.addChunk(result));
         continue;
       }
       for await (const items of input.items) {
