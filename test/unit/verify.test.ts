@@ -222,6 +222,27 @@ test('input errors: empty, directory, missing, neither format, a bare webhook bo
   assert.match(text, /\(stdin:1\)/);
 });
 
+test('a captures file is told apart by its first record: after a byte order mark and blank lines, past the first 64 KiB, with CRLF', async (t) => {
+  const dir = await tempDir(t);
+  const line = (seed: number, extra = {}): string => JSON.stringify({ ...captureRecord({ seed, secret: SECRET }), ...extra });
+  const files: Array<[string, string, number]> = [
+    // Told from the first 64 KiB (the quick way): a mark and blank lines before the record.
+    ['marked.jsonl', `\ufeff\n  \n${line(1)}\n${line(2)}\n`, 2],
+    ['crlf.jsonl', `${line(3)}\r\n${line(4)}\r\n`, 2],
+    // A first record longer than the first read: told from the stream, as before.
+    ['long.jsonl', `${line(5, { note: 'n'.repeat(70 * 1024) })}\n${line(6)}`, 2],
+    // A half-written first record and nothing else: still a captures file, its verdict says why.
+    ['cut.jsonl', line(7).slice(0, 60), 0],
+  ];
+  for (const [name, content, passed] of files) {
+    await writeFile(path.join(dir, name), content);
+    const { summary, verdicts } = await run([{ kind: 'file', path: name }], { cwd: dir });
+    assert.equal(summary.requests.passed, passed, name);
+    assert.equal(verdicts.length, passed === 0 ? 1 : passed, name);
+    if (passed > 0) assert.match(verdicts[0]?.location ?? '', name === 'marked.jsonl' ? /:3$/ : /:1$/, name);
+  }
+});
+
 test('lineBatches: lines split anywhere across chunks, multi-byte characters intact, last line without newline', async () => {
   const text = 'ä€😀 one\n\ntwo 😀😀\nthree';
   const bytes = Buffer.from(text);
