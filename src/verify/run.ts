@@ -93,7 +93,11 @@ async function fileSizes(inputs: readonly InputSpec[], cwd: string): Promise<num
 
 /** A captured request takes about a kilobyte (headers, a JSON body, escaped). */
 const BYTES_PER_REQUEST = 1024;
-const MOST_EXPECTED = 1 << 22;
+/**
+ * Past this the tables grow as requests come: a file of large bodies holds far fewer
+ * requests than its size says, and an oversized table would be touched all over.
+ */
+const MOST_EXPECTED = 1 << 17;
 
 /** About how many requests files of these sizes hold, to size the repeat tables once. */
 function expectedRequests(sizes: readonly number[]): number {

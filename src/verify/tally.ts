@@ -83,7 +83,7 @@ export class RunTally {
     this.counts.agedByReceipt += counts.agedByReceipt;
     this.counts.notAged += counts.notAged;
     const report = Buffer.from(result.report.buffer, result.report.byteOffset, result.report.byteLength);
-    const labels = this.duplicates.storeLabels(result.labels);
+    const labels = Buffer.from(result.labels.buffer, result.labels.byteOffset, result.labels.byteLength);
     const { keys } = this;
     const parts: Buffer[] = [];
     let copiedTo = 0;
@@ -100,7 +100,7 @@ export class RunTally {
       keys.hasPair = (flags & FLAG_HAS_PAIR) !== 0;
       keys.pairHi = meta[at + META_PAIR_HI] as number;
       keys.pairLo = meta[at + META_PAIR_LO] as number;
-      const repeat = this.duplicates.observeStored(keys, labels + labelStart, labels + labelEnd);
+      const repeat = this.duplicates.observeEncoded(keys, labels, labelStart, labelEnd);
       const event = meta[at + META_EVENT] as number;
       this.count((flags & FLAG_OK) !== 0, event === -1 ? undefined : EVENT_NAMES[event], repeat?.exactDuplicateOf !== undefined);
       if (repeat) {
