@@ -172,8 +172,10 @@ class LabelArena {
 
   addBytes(label: Buffer, from: number, to: number): number {
     const start = this.reserve(to - from);
-    // One native copy: a byte loop here was ~0.5 us per label on this thread.
-    label.copy(this.bytes, start, from, to);
+    // A label is a few dozen bytes: a loop, not Buffer#copy (which makes a view per call
+    // and took ~0.2 us more per label).
+    const { bytes } = this;
+    for (let i = from, at = start; i < to; i++, at++) bytes[at] = label[i] as number;
     this.ends[this.count] = start + to - from;
     return this.count++;
   }

@@ -36,6 +36,16 @@ class ScratchKeys implements RepeatKeys {
 }
 
 /**
+ * A copy of bytes in shared memory. Not Buffer.from(bytes): from a SharedArrayBuffer it
+ * copied ~10x slower than set() does (0.13 ms for a piece's 100 KB report).
+ */
+function copyOf(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
+/**
  * Everything a run adds up, in input order: counts, repeats, expectations, and the
  * report as it is written. Verdicts come one by one (checked on this thread) or as a
  * worker's formatted piece (checked elsewhere); both end in the same report.
@@ -111,7 +121,7 @@ export class RunTally {
       labelStart = labelEnd;
     }
     // Copied out of shared memory: the slot is refilled while a stream may still hold it.
-    await this.emit(parts.length === 0 ? Buffer.from(report) : Buffer.concat([...parts, report.subarray(copiedTo)]));
+    await this.emit(parts.length === 0 ? copyOf(report) : Buffer.concat([...parts, report.subarray(copiedTo)]));
   }
 
   summary(secretCount: number, inputs: string[]): VerifySummary {
