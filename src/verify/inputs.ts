@@ -4,7 +4,7 @@ import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { harItems } from './har.js';
 import { captureItems } from './jsonl.js';
-import { lineBatches, type LineBatch } from './lines.js';
+import { BOM, lineBatches, type LineBatch } from './lines.js';
 import type { InputItem } from './types.js';
 
 export type InputSpec =
@@ -68,7 +68,6 @@ function headLine(full: string): string | undefined {
   }
 }
 
-const BOM = 0xfeff;
 
 /** A complete captures record: a JSON object with a string "body". */
 function isCaptureRecordLine(line: string | undefined): boolean {

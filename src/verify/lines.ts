@@ -13,7 +13,8 @@ export interface LineBatch {
 }
 
 const NEWLINE = 0x0a;
-const BOM = 0xfeff;
+/** A byte order mark, as a decoded character: not part of the first line. */
+export const BOM = 0xfeff;
 
 export async function* lineBatches(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<LineBatch> {
   let carry: Buffer | undefined;
