@@ -69,12 +69,16 @@ function headLine(full: string): string | undefined {
 }
 
 
-/** A complete captures record: a JSON object with a string "body". */
+/** A first record that makes a file a captures file: an object with a string "body" and no HAR "log". */
+function isCaptureRecord(first: unknown): boolean {
+  return typeof first === 'object' && first !== null && !Array.isArray(first) && !('log' in first) && typeof (first as { body?: unknown }).body === 'string';
+}
+
+/** isCaptureRecord for a line of text (false for anything else: the full detection then decides). */
 function isCaptureRecordLine(line: string | undefined): boolean {
   if (line === undefined || !line.trimStart().startsWith('{')) return false;
   try {
-    const record = JSON.parse(line) as unknown;
-    return typeof record === 'object' && record !== null && typeof (record as { body?: unknown }).body === 'string';
+    return isCaptureRecord(JSON.parse(line));
   } catch {
     return false;
   }
@@ -203,7 +207,7 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
     }
     if (parsed && typeof first === 'object' && first !== null && !Array.isArray(first)) {
       if ('log' in first) return asHar(JSON.parse(await slurp(batch, index, batches)), name);
-      if (typeof (first as { body?: unknown }).body === 'string') return captures(batch);
+      if (isCaptureRecord(first)) return captures(batch);
       throw neither(name, describeDocument(first));
     }
     if (parsed) throw neither(name, 'its first line is JSON but not an object');

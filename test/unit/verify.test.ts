@@ -222,7 +222,7 @@ test('input errors: empty, directory, missing, neither format, a bare webhook bo
   assert.match(text, /\(stdin:1\)/);
 });
 
-test('a captures file is told apart by its first record: after a byte order mark and blank lines, past the first 64 KiB, with CRLF', async (t) => {
+test('a captures file is told apart by its first record: after a byte order mark and blank lines, past the first 64 KiB, with CRLF; a HAR log first is HAR', async (t) => {
   const dir = await tempDir(t);
   const line = (seed: number, extra = {}): string => JSON.stringify({ ...captureRecord({ seed, secret: SECRET }), ...extra });
   const files: Array<[string, string, number]> = [
@@ -233,13 +233,16 @@ test('a captures file is told apart by its first record: after a byte order mark
     ['long.jsonl', `${line(5, { note: 'n'.repeat(70 * 1024) })}\n${line(6)}`, 2],
     // A half-written first record and nothing else: still a captures file, its verdict says why.
     ['cut.jsonl', line(7).slice(0, 60), 0],
+    // One line holding a HAR log that also has a string "body": HAR, whichever way it is told.
+    ['both.har', `${JSON.stringify({ body: 'x', ...(harDocument([{ body: sampleBody('MessageSent', 8), headers: { 'x-webhook-signature': sign(sampleBody('MessageSent', 8), SECRET) } }]) as object) })}\n`, 1],
   ];
   for (const [name, content, passed] of files) {
     await writeFile(path.join(dir, name), content);
     const { summary, verdicts } = await run([{ kind: 'file', path: name }], { cwd: dir });
     assert.equal(summary.requests.passed, passed, name);
     assert.equal(verdicts.length, passed === 0 ? 1 : passed, name);
-    if (passed > 0) assert.match(verdicts[0]?.location ?? '', name === 'marked.jsonl' ? /:3$/ : /:1$/, name);
+    const where: Record<string, RegExp> = { 'marked.jsonl': /:3$/, 'both.har': /#1$/ };
+    if (passed > 0) assert.match(verdicts[0]?.location ?? '', where[name] ?? /:1$/, name);
   }
 });
 
