@@ -181,15 +181,11 @@ export type Piece = Omit<ChunkJob, 'seq'>;
  * piece. A line longer than a slot goes out in a Buffer of its own. A byte order mark
  * before the first line is dropped, as lineBatches does. Slot i % slots.length is
  * refilled only when asked for piece i, so the caller must be done with piece
- * i - slots.length by then. `pieceBytes` says how much the next piece may be (at most
- * a slot), given how much of the file is left: less while workers start, and at the end.
+ * i - slots.length by then. The pool says how much each piece may be (at most a
+ * slot), given how much of the file is left: less while workers start, and at the end.
  */
-export async function* filePieces(
-  file: string,
-  name: string,
-  slots: readonly SharedArrayBuffer[],
-  pieceBytes: (remaining: number) => number = () => SLOT_BYTES,
-): AsyncGenerator<Piece> {
+export async function* filePieces(file: string, name: string, pool: Pick<VerifyPool, 'slots' | 'pieceBytes'>): AsyncGenerator<Piece> {
+  const { slots } = pool;
   const fd = openSync(file, 'r');
   let unread = fstatSync(fd).size;
   try {
@@ -205,7 +201,7 @@ export async function* filePieces(
     for (let index = 0; !eof; index++) {
       const slot = index % views.length;
       const whole = views[slot] as Buffer;
-      let view = whole.subarray(0, Math.min(whole.length, Math.max(pieceBytes(unread + carry.length), carry.length)));
+      let view = whole.subarray(0, Math.min(whole.length, Math.max(pool.pieceBytes(unread + carry.length), carry.length)));
       let filled = carry.copy(view, 0);
       let cut = 0;
       for (;;) {

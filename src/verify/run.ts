@@ -61,7 +61,7 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
         input.close();
         const sharing = (pool ??= new VerifyPool(workers.count, setup));
         if (workers.waitUntilReady) await sharing.ready();
-        await checkInOrder(sharing, filePieces(input.file.path, input.name, sharing.slots, (remaining) => sharing.pieceBytes(remaining)), (result) => tally.addChunk(result));
+        await checkInOrder(sharing, filePieces(input.file.path, input.name, sharing), (result) => tally.addChunk(result));
         continue;
       }
       for await (const items of input.items) {

@@ -92,7 +92,7 @@ test('the worker pool: pieces cut at line ends (a line longer than a piece too),
   const firstLines: number[] = [];
   let verdicts = 0;
   let report = '';
-  await checkInOrder(pool, filePieces(file, 'c.jsonl', pool.slots, (remaining) => pool.pieceBytes(remaining)), async (result) => {
+  await checkInOrder(pool, filePieces(file, 'c.jsonl', pool), async (result) => {
     firstLines.push(verdicts);
     verdicts += result.verdicts;
     report += Buffer.from(result.report).toString('utf8');
