@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'listen', summary: 'receive webhooks locally: capture them, forward them byte for byte to your app, inspect them in the browser', load: () => import('./commands/listen.js') },
   { name: 'captures', summary: 'work with the requests listen captured (export as HAR 1.2)', load: () => import('./commands/captures.js') },
   { name: 'relay', summary: 'run the public end of the tunnel: stores every request per channel and streams it to `listen --relay`', load: () => import('./commands/relay.js') },
+  { name: 'channel', summary: 'rotate the token of a relay channel (the old one stops working at once) or delete the channel', load: () => import('./commands/channel.js') },
   { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
   { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
 ];

@@ -33,6 +33,10 @@ export const CLOSE_CODES = {
   replaced: 4409,
   /** The peer sent something we cannot read. */
   protocol: 4400,
+  /** The channel's token was rotated (POST /channels/<id>/token): this listener's no longer works. Do not retry. */
+  tokenRevoked: 4403,
+  /** The channel was deleted (DELETE /channels/<id>). Do not retry. */
+  channelDeleted: 4410,
   /** The relay is shutting down: retry later. */
   goingAway: 1001,
 } as const;

@@ -87,6 +87,13 @@ export class ChannelDelivery {
     this.waiters.clear();
   }
 
+  /** Ends the listener's subscription for good: its token was revoked, or the channel deleted. */
+  revoke(code: number, reason: string): void {
+    const link = this.subscription?.link;
+    link?.close(code, reason);
+    this.detach(link);
+  }
+
   /** A new event was stored. */
   appended(): void {
     void this.pump();

@@ -1,18 +1,23 @@
-import { open, readFile, readdir, rename } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensurePrivateDir } from '../config/state-dir.js';
 import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
+import { lockDataDir, type DataDirLock, type LockHolder } from './data-dir-lock.js';
 import { FileEventLog, type FileLogTuning } from './file-log.js';
 import { fsyncPath } from './fsync.js';
-import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy } from './store.js';
+import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, TokenReplacement } from './store.js';
 
 const CHANNEL_FILE = 'channel.json';
+/** A deleted channel's folder is renamed to this prefix first (one atomic step), then removed. */
+const DELETED_PREFIX = '.deleted-';
 
 export interface FileChannelStoreOptions {
   dataDir: string;
   retention: RetentionPolicy;
   onDropped?: (dropped: DroppedRange) => void;
   tuning?: FileLogTuning;
+  /** The folder's lock was left by a relay that is gone (kill -9): this one took it over. */
+  onLockTakenOver?: (holder: LockHolder) => void;
 }
 
 
@@ -37,25 +42,46 @@ export class FileChannelStore implements ChannelStore {
   private readonly opened: FileEventLog[] = [];
   /** Creations under way: they count against the cap before they are on disk. */
   private creating = 0;
+  /** Per channel: the rotation or deletion under way. */
+  private readonly changing = new Map<string, Promise<unknown>>();
 
-  private constructor(private readonly options: FileChannelStoreOptions) {}
+  private constructor(
+    private readonly options: FileChannelStoreOptions,
+    private readonly lock: DataDirLock,
+  ) {}
 
   private get channelsDir(): string {
     return path.join(this.options.dataDir, 'channels');
   }
 
   static async open(options: FileChannelStoreOptions): Promise<FileChannelStore> {
-    const store = new FileChannelStore(options);
     await ensurePrivateDir(options.dataDir);
-    await ensurePrivateDir(store.channelsDir);
-    for (const entry of await readdir(store.channelsDir, { withFileTypes: true })) {
+    const lock = await lockDataDir(options.dataDir);
+    try {
+      const store = new FileChannelStore(options, lock);
+      await store.load();
+      if (lock.takenOverFrom) options.onLockTakenOver?.(lock.takenOverFrom);
+      return store;
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
+
+  private async load(): Promise<void> {
+    await ensurePrivateDir(this.channelsDir);
+    for (const entry of await readdir(this.channelsDir, { withFileTypes: true })) {
+      // A deletion a crash interrupted: the channel was already gone from the relay's view.
+      if (entry.name.startsWith(DELETED_PREFIX)) {
+        await rm(path.join(this.channelsDir, entry.name), { recursive: true, force: true });
+        continue;
+      }
       if (!entry.isDirectory() || !CHANNEL_ID_PATTERN.test(entry.name)) continue;
-      const text = await readFile(path.join(store.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(() => '');
+      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(() => '');
       const record = parseRecord(text);
       // A folder without a complete record was never acknowledged with a 201: ignore it.
-      if (record && record.id === entry.name) store.records.set(record.id, record);
+      if (record && record.id === entry.name) this.records.set(record.id, record);
     }
-    return store;
   }
 
   async createChannel(record: ChannelRecord, maxChannels = Number.POSITIVE_INFINITY): Promise<boolean> {
@@ -69,6 +95,55 @@ export class FileChannelStore implements ChannelStore {
     }
     this.records.set(record.id, record);
     return true;
+  }
+
+  replaceToken(id: string, change: TokenReplacement): Promise<'replaced' | 'unknown' | 'changed'> {
+    return this.oneAtATime(id, async () => {
+      const record = this.records.get(id);
+      if (!record) return 'unknown';
+      if (record.tokenHash !== change.from) return 'changed';
+      const next = { ...record, tokenHash: change.to };
+      await this.writeRecord(next);
+      this.records.set(id, next);
+      return 'replaced';
+    });
+  }
+
+  deleteChannel(id: string): Promise<boolean> {
+    return this.oneAtATime(id, async () => {
+      const record = this.records.get(id);
+      if (!record) return false;
+      // Gone from the relay's view at once: posts get 404 while the files are removed.
+      this.records.delete(id);
+      const log = this.logs.get(id);
+      this.logs.delete(id);
+      const opened = await log?.catch(() => undefined);
+      if (opened) {
+        this.opened.splice(this.opened.indexOf(opened), 1);
+        // Appends already under way finish first; later ones are refused.
+        await opened.close();
+      }
+      const doomed = path.join(this.channelsDir, `${DELETED_PREFIX}${id}`);
+      try {
+        await rename(path.join(this.channelsDir, id), doomed);
+        await fsyncPath(this.channelsDir);
+      } catch (error) {
+        this.records.set(id, record);
+        throw error;
+      }
+      await rm(doomed, { recursive: true, force: true });
+      return true;
+    });
+  }
+
+  /** Rotations and deletions of one channel run one after the other (a rotation must not rewrite a folder being deleted). */
+  private oneAtATime<T>(id: string, change: () => Promise<T>): Promise<T> {
+    const previous = this.changing.get(id) ?? Promise.resolve();
+    const next = previous.then(change, change);
+    const settled = next.catch(() => undefined);
+    this.changing.set(id, settled);
+    void settled.then(() => this.changing.get(id) === settled && this.changing.delete(id));
+    return next;
   }
 
   private async writeRecord(record: ChannelRecord): Promise<void> {
@@ -112,5 +187,6 @@ export class FileChannelStore implements ChannelStore {
   async close(): Promise<void> {
     const logs = await Promise.allSettled(this.logs.values());
     for (const result of logs) if (result.status === 'fulfilled') await result.value.close();
+    await this.lock.release();
   }
 }

@@ -31,9 +31,10 @@ export function seqOf(id: string | Buffer): number {
 export interface RedisLogCommands {
   /**
    * INCRBY seq + XADD 0-<seq> for each event (trimmed to MAXLEN) in one atomic step →
-   * [seqs, first kept entry id, listener present]. ARGV: maxLen, then 5 per event.
+   * [seqs, first kept entry id, listener present]. ARGV: maxLen, then 5 per event. Fails
+   * when the channel record is gone (deleted on any instance): nothing is stored.
    */
-  feAppend(seqKey: string, streamKey: string, listenerKey: string, maxLen: number, ...fields: Array<string | Buffer>): Promise<[number[], string, number]>;
+  feAppend(seqKey: string, streamKey: string, listenerKey: string, recordKey: string, maxLen: number, ...fields: Array<string | Buffer>): Promise<[number[], string, number]>;
   /** Moves the acked cursor forward only. */
   feAck(ackedKey: string, seq: number): Promise<number>;
 }
@@ -41,6 +42,7 @@ export interface RedisLogCommands {
 export type RedisCommands = Redis & RedisLogCommands;
 
 export const APPEND_SCRIPT = `
+if redis.call('EXISTS', KEYS[4]) == 0 then return redis.error_reply('fe-webhooks: the channel was deleted') end
 local count = (#ARGV - 1) / 5
 local seq = redis.call('INCRBY', KEYS[1], count) - count
 local seqs = {}
@@ -187,7 +189,7 @@ export class RedisEventLog implements EventLog {
   private async sendBatch(batch: PendingAppend[]): Promise<void> {
     const fields = batch.flatMap(({ event }) => [event.method, event.path, JSON.stringify(event.rawHeaders), event.receivedAt.toISOString(), event.body]);
     try {
-      const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.context.retention.maxEvents, ...fields);
+      const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.keys.record, this.context.retention.maxEvents, ...fields);
       this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
       for (const [i, pending] of batch.entries()) {
         const seq = seqs[i] as number;

@@ -2,8 +2,9 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import { describeRedisUrl } from './redis-url.js';
 import { ACK_SCRIPT, APPEND_SCRIPT, RedisEventLog, channelKeys, entryId, seqOf, type RedisCommands } from './redis-log.js';
+import { DELETE_SCRIPT, REVOCATIONS_TOPIC, ROTATE_SCRIPT, decodeRevocation, encodeRevocation, type AdminCommands } from './redis-admin.js';
 import { CLAIM_SCRIPT, RELEASE_SCRIPT, RedisSharedChannel, type SharedCommands } from './redis-shared.js';
-import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy } from './store.js';
+import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, Revocation, TokenReplacement } from './store.js';
 
 /** A command Redis has not answered by then fails (→ 503) rather than waiting past FrontEngine's 5 s. */
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -47,6 +48,7 @@ export class RedisChannelStore implements ChannelStore {
   private readonly opened = new Map<string, RedisEventLog>();
   private readonly shared = new Map<string, RedisSharedChannel>();
   private readonly watched = new Map<string, () => void>();
+  private readonly revokedHandlers: Array<(id: string, revocation: Revocation) => void> = [];
   private wakeWatch: (() => void) | undefined;
   private blockerId: number | undefined;
   private closed = false;
@@ -54,17 +56,19 @@ export class RedisChannelStore implements ChannelStore {
 
   private constructor(
     private readonly options: RedisStoreOptions,
-    private readonly redis: RedisCommands & SharedCommands,
+    private readonly redis: RedisCommands & SharedCommands & AdminCommands,
     private readonly blocker: Redis,
     private readonly subscriber: Redis,
   ) {}
 
   static async open(options: RedisStoreOptions): Promise<RedisChannelStore> {
-    const redis = new Redis(options.url, CONNECTION) as RedisCommands & SharedCommands;
-    redis.defineCommand('feAppend', { numberOfKeys: 3, lua: APPEND_SCRIPT });
+    const redis = new Redis(options.url, CONNECTION) as RedisCommands & SharedCommands & AdminCommands;
+    redis.defineCommand('feAppend', { numberOfKeys: 4, lua: APPEND_SCRIPT });
     redis.defineCommand('feAck', { numberOfKeys: 1, lua: ACK_SCRIPT });
     redis.defineCommand('feClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     redis.defineCommand('feRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+    redis.defineCommand('feRotate', { numberOfKeys: 1, lua: ROTATE_SCRIPT });
+    redis.defineCommand('feDelete', { numberOfKeys: 5, lua: DELETE_SCRIPT });
     const blocker = redis.duplicate({ commandTimeout: WATCH_BLOCK_MS + COMMAND_TIMEOUT_MS });
     const subscriber = redis.duplicate({ commandTimeout: undefined });
     const all = [redis, blocker, subscriber];
@@ -77,6 +81,8 @@ export class RedisChannelStore implements ChannelStore {
     }
     try {
       await initChannelCount(redis);
+      // Before any request: a rotation or deletion on another instance must reach this one's listeners.
+      await subscriber.subscribe(REVOCATIONS_TOPIC);
     } catch (error) {
       for (const connection of all) connection.disconnect();
       throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
@@ -118,9 +124,53 @@ export class RedisChannelStore implements ChannelStore {
     this.blocker.on('ready', () => void this.learnBlockerId());
     void this.learnBlockerId();
     this.subscriber.on('message', (topic: string, text: string) => {
+      if (topic === REVOCATIONS_TOPIC) return this.revoked(text);
       const id = /^fe-webhooks:\{([^}]+)\}:answers$/.exec(topic)?.[1];
       if (id) this.shared.get(id)?.received(text);
     });
+  }
+
+  private revoked(text: string): void {
+    const message = decodeRevocation(text);
+    if (!message) return;
+    if (message.revocation === 'channel-deleted') this.forget(message.channel);
+    for (const handler of this.revokedHandlers) handler(message.channel, message.revocation);
+  }
+
+  onRevoked(handler: (id: string, revocation: Revocation) => void): void {
+    this.revokedHandlers.push(handler);
+  }
+
+  async replaceToken(id: string, change: TokenReplacement): Promise<'replaced' | 'unknown' | 'changed'> {
+    const result = await this.redis.feRotate(channelKeys(id).record, change.from, change.to);
+    if (result === 0) return 'unknown';
+    if (result < 0) return 'changed';
+    await this.announce(id, 'token-rotated');
+    return 'replaced';
+  }
+
+  async deleteChannel(id: string): Promise<boolean> {
+    const keys = channelKeys(id);
+    if ((await this.redis.feDelete(keys.record, keys.seq, keys.stream, keys.acked, keys.listener)) === 0) return false;
+    // The shared count frees the slot; if Redis fails right here the count stays one high (see README: it is recounted when removed).
+    await this.redis.decr(CHANNEL_COUNT_KEY).catch((error: unknown) => this.backgroundError(`channel count: ${errorMessage(error)}`));
+    this.forget(id);
+    await this.announce(id, 'channel-deleted');
+    return true;
+  }
+
+  /** Tells every instance (this one too). Already done in Redis: a failed notice is reported, not a failed rotation. */
+  private async announce(id: string, revocation: Revocation): Promise<void> {
+    await this.redis.publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation)).catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
+  }
+
+  /** Drops what this instance keeps of a deleted channel. */
+  private forget(id: string): void {
+    this.logs.delete(id);
+    this.opened.delete(id);
+    this.shared.delete(id);
+    if (this.watched.has(id)) this.watch(id, undefined);
+    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(() => undefined);
   }
 
   private async learnBlockerId(): Promise<void> {

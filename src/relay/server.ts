@@ -4,13 +4,15 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import { errorMessage } from '../errors.js';
-import { CHANNEL_ID_PATTERN, HEARTBEAT_DEAD_MS, PING_INTERVAL_MS, TUNNEL_PATH } from '../protocol/index.js';
+import { CHANNEL_ID_PATTERN, CLOSE_CODES, HEARTBEAT_DEAD_MS, PING_INTERVAL_MS, TUNNEL_PATH } from '../protocol/index.js';
+import { channelAdminTarget, handleChannelAdmin } from './channel-admin.js';
 import { hashToken, newChannelId, newToken } from './credentials.js';
 import { ChannelDelivery } from './delivery.js';
 import { FileChannelStore } from './file-store.js';
 import { serveListenerSocket } from './listener-socket.js';
 import { readBodyWithin } from './read-body.js';
-import type { ChannelStore, DroppedRange, RetentionPolicy } from './store.js';
+import { sendJson } from './send-json.js';
+import type { ChannelStore, DroppedRange, RetentionPolicy, Revocation } from './store.js';
 import { TokenBucket } from './token-bucket.js';
 import { AddressRateLimiter } from './address-limiter.js';
 import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS, type CreationLimit } from './limits.js';
@@ -30,6 +32,8 @@ export type RelayLogEntry =
   | { kind: 'listener-connected'; channel: string; after: number }
   | { kind: 'listener-closed'; channel?: string; reason: string }
   | { kind: 'auth-refused'; reason: string }
+  | { kind: 'token-rotated'; channel: string }
+  | { kind: 'channel-deleted'; channel: string }
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
   | { kind: 'dropped'; range: DroppedRange }
   | { kind: 'store-error'; channel: string; message: string }
@@ -64,11 +68,6 @@ export interface RunningRelay {
   close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }).end(body);
-}
-
 /** `/c/<id>/rest?q` → the id and the path the listener forwards (`/rest?q`). */
 function channelTarget(url: string): { id: string; path: string } | undefined {
   const match = /^\/c\/([^/?#]+)(.*)$/s.exec(url);
@@ -83,7 +82,14 @@ function channelTarget(url: string): { id: string; path: string } | undefined {
  */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const log = options.onLog ?? (() => undefined);
-  const store = options.store ?? (await FileChannelStore.open({ dataDir: options.dataDir, retention: options.retention, onDropped: (range) => log({ kind: 'dropped', range }) }));
+  const store: ChannelStore =
+    options.store ??
+    (await FileChannelStore.open({
+      dataDir: options.dataDir,
+      retention: options.retention,
+      onDropped: (range) => log({ kind: 'dropped', range }),
+      onLockTakenOver: (holder) => log({ kind: 'store-status', channel: '-', message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running` }),
+    }));
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
   const buckets = new Map<string, TokenBucket>();
   const answerBudgetMs = options.answerBudgetMs ?? ANSWER_BUDGET_MS;
@@ -101,6 +107,29 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
     return found;
   };
+
+  /** Per channel, how many rotations or deletions this instance has seen (a subscribe checked before one is checked again). */
+  const revocations = new Map<string, number>();
+  /** A rotated token or a deleted channel: its listener here goes, with a close code saying why. */
+  const closeListeners = (id: string, revocation: Revocation): void => {
+    revocations.set(id, (revocations.get(id) ?? 0) + 1);
+    void deliveries.get(id)?.then((found) =>
+      revocation === 'token-rotated'
+        ? found?.revoke(CLOSE_CODES.tokenRevoked, 'the channel token was rotated')
+        : found?.revoke(CLOSE_CODES.channelDeleted, 'the channel was deleted'),
+    );
+  };
+  const forgetChannel = (id: string): void => {
+    deliveries.delete(id);
+    buckets.delete(id);
+    // A slot is free again: the next time the relay is full is worth a line too.
+    fullReported = false;
+  };
+  // Another instance on the shared store rotated or deleted (this one's own come back here too: both are idempotent).
+  store.onRevoked?.((id, revocation) => {
+    closeListeners(id, revocation);
+    if (revocation === 'channel-deleted') forgetChannel(id);
+  });
 
   const publicBase = (req: IncomingMessage): string => {
     if (options.publicUrl) return options.publicUrl.href.replace(/\/$/, '');
@@ -149,6 +178,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     try {
       seq = await channel.log.append({ method: req.method ?? 'POST', path: target.path, rawHeaders: req.rawHeaders, body, receivedAt: new Date() });
     } catch (error) {
+      // Deleted while this request was being stored: nothing was kept, and there is no channel.
+      if (!(await store.channel(target.id).catch(() => true))) return sendJson(res, 404, { error: 'unknown channel' });
       // Never acknowledge what is not on disk: 503 makes FrontEngine retry later.
       log({ kind: 'store-error', channel: target.id, message: errorMessage(error) });
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
@@ -176,6 +207,18 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const url = req.url ?? '/';
     if (url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { ok: true });
     if (url === '/channels' && req.method === 'POST') return createChannel(req, res);
+    const admin = channelAdminTarget(url);
+    if (admin) {
+      return handleChannelAdmin(req, res, admin, {
+        store,
+        closeListeners,
+        changed: (id, revocation) => {
+          if (revocation === 'channel-deleted') forgetChannel(id);
+          log({ kind: revocation, channel: id });
+        },
+        onRefused: (reason) => log({ kind: 'auth-refused', reason }),
+      });
+    }
     const target = channelTarget(url);
     if (target && hasDotSegments(target.path)) {
       // The rest of the path is appended to the listener's forward target: no climbing out of it.
@@ -205,9 +248,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     wss.handleUpgrade(req, socket, head, (ws) =>
       serveListenerSocket(ws, {
         channel: async (id) => {
-          const record = await store.channel(id);
-          const found = record ? await delivery(id) : undefined;
-          return record && found ? { delivery: found, tokenHash: record.tokenHash } : undefined;
+          for (;;) {
+            const seen = revocations.get(id);
+            const record = await store.channel(id);
+            const found = record ? await delivery(id) : undefined;
+            // A rotation landed while the record was read: read the new token hash.
+            if (revocations.get(id) === seen) return record && found ? { delivery: found, tokenHash: record.tokenHash } : undefined;
+          }
         },
         pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
         deadAfterMs: options.deadAfterMs ?? HEARTBEAT_DEAD_MS,
@@ -225,13 +272,19 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (error) {
+    // The port is taken: the data folder's lock goes with the store, not with a later kill.
+    if (!options.store) await store.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   const sweep = setInterval(() => {
     for (const eventLog of store.openLogs()) void eventLog.applyRetention(new Date()).catch(() => undefined);

@@ -32,6 +32,15 @@ export interface ChannelRecord {
   createdAt: string;
 }
 
+/** A token rotation: the stored hash changes to `to` only if it is still `from` (compare-and-set). */
+export interface TokenReplacement {
+  from: string;
+  to: string;
+}
+
+/** Why a channel's listener must go: its token was replaced, or the channel is gone. */
+export type Revocation = 'token-rotated' | 'channel-deleted';
+
 export interface RetentionPolicy {
   /** Keep at most this many events per channel; older ones are dropped first. */
   maxEvents: number;
@@ -99,6 +108,18 @@ export interface ChannelStore {
   channel(id: string): Promise<ChannelRecord | undefined>;
   /** The channel's log; undefined for an unknown channel. */
   log(id: string): Promise<EventLog | undefined>;
+  /**
+   * Durable before it resolves. 'changed': the hash is no longer `from` (another rotation
+   * came first); 'unknown': no such channel.
+   */
+  replaceToken(id: string, change: TokenReplacement): Promise<'replaced' | 'unknown' | 'changed'>;
+  /** Removes the channel and its log, and frees its slot; false for an unknown channel. */
+  deleteChannel(id: string): Promise<boolean>;
+  /**
+   * Only for a store shared by several relay instances: rotations and deletions made on
+   * any instance (this one included), so each can close the listeners connected to it.
+   */
+  onRevoked?(handler: (id: string, revocation: Revocation) => void): void;
   /** Every channel's log that is open, for periodic retention. */
   openLogs(): EventLog[];
   /** Flushes cursors and closes files. */

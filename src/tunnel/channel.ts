@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import { ensurePrivateDir, stateDir } from '../config/state-dir.js';
@@ -33,7 +33,7 @@ export function relayKey(relayUrl: URL): string {
   return relayUrl.href.replace(/\/+$/, '');
 }
 
-async function loadRemembered(cwd: string): Promise<RelayChannel | undefined> {
+export async function loadRemembered(cwd: string): Promise<RelayChannel | undefined> {
   let text: string;
   try {
     text = await readFile(channelFile(cwd), 'utf8');
@@ -52,9 +52,28 @@ async function loadRemembered(cwd: string): Promise<RelayChannel | undefined> {
   return undefined;
 }
 
-async function remember(cwd: string, channel: RelayChannel): Promise<void> {
+/** Written whole or not at all: after a rotation the file holds the channel's only working token. */
+export async function remember(cwd: string, channel: RelayChannel): Promise<void> {
   await ensurePrivateDir(stateDir(cwd));
-  await writeFile(channelFile(cwd), `${JSON.stringify(channel, null, 2)}\n`, { mode: 0o600 });
+  const temp = `${channelFile(cwd)}.tmp`;
+  await writeFile(temp, `${JSON.stringify(channel, null, 2)}\n`, { mode: 0o600 });
+  await rename(temp, channelFile(cwd));
+}
+
+/** After the channel was deleted: the next `listen --relay` creates a new one. */
+export async function forgetRemembered(cwd: string, channelId: string): Promise<void> {
+  await rm(channelFile(cwd), { force: true });
+  await rm(cursorFile(cwd, channelId), { force: true });
+}
+
+/** A relay's `{"error": ...}`, if it is one short line worth showing as it is. */
+export function relayRefusal(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as { error?: unknown };
+    return typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS ? value.error.replace(/[\x00-\x1f\x7f]/g, ' ') : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** POST /channels on the relay. */
@@ -69,16 +88,15 @@ export async function createChannel(relayUrl: URL): Promise<RelayChannel> {
   } catch (error) {
     throw new UserError(`Cannot reach the relay at ${relayUrl.origin}: ${errorMessage(error)}`);
   }
-  let value: Partial<{ id: string; token: string; url: string; error: string }> = {};
+  let value: Partial<{ id: string; token: string; url: string }> = {};
   try {
     value = JSON.parse(text) as typeof value;
   } catch {
     // Checked below.
   }
   // The relay's own refusal (429: too many channels from this address; 503: it is full) says more than a guess.
-  if (status !== 201 && typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS) {
-    throw new UserError(`The relay at ${relayUrl.origin} refused a new channel (HTTP ${status}): ${value.error.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
-  }
+  const refusal = status !== 201 ? relayRefusal(text) : undefined;
+  if (refusal !== undefined) throw new UserError(`The relay at ${relayUrl.origin} refused a new channel (HTTP ${status}): ${refusal}`);
   if (status !== 201 || typeof value.id !== 'string' || !CHANNEL_ID_PATTERN.test(value.id) || typeof value.token !== 'string' || typeof value.url !== 'string') {
     throw new UserError(`The relay at ${relayUrl.origin} did not create a channel (HTTP ${status}); is it an fe-webhooks relay?`);
   }

@@ -66,6 +66,18 @@ export class TunnelAuthError extends UserError {
   }
 }
 
+/** The relay closed the link for good: the channel's token was rotated, or the channel deleted. */
+export class TunnelRevokedError extends UserError {
+  constructor(relay: string, channel: string, deleted: boolean) {
+    super(
+      deleted
+        ? `The relay at ${relay} deleted channel ${channel} (its stored events are gone): listen creates a new channel once neither --channel nor .fe-webhooks/relay.json names this one`
+        : `The relay at ${relay} revoked this listener's token for channel ${channel} (the token was rotated): restart listen with the new one (\`fe-webhooks channel rotate-token\` saved it in .fe-webhooks/relay.json, or pass --token)`,
+    );
+    this.name = 'TunnelRevokedError';
+  }
+}
+
 export interface TunnelOptions {
   /** The relay's base URL (http/https; the WebSocket goes to the same host and port). */
   relayUrl: URL;
@@ -315,6 +327,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         heartbeat.stop();
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
+        else if (code === CLOSE_CODES.tokenRevoked || code === CLOSE_CODES.channelDeleted) reject(new TunnelRevokedError(options.relayUrl.origin, options.channel, code === CLOSE_CODES.channelDeleted));
         else resolve(code === CLOSE_CODES.replaced ? 'another listener took over this channel' : endReason);
       });
     });

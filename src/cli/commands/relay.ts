@@ -54,6 +54,10 @@ function describeLog(entry: RelayLogEntry): string {
       return `listener ${entry.channel ? `of ${entry.channel} ` : ''}disconnected: ${entry.reason}`;
     case 'auth-refused':
       return `listener refused: ${entry.reason}`;
+    case 'token-rotated':
+      return `${entry.channel}: token rotated; listeners with the old one were closed`;
+    case 'channel-deleted':
+      return `${entry.channel}: channel deleted with its stored events; its slot is free`;
     case 'event':
       return `${entry.channel} #${entry.seq} → ${entry.status} in ${entry.ms} ms`;
     case 'dropped':
