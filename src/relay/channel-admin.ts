@@ -20,7 +20,8 @@ export interface ChannelAdminContext {
   closeListeners(id: string, revocation: Revocation): void;
   /** Done and durable: log it, forget what is cached of a deleted channel. */
   changed(id: string, revocation: Revocation): void;
-  onRefused(reason: string): void;
+  /** A wrong token (never the token itself). */
+  onRefused(id: string, action: ChannelAdminTarget['action']): void;
 }
 
 /** `/channels/<id>` and `/channels/<id>/token` (a query is ignored); undefined for any other path. */
@@ -46,7 +47,7 @@ export async function handleChannelAdmin(req: IncomingMessage, res: ServerRespon
   const record = CHANNEL_ID_PATTERN.test(target.id) ? await context.store.channel(target.id) : undefined;
   if (!record) return sendJson(res, 404, { error: 'unknown channel' });
   if (!tokenMatches(token, record.tokenHash)) {
-    context.onRefused(`wrong token for ${target.action} of ${target.id}`);
+    context.onRefused(target.id, target.action);
     return sendJson(res, 403, { error: 'wrong token for this channel' });
   }
   if (target.action === 'delete') {

@@ -32,6 +32,7 @@ export type RelayLogEntry =
   | { kind: 'listener-connected'; channel: string; after: number }
   | { kind: 'listener-closed'; channel?: string; reason: string }
   | { kind: 'auth-refused'; reason: string }
+  | { kind: 'admin-refused'; channel: string; action: 'rotate-token' | 'delete' }
   | { kind: 'token-rotated'; channel: string }
   | { kind: 'channel-deleted'; channel: string }
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
@@ -216,7 +217,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
           if (revocation === 'channel-deleted') forgetChannel(id);
           log({ kind: revocation, channel: id });
         },
-        onRefused: (reason) => log({ kind: 'auth-refused', reason }),
+        onRefused: (channel, action) => log({ kind: 'admin-refused', channel, action }),
       });
     }
     const target = channelTarget(url);

@@ -54,6 +54,8 @@ function describeLog(entry: RelayLogEntry): string {
       return `listener ${entry.channel ? `of ${entry.channel} ` : ''}disconnected: ${entry.reason}`;
     case 'auth-refused':
       return `listener refused: ${entry.reason}`;
+    case 'admin-refused':
+      return `refused to ${entry.action === 'delete' ? 'delete' : 'rotate the token of'} ${entry.channel}: wrong token`;
     case 'token-rotated':
       return `${entry.channel}: token rotated; listeners with the old one were closed`;
     case 'channel-deleted':
