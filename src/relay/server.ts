@@ -214,7 +214,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
         store,
         closeListeners,
         changed: (id, revocation) => {
-          if (revocation === 'channel-deleted') forgetChannel(id);
+          if (revocation === 'channel-deleted') {
+            // Again: a listener that subscribed while the files were being removed goes too.
+            closeListeners(id, revocation);
+            forgetChannel(id);
+          }
           log({ kind: revocation, channel: id });
         },
         onRefused: (channel, action) => log({ kind: 'admin-refused', channel, action }),
