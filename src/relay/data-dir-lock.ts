@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { link, open, readFile, unlink } from 'node:fs/promises';
+import { link, open, readFile, realpath, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
@@ -149,7 +149,8 @@ async function takeOver(file: string, stale: LockHolder | undefined, holder: Loc
 
 /** Locks `dataDir` (which exists) for this process; throws DataDirLockedError when a live relay holds it. */
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
-  const file = path.join(dataDir, LOCK_FILE);
+  // The real path: one folder reached through a symlink is still one folder for heldHere.
+  const file = path.join(await realpath(dataDir), LOCK_FILE);
   const holder = me();
   let takenOverFrom: LockHolder | undefined;
   for (let attempt = 0; ; attempt++) {

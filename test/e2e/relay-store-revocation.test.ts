@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { Redis } from 'ioredis';
@@ -55,6 +55,10 @@ test('file store: a second store on the same folder in one process is refused wh
   const dataDir = await tempDir(t);
   const first = await FileChannelStore.open({ dataDir, retention: RETENTION });
   await assert.rejects(FileChannelStore.open({ dataDir, retention: RETENTION }), new RegExp(`in use by another relay \\(PID ${process.pid}\\)`));
+  // The same folder through a symlink is the same folder.
+  const alias = path.join(await tempDir(t), 'alias');
+  await symlink(dataDir, alias);
+  await assert.rejects(FileChannelStore.open({ dataDir: alias, retention: RETENTION }), /in use by another relay/);
   await first.close();
   const second = await FileChannelStore.open({ dataDir, retention: RETENTION });
   await second.close();
