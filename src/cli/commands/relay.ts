@@ -9,6 +9,7 @@ import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS } from '../../relay/limits
 import type { RelayLogEntry } from '../../relay/server.js';
 import type { ChannelStore, RetentionPolicy } from '../../relay/store.js';
 import { isLoopbackHost, parseTargetUrl } from '../../util/url.js';
+import { printableSnippet } from '../../util/printable.js';
 import { readBytes } from '../inputs.js';
 import { colors } from '../colors.js';
 import { batchedLines } from '../batched-lines.js';
@@ -22,6 +23,8 @@ const DEFAULT_RETAIN_AGE_MS = 7 * 86_400_000;
 /** Per channel: 200 events/s sustained, bursts of five seconds' worth. */
 const DEFAULT_RATE_PER_SECOND = 200;
 const BURST_SECONDS = 5;
+/** A relay log line past this is cut: the --json log carries the whole text. */
+const LOG_LINE_MAX_CHARS = 500;
 
 export interface RelayCliOptions {
   port: number;
@@ -104,7 +107,12 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const report = (entry: RelayLogEntry): void => {
     const { kind, ...details } = entry;
     if (options.json) lines.line(JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
-    else lines.line(`${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
+    else {
+      // Reasons and messages may quote a client (a WebSocket close reason, a request's
+      // channel): the whole description is escaped, after our time stamp.
+      const text = printableSnippet(describeLog(entry), LOG_LINE_MAX_CHARS);
+      lines.line(`${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(text) : text}`);
+    }
   };
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
