@@ -43,12 +43,12 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     }
     if (isUserFacingError(error)) {
       // One printable line whatever the message quotes (a body's event name, a bad URL).
-      if (error.message) io.stderr.write(`error: ${printableSnippet(error.message, ERROR_LINE_MAX_CHARS)}\n`);
+      if (error.message) io.stderr.write(errorLine(error.message));
       return error.exitCode;
     }
     const fault = environmentFault(error);
     if (fault) {
-      io.stderr.write(`error: ${printableSnippet(fault.message, ERROR_LINE_MAX_CHARS)}\n`);
+      io.stderr.write(errorLine(fault.message));
       return fault.exitCode;
     }
     io.stderr.write(
@@ -85,5 +85,10 @@ function handleProcessFaults(): void {
 }
 
 function writeErrorLine(message: string): void {
-  process.stderr.write(`error: ${printableSnippet(message, ERROR_LINE_MAX_CHARS)}\n`);
+  process.stderr.write(errorLine(message));
+}
+
+/** `error: <message>` as one printable line, whatever the message quotes. */
+export function errorLine(message: string): string {
+  return `error: ${printableSnippet(message, ERROR_LINE_MAX_CHARS)}\n`;
 }

@@ -27,8 +27,16 @@ export interface CurlRequest {
   flags?: readonly string[];
 }
 
-function isPrintableAscii(bytes: Uint8Array): boolean {
-  for (const byte of bytes) if (byte < 0x20 || byte > 0x7e) return false;
+/**
+ * Printable ASCII that can be shown as itself: no `##`, which CI runners read as the start
+ * of a command anywhere in a line (`##[error]`, `##vso[…]`; see util/printable.ts).
+ */
+function isPlainAscii(bytes: Uint8Array): boolean {
+  let previous = 0;
+  for (const byte of bytes) {
+    if (byte < 0x20 || byte > 0x7e || (byte === 0x23 && previous === 0x23)) return false;
+    previous = byte;
+  }
   return true;
 }
 
@@ -38,8 +46,8 @@ function wireBytes(text: string): Buffer {
 }
 
 /**
- * A printf format that prints exactly `bytes`: printable ASCII as itself except `%`, `\`
- * and `'`; a newline as `\n`; every other byte as a three-digit octal escape (three
+ * A printf format that prints exactly `bytes`: printable ASCII as itself except `%`, `\`,
+ * `'` and `#`; a newline as `\n`; every other byte as a three-digit octal escape (three
  * digits, so a digit that follows is never read as part of it).
  */
 export function printfFormat(bytes: Uint8Array): string {
@@ -48,7 +56,7 @@ export function printfFormat(bytes: Uint8Array): string {
     if (byte === 0x25) out += '%%';
     else if (byte === 0x5c) out += '\\\\';
     else if (byte === 0x0a) out += '\\n';
-    else if (byte >= 0x20 && byte <= 0x7e && byte !== 0x27) out += String.fromCharCode(byte);
+    else if (byte >= 0x20 && byte <= 0x7e && byte !== 0x27 && byte !== 0x23) out += String.fromCharCode(byte);
     else out += `\\${byte.toString(8).padStart(3, '0')}`;
   }
   return `'${out}'`;
@@ -57,7 +65,7 @@ export function printfFormat(bytes: Uint8Array): string {
 /** One shell word for these bytes: bare, single-quoted, or `"$(printf '…')"` when not printable ASCII. */
 export function shellWord(value: string | Uint8Array): string {
   const bytes = typeof value === 'string' ? wireBytes(value) : value;
-  if (!isPrintableAscii(bytes)) return `"$(printf ${printfFormat(bytes)})"`;
+  if (!isPlainAscii(bytes)) return `"$(printf ${printfFormat(bytes)})"`;
   const text = Buffer.from(bytes).toString('latin1');
   return BARE_WORD.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
@@ -73,7 +81,7 @@ export function curlCommand(request: CurlRequest): string {
     return parts.join(' ');
   }
   if (body.length === 0) return parts.join(' ');
-  if (body.length <= INLINE_BODY_MAX_BYTES && isPrintableAscii(body)) {
+  if (body.length <= INLINE_BODY_MAX_BYTES && isPlainAscii(body)) {
     // --data-binary sends the bytes untouched (plain -d would strip newlines).
     parts.push('--data-binary', shellWord(body));
     return parts.join(' ');

@@ -19,7 +19,8 @@ export interface CheckCliOptions {
   insecure?: boolean;
 }
 
-function caseLine(result: CaseResult, io: CliIO): string {
+/** One case of the drill, for the text report. */
+export function caseLine(result: CaseResult, io: CliIO): string {
   const chalk = colors(io);
   const status = result.status !== undefined ? String(result.status) : '---';
   const parts = [`${result.ok ? chalk.green('✓') : chalk.red('✗')} ${result.name.padEnd(45)}`, status, formatLatency(result.latencyMs).padStart(8)];

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ChalkInstance } from 'chalk';
 import { Option, type Command } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from '../../config/defaults.js';
 import { STATE_DIR_NAME } from '../../config/state-dir.js';
@@ -68,6 +69,15 @@ function describeLog(entry: RelayLogEntry): string {
   }
 }
 
+/**
+ * One human log line: our time stamp, then the description, escaped as a whole because
+ * reasons and messages may quote a client (a WebSocket close reason, a store's error).
+ */
+export function relayLogLine(entry: RelayLogEntry, c: ChalkInstance, now = new Date()): string {
+  const text = printableSnippet(describeLog(entry), LOG_LINE_MAX_CHARS);
+  return `${c.dim(now.toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(text) : text}`;
+}
+
 /** Refuses plain HTTP on a public interface: webhook bodies and tokens would cross the network in clear. */
 function checkExposure(options: RelayCliOptions): void {
   const tls = options.tlsCert !== undefined || options.tlsKey !== undefined;
@@ -107,12 +117,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const report = (entry: RelayLogEntry): void => {
     const { kind, ...details } = entry;
     if (options.json) lines.line(JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
-    else {
-      // Reasons and messages may quote a client (a WebSocket close reason, a request's
-      // channel): the whole description is escaped, after our time stamp.
-      const text = printableSnippet(describeLog(entry), LOG_LINE_MAX_CHARS);
-      lines.line(`${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(text) : text}`);
-    }
+    else lines.line(relayLogLine(entry, c));
   };
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
