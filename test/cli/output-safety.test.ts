@@ -233,3 +233,11 @@ test('relay: log lines stay printable whatever clients send', async (t) => {
   assertPrintable(Buffer.concat(relay.stderr), 'relay stderr');
   assertPrintable(Buffer.concat(relay.stdout), 'relay stdout');
 });
+
+test('config prints values from a config file escaped (the file may come with a cloned repository)', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(path.join(dir, '.fe-webhooksrc.json'), JSON.stringify({ forward: 'localhost:3000/\u001b]0;pwned\u0007\n::error::x' }));
+  const result = await runCli(['config'], { cwd: dir });
+  assertSafeRun(result, 'config');
+  assert.match(result.stdout, /forward +localhost:3000\/\\x1b\]0;pwned\\x07\\n::error::x/);
+});
