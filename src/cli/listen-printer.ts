@@ -1,4 +1,5 @@
 import type { CaptureRecord, SignatureVerdict } from '../capture/record.js';
+import { printableSnippet } from '../util/printable.js';
 import { colors } from './colors.js';
 import { type CliIO } from './io.js';
 
@@ -8,6 +9,10 @@ const VERDICT_TEXT: Record<SignatureVerdict, string> = {
   unsigned: '– unsigned',
   unchecked: '– unchecked',
 };
+
+/** Bounds for the sender's text on one request line (the inspector and --json have it whole). */
+const PATH_MAX_CHARS = 300;
+const EVENT_MAX_CHARS = 60;
 
 function clock(iso: string): string {
   return new Date(iso).toTimeString().slice(0, 8);
@@ -45,11 +50,14 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
   const status = record.responseStatus ?? 0;
   const statusColored = status >= 200 && status < 300 ? c.green(String(status)) : status >= 300 && status < 400 ? c.yellow(String(status)) : c.red(String(status));
   let outcome: string;
-  if (record.rejected) outcome = `<-- ${statusColored} ${record.rejected}`;
-  else if (record.forward?.error) outcome = `--> ${statusColored} ${record.forward.error} (${ms(record.forward.latencyMs)})`;
+  if (record.rejected) outcome = `<-- ${statusColored} ${printableSnippet(record.rejected)}`;
+  else if (record.forward?.error) outcome = `--> ${statusColored} ${printableSnippet(record.forward.error)} (${ms(record.forward.latencyMs)})`;
   else if (record.forward) outcome = `--> ${statusColored} in ${ms(record.forward.latencyMs)}`;
   else outcome = `<-- ${statusColored}`;
-  return `${c.dim(clock(record.receivedAt))}  ${record.method} ${record.path}  ${c.bold(record.event ?? '–')}  ${verdictColored}  ${outcome}`;
+  // Method, path and event are the sender's text: escaped, after our time stamp.
+  const request = `${printableSnippet(record.method, 20)} ${printableSnippet(record.path, PATH_MAX_CHARS)}`;
+  const event = record.event !== undefined ? printableSnippet(record.event, EVENT_MAX_CHARS) : '–';
+  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ${outcome}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryError, DeliveryOutcome } from '../delivery/deliver.js';
+import { printableLine, printableSnippet } from '../util/printable.js';
 import { colors } from './colors.js';
 import { printLine, type CliIO } from './io.js';
 
@@ -50,12 +51,23 @@ export function formatLatency(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
 
+/**
+ * An answer's body with each run of ASCII whitespace as one space, trimmed: an HTML error
+ * page reads as one line. Through Latin-1, which maps bytes 1:1, so other bytes stay exact.
+ */
+function collapseWhitespace(bytes: Buffer): Buffer {
+  return Buffer.from(bytes.toString('latin1').replace(/[\t\n\r\f\v ]+/g, ' ').replace(/^ | $/g, ''), 'latin1');
+}
+
 /** Why a delivery failed, in one short phrase; undefined when it did not. */
 export function failureReason(outcome: DeliveryOutcome): string | undefined {
   if (outcome.ok) return undefined;
-  if (outcome.error) return outcome.error.message;
-  const snippet = outcome.responseSnippet?.replace(/\s+/g, ' ').trim();
-  if (snippet) return snippet.length > SNIPPET_CHARS ? `${snippet.slice(0, SNIPPET_CHARS)}…` : snippet;
+  if (outcome.error) return printableSnippet(outcome.error.message);
+  const head = outcome.responseHead ?? (outcome.responseSnippet !== undefined ? Buffer.from(outcome.responseSnippet) : undefined);
+  if (head !== undefined) {
+    const snippet = printableSnippet(collapseWhitespace(head), SNIPPET_CHARS);
+    if (snippet !== '') return snippet;
+  }
   const status = outcome.status;
   return status !== undefined ? `HTTP ${status} ${STATUS_CODES[status] ?? ''}`.trimEnd() : 'no answer';
 }
@@ -72,9 +84,12 @@ function colourStatus(outcome: DeliveryOutcome, chalk: ChalkInstance): string {
  * `tag` goes first, dimmed: a text, or `true` for the attempt (`#2`).
  */
 export function formatDelivery(report: DeliveryReport, chalk: ChalkInstance, tag?: string | boolean): string {
-  const parts = [report.event.padEnd(22), colourStatus(report.outcome, chalk), formatLatency(report.outcome.latencyMs).padStart(8)];
+  // For replay, `event` comes from a captures file and the tag is its capture id: outside
+  // text, escaped like the reason; whichever starts the line may not start a CI command.
   const label = tag === true ? `#${report.attempt}` : tag === false ? undefined : tag;
-  if (label !== undefined) parts.unshift(chalk.dim(label));
+  const event = label === undefined ? printableLine(report.event) : printableSnippet(report.event);
+  const parts = [event.padEnd(22), colourStatus(report.outcome, chalk), formatLatency(report.outcome.latencyMs).padStart(8)];
+  if (label !== undefined) parts.unshift(chalk.dim(printableLine(label)));
   const reason = failureReason(report.outcome);
   if (reason !== undefined) parts.push(chalk.red(reason));
   return parts.join('  ');

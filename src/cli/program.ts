@@ -1,7 +1,16 @@
 import { Command } from 'commander';
+import { printableSnippet } from '../util/printable.js';
 import { preloadColors } from './colors.js';
 import type { CliIO } from './io.js';
 import { packageVersion } from './version.js';
+
+/** Commander's error text, line by line, made printable (its lines start with `error:` or help text). */
+function printableLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => printableSnippet(line, Number.POSITIVE_INFINITY))
+    .join('\n');
+}
 
 /** A command module configures the command it is given (arguments, options, action). */
 export interface CommandModule {
@@ -55,7 +64,8 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
+      // Commander quotes the unknown option or command it was given: each line escaped.
+      writeErr: (text) => io.stderr.write(printableLines(text)),
     })
     .addHelpText(
       'after',

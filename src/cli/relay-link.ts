@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { resolveRelayChannel, cursorFile } from '../tunnel/channel.js';
+import { printableSnippet } from '../util/printable.js';
 import { isLoopbackHost, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors } from './colors.js';
@@ -7,6 +8,8 @@ import { logLine, type CliIO } from './io.js';
 
 /** How long listen waits for the relay before it says ready anyway. */
 const FIRST_CONNECT_GRACE_MS = 3_000;
+/** A status line past this is cut. */
+const STATUS_LINE_MAX_CHARS = 300;
 
 export interface RelayLinkOptions {
   relayUrl: URL;
@@ -73,8 +76,10 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
     handler: options.handler,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     onStatus: (status) => {
-      const line = describe(status);
-      if (!line) return;
+      const described = describe(status);
+      if (!described) return;
+      // A relay's close reason or error text is quoted here: escaped to one line.
+      const line = printableSnippet(described, STATUS_LINE_MAX_CHARS);
       const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down';
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },

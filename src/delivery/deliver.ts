@@ -30,6 +30,8 @@ export interface DeliveryOutcome {
   error?: DeliveryError;
   /** The first bytes of a non-2xx answer's body, as text. */
   responseSnippet?: string;
+  /** The same bytes, raw: printers escape them (a body that is not UTF-8 shows as \xff, not U+FFFD). */
+  responseHead?: Buffer;
 }
 
 class DeliveryTimeout extends Error {
@@ -79,7 +81,10 @@ export function deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
       } else {
         outcome.ok = isSuccess(status);
       }
-      if (snippet !== undefined) outcome.responseSnippet = Buffer.concat(snippet).toString('utf8');
+      if (snippet !== undefined) {
+        outcome.responseHead = Buffer.concat(snippet);
+        outcome.responseSnippet = outcome.responseHead.toString('utf8');
+      }
       resolve(outcome);
     };
     const stop = (reason: Error): void => {

@@ -112,21 +112,6 @@ function pretty(r) {
   if (r.bodyEncoding !== "utf8" || r.bodyTruncated) return null;
   try { return JSON.stringify(JSON.parse(r.body), null, 2); } catch (e) { return null; }
 }
-function shellQuote(s) { return "'" + String(s).replace(/'/g, "'\\\\''") + "'"; }
-var SKIP_HEADERS = { host: 1, "content-length": 1, connection: 1, "keep-alive": 1, "transfer-encoding": 1, expect: 1 };
-function curlFor(r) {
-  var parts = ["curl", "-X", r.method, shellQuote(state.webhookUrl.replace(/\\/$/, "") + r.path)];
-  Object.keys(r.headers).forEach(function (name) {
-    if (SKIP_HEADERS[name]) return;
-    [].concat(r.headers[name]).forEach(function (v) { parts.push("-H", shellQuote(name + ": " + v)); });
-  });
-  if (r.bodySize === 0) return parts.join(" ");
-  parts.push("--data-binary", "@-");
-  // printf %s keeps the bytes exact (no added newline); base64 -d restores non-UTF-8 bodies.
-  var feed = r.bodyEncoding === "base64" ? "printf %s " + shellQuote(r.body) + " | base64 -d" : "printf %s " + shellQuote(r.body);
-  return feed + " | " + parts.join(" ");
-}
-
 function section(title, node) { return [el("h3", { text: title }), node]; }
 function kvTable(pairs) {
   return el("table", { "class": "kv" }, pairs.map(function (p) { return el("tr", {}, [el("td", { text: p[0] }), el("td", { text: p[1] })]); }));
@@ -153,11 +138,17 @@ function select(id) {
   };
   var curl = el("textarea", { id: "curl", rows: "4", style: "width:100%;display:none", readonly: "readonly" });
   var copy = el("button", { id: "copy-curl", text: "Copy as curl" });
+  // The server builds the command from the whole body (the page may hold only a preview).
   copy.onclick = function () {
-    curl.value = curlFor(r);
-    curl.style.display = "";
-    curl.select();
-    if (navigator.clipboard) navigator.clipboard.writeText(curl.value).then(function () { copy.textContent = "Copied"; }, function () {});
+    fetch("/api/requests/" + encodeURIComponent(r.id) + "/curl")
+      .then(function (res) { if (!res.ok) throw new Error("HTTP " + res.status); return res.text(); })
+      .then(function (text) {
+        curl.value = text;
+        curl.style.display = "";
+        curl.select();
+        if (navigator.clipboard) return navigator.clipboard.writeText(text).then(function () { copy.textContent = "Copied"; }, function () {});
+      })
+      .catch(function (e) { copy.textContent = "Copy failed: " + e.message; });
   };
   var p = pretty(r);
   var nodes = [

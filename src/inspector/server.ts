@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeBody, type CaptureRecord, type ForwardResult } from '../capture/record.js';
+import { captureAsCurl } from './copy-as-curl.js';
 import { listenOn, urlFor } from '../listen/http-server.js';
 import { allowedHosts, isSameOriginRequest } from './origin.js';
 import { INSPECTOR_PAGE } from './page.js';
@@ -67,12 +68,16 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (req.method === 'GET' && url.pathname === '/api/requests') {
       return sendJson(res, 200, { webhookUrl: options.webhookUrl, target: options.target ?? null, requests: recent.list().map(forPage) });
     }
-    const match = /^\/api\/requests\/([\w-]+)\/(body|replay)$/.exec(url.pathname);
+    const match = /^\/api\/requests\/([\w-]+)\/(body|replay|curl)$/.exec(url.pathname);
     const record = match ? recent.get(match[1] as string) : undefined;
     if (match && !record) return sendJson(res, 404, { error: 'no such request in the inspector window' });
     if (record && match?.[2] === 'body' && req.method === 'GET') {
       const bytes = decodeBody(record);
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);
+      return;
+    }
+    if (record && match?.[2] === 'curl' && req.method === 'GET') {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(captureAsCurl(record, options.webhookUrl));
       return;
     }
     if (record && match?.[2] === 'replay' && req.method === 'POST') {

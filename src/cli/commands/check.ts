@@ -6,6 +6,7 @@ import { drillJson, drillJunit, summarize } from '../../check/report.js';
 import { CheckFailedError } from '../../errors.js';
 import { FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
 import { assertDeliverableUrl, parseTargetUrl } from '../../util/url.js';
+import { printableSnippet } from '../../util/printable.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { formatLatency } from '../print-delivery.js';
@@ -18,11 +19,13 @@ export interface CheckCliOptions {
   insecure?: boolean;
 }
 
-function caseLine(result: CaseResult, io: CliIO): string {
+/** One case of the drill, for the text report. */
+export function caseLine(result: CaseResult, io: CliIO): string {
   const chalk = colors(io);
   const status = result.status !== undefined ? String(result.status) : '---';
   const parts = [`${result.ok ? chalk.green('✓') : chalk.red('✗')} ${result.name.padEnd(45)}`, status, formatLatency(result.latencyMs).padStart(8)];
-  if (!result.ok) parts.push(chalk.red(`expected ${result.expected}: ${result.reason ?? 'failed'}`));
+  // The reason may quote the endpoint's error (a TLS or protocol message): escaped.
+  if (!result.ok) parts.push(chalk.red(`expected ${result.expected}: ${printableSnippet(result.reason ?? 'failed')}`));
   return parts.join('  ');
 }
 

@@ -5,6 +5,7 @@ import { loadFileConfig } from '../../config/file-config.js';
 import { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_SEND_URL, FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
 import path from 'node:path';
 import { colors } from '../colors.js';
+import { printableSnippet } from '../../util/printable.js';
 import { printLine, type CliIO } from '../io.js';
 
 export interface EffectiveSetting {
@@ -63,7 +64,8 @@ export async function configCommand(options: { json: boolean }, io: CliIO): Prom
   printLine(io, `config file: ${filepath ?? c.dim('none found')}`);
   for (const s of settings) {
     const where = s.origin ? `${s.source} ${s.origin}` : s.source;
-    const value = s.value === null ? c.dim('-') : String(s.value);
+    // A config file may come with a cloned repository: its values are outside text.
+    const value = s.value === null ? c.dim('-') : printableSnippet(String(s.value));
     printLine(io, `  ${s.key.padEnd(8)} ${value}  ${c.dim(`(${where})`)}`);
   }
   if (settings.find((s) => s.key === 'secret')?.source === 'unset') {

@@ -8,6 +8,7 @@ import { InterruptedError, UserError } from '../../errors.js';
 import { formatBytes, parseDurationMs } from '../../util/units.js';
 import { parseTargetUrl } from '../../util/url.js';
 import { colors } from '../colors.js';
+import { printableSnippet } from '../../util/printable.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
@@ -118,7 +119,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   } else {
     const c = colors(io, 'stderr');
     logLine(io, `${c.green('Ready.')} Webhook URL: ${c.bold(listener.url)}`);
-    if (link) logLine(io, `Public URL:    ${c.bold(link.publicUrl)}  (via the relay${link.created ? '; new channel, remembered in .fe-webhooks/relay.json' : ''}: paste it into the FrontEngine portal)`);
+    if (link) logLine(io, `Public URL:    ${c.bold(printableSnippet(link.publicUrl))}  (via the relay${link.created ? '; new channel, remembered in .fe-webhooks/relay.json' : ''}: paste it into the FrontEngine portal)`);
     logLine(io, `Inspector:     ${listener.inspectorUrl}`);
     logLine(io, forward ? `Forwarding to: ${forward.href}` : `No --forward: answering ${options.respond ?? 200}${options.delay ? ` after ${options.delay} ms` : ''}`);
     logLine(io, `Captures:      ${capturesFile ? path.relative(io.cwd, capturesFile) || capturesFile : 'not saved (--no-save)'}${options.maxBody ? `, bodies up to ${formatBytes(options.maxBody)}` : ''}`);

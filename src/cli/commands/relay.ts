@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ChalkInstance } from 'chalk';
 import { Option, type Command } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from '../../config/defaults.js';
 import { STATE_DIR_NAME } from '../../config/state-dir.js';
@@ -9,6 +10,7 @@ import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS } from '../../relay/limits
 import type { RelayLogEntry } from '../../relay/server.js';
 import type { ChannelStore, RetentionPolicy } from '../../relay/store.js';
 import { isLoopbackHost, parseTargetUrl } from '../../util/url.js';
+import { printableSnippet } from '../../util/printable.js';
 import { readBytes } from '../inputs.js';
 import { colors } from '../colors.js';
 import { batchedLines } from '../batched-lines.js';
@@ -22,6 +24,8 @@ const DEFAULT_RETAIN_AGE_MS = 7 * 86_400_000;
 /** Per channel: 200 events/s sustained, bursts of five seconds' worth. */
 const DEFAULT_RATE_PER_SECOND = 200;
 const BURST_SECONDS = 5;
+/** A relay log line past this is cut: the --json log carries the whole text. */
+const LOG_LINE_MAX_CHARS = 500;
 
 export interface RelayCliOptions {
   port: number;
@@ -71,6 +75,15 @@ function describeLog(entry: RelayLogEntry): string {
   }
 }
 
+/**
+ * One human log line: our time stamp, then the description, escaped as a whole because
+ * reasons and messages may quote a client (a WebSocket close reason, a store's error).
+ */
+export function relayLogLine(entry: RelayLogEntry, c: ChalkInstance, now = new Date()): string {
+  const text = printableSnippet(describeLog(entry), LOG_LINE_MAX_CHARS);
+  return `${c.dim(now.toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(text) : text}`;
+}
+
 /** Refuses plain HTTP on a public interface: webhook bodies and tokens would cross the network in clear. */
 function checkExposure(options: RelayCliOptions): void {
   const tls = options.tlsCert !== undefined || options.tlsKey !== undefined;
@@ -110,7 +123,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const report = (entry: RelayLogEntry): void => {
     const { kind, ...details } = entry;
     if (options.json) lines.line(JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
-    else lines.line(`${c.dim(new Date().toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(describeLog(entry)) : describeLog(entry)}`);
+    else lines.line(relayLogLine(entry, c));
   };
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };

@@ -2,6 +2,7 @@ import { deliver, type DeliveryOutcome } from '../../delivery/deliver.js';
 import { createAgent } from '../../delivery/dispatcher.js';
 import { FORGERY_LABELS, forgedRequests, type ForgeryCase } from '../../delivery/forgery.js';
 import { CheckFailedError } from '../../errors.js';
+import { printableLine } from '../../util/printable.js';
 import { colors } from '../colors.js';
 import { printLine, type CliIO } from '../io.js';
 import { deliveryRecord, failureReason, formatLatency } from '../print-delivery.js';
@@ -58,7 +59,8 @@ function report(plan: SendPlan, io: CliIO, label: string, forgery: ForgeryCase, 
   const good = rejected(outcome);
   const status = outcome.status !== undefined ? String(outcome.status) : '---';
   printLine(io, [
-    label.padEnd(22),
+    // The label may be the "event" of a --body: outside text, and it starts the line.
+    printableLine(label).padEnd(22),
     FORGERY_LABELS[forgery].padEnd(24),
     good ? chalk.green(status) : chalk.red(status),
     formatLatency(outcome.latencyMs).padStart(8),
