@@ -186,11 +186,11 @@ test('HAR input: POST entries checked, non-POST skipped, base64 bodies decoded, 
     const { summary, verdicts } = await run([{ kind: 'file', path: path.join(dir, name) }]);
     assert.equal(summary.skipped, 2, name);
     assert.deepEqual(verdicts.map((v) => v.location.split('#')[1]), ['2', '3', '4', '6', '7', '8']);
-    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['unreadable'], ['rejected'], []]);
+    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['body-missing'], ['rejected'], []]);
     assert.equal(verdicts[4]?.id, 'req_refused');
     assert.equal(verdicts[5]?.exactDuplicateOf, `${path.join(dir, name)}#2`);
     assert.equal(verdicts[1]?.exactDuplicateOf, `${path.join(dir, name)}#2`, 'the base64 body is the same bytes');
-    assert.match(verdicts[3]?.reasons[0]?.message ?? '', /POST without postData\.text/);
+    assert.match(verdicts[3]?.reasons[0]?.message ?? '', /^the HAR does not include the body: the POST has no postData/);
   }
 });
 
