@@ -7,6 +7,8 @@
  * file several times over in memory; this holds one read chunk and one entry.
  */
 
+import { formatBytes } from '../util/units.js';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_OBJECT = 0x7b;
@@ -16,6 +18,14 @@ const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const BOM = [0xef, 0xbb, 0xbf];
+const MIB = 1024 * 1024;
+/**
+ * An entry kept in memory at most: a webhook body at listen's 25 MiB limit, as base64,
+ * with its headers fits. A larger one (a HAR of downloads, say) is walked over unkept,
+ * so no entry makes memory grow with the file.
+ */
+const MAX_ENTRY_BYTES = 64 * MIB;
+const MAX_KEY_BYTES = MIB;
 
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
@@ -109,7 +119,11 @@ export class HarStream {
   /** Keys of the top-level object, for saying what the document is when it is no HAR. */
   readonly topKeys: string[] = [];
 
-  constructor(private readonly chunks: AsyncIterator<Buffer>) {}
+  constructor(
+    private readonly chunks: AsyncIterator<Buffer>,
+    /** The largest entry kept (tests make it small). */
+    private readonly maxEntryBytes = MAX_ENTRY_BYTES,
+  ) {}
 
   /**
    * Reads up to the first entry of log.entries: 'entries' when it is there, else what
@@ -158,12 +172,12 @@ export class HarStream {
         yield { error: (error as Error).message };
         return;
       }
-      const value = await this.readValue().catch((error: Error) => error);
+      const value = await this.readValue(this.maxEntryBytes).catch((error: Error) => error);
       if (value instanceof Error) {
         yield { error: value.message };
         return;
       }
-      yield { text: value };
+      yield value === undefined ? { error: `over ${formatBytes(this.maxEntryBytes)}, more than any webhook request; passed over` } : { text: value };
     }
   }
 
@@ -220,7 +234,9 @@ export class HarStream {
       byte = await this.peek();
     }
     if (byte !== QUOTE) throw this.unexpected(byte, 'a string key');
-    const key = JSON.parse(await this.readValue()) as string;
+    const text = await this.readValue(MAX_KEY_BYTES);
+    // A key that long is none a HAR has: passed over as a key of no interest.
+    const key = text === undefined ? '' : (JSON.parse(text) as string);
     byte = await this.peek();
     if (byte !== COLON) throw this.unexpected(byte, '":"');
     this.at++;
@@ -237,29 +253,35 @@ export class HarStream {
     await this.walkValue(undefined);
   }
 
-  /** The next value's exact text. */
-  private async readValue(): Promise<string> {
+  /** The next value's exact text; undefined (and passed over) when it is over `limit` bytes. */
+  private async readValue(limit: number): Promise<string | undefined> {
     const parts: Buffer[] = [];
-    await this.walkValue(parts);
+    if (!(await this.walkValue(parts, limit))) return undefined;
     return parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8');
   }
 
-  private async walkValue(parts: Buffer[] | undefined): Promise<void> {
+  /** Walks over the next value, keeping its bytes in `parts` up to `limit`; false when it went past. */
+  private async walkValue(parts: Buffer[] | undefined, limit = Infinity): Promise<boolean> {
     if ((await this.peek()) === -1) throw new HarSyntaxError('Unexpected end of JSON input (cut short?)');
     const end = new ValueEnd();
+    let kept = parts;
+    let size = 0;
     for (;;) {
       const start = this.at;
       const stop = end.scan(this.bytes, start);
+      size += (stop === -1 ? this.bytes.length : stop) - start;
+      // Too big to be what it should be: forgotten, and the rest only walked over.
+      if (size > limit) kept = undefined;
       if (stop !== -1) {
-        parts?.push(this.bytes.subarray(start, stop));
+        kept?.push(this.bytes.subarray(start, stop));
         this.at = stop;
-        return;
+        return kept !== undefined || parts === undefined;
       }
       // Copied: the chunk it lies in is let go when the next one is read.
-      parts?.push(Buffer.from(this.bytes.subarray(start)));
+      kept?.push(Buffer.from(this.bytes.subarray(start)));
       this.at = this.bytes.length;
       if (!(await this.more())) {
-        if (end.endsAtEof()) return;
+        if (end.endsAtEof()) return kept !== undefined || parts === undefined;
         throw new HarSyntaxError('Unexpected end of JSON input (cut short?)');
       }
     }

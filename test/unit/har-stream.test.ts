@@ -11,9 +11,9 @@ async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
-async function readAll(text: string | Buffer, size: number): Promise<{ found: string; entries: Array<{ text?: string; error?: string }>; keys: string[] }> {
+async function readAll(text: string | Buffer, size: number, maxEntryBytes?: number): Promise<{ found: string; entries: Array<{ text?: string; error?: string }>; keys: string[] }> {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
-  const stream = new HarStream(pieces(bytes, size));
+  const stream = new HarStream(pieces(bytes, size), maxEntryBytes);
   const found = await stream.open();
   const entries: Array<{ text?: string; error?: string }> = [];
   if (found === 'entries') for await (const entry of stream.entries()) entries.push(entry);
@@ -65,6 +65,12 @@ test('HarStream: what is not a HAR, and a HAR cut short', async () => {
     assert.equal(entries.length, 2);
     assert.deepEqual(JSON.parse(entries[0]?.text as string), ENTRIES[0]);
     assert.match(entries[1]?.error ?? '', /cut short/);
+  }
+  // An entry over the limit is passed over, not kept, and the next ones are read.
+  const big = { request: { method: 'POST', postData: { text: 'x'.repeat(5000) } } };
+  for (const size of [3, 100, 1 << 20]) {
+    const { entries: around } = await readAll(JSON.stringify({ log: { entries: [ENTRIES[0], big, ENTRIES[2]] } }), size, 4096);
+    assert.deepEqual(around.map((e) => (e.text === undefined ? e.error : JSON.parse(e.text))), [ENTRIES[0], 'over 4 KiB, more than any webhook request; passed over', ENTRIES[2]]);
   }
   const { entries: junk } = await readAll('{"log":{"entries":[{"a":1} {"b":2}]}}', 5);
   assert.equal(junk.length, 2);
