@@ -138,11 +138,17 @@ function soleReason(location: string, id: string | undefined, code: ReasonCode, 
 
 /** Why the app did not take a request that was forwarded to it, if it did not. */
 function appFailure(forward: AppAnswer): Reason | undefined {
-  const to = typeof forward.target === 'string' ? ` (forwarded to ${forward.target})` : '';
-  if (forward.error !== undefined) return reason('app-unreachable', `your app never got it: ${String(forward.error)}${to}`);
+  // Read from the capture file, which anyone may have written: control characters escaped.
+  const to = typeof forward.target === 'string' ? ` (forwarded to ${escapeControls(forward.target)})` : '';
+  if (forward.error !== undefined) return reason('app-unreachable', `your app never got it: ${escapeControls(String(forward.error))}${to}`);
   const { status } = forward;
   if (typeof status === 'number' && status >= 200 && status <= 299) return undefined;
   return reason('app-status', `your app answered ${typeof status === 'number' ? status : 'nothing'}${to}`);
+}
+
+/** Text with its control characters (and quotes, backslashes) JSON-escaped. */
+function escapeControls(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 const REPLACEMENT_CHARACTER = '\uFFFD';

@@ -117,21 +117,26 @@ function harBody(request: Record<string, unknown>, place: HarPlace): HarBody {
  * verify or replay read, or send, any file it likes.
  */
 function fileBody(file: string, place: HarPlace): HarBody {
-  if (place.dir === undefined) return { unreadable: `postData._file "${file}": a HAR read from stdin has no folder to find its body files in; give the HAR's path` };
+  if (place.dir === undefined) return { unreadable: `postData._file ${quoted(file)}: a HAR read from stdin has no folder to find its body files in; give the HAR's path` };
   const full = path.resolve(place.dir, file);
   try {
     if (!isInside(place.dir, full) || !isInside(realpathSync(place.dir), realpathSync(full))) {
-      return { unreadable: `postData._file "${file}" leads out of the HAR's folder: refused` };
+      return { unreadable: `postData._file ${quoted(file)} leads out of the HAR's folder: refused` };
     }
     const info = statSync(full);
-    if (!info.isFile()) return { missing: `${LEFT_OUT}: its body file ${file} is not a file` };
-    if (info.size > DEFAULT_MAX_BODY_BYTES) return { unreadable: `postData._file "${file}" is over ${formatBytes(DEFAULT_MAX_BODY_BYTES)}: not a webhook body` };
+    if (!info.isFile()) return { missing: `${LEFT_OUT}: its body file ${quoted(file)} is not a file` };
+    if (info.size > DEFAULT_MAX_BODY_BYTES) return { unreadable: `postData._file ${quoted(file)} is over ${formatBytes(DEFAULT_MAX_BODY_BYTES)}: not a webhook body` };
     return { body: readFileSync(full) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { missing: `${LEFT_OUT}: its body file ${file} is not beside the HAR` };
-    return { missing: `${LEFT_OUT}: its body file ${file} cannot be read (${errorMessage(error)})` };
+    if (code === 'ENOENT') return { missing: `${LEFT_OUT}: its body file ${quoted(file)} is not beside the HAR` };
+    return { missing: `${LEFT_OUT}: its body file ${quoted(file)} cannot be read (${errorMessage(error)})` };
   }
+}
+
+/** A name from the HAR, quoted and with control characters escaped: it is outside text. */
+function quoted(name: string): string {
+  return JSON.stringify(name);
 }
 
 function isInside(dir: string, full: string): boolean {

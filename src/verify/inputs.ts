@@ -182,8 +182,12 @@ function describeKeys(keys: readonly string[]): string {
   return 'its first record has no "body" (captures) and no "log" (HAR)';
 }
 
+const ZIP_MAGIC = 'PK\u0003\u0004';
+
 /** How an input's head says to read it. */
 function formatOf(name: string, head: Head): 'jsonl' | 'har' {
+  // Playwright saves `recordHar: { path: 'x.zip' }` as a zip of the HAR and its bodies.
+  if (head.text.startsWith(ZIP_MAGIC)) throw neither(name, 'it is a zip archive (Playwright zips a HAR saved as .zip): unzip it and give the .har inside');
   const first = firstLine(head);
   if (first === undefined) {
     if (head.whole) throw new UserError(`${name} is empty: nothing to verify`);

@@ -72,7 +72,14 @@ test('HAR files saved by Playwright: _file bodies are read, a HAR without bodies
   const latin1 = Buffer.from('{"event":"MessageSent","note":"caf\xe9"}', 'latin1');
   await mkdir(path.join(dir, 'embed'));
   await recordHar(app.url, path.join(dir, 'embed', 'hooks.har'), 'embed', [post(webhooks[1] as string), post(latin1)]);
+  await recordHar(app.url, path.join(dir, 'hooks.zip'), 'attach', posts.slice(0, 1));
   const run = (args: string[]) => runCli(args, { cwd: dir, timeoutMs: 60_000 });
+
+  await t.test('a HAR saved as .zip: exit 2, saying to unzip it', async () => {
+    const result = await run(['verify', 'hooks.zip', '--secret', SECRET]);
+    assert.equal(result.code, 2, result.stdout + result.stderr);
+    assert.equal(result.stderr, 'error: hooks.zip is neither a captures JSON Lines file nor a HAR 1.2 file: it is a zip archive (Playwright zips a HAR saved as .zip): unzip it and give the .har inside\n');
+  });
 
   await t.test('attach: every body is read from the file beside the HAR', async () => {
     const files = await readdir(path.join(dir, 'attach'));
@@ -132,7 +139,7 @@ test('HAR files saved by Playwright: _file bodies are read, a HAR without bodies
     const result = await run(['verify', 'attach/edited.har', '--secret', SECRET]);
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /\(attach\/edited\.har#\d+\): postData\._file "\.\.\/outside\.json" leads out of the HAR's folder: refused/);
-    assert.match(result.stdout, /\(attach\/edited\.har#\d+\): the HAR does not include the body: its body file gone\.json is not beside the HAR/);
+    assert.match(result.stdout, /\(attach\/edited\.har#\d+\): the HAR does not include the body: its body file "gone\.json" is not beside the HAR/);
   });
 });
 
