@@ -217,8 +217,12 @@ function formatOf(name: string, head: Head): 'jsonl' | 'har' {
   return 'har';
 }
 
-/** A HAR, streamed: read up to its first entry now, so a document that is none is an input error. */
-async function harInput(name: string, chunks: AsyncIterable<Buffer>, place: HarPlace, close: () => void): Promise<OpenedInput> {
+/**
+ * A HAR, streamed: read up to its first entry now, so a document that is none is an input
+ * error. 'records' when it turned out to start with a record that has a "body" and no
+ * "log" (a captures file whose first line is longer than the head and starts unusually).
+ */
+async function harInput(name: string, chunks: AsyncIterable<Buffer>, place: HarPlace, close: () => void): Promise<OpenedInput | 'records'> {
   const stream = new HarStream(chunks[Symbol.asyncIterator]());
   let found: Awaited<ReturnType<HarStream['open']>>;
   try {
@@ -230,6 +234,7 @@ async function harInput(name: string, chunks: AsyncIterable<Buffer>, place: HarP
   }
   if (found !== 'entries') {
     close();
+    if (found === 'no-log' && stream.topKeys.includes('body')) return 'records';
     throw neither(name, found === 'no-entries' ? 'no log.entries array' : describeKeys(stream.topKeys));
   }
   // Closed once the entries are read: what follows the array is not needed.
@@ -256,9 +261,13 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
     const first = firstLine(opened.head);
     if (first?.whole && isCaptureRecordLine(first.line)) return capturesFile(name, opened);
     if (formatOf(name, opened.head) === 'jsonl') return capturesFile(name, opened);
-    return harInput(name, lazily(() => opened.stream()), { dir: path.dirname(opened.path) }, () => opened.close());
+    const har = await harInput(name, lazily(() => opened.stream()), { dir: path.dirname(opened.path) }, () => opened.close());
+    // Read again from the start, as the captures file it is.
+    return har === 'records' ? capturesFile(name, await openFile(spec.path, cwd)) : har;
   }
   const { head, all } = await streamHead(spec.stream);
   if (formatOf('stdin', head) === 'jsonl') return { name: 'stdin', format: 'jsonl', items: captureItems(lineBatches(all), 'stdin'), close: () => undefined };
-  return harInput('stdin', all, {}, () => undefined);
+  const har = await harInput('stdin', all, {}, () => undefined);
+  if (har === 'records') throw neither('stdin', 'its first record is longer than 64 KiB and does not start as a capture does');
+  return har;
 }

@@ -231,6 +231,8 @@ test('a captures file is told apart by its first record: after a byte order mark
     ['crlf.jsonl', `${line(3)}\r\n${line(4)}\r\n`, 2],
     // A first record longer than the first read: told from the stream, as before.
     ['long.jsonl', `${line(5, { note: 'n'.repeat(70 * 1024) })}\n${line(6)}`, 2],
+    // ... even one whose first key is not one a capture starts with.
+    ['unusual.jsonl', `${JSON.stringify({ note: 'n'.repeat(70 * 1024), ...captureRecord({ seed: 9, secret: SECRET }) })}\n${line(6)}`, 2],
     // A half-written first record and nothing else: still a captures file, its verdict says why.
     ['cut.jsonl', line(7).slice(0, 60), 0],
     // One line holding a HAR log that also has a string "body": HAR, whichever way it is told.
