@@ -74,11 +74,12 @@ export class RunTally {
 
   /** One verdict checked here: marked with its repeat, formatted, written in batches. */
   async add({ verdict, keys }: Checked): Promise<void> {
+    // Said before its repeat is known, as a worker's piece says it: the same lines either way.
+    if (!verdict.ok) this.echo?.verdict(verdict);
     const repeat = this.duplicates.observe(keys, verdict.id ?? verdict.location);
     if (repeat?.exactDuplicateOf !== undefined) verdict.exactDuplicateOf = repeat.exactDuplicateOf;
     else if (repeat?.samePairAs !== undefined) verdict.samePairAs = repeat.samePairAs;
     this.count(verdict.ok, verdict.ok ? verdict.event : undefined, verdict.exactDuplicateOf !== undefined);
-    if (!verdict.ok) this.echo?.verdict(verdict);
     const full = this.report.add(this.reporter.verdict(verdict));
     if (full) await this.emit(full);
   }
