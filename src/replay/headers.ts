@@ -3,13 +3,15 @@ import { connectionListedNames, isHopByHop } from '../util/hop-by-hop.js';
 
 /** The captured headers to send again, signature included, minus hop-by-hop ones. */
 export function replayHeaders(headers: CapturedHeaders): Record<string, string | string[]> {
-  // Connection may name more headers that were meant for that hop only.
-  const connection = headers.connection;
-  const named = connectionListedNames(Array.isArray(connection) ? connection : [connection]);
+  // Names are compared in lower case: a capture file not written by listen may keep
+  // the sender's spelling. Connection may name more headers meant for that hop only.
+  const connection = Object.entries(headers).flatMap(([name, value]) => (name.toLowerCase() === 'connection' ? [value].flat() : []));
+  const named = connectionListedNames(connection);
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
     // Content-Length too: undici computes it for the same bytes.
-    if (isHopByHop(name) || name === 'content-length' || named.has(name) || name.startsWith(':')) continue;
+    if (isHopByHop(lower) || lower === 'content-length' || named.has(lower) || name.startsWith(':')) continue;
     out[name] = value;
   }
   return out;

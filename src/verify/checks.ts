@@ -3,7 +3,7 @@ import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
 import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
 import { formatAge } from './format.js';
-import { isUnreadable, type AgeSource, type InputItem, type Reason, type ReasonCode, type Verdict } from './types.js';
+import { isUnreadable, type AgeSource, type AppAnswer, type InputItem, type Reason, type ReasonCode, type Verdict } from './types.js';
 
 export interface CheckContext {
   secrets: PreparedSecrets;
@@ -12,6 +12,8 @@ export interface CheckContext {
   nowMs: number;
   /** --event: only this event is checked. */
   event?: string;
+  /** --ignore-app-status: a recorded forward's failure does not fail the request. */
+  ignoreAppStatus?: boolean;
 }
 
 export interface Checked {
@@ -127,14 +129,37 @@ function reason(code: ReasonCode, message: string): Reason {
   return { code, path: undefined, message };
 }
 
+/** A verdict with one reason that makes every other check moot, and nothing to key repeats by. */
+function soleReason(location: string, id: string | undefined, code: ReasonCode, message: string, event?: string): Checked {
+  const verdict = newVerdict(location, id, [reason(code, message)]);
+  if (event !== undefined) verdict.event = event;
+  return { verdict, keys: { hasBytes: false, bytesHi: 0, bytesLo: 0, hasPair: false, pairHi: 0, pairLo: 0 } };
+}
+
+/** Why the app did not take a request that was forwarded to it, if it did not. */
+function appFailure(forward: AppAnswer): Reason | undefined {
+  // Read from the capture file, which anyone may have written: control characters escaped.
+  const to = typeof forward.target === 'string' ? ` (forwarded to ${escapeControls(forward.target)})` : '';
+  if (forward.error !== undefined) return reason('app-unreachable', `your app never got it: ${escapeControls(String(forward.error))}${to}`);
+  const { status } = forward;
+  if (typeof status === 'number' && status >= 200 && status <= 299) return undefined;
+  return reason('app-status', `your app answered ${typeof status === 'number' ? status : 'nothing'}${to}`);
+}
+
+/** Text with its control characters (and quotes, backslashes) JSON-escaped. */
+function escapeControls(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+const REPLACEMENT_CHARACTER = '\uFFFD';
+
 /** Every check on one request; undefined when --event leaves it out. */
 export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefined {
-  if (isUnreadable(item)) {
-    return {
-      verdict: newVerdict(item.location, item.id, [reason('unreadable', item.unreadable)]),
-      keys: { hasBytes: false, bytesHi: 0, bytesLo: 0, hasPair: false, pairHi: 0, pairLo: 0 },
-    };
-  }
+  if (isUnreadable(item)) return soleReason(item.location, item.id, 'unreadable', item.unreadable);
+  // The body was never kept (refused, or the HAR left it out): signature and schema
+  // failures would only be echoes of that one reason.
+  if (item.rejected) return soleReason(item.location, item.id, 'rejected', `refused when captured: ${item.rejected}`, item.event);
+  if (item.bodyMissing !== undefined) return soleReason(item.location, item.id, 'body-missing', item.bodyMissing, item.event);
   const text = bodyText(item.body);
   let document: unknown;
   let parseError: string | undefined;
@@ -151,10 +176,22 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
 
   const reasons: Reason[] = [];
   const verdict = newVerdict(item.location, item.id, reasons);
-  if (item.rejected) reasons.push(reason('rejected', `refused when captured: ${item.rejected}`));
+  // First: a request the app never took is the failure that matters most in CI.
+  if (item.forward !== undefined && ctx.ignoreAppStatus !== true) {
+    const failure = appFailure(item.forward);
+    if (failure) reasons.push(failure);
+  }
   const match = signatureMatch(item.body, item.signatures[0], ctx.secrets);
   const secretIndex = checkSignature(item.signatures, match.index, ctx.secrets.keys.length, reasons);
   if (secretIndex !== -1) verdict.secretIndex = secretIndex;
+  else if (reasons.at(-1)?.code === 'signature-invalid' && typeof item.body === 'string' && item.body.includes(REPLACEMENT_CHARACTER)) {
+    // Text with U+FFFD in it: whatever saved the body decoded bytes that were not UTF-8
+    // and replaced them, so the bytes that were signed are gone.
+    reasons[reasons.length - 1] = reason(
+      'body-replaced',
+      'signature does not match, and the body holds U+FFFD replacement characters: the tool that saved it (a HAR exporter?) likely replaced bytes that were not UTF-8, so the signed bytes are lost; save bodies as base64 or files (Playwright: content "attach")',
+    );
+  }
 
   if (text === undefined) reasons.push(reason('body-not-utf8', 'body is not UTF-8 text, so not JSON'));
   else if (parseError !== undefined) reasons.push(reason('body-not-json', `body is not JSON (${parseError})`));

@@ -15,8 +15,11 @@ export interface ChunkSetup {
   secrets: string[];
   event?: string;
   maxAgeMs?: number;
+  ignoreAppStatus?: boolean;
   nowMs: number;
   reporter: ReporterSpec;
+  /** Also format failing verdicts as text lines, to say them on the console (`failures`). */
+  echoFailures?: boolean;
   /** Memory shared with the reading thread, which fills each slot with a piece of the file. */
   slots: SharedArrayBuffer[];
   /** Where each slot's result goes (RESULT_SLOT_BYTES each), when it fits. */
@@ -53,6 +56,8 @@ export interface ChunkResult {
   labels: Uint8Array;
   verdicts: number;
   counts: CheckCounts;
+  /** With echoFailures: the failing verdicts as text lines, if any failed. */
+  failures: Uint8Array | undefined;
 }
 
 /** What a worker posts once, when it has started and can take pieces. */
@@ -140,15 +145,19 @@ class PieceVerdicts {
   meta = new Int32Array(META_STRIDE * 64);
   verdicts = 0;
   counts: CheckCounts = { skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
+  /** Failing verdicts as text lines, when the run says them on the console too. */
+  readonly failures = new ByteSink(0);
 
   constructor(
     private readonly ctx: CheckContext,
     private readonly reporter: Reporter,
+    private readonly echo: Reporter | undefined,
   ) {}
 
   start(): void {
     this.report.used = 0;
     this.labels.used = 0;
+    this.failures.used = 0;
     this.verdicts = 0;
     this.counts = { skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
   }
@@ -165,6 +174,7 @@ class PieceVerdicts {
     }
     const at = this.verdicts++ * META_STRIDE;
     meta[at + META_REPORT_END] = this.report.write(this.reporter.verdict(verdict));
+    if (!verdict.ok && this.echo) this.failures.write(this.echo.verdict(verdict));
     meta[at + META_LABEL_END] = this.labels.write(verdict.id ?? verdict.location);
     meta[at + META_FLAGS] = (verdict.ok ? FLAG_OK : 0) | (keys.hasBytes ? FLAG_HAS_BYTES : 0) | (keys.hasPair ? FLAG_HAS_PAIR : 0);
     meta[at + META_EVENT] = verdict.ok && verdict.event !== undefined ? (EVENT_INDEX.get(verdict.event) ?? -1) : -1;
@@ -177,8 +187,8 @@ class PieceVerdicts {
 
 /** A checker for jobs, with the secrets prepared and the reporter built once. */
 export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult {
-  const ctx: CheckContext = { secrets: new PreparedSecrets(setup.secrets), maxAgeMs: setup.maxAgeMs, nowMs: setup.nowMs, event: setup.event };
-  const piece = new PieceVerdicts(ctx, reporterFromSpec(setup.reporter));
+  const ctx: CheckContext = { secrets: new PreparedSecrets(setup.secrets), maxAgeMs: setup.maxAgeMs, nowMs: setup.nowMs, event: setup.event, ignoreAppStatus: setup.ignoreAppStatus };
+  const piece = new PieceVerdicts(ctx, reporterFromSpec(setup.reporter), setup.echoFailures ? reporterFromSpec({ name: 'text', secretCount: 1 }) : undefined);
   const regions = setup.results.map(resultRegions);
   return (job) => {
     const input = job.bytes
@@ -198,6 +208,7 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
     const numbers = verdicts * META_STRIDE;
     const metaOut = region.meta && numbers <= region.meta.length ? region.meta.subarray(0, numbers) : new Int32Array(numbers);
     metaOut.set(meta.subarray(0, numbers));
-    return { seq: job.seq, report: report.take(region.report), meta: metaOut, labels: labels.take(region.labels), verdicts, counts };
+    const failures = piece.failures.used > 0 ? piece.failures.take(undefined) : undefined;
+    return { seq: job.seq, report: report.take(region.report), meta: metaOut, labels: labels.take(region.labels), verdicts, counts, failures };
   };
 }

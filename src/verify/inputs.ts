@@ -2,9 +2,10 @@ import { closeSync, createReadStream, openSync, readSync, type ReadStream } from
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
-import { harItems } from './har.js';
+import { harItems, type HarPlace } from './har.js';
+import { HarStream, HarSyntaxError } from './har-stream.js';
 import { captureItems } from './jsonl.js';
-import { BOM, lineBatches, type LineBatch } from './lines.js';
+import { BOM, lineBatches } from './lines.js';
 import type { InputItem } from './types.js';
 
 export type InputSpec =
@@ -37,37 +38,50 @@ interface OpenedFile {
   close(): void;
   path: string;
   bytes: number;
-  /** The first line that is not blank, when it lies whole within the file's first HEAD_BYTES. */
-  head: string | undefined;
+  /** The file's first HEAD_BYTES (fewer when it is shorter). */
+  head: Head;
+}
+
+/** The start of an input, for telling its format: its text, and whether that is all of it. */
+interface Head {
+  text: string;
+  whole: boolean;
 }
 
 /** Enough for the first record of a captures file (a record is about a kilobyte). */
 const HEAD_BYTES = 64 * 1024;
 
 /**
- * The first line of a file that is not blank (a byte order mark dropped, as lineBatches
- * does), if it ends within the first HEAD_BYTES: one small read instead of decoding and
- * splitting a whole first chunk, which on a large captures file the worker threads then
- * read again anyway.
+ * A file's first HEAD_BYTES: one small read instead of decoding and splitting a whole
+ * first chunk, which on a large captures file the worker threads then read again anyway.
  */
-function headLine(full: string): string | undefined {
+function fileHead(full: string): Head {
   const fd = openSync(full, 'r');
   try {
     const bytes = Buffer.allocUnsafe(HEAD_BYTES);
     const length = readSync(fd, bytes, 0, HEAD_BYTES, 0);
-    const text = bytes.toString('utf8', 0, length);
-    const lines = text.split('\n');
-    // The last piece may be cut short (or the file may end without a newline): not whole.
-    for (let i = 0; i < lines.length - 1; i++) {
-      const line = i === 0 && text.charCodeAt(0) === BOM ? (lines[0] as string).slice(1) : (lines[i] as string);
-      if (line.trim() !== '') return line;
-    }
-    return undefined;
+    return { text: bytes.toString('utf8', 0, length), whole: length < HEAD_BYTES };
   } finally {
     closeSync(fd);
   }
 }
 
+/**
+ * The first line of an input that is not blank (a byte order mark dropped, as
+ * lineBatches does), and whether it lies whole within the head; undefined when the head
+ * is blank.
+ */
+function firstLine(head: Head): { line: string; whole: boolean } | undefined {
+  const { text } = head;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = i === 0 && text.charCodeAt(0) === BOM ? (lines[0] as string).slice(1) : (lines[i] as string);
+    // The last piece may be cut short (unless the head is the whole input).
+    const whole = i < lines.length - 1 || head.whole;
+    if (line.trim() !== '') return { line, whole };
+  }
+  return undefined;
+}
 
 /** A first record that makes a file a captures file: an object with a string "body" and no HAR "log". */
 function isCaptureRecord(first: unknown): boolean {
@@ -89,7 +103,7 @@ async function* lazily<T>(open: () => AsyncIterable<T>): AsyncGenerator<T> {
   yield* open();
 }
 
-/** A captures file known by its first record: read from the start when its items are asked for. */
+/** A captures file: read from the start when its items are asked for. */
 function capturesFile(name: string, opened: OpenedFile): OpenedInput {
   return {
     name,
@@ -113,10 +127,10 @@ async function openFile(file: string, cwd: string): Promise<OpenedFile> {
     if (code === 'ENOENT') throw new UserError(`Cannot read ${file}: no such file`);
     throw new UserError(`Cannot read ${file}: ${errorMessage(error)}`);
   }
-  let head: string | undefined;
+  let head: Head;
   try {
     // Also surfaces open errors (permission denied) before any verdict is printed.
-    head = headLine(full);
+    head = fileHead(full);
   } catch (error) {
     throw new UserError(`Cannot read ${file}: ${errorMessage(error)}`);
   }
@@ -130,43 +144,108 @@ async function openFile(file: string, cwd: string): Promise<OpenedFile> {
   };
 }
 
-async function* prepend(first: LineBatch, rest: AsyncIterator<LineBatch>): AsyncGenerator<LineBatch> {
-  yield first;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield next.value;
+/** stdin's first HEAD_BYTES or all of it, and the rest, to be read after the head again. */
+async function streamHead(chunks: AsyncIterable<Buffer | string>): Promise<{ head: Head; all: AsyncIterable<Buffer> }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const read: Buffer[] = [];
+  let length = 0;
+  let whole = false;
+  while (length < HEAD_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      whole = true;
+      break;
+    }
+    const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+    read.push(chunk);
+    length += chunk.length;
   }
-}
-
-async function slurp(first: LineBatch, from: number, rest: AsyncIterator<LineBatch>): Promise<string> {
-  const parts = [first.lines.slice(from).join('\n')];
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) break;
-    parts.push(next.value.lines.join('\n'));
+  const bytes = Buffer.concat(read);
+  async function* all(): AsyncGenerator<Buffer> {
+    if (bytes.length > 0) yield bytes;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
+    }
   }
-  return parts.join('\n');
+  // A multi-byte character cut at the end of the head shows as U+FFFD: only the end, never the first line's start.
+  return { head: { text: bytes.toString('utf8'), whole }, all: all() };
 }
 
 function neither(name: string, why: string): UserError {
   return new UserError(`${name} is neither a captures JSON Lines file nor a HAR 1.2 file: ${why}`);
 }
 
-function asHar(document: unknown, name: string): OpenedInput {
-  try {
-    const items = harItems(document, name);
-    return { name, format: 'har', items: (async function* () { yield items; })(), close: () => undefined };
-  } catch (error) {
-    throw neither(name, errorMessage(error));
-  }
+function describeKeys(keys: readonly string[]): string {
+  if (keys.includes('event') && keys.includes('payload')) return 'it is a single webhook body; verify it with --body FILE --signature SIG';
+  return 'its first record has no "body" (captures) and no "log" (HAR)';
 }
 
-function describeDocument(value: unknown): string {
-  if (typeof value === 'object' && value !== null && 'event' in value && 'payload' in value) {
-    return 'it is a single webhook body; verify it with --body FILE --signature SIG';
+const ZIP_MAGIC = 'PK\u0003\u0004';
+
+/** How an input's head says to read it. */
+function formatOf(name: string, head: Head): 'jsonl' | 'har' {
+  // Playwright saves `recordHar: { path: 'x.zip' }` as a zip of the HAR and its bodies.
+  if (head.text.startsWith(ZIP_MAGIC)) throw neither(name, 'it is a zip archive (Playwright zips a HAR saved as .zip): unzip it and give the .har inside');
+  const first = firstLine(head);
+  if (first === undefined) {
+    if (head.whole) throw new UserError(`${name} is empty: nothing to verify`);
+    throw neither(name, `its first ${HEAD_BYTES / 1024} KiB are blank`);
   }
-  return 'its first record has no "body" (captures) and no "log" (HAR)';
+  const line = first.line.trim();
+  if (first.whole) {
+    let parsed: unknown;
+    let isJson = true;
+    try {
+      parsed = JSON.parse(line);
+    } catch {
+      isJson = false;
+    }
+    if (isJson) {
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw neither(name, 'its first line is JSON but not an object');
+      if ('log' in parsed) return 'har';
+      if (isCaptureRecord(parsed)) return 'jsonl';
+      throw neither(name, describeKeys(Object.keys(parsed)));
+    }
+  }
+  // A half-written first record (or one longer than the head) is still a captures file;
+  // its verdict says what is wrong.
+  if (LOOKS_LIKE_CAPTURE.test(line)) return 'jsonl';
+  if (!line.startsWith('{')) throw neither(name, 'line 1 is not JSON');
+  // A document over several lines (HAR exports are pretty-printed), or one long line.
+  return 'har';
+}
+
+/**
+ * A HAR, streamed: read up to its first entry now, so a document that is none is an input
+ * error. 'records' when it turned out to start with a record that has a "body" and no
+ * "log" (a captures file whose first line is longer than the head and starts unusually).
+ */
+async function harInput(name: string, chunks: AsyncIterable<Buffer>, place: HarPlace, close: () => void): Promise<OpenedInput | 'records'> {
+  const stream = new HarStream(chunks[Symbol.asyncIterator]());
+  let found: Awaited<ReturnType<HarStream['open']>>;
+  try {
+    found = await stream.open();
+  } catch (error) {
+    close();
+    if (error instanceof HarSyntaxError) throw neither(name, `not JSON (${error.message})`);
+    throw new UserError(`Cannot read ${name}: ${errorMessage(error)}`);
+  }
+  if (found !== 'entries') {
+    close();
+    if (found === 'no-log' && stream.topKeys.includes('body')) return 'records';
+    throw neither(name, found === 'no-entries' ? 'no log.entries array' : describeKeys(stream.topKeys));
+  }
+  // Closed once the entries are read: what follows the array is not needed.
+  const items = (async function* () {
+    try {
+      yield* harItems(stream, name, place);
+    } finally {
+      close();
+    }
+  })();
+  return { name, format: 'har', items, close };
 }
 
 /** Opens one input and tells captures JSON Lines from HAR by content, not by name. */
@@ -175,54 +254,20 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
     const item: InputItem = { location: spec.name, signatures: [spec.signature], body: spec.body };
     return { name: spec.name, format: 'single', items: (async function* () { yield [item]; })(), close: () => undefined };
   }
-  const name = spec.kind === 'file' ? spec.path : 'stdin';
-  let opened: OpenedFile | undefined;
-  let chunks: AsyncIterable<Buffer | string>;
   if (spec.kind === 'file') {
-    opened = await openFile(spec.path, cwd);
-    if (isCaptureRecordLine(opened.head)) return capturesFile(name, opened);
-    chunks = opened.stream();
-  } else chunks = spec.stream;
-  const batches = lineBatches(chunks)[Symbol.asyncIterator]();
-  const captures = (batch: LineBatch): OpenedInput => ({
-    name,
-    format: 'jsonl',
-    items: captureItems(prepend(batch, batches), name),
-    file: opened && { path: opened.path, bytes: opened.bytes },
-    close: () => opened?.close(),
-  });
-  for (;;) {
-    const next = await batches.next();
-    if (next.done) throw new UserError(`${name} is empty: nothing to verify`);
-    const batch = next.value;
-    const index = batch.lines.findIndex((line) => line.trim() !== '');
-    if (index === -1) continue;
-    const firstLine = (batch.lines[index] as string).trim();
-    let first: unknown;
-    let parsed = true;
-    try {
-      first = JSON.parse(firstLine);
-    } catch {
-      parsed = false;
-    }
-    if (parsed && typeof first === 'object' && first !== null && !Array.isArray(first)) {
-      if ('log' in first) return asHar(JSON.parse(await slurp(batch, index, batches)), name);
-      if (isCaptureRecord(first)) return captures(batch);
-      throw neither(name, describeDocument(first));
-    }
-    if (parsed) throw neither(name, 'its first line is JSON but not an object');
-    // A half-written first record is still a captures file; its verdict says what is wrong.
-    if (LOOKS_LIKE_CAPTURE.test(firstLine)) return captures(batch);
-    if (!firstLine.startsWith('{')) throw neither(name, 'line 1 is not JSON');
-    // A pretty-printed document (HAR exports are): read it whole.
-    const text = await slurp(batch, index, batches);
-    let document: unknown;
-    try {
-      document = JSON.parse(text);
-    } catch (error) {
-      throw neither(name, `not JSON (${errorMessage(error)})`);
-    }
-    if (typeof document === 'object' && document !== null && 'log' in document) return asHar(document, name);
-    throw neither(name, describeDocument(document));
+    const opened = await openFile(spec.path, cwd);
+    const name = spec.path;
+    // The usual case, told at once: a captures file, its first record whole in the head.
+    const first = firstLine(opened.head);
+    if (first?.whole && isCaptureRecordLine(first.line)) return capturesFile(name, opened);
+    if (formatOf(name, opened.head) === 'jsonl') return capturesFile(name, opened);
+    const har = await harInput(name, lazily(() => opened.stream()), { dir: path.dirname(opened.path) }, () => opened.close());
+    // Read again from the start, as the captures file it is.
+    return har === 'records' ? capturesFile(name, await openFile(spec.path, cwd)) : har;
   }
+  const { head, all } = await streamHead(spec.stream);
+  if (formatOf('stdin', head) === 'jsonl') return { name: 'stdin', format: 'jsonl', items: captureItems(lineBatches(all), 'stdin'), close: () => undefined };
+  const har = await harInput('stdin', all, {}, () => undefined);
+  if (har === 'records') throw neither('stdin', 'its first record is longer than 64 KiB and does not start as a capture does');
+  return har;
 }

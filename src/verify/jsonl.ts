@@ -1,15 +1,31 @@
 import type { CapturedHeaders } from '../capture/record.js';
 import { isBlankLine, type LineBatch } from './lines.js';
-import type { InputItem } from './types.js';
+import type { AppAnswer, InputItem } from './types.js';
 
 const SIGNATURE_HEADER_KEY = 'x-webhook-signature';
 
 function signaturesOf(headers: unknown): string[] {
   if (typeof headers !== 'object' || headers === null) return [];
-  const value = (headers as CapturedHeaders)[SIGNATURE_HEADER_KEY];
+  const captured = headers as CapturedHeaders;
+  const value = captured[SIGNATURE_HEADER_KEY];
+  // listen writes lower-case names; a capture file from elsewhere may not. The names are
+  // compared case-insensitively only when the usual key is missing (the hot path pays nothing).
+  if (value === undefined) return signaturesByAnyCase(captured);
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return [];
+}
+
+/** Every X-Webhook-Signature value under any spelling of the name, in order. */
+function signaturesByAnyCase(headers: CapturedHeaders): string[] {
+  const found: string[] = [];
+  for (const name of Object.keys(headers)) {
+    if (name.length !== SIGNATURE_HEADER_KEY.length || name.toLowerCase() !== SIGNATURE_HEADER_KEY) continue;
+    const value = headers[name];
+    if (typeof value === 'string') found.push(value);
+    else if (Array.isArray(value)) found.push(...value.filter((v): v is string => typeof v === 'string'));
+  }
+  return found;
 }
 
 /** One line of a captures file (a `CaptureRecord`, as `listen` writes it) as a request. */
@@ -41,6 +57,8 @@ export function captureLineToItem(text: string, location: string): InputItem {
     body: encoding === 'base64' ? Buffer.from(r.body, 'base64') : r.body,
     receivedAt: typeof r.receivedAt === 'string' ? r.receivedAt : undefined,
     rejected: typeof r.rejected === 'string' ? r.rejected : undefined,
+    forward: typeof r.forward === 'object' && r.forward !== null ? (r.forward as AppAnswer) : undefined,
+    bodyMissing: undefined,
   };
 }
 

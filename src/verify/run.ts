@@ -6,7 +6,9 @@ import type { ChunkSetup } from './chunk.js';
 import { type Expectation } from './expectations.js';
 import { openInput, type InputSpec, type OpenedInput } from './inputs.js';
 import { checkInOrder, filePieces, VerifyPool } from './parallel.js';
+import { FailureEcho } from './failure-echo.js';
 import type { Reporter } from './reporters/reporter.js';
+import { textReporter } from './reporters/text.js';
 import { RunTally } from './tally.js';
 import type { VerifySummary } from './types.js';
 
@@ -18,9 +20,16 @@ export interface VerifyOptions {
   event?: string;
   expect?: readonly Expectation[];
   maxAgeMs?: number;
+  /** --ignore-app-status: a recorded forward that the app did not take does not fail the request. */
+  ignoreAppStatus?: boolean;
   now?: () => number;
   cwd: string;
   reporter: Reporter;
+  /**
+   * Also say each failing request as a text line here (the console, when the report goes
+   * to a file), at most ECHO_LIMIT of them; `report` names the report for the rest.
+   */
+  echoFailures?: { write(text: string): void; report: string };
   /** Where the report goes (UTF-8 bytes, whole lines); awaited, so a slow pipe holds reading back. */
   write(text: string | Buffer): Promise<void> | void;
   /**
@@ -40,14 +49,15 @@ export interface VerifyOptions {
  */
 export async function verifyRequests(options: VerifyOptions): Promise<VerifySummary> {
   const nowMs = (options.now ?? Date.now)();
-  const ctx: CheckContext = { secrets: new PreparedSecrets(options.secrets), maxAgeMs: options.maxAgeMs, nowMs, event: options.event };
+  const ctx: CheckContext = { secrets: new PreparedSecrets(options.secrets), maxAgeMs: options.maxAgeMs, nowMs, event: options.event, ignoreAppStatus: options.ignoreAppStatus };
   const { reporter, workers } = options;
   const sizes = await fileSizes(options.inputs, options.cwd);
-  const tally = new RunTally(reporter, options.write, options.expect ?? [], expectedRequests(sizes));
+  const echo = options.echoFailures && new FailureEcho(textReporter(options.secrets.length), options.echoFailures.write, ECHO_LIMIT);
+  const tally = new RunTally(reporter, options.write, options.expect ?? [], expectedRequests(sizes), echo);
   // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
   const setup: Omit<ChunkSetup, 'slots' | 'results'> | undefined =
     reporter.spec !== undefined && workers !== undefined && workers.count >= 2
-      ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, nowMs, reporter: reporter.spec }
+      ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, ignoreAppStatus: options.ignoreAppStatus, nowMs, reporter: reporter.spec, echoFailures: echo !== undefined }
       : undefined;
   // Started before the inputs are opened: a worker takes ~60 ms to start, time this
   // thread spends telling the formats apart and checking the first pieces itself.
@@ -72,6 +82,7 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
         await tally.flush();
       }
     }
+    if (echo && options.echoFailures) echo.finish(options.echoFailures.report);
     const summary = tally.summary(options.secrets.length, opened.map((input) => input.name));
     await options.write(reporter.finish(summary));
     return summary;
@@ -90,6 +101,9 @@ async function fileSizes(inputs: readonly InputSpec[], cwd: string): Promise<num
   }
   return sizes;
 }
+
+/** Failing requests said on the console at most; a CI log need not hold thousands. */
+const ECHO_LIMIT = 50;
 
 /** A captured request takes about a kilobyte (headers, a JSON body, escaped). */
 const BYTES_PER_REQUEST = 1024;

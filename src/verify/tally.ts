@@ -17,6 +17,7 @@ import {
 } from './chunk.js';
 import { DuplicateTracker, EXACT_KEY, PAIR_KEY, type RepeatKeys } from './duplicates.js';
 import { ExpectationTally, type Expectation } from './expectations.js';
+import type { FailureEcho } from './failure-echo.js';
 import { ReportBytes } from './report-bytes.js';
 import type { Reporter } from './reporters/reporter.js';
 import type { VerifySummary } from './types.js';
@@ -64,6 +65,8 @@ export class RunTally {
     expect: readonly Expectation[],
     /** About how many requests the run will see (sizes the repeat tables once). */
     expectedRequests = 0,
+    /** Where failing requests are said again (the console, when the report goes to a file). */
+    private readonly echo?: FailureEcho,
   ) {
     this.expectations = new ExpectationTally(expect);
     this.duplicates = new DuplicateTracker(expectedRequests);
@@ -71,6 +74,8 @@ export class RunTally {
 
   /** One verdict checked here: marked with its repeat, formatted, written in batches. */
   async add({ verdict, keys }: Checked): Promise<void> {
+    // Said before its repeat is known, as a worker's piece says it: the same lines either way.
+    if (!verdict.ok) this.echo?.verdict(verdict);
     const repeat = this.duplicates.observe(keys, verdict.id ?? verdict.location);
     if (repeat?.exactDuplicateOf !== undefined) verdict.exactDuplicateOf = repeat.exactDuplicateOf;
     else if (repeat?.samePairAs !== undefined) verdict.samePairAs = repeat.samePairAs;
@@ -88,6 +93,7 @@ export class RunTally {
   /** A worker's piece: repeats decided here, their notes put into its formatted text. */
   async addChunk(result: ChunkResult): Promise<void> {
     const { meta, verdicts, counts } = result;
+    if (result.failures !== undefined) this.echo?.lines(result.failures);
     this.counts.skipped += counts.skipped;
     this.counts.filteredOut += counts.filteredOut;
     this.counts.agedByReceipt += counts.agedByReceipt;

@@ -23,6 +23,17 @@ export interface VerifyRequest {
   receivedAt?: string;
   /** The capturing side refused it (e.g. over the body limit). */
   rejected?: string;
+  /** What the app answered when the capturing side forwarded it (`listen --forward`). */
+  forward?: AppAnswer;
+  /** Why the source holds no body for it (a HAR saved without bodies): nothing to check. */
+  bodyMissing?: string;
+}
+
+/** A recorded forward to the app, as far as the source says (a capture's `forward`). */
+export interface AppAnswer {
+  target?: unknown;
+  status?: unknown;
+  error?: unknown;
 }
 
 /** A record that could not be read as a request at all (a half-written line, say). */
@@ -41,10 +52,14 @@ export function isUnreadable(item: InputItem): item is UnreadableRecord {
 export type ReasonCode =
   | 'unreadable'
   | 'rejected'
+  | 'body-missing'
+  | 'app-unreachable'
+  | 'app-status'
   | 'signature-missing'
   | 'signature-repeated'
   | 'signature-malformed'
   | 'signature-invalid'
+  | 'body-replaced'
   | 'body-not-utf8'
   | 'body-not-json'
   | 'event-unknown'

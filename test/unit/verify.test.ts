@@ -186,11 +186,11 @@ test('HAR input: POST entries checked, non-POST skipped, base64 bodies decoded, 
     const { summary, verdicts } = await run([{ kind: 'file', path: path.join(dir, name) }]);
     assert.equal(summary.skipped, 2, name);
     assert.deepEqual(verdicts.map((v) => v.location.split('#')[1]), ['2', '3', '4', '6', '7', '8']);
-    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['unreadable'], ['rejected'], []]);
+    assert.deepEqual(verdicts.map(codes), [[], [], ['signature-missing'], ['body-missing'], ['rejected'], []]);
     assert.equal(verdicts[4]?.id, 'req_refused');
     assert.equal(verdicts[5]?.exactDuplicateOf, `${path.join(dir, name)}#2`);
     assert.equal(verdicts[1]?.exactDuplicateOf, `${path.join(dir, name)}#2`, 'the base64 body is the same bytes');
-    assert.match(verdicts[3]?.reasons[0]?.message ?? '', /POST without postData\.text/);
+    assert.match(verdicts[3]?.reasons[0]?.message ?? '', /^the HAR does not include the body: the POST has no postData/);
   }
 });
 
@@ -231,6 +231,8 @@ test('a captures file is told apart by its first record: after a byte order mark
     ['crlf.jsonl', `${line(3)}\r\n${line(4)}\r\n`, 2],
     // A first record longer than the first read: told from the stream, as before.
     ['long.jsonl', `${line(5, { note: 'n'.repeat(70 * 1024) })}\n${line(6)}`, 2],
+    // ... even one whose first key is not one a capture starts with.
+    ['unusual.jsonl', `${JSON.stringify({ note: 'n'.repeat(70 * 1024), ...captureRecord({ seed: 9, secret: SECRET }) })}\n${line(6)}`, 2],
     // A half-written first record and nothing else: still a captures file, its verdict says why.
     ['cut.jsonl', line(7).slice(0, 60), 0],
     // One line holding a HAR log that also has a string "body": HAR, whichever way it is told.

@@ -36,6 +36,9 @@ export async function replayCommand(ids: string[], options: ReplayCliOptions, io
   const file = options.from ?? DEFAULT_CAPTURES_FILE;
   const input = await openInput({ kind: 'file', path: file }, io.cwd);
   const { requests, unusable } = await selectCaptures(input.items, { ids, last: options.last ?? 1, event }, file);
+  // An empty body with the original signature would only be a confusing 401 (or worse, a 2xx).
+  const bodiless = requests.find((request) => request.bodyMissing !== undefined);
+  if (bodiless) throw new UserError(`Cannot replay ${bodiless.id ?? bodiless.location}: ${bodiless.bodyMissing}`);
   if (unusable > 0) logLine(io, colors(io, 'stderr').dim(`${unusable} unreadable, refused or non-POST request(s) in ${file} left out`));
   if (requests.length === 0) throw new UserError(`Nothing to replay in ${file}${event ? ` for --event ${event}` : ''}`);
   // Loaded here, not at the top: they bring undici (~110 files), which `replay --help`

@@ -32,6 +32,7 @@ export interface VerifyCliOptions {
   reporter: ReporterName;
   json?: boolean;
   output?: string;
+  ignoreAppStatus?: boolean;
 }
 
 async function secretsFor(options: VerifyCliOptions, io: CliIO): Promise<string[]> {
@@ -115,7 +116,10 @@ export async function verifyCommand(files: string[], options: VerifyCliOptions, 
       event,
       expect,
       maxAgeMs: options.maxAge,
+      ignoreAppStatus: options.ignoreAppStatus,
       cwd: io.cwd,
+      // The report goes to a file: the log still says which requests failed, and why.
+      echoFailures: file && options.output !== undefined ? { write: (text) => void io.stderr.write(text), report: options.output } : undefined,
       reporter: reporterFor(reporterName, secrets.length, paint),
       write: streamWriter(file ?? io.stdout),
       workers: workersFor(io),
@@ -145,6 +149,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--event <event>', 'check only this event type')
     .option('--expect <event[:n]>', 'fail unless at least N valid deliveries of EVENT were seen (repeatable; N defaults to 1)', collect)
     .option('--max-age <duration>', 'fail requests whose payload timestamp is older, e.g. 10m, 24h', durationArg('--max-age'))
+    .option('--ignore-app-status', "don't fail requests that listen forwarded to an app that did not answer 2xx")
     .addOption(new Option('--reporter <format>', 'report format').choices(['text', 'json', 'junit']).default('text'))
     .option('--json', 'same as --reporter json')
     .option('--output <file>', 'write the report to this file instead of stdout')

@@ -1,5 +1,5 @@
 import type { Verdict, VerifySummary } from '../types.js';
-import { repeatNotes, summaryLines, verdictNotes, verdictTitle, type Reporter } from './reporter.js';
+import { repeatNotes, summaryLines, verdictNotes, type Reporter } from './reporter.js';
 
 // Characters XML 1.0 cannot carry at all, even escaped (bodies can hold anything).
 const NOT_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
@@ -15,6 +15,16 @@ export function xmlEscape(text: string): string {
 }
 
 const CASE_END = '    </testcase>\n';
+
+/**
+ * A testcase's name: the event and where it is in the input (`MessageSent
+ * (.fe-webhooks/captures.jsonl:3)`), never the capture id, which is new on every run:
+ * CI test history (GitLab, Jenkins, GitHub's reporters) then follows one test from run
+ * to run instead of seeing all new tests each time. The id is in a failure's text.
+ */
+function stableName(verdict: Verdict): string {
+  return `${verdict.event ?? '?'} (${verdict.location})`;
+}
 const SELF_CLOSED = '/>\n';
 
 function systemOut(notes: string): string {
@@ -48,9 +58,9 @@ export function junitReporter(): Reporter {
         : {
             type: verdict.reasons[0]?.code ?? 'failed',
             message: verdict.reasons.map((r) => r.message).join('; '),
-            detail: verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('\n'),
+            detail: verdict.reasons.map((r) => `${r.code}: ${r.message}`).join('\n') + (verdict.id ? `\ncapture ${verdict.id}` : ''),
           };
-      return testcase(`fe-webhooks.verify.${verdict.event ?? 'unreadable'}`, verdictTitle(verdict), failure, notes || undefined);
+      return testcase(`fe-webhooks.verify.${verdict.event ?? 'unreadable'}`, stableName(verdict), failure, notes || undefined);
     },
     // Without notes a testcase is self-closed, or ends with its failure; the notes go last.
     withRepeat(text, repeat) {
