@@ -1,5 +1,5 @@
 import { forgedRequests, FORGERY_LABELS } from '../../delivery/forgery.js';
-import { signedHeaders } from '../../delivery/request.js';
+import { headerFields, signedHeaders, type OutgoingHeaders } from '../../delivery/request.js';
 import { colors } from '../colors.js';
 import { printLine, type CliIO } from '../io.js';
 import type { PlannedBody } from './bodies.js';
@@ -8,7 +8,7 @@ import type { SendPlan } from './plan.js';
 interface PreviewRequest {
   label: string;
   body: Buffer;
-  headers: Record<string, string>;
+  headers: OutgoingHeaders;
   /** The --body file, when the bytes came from one: curl reads it with @file rather than inlining. */
   file?: string;
 }
@@ -22,7 +22,7 @@ export function shellQuote(text: string): string {
 export function curlCommand(plan: SendPlan, request: PreviewRequest): string {
   const parts = ['curl', '-sS', '-X', 'POST', shellQuote(plan.url.href)];
   if (plan.insecure && plan.url.protocol === 'https:') parts.push('-k');
-  for (const [name, value] of Object.entries(request.headers)) parts.push('-H', shellQuote(`${name}: ${value}`));
+  for (const [name, value] of headerFields(request.headers)) parts.push('-H', shellQuote(`${name}: ${value}`));
   // --data-binary sends the bytes untouched (plain -d would strip newlines).
   const inline = request.file === undefined || request.file === '-';
   parts.push('--data-binary', inline ? shellQuote(request.body.toString('utf8')) : `@${shellQuote(request.file as string)}`);
@@ -57,7 +57,7 @@ export function printDryRun(plan: SendPlan, bodies: PlannedBody[], io: CliIO): v
     if (index > 0) printLine(io, '');
     printLine(io, chalk.dim(`# ${request.label}${plan.repeat > 1 ? ` (would be sent ${plan.repeat} times)` : ''}`));
     printLine(io, chalk.bold(`POST ${plan.url.href}`));
-    for (const [name, value] of Object.entries(request.headers)) printLine(io, `${chalk.cyan(name)}: ${value}`);
+    for (const [name, value] of headerFields(request.headers)) printLine(io, `${chalk.cyan(name)}: ${value}`);
     printLine(io, '');
     printLine(io, request.body.toString('utf8'));
     printLine(io, '');
