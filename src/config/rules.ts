@@ -61,7 +61,19 @@ export function describeValue(key: keyof FileConfig, value: string | number): st
   return ` (it is ${typeof value === 'string' ? JSON.stringify(maskUrlPasswords(value)) : value})`;
 }
 
-/** `redis://user:hunter2@host` → `redis://user:****@host`, in any text holding URLs. */
+/**
+ * `redis://user:hunter2@host` → `redis://user:****@host`, for each comma-separated URL;
+ * also when the URL is malformed (`redis:/user:hunter2@host`), since a typo must not leak it.
+ */
 export function maskUrlPasswords(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:)[^/?#@\s]*@/gi, '$1****@');
+  return text.split(',').map(maskOnePassword).join(',');
+}
+
+function maskOnePassword(url: string): string {
+  const scheme = /^\s*[a-z][a-z0-9+.-]*:\/{0,2}/i.exec(url)?.[0] ?? '';
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  const colon = rest.indexOf(':');
+  if (at === -1 || colon === -1 || colon > at) return url;
+  return `${scheme}${rest.slice(0, colon + 1)}****${rest.slice(at)}`;
 }
