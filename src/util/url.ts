@@ -62,6 +62,8 @@ function targetUrlOrProblem(input: string): URL | string {
   }
   // Credentials in a URL end up in logs and shell history; headers are the place for them.
   if (url.username || url.password) return 'put credentials in a --header, not in the URL';
+  // `localhost.` is localhost, but the system resolver does not know the rooted name.
+  if (url.hostname.endsWith('.') && isLoopbackHost(url.hostname)) url.hostname = url.hostname.slice(0, -1);
   return url;
 }
 
