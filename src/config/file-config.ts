@@ -76,9 +76,11 @@ export function loadFileConfig(cwd: string): Promise<LoadedFileConfig> {
 function oneLine(error: unknown): string {
   return errorMessage(error)
     .split('\n')
-    .filter((line) => line.trim() !== '' && !/^\s*(>|\||\d+\s*\|)/.test(line))
+    .filter((line) => line.trim() !== '' && !/^\s*(>|\||\d+\s*\||-*\^)/.test(line))
     .map((line) => line.trim())
-    .join(' ');
+    .join(' ')
+    // The caller names the file once: drop cosmiconfig's own "JSON Error in <file>:".
+    .replace(/^(JSON|YAML) Error in .*?: /, '');
 }
 
 /** The folders searched, as cosmiconfig's 'project' strategy: from `cwd` up to the nearest package.json. */

@@ -83,6 +83,14 @@ test('a config file that cannot be read, or a JavaScript config that does not pa
   const broken = await runCli(['config'], { cwd: jsDir });
   assert.equal(broken.code, 2);
   assert.equal(broken.stderr, `error: Invalid config file ${js}: Unexpected end of input\n`);
+  // JSON and YAML errors too: one line, the file named once.
+  const jsonDir = await tempDir(t);
+  const json = path.join(jsonDir, '.fe-webhooksrc.json');
+  await writeFile(json, '{"port": 90');
+  const badJson = await runCli(['send', 'MessageSent', '--dry-run', '--secret', 's'], { cwd: jsonDir });
+  assert.equal(badJson.code, 2);
+  assert.match(badJson.stderr, /^error: Invalid config file \S+\.fe-webhooksrc\.json: [^\n]*JSON[^\n]*\n$/);
+  assert.equal(badJson.stderr.split(json).length, 2, badJson.stderr);
 });
 
 test('config and every command check values when they load them: the file, the key and the rule', async (t) => {
