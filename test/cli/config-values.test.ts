@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { cleanEnv, expectUsageErrors, runCli, tempDir, type CliRun } from '../helpers/cli.js';
@@ -167,4 +167,14 @@ test('with no --url, send aims where listen would listen: the config port and ho
   // listen on port 0 takes a random port: send cannot know it and says so.
   await writeFile(path.join(dir, '.fe-webhooksrc'), JSON.stringify({ port: 0, secret: 'config-port-secret' }));
   await expectUsageErrors([[['send', 'MessageSent'], /^error: listen's port is 0 .*pass --url/]], { cwd: dir });
+});
+
+test('commands started together make one local secret, whole, and leave nothing else behind', async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(path.join(dir, 'package.json'), '{}');
+  const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(['sign', '-'], { cwd: dir, input: 'same body' })));
+  for (const run of runs) assert.equal(run.code, 0, run.stderr);
+  assert.equal(new Set(runs.map((run) => run.stdout)).size, 1, 'every command signed with the same secret');
+  assert.deepEqual(await readdir(path.join(dir, '.fe-webhooks')), ['secret']);
+  assert.match(await readFile(path.join(dir, '.fe-webhooks', 'secret'), 'utf8'), /^fe_dev_[A-Za-z0-9_-]{43}\n$/);
 });
