@@ -1,3 +1,5 @@
+// fs.promises, a getter: the promises API loads when a config is searched, not at start-up.
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { closestMatch } from '../util/suggest.js';
@@ -104,7 +106,6 @@ async function search(cwd: string): Promise<LoadedFileConfig> {
   // Lazy: cosmiconfig and its YAML parser are the slowest import of the tool, and most
   // runs of most commands never need them.
   const { cosmiconfig, getDefaultSearchPlaces } = await import('cosmiconfig');
-  const { promises: fs } = await import('node:fs');
   const explorer = cosmiconfig('fe-webhooks', { cache: false });
   const exists = (file: string): Promise<boolean> => fs.lstat(file).then(() => true, () => false);
   for await (const dir of projectDirs(cwd, exists)) {

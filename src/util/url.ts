@@ -39,7 +39,8 @@ function targetUrlOrProblem(input: string): URL | string {
   const scheme = /^([a-z][a-z0-9+-]*):(\/\/)?/i.exec(candidate);
   // `mailto:x@y`, `file:x`: a scheme, not a host:port (which is followed by a digit).
   if (scheme && !scheme[2] && !/^\d/.test(candidate.slice(scheme[0].length))) {
-    return `only http and https are supported, not ${scheme[1]?.toLowerCase()}:`;
+    const name = scheme[1]?.toLowerCase();
+    return name === 'http' || name === 'https' ? `expected ${name}:// before the host` : `only http and https are supported, not ${name}:`;
   }
   if (!scheme?.[2]) {
     const host = candidate.split(/[/:?#]/)[0] ?? '';

@@ -6,6 +6,7 @@ test('URL errors say what is wrong with the URL', () => {
   const cases: Array<[string, string]> = [
     ['http:///path', 'Invalid --url "http:///path": no host name after the scheme'],
     ['https://:8443/x', 'Invalid --url "https://:8443/x": no host name after the scheme'],
+    ['http:/app.example.com/hooks', 'Invalid --url "http:/app.example.com/hooks": expected http:// before the host'],
     ['mailto:x@y', 'Invalid --url "mailto:x@y": only http and https are supported, not mailto:'],
     ['ftp://files.example.com/', 'Invalid --url "ftp://files.example.com/": only http and https are supported, not ftp:'],
     ['http://127.0.0.1:99999/', 'Invalid --url "http://127.0.0.1:99999/": port 99999 is out of range (1-65535)'],
