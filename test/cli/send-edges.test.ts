@@ -106,6 +106,7 @@ test('numbers JSON cannot hold are refused, a --data BOM is skipped', async (t) 
   await writeFile(huge, '{"payload": {"message": {"id": 1e400}}}');
   await expectUsageErrors([
     [['generate', 'MessageSent', '--set', 'payload.message.id=1e400'], /Invalid --set "payload\.message\.id=1e400": payload\.message\.id is too large for a JSON number/],
+    [['generate', 'MessageSent', '--set', 'payload.message.id=12345678901234567890'], /12345678901234567890 is past 2\^53 and would change as a JSON number \(to 12345678901234567000\); quote it for a string/],
     [['generate', 'MessageSent', '--set', 'payload.x=[1,-1e999]'], /Invalid --set "payload\.x=\[1,-1e999\]": payload\.x\[1\] is too large/],
     [['generate', 'MessageSent', '--data', huge], /^error: Invalid data in .*huge\.json: the number at payload\.message\.id is too large for JSON/],
   ]);
