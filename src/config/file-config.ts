@@ -117,7 +117,12 @@ async function search(cwd: string): Promise<LoadedFileConfig> {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') continue;
-        if (code === 'EACCES' || code === 'EPERM') throw new UserError(`Cannot read the config file ${filepath}: permission denied`);
+        if (code === 'EACCES' || code === 'EPERM') {
+          // A file that is there but unreadable is an error; a folder we may not look
+          // into (someone else's .config on the way up) hides nothing we could have used.
+          if (!(await exists(filepath))) continue;
+          throw new UserError(`Cannot read the config file ${filepath}: permission denied`);
+        }
         throw new UserError(`Invalid config file ${filepath}: ${oneLine(error)}`);
       }
       // A package.json without an "fe-webhooks" key, or an empty file: keep looking, as cosmiconfig does.

@@ -77,6 +77,16 @@ test('a config file that cannot be read, or a JavaScript config that does not pa
     assert.equal(result.stderr, `error: Cannot read the config file ${rc}: permission denied\n`);
     assert.equal(result.stdout, '');
   }
+  // A folder on the way that the user may not look into hides no config: not an error.
+  await chmod(rc, 0o644);
+  await writeFile(rc, JSON.stringify({ port: 9000 }));
+  const sub = path.join(dir, 'project');
+  await mkdir(path.join(sub, '.config'), { recursive: true });
+  await chmod(sub, 0o755);
+  await chmod(path.join(sub, '.config'), 0o700);
+  const hidden = await runCli(['config', '--json'], { cwd: sub, ...UNPRIVILEGED });
+  assert.equal(hidden.code, 0, hidden.stderr);
+  assert.equal((JSON.parse(hidden.stdout) as { configFile: string }).configFile, rc);
   const jsDir = await tempDir(t);
   const js = path.join(jsDir, 'fe-webhooks.config.js');
   await writeFile(js, 'module.exports = {\n  port: 9000,\n');
