@@ -59,6 +59,7 @@ test('contradictions and framing headers are exit 2 with a reason, before anythi
     [['send', 'MessageSent', '--header', 'Transfer-Encoding: chunked', ...base], /^error: Invalid --header "Transfer-Encoding: chunked": fe-webhooks sends the body whole/],
     [['send', 'MessageSent', '--header', 'connection: close', '--count', '2', ...base], /^error: Invalid --header "connection: close": the connection is managed by fe-webhooks$/m],
     [['send', 'MessageSent', '--header', 'Expect: 100-continue', ...base], /^error: Invalid --header "Expect: 100-continue"/],
+    [['send', 'MessageSent', '--header', 'Host: a.test', '--header', 'host: b.test', ...base], /^error: --header "Host: …" can be given once$/m],
   ]);
   assert.equal(app.requests.length, 0);
   // The body's own event, named or not, goes as it is.

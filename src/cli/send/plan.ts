@@ -128,6 +128,8 @@ export async function resolveSendPlan(inputs: string[], options: SendCliOptions,
     conflict('--body', '--set/--data (the body is sent verbatim)');
   }
   const headers = (options.header ?? []).map(parseHeaderLine);
+  // A repeated header is sent repeated, but a request with two Hosts is one servers must refuse (RFC 9112 §3.2).
+  if (headers.filter(([name]) => name.toLowerCase() === 'host').length > 1) throw new UserError('--header "Host: …" can be given once');
   const { url, isDefault, timeoutMs } = await target(options, io);
   assertDeliverableUrl(url, options.insecure ?? false);
   const partial = options.data !== undefined ? await readJsonObjectFile(options.data, io) : undefined;
