@@ -43,7 +43,7 @@ export async function readLocalSecret(file: string): Promise<string | undefined>
     text = (await fs.readFile(file, 'utf8')).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`Cannot read the local secret ${file}: ${errorMessage(error)}`);
+    throw new UserError(`Cannot read the local secret ${file}: ${reason(error)}`);
   }
   // Signing with "" would make signatures that no receiver shares: never use an empty one.
   if (text === '') throw new UserError(`The local secret ${file} is empty: delete it to make a new one, or pass --secret`);

@@ -31,6 +31,14 @@ test('no secret and a folder the user cannot write: one line suggesting --secret
     ],
     run,
   );
+  // A local secret that is there but not readable is named, not replaced.
+  const locked = path.join(dir, 'locked');
+  await mkdir(path.join(locked, '.fe-webhooks'), { recursive: true });
+  await writeFile(path.join(locked, '.fe-webhooks', 'secret'), 'fe_dev_someone_elses\n', { mode: 0o600 });
+  await chmod(path.join(locked, '.fe-webhooks', 'secret'), 0o000);
+  await chmod(path.join(locked, '.fe-webhooks'), 0o755);
+  await chmod(locked, 0o755);
+  await expectUsageErrors([[['sign', '-'], /^error: Cannot read the local secret .*locked\/\.fe-webhooks\/secret: permission denied$/m]], { cwd: locked, ...UNPRIVILEGED });
   // What the line suggests works from the same folder.
   const withSecret = await runCli(['sign', '-', '--secret', 's3cret'], { ...run, input: 'x' });
   assert.equal(withSecret.code, 0, withSecret.stderr);
