@@ -2,7 +2,8 @@
 // Node's start-up) only when a file is read, not whenever a command that may read one starts.
 import { promises as fs } from 'node:fs';
 import { UserError, errorMessage } from '../errors.js';
-import { isJsonObject } from '../events/overrides.js';
+import { isJsonObject, nonFiniteNumberAt } from '../events/overrides.js';
+import { BOM } from '../verify/lines.js';
 import type { CliIO } from './io.js';
 
 function describeReadError(file: string, error: unknown): string {
@@ -29,7 +30,9 @@ export async function readBytes(file: string, io: CliIO): Promise<Buffer> {
 
 /** A `--data partial.json` file: must hold one JSON object. */
 export async function readJsonObjectFile(file: string, io: CliIO): Promise<Record<string, unknown>> {
-  const text = (await readBytes(file, io)).toString('utf8');
+  // A byte-order mark, as some Windows editors save JSON, is not part of the document (RFC 8259 §8.1).
+  const decoded = (await readBytes(file, io)).toString('utf8');
+  const text = decoded.charCodeAt(0) === BOM ? decoded.slice(1) : decoded;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -37,5 +40,7 @@ export async function readJsonObjectFile(file: string, io: CliIO): Promise<Recor
     throw new UserError(`Invalid JSON in ${file}: ${errorMessage(error)}`);
   }
   if (!isJsonObject(value)) throw new UserError(`Invalid data in ${file}: expected a JSON object`);
+  const overflow = nonFiniteNumberAt(value, '');
+  if (overflow !== undefined) throw new UserError(`Invalid data in ${file}: the number at ${overflow} is too large for JSON (it would be sent as null)`);
   return value;
 }

@@ -26,10 +26,14 @@ export function processIO(): CliIO {
   };
 }
 
-/** Colour only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR wins (for tests). */
+/**
+ * Colour only on a terminal, never with NO_COLOR or --no-color; FORCE_COLOR wins (for tests).
+ * FORCE_COLOR=0 or =false turns colour off, as chalk and Node's own util read it.
+ */
 export function colorLevel(io: CliIO, stream: 'stdout' | 'stderr' = 'stdout'): 0 | 1 | 2 | 3 {
   const force = io.env.FORCE_COLOR;
-  if (force !== undefined && force !== '' && force !== '0' && force !== 'false') return 1;
+  if (force === '0' || force === 'false') return 0;
+  if (force !== undefined && force !== '') return 1;
   if (io.noColor || (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '')) return 0;
   if (io.env.TERM === 'dumb') return 0;
   return io[stream].isTTY ? 1 : 0;

@@ -1,7 +1,7 @@
 import { UserError } from '../errors.js';
 import { resolveRelayChannel, cursorFile } from '../tunnel/channel.js';
 import { printableSnippet } from '../util/printable.js';
-import { isLoopbackHost, parseTargetUrl } from '../util/url.js';
+import { isLocalDestination, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors } from './colors.js';
 import { logLine, type CliIO } from './io.js';
@@ -95,7 +95,7 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
 /** `--relay`: http only to loopback; anything else must be https (the token travels on it). */
 export function parseRelayUrl(input: string): URL {
   const url = parseTargetUrl(input, '--relay URL');
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+  if (url.protocol === 'http:' && !isLocalDestination(url.hostname)) {
     throw new UserError(`Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`);
   }
   return url;

@@ -38,30 +38,66 @@ function newLocalSecret(): string {
 
 /** The local development secret in `file`, or undefined when there is none yet. */
 export async function readLocalSecret(file: string): Promise<string | undefined> {
+  let text: string;
   try {
-    const text = (await fs.readFile(file, 'utf8')).trim();
-    return text.length > 0 ? text : undefined;
+    text = (await fs.readFile(file, 'utf8')).trim();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UserError(`Cannot read the local secret ${file}: ${errorMessage(error)}`);
+    throw new UserError(`Cannot read the local secret ${file}: ${reason(error)}`);
+  }
+  // Signing with "" would make signatures that no receiver shares: never use an empty one.
+  if (text === '') throw new UserError(`The local secret ${file} is empty: delete it to make a new one, or pass --secret`);
+  return text;
+}
+
+/** Why a folder or file could not be made, in a few words. */
+function reason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EROFS') return 'read-only file system';
+  if (code === 'ENOSPC') return 'no space left on the disk';
+  return errorMessage(error);
+}
+
+/** Puts `temporary` at `file` unless `file` exists (EEXIST); 'wx' where hard links are not supported. */
+async function placeOnce(temporary: string, file: string, secret: string): Promise<void> {
+  try {
+    await fs.link(temporary, file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS') throw error;
+    await fs.writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   }
 }
 
 async function createLocalSecret(cwd: string): Promise<{ secret: string; created: boolean }> {
   const file = localSecretPath(cwd);
-  await ensurePrivateDir(path.dirname(file));
   const secret = newLocalSecret();
+  // Written whole to a private temporary name, then linked into place: link() fails when
+  // the file exists, so two commands started together agree on one secret, and neither
+  // ever reads a half-written (empty) one.
+  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    // 'wx' fails when the file exists: two commands started together agree on one secret.
-    await fs.writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    await ensurePrivateDir(path.dirname(file));
+    await fs.writeFile(temporary, `${secret}\n`, { mode: 0o600 });
+  } catch (error) {
+    await fs.rm(temporary, { force: true }).catch(() => undefined);
+    throw new UserError(
+      `No signing secret: pass --secret or set FE_WEBHOOKS_SECRET (the local development secret cannot be made in ${path.dirname(file)}: ${reason(error)})`,
+    );
+  }
+  try {
+    await placeOnce(temporary, file, secret);
     return { secret, created: true };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new UserError(`Cannot write the local secret ${file}: ${errorMessage(error)}`);
+      throw new UserError(`Cannot write the local secret ${file}: ${reason(error)}`);
     }
     const existing = await readLocalSecret(file);
-    if (!existing) throw new UserError(`The local secret ${file} is empty: delete it to make a new one`);
+    if (!existing) throw new UserError(`The local secret ${file} vanished while it was read: run the command again`);
     return { secret: existing, created: false };
+  } finally {
+    await fs.rm(temporary, { force: true }).catch(() => undefined);
   }
 }
 
@@ -71,7 +107,7 @@ async function createLocalSecret(cwd: string): Promise<{ secret: string; created
  * `createLocal`). Undefined only when nothing has one and `createLocal` is false.
  */
 export async function resolveSecret(query: SecretQuery): Promise<ResolvedSecret | undefined> {
-  if (query.flag === '') throw new UserError('--secret must not be empty');
+  if (query.flag !== undefined && query.flag.trim() === '') throw new UserError('--secret must not be empty');
   const configured = await resolveSetting('secret', { cwd: query.cwd, env: query.env ?? process.env, flag: query.flag });
   if (configured && configured.source !== 'default') return { secret: configured.value, source: configured.source, created: false };
   const local = await readLocalSecret(localSecretPath(query.cwd));

@@ -1,5 +1,6 @@
 import { UserError } from '../errors.js';
 import { CONFIG_KEYS, loadFileConfig, type FileConfig } from './file-config.js';
+import { describeValue, settingProblem } from './rules.js';
 
 export type SettingKey = keyof FileConfig;
 export type SettingSource = 'flag' | 'env' | 'config' | 'default';
@@ -27,11 +28,12 @@ export const SETTING_ENV: Record<SettingKey, string> = {
 
 export const SETTING_KEYS: readonly SettingKey[] = CONFIG_KEYS;
 
+/** An environment value, converted (ports are numbers) and checked against its setting's rule. */
 function fromEnv<K extends SettingKey>(key: K, raw: string): NonNullable<FileConfig[K]> {
-  if (key !== 'port') return raw as NonNullable<FileConfig[K]>;
-  const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) throw new UserError(`Invalid ${SETTING_ENV.port}="${raw}": expected a port number 0-65535`);
-  return port as NonNullable<FileConfig[K]>;
+  const value = key === 'port' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  const problem = settingProblem(key, value);
+  if (problem) throw new UserError(`Invalid ${SETTING_ENV[key]}: ${problem}${describeValue(key, raw)}`);
+  return value as NonNullable<FileConfig[K]>;
 }
 
 export interface SettingQuery<K extends SettingKey> {
@@ -48,6 +50,9 @@ export async function resolveSetting<K extends SettingKey>(key: K, query: Settin
   if (query.flag !== undefined && query.flag !== null) return { value: query.flag as NonNullable<FileConfig[K]>, source: 'flag' };
   const envName = SETTING_ENV[key];
   const raw = query.env[envName];
+  // An empty variable means unset (`FE_WEBHOOKS_URL= fe-webhooks send`), except for the
+  // secret: an empty FE_WEBHOOKS_SECRET is a CI secret that was never filled in.
+  if (raw === '' && key === 'secret') throw new UserError(`${envName} is set but empty: give it the webhook secret, or unset it`);
   if (raw !== undefined && raw !== '') return { value: fromEnv(key, raw), source: 'env', origin: envName };
   const { config, filepath } = await loadFileConfig(query.cwd);
   const configured = config[key];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { signedHeaders, type SignedRequestOptions } from './request.js';
+import { signedHeaders, type OutgoingHeaders, type SignedRequestOptions } from './request.js';
 
 export type ForgeryCase = 'wrong-secret' | 'tampered-body' | 'missing-signature';
 
@@ -9,10 +9,10 @@ export const FORGERY_LABELS: Record<ForgeryCase, string> = {
   'missing-signature': 'missing signature header',
 };
 
-export interface ForgedRequest {
+export interface ForgedRequest<Headers extends OutgoingHeaders = OutgoingHeaders> {
   case: ForgeryCase;
   body: Buffer;
-  headers: Record<string, string>;
+  headers: Headers;
 }
 
 /**
@@ -33,6 +33,8 @@ export function tamper(body: Buffer): Buffer {
  * The three forgeries the page's verification must reject: signed with another secret,
  * the genuine signature over altered bytes, and no signature header at all.
  */
+export function forgedRequests(body: Buffer, options: SignedRequestOptions & { secret: string; extraHeaders?: undefined }): Array<ForgedRequest<Record<string, string>>>;
+export function forgedRequests(body: Buffer, options: SignedRequestOptions & { secret: string }): ForgedRequest[];
 export function forgedRequests(body: Buffer, options: SignedRequestOptions & { secret: string }): ForgedRequest[] {
   const otherSecret = `forged_${randomBytes(24).toString('base64url')}`;
   return [

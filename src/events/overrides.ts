@@ -26,7 +26,28 @@ export function parseFieldOverride(spec: string): FieldOverride {
   } catch {
     // Not JSON: the string itself.
   }
+  if (typeof value === 'number' && /^-?\d+$/.test(raw.trim()) && !Number.isSafeInteger(value)) {
+    throw new UserError(`Invalid --set "${spec}": ${raw.trim()} is past 2^53 and would change as a JSON number (to ${value}); quote it for a string`);
+  }
+  const overflow = nonFiniteNumberAt(value, path.join('.'));
+  if (overflow !== undefined) {
+    throw new UserError(`Invalid --set "${spec}": ${overflow} is too large for a JSON number (it would be sent as null); quote it for a string`);
+  }
   return { path, value };
+}
+
+/**
+ * Where a parsed JSON value holds a number too large for a double (`1e400` parses as
+ * Infinity, which JSON.stringify writes as null), or undefined when it holds none.
+ */
+export function nonFiniteNumberAt(value: unknown, at: string): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : at;
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFiniteNumberAt(item, Array.isArray(value) ? `${at}[${key}]` : at === '' ? key : `${at}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -5,6 +5,14 @@
  * node:crypto: samples are not secrets, and loading it costs `generate` ~4% of bare
  * Node's start-up.
  */
+/** The splitmix32 finalizer: a bijection on 32-bit integers that spreads every input bit. */
+function mix32(value: number): number {
+  let z = value >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 export class Random {
   private a: number;
   private b: number;
@@ -15,15 +23,17 @@ export class Random {
     let state = seed >>> 0;
     const next = (): number => {
       state = (state + 0x9e3779b9) >>> 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+      return mix32(state);
     };
     this.a = next();
     this.b = next();
     this.c = next();
     this.d = next();
+    // Seeds past 2^32 (up to 2^53, all --seed takes) fold their high bits into d through a
+    // bijective mix: two different seeds never share a start state, and every seed below
+    // 2^32 keeps the samples it always made.
+    const high = Math.floor(seed / 2 ** 32);
+    if (high > 0) this.d = (this.d ^ mix32(high)) >>> 0;
   }
 
   /** A float in [0, 1). */

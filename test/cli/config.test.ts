@@ -46,5 +46,5 @@ test('config reports the local dev secret, masked, and a bad env port as an inpu
   assert.doesNotMatch(String(secret?.value), /^fe_dev_.{20}/);
   const badPort = await runCli(['config'], { cwd: dir, env: cleanEnv({ FE_WEBHOOKS_PORT: 'http' }) });
   assert.equal(badPort.code, 2);
-  assert.match(badPort.stderr, /Invalid FE_WEBHOOKS_PORT="http"/);
+  assert.match(badPort.stderr, /Invalid FE_WEBHOOKS_PORT: must be a whole number 0-65535 \(it is "http"\)/);
 });

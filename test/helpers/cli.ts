@@ -21,6 +21,8 @@ export interface CliRun {
   env?: NodeJS.ProcessEnv;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** Run as this user (needs root): permission tests, which root would bypass. */
+  user?: { uid: number; gid: number };
 }
 
 /** The environment a user would have, minus anything of ours that would leak into a test. */
@@ -40,6 +42,7 @@ export function runCli(args: string[], run: CliRun = {}): Promise<CliResult> {
       cwd: run.cwd ?? REPO_ROOT,
       env: run.env ?? cleanEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(run.user ? { uid: run.user.uid, gid: run.user.gid } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { localSecretPath, readLocalSecret } from '../../config/secret.js';
 import { resolveSetting, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import { loadFileConfig } from '../../config/file-config.js';
-import { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_SEND_URL, FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
+import { DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, FRONTENGINE_TIMEOUT_MS } from '../../config/defaults.js';
+import { maskUrlPasswords, SENSITIVE_SETTINGS } from '../../config/rules.js';
+import { localListenUrl } from '../targets.js';
 import path from 'node:path';
 import { colors } from '../colors.js';
 import { printableSnippet } from '../../util/printable.js';
@@ -16,7 +18,6 @@ export interface EffectiveSetting {
 }
 
 const FALLBACKS: Partial<Record<SettingKey, string | number>> = {
-  url: DEFAULT_SEND_URL,
   port: DEFAULT_LISTEN_PORT,
   host: DEFAULT_LISTEN_HOST,
   timeout: `${FRONTENGINE_TIMEOUT_MS / 1000}s`,
@@ -27,16 +28,17 @@ export function maskSecret(secret: string): string {
   return secret.length <= 8 ? '********' : `${secret.slice(0, 4)}…${'*'.repeat(8)}`;
 }
 
-const SENSITIVE: ReadonlySet<SettingKey> = new Set(['secret', 'token']);
-
 /** Every setting's effective value (masked where sensitive) and where it came from. */
 export async function effectiveSettings(io: CliIO): Promise<EffectiveSetting[]> {
   const out: EffectiveSetting[] = [];
+  // With no url, send aims where listen listens (its host and port settings).
+  const fallbacks = { ...FALLBACKS, url: (await localListenUrl(io))?.href };
   for (const key of SETTING_KEYS) {
-    const fallback = FALLBACKS[key];
+    const fallback = fallbacks[key];
     const setting = await resolveSetting(key, { cwd: io.cwd, env: io.env, ...(fallback !== undefined ? { fallback } : {}) });
     if (setting) {
-      const value = SENSITIVE.has(key) ? maskSecret(String(setting.value)) : setting.value;
+      const raw = setting.value;
+      const value = SENSITIVE_SETTINGS.has(key) ? maskSecret(String(raw)) : typeof raw === 'string' ? maskUrlPasswords(raw) : raw;
       out.push({ key, value, source: setting.source, ...(setting.origin ? { origin: setting.origin } : {}) });
       continue;
     }
@@ -78,7 +80,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--json', 'print {configFile, settings: [{key, value, source, origin?}]}', false)
     .addHelpText(
       'after',
-      '\nSettings come from flags, then FE_WEBHOOKS_<KEY> environment variables, then the config file\n(.fe-webhooksrc[.json|.yaml], fe-webhooks.config.{js,mjs,cjs}, or the "fe-webhooks" key of package.json).\nSecrets and tokens are masked.\n\nExamples:\n  $ fe-webhooks config\n  $ FE_WEBHOOKS_URL=https://staging.example.com/hooks fe-webhooks config --json',
+      '\nSettings come from flags, then FE_WEBHOOKS_<KEY> environment variables, then the config file\n(.fe-webhooksrc[.json|.yaml], fe-webhooks.config.{js,mjs,cjs}, or the "fe-webhooks" key of package.json).\nSecrets, tokens and passwords in URLs are masked. Every value is checked when it is loaded:\na bad one is an error (exit 2) naming the file or variable, the key and the rule.\n\nExamples:\n  $ fe-webhooks config\n  $ FE_WEBHOOKS_URL=https://staging.example.com/hooks fe-webhooks config --json',
     )
     .action((options: { json: boolean }) => configCommand(options, io));
 }

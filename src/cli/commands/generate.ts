@@ -3,8 +3,8 @@ import { composeBody } from '../../events/compose.js';
 import { resolveEventName } from '../../events/names.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import { readJsonObjectFile } from '../inputs.js';
-import { colors } from '../colors.js';
-import { logLine, printLine, type CliIO } from '../io.js';
+import { printLine, type CliIO } from '../io.js';
+import { warnAboutChanges } from '../schema-warnings.js';
 import { collectFieldOverride, seedArg } from '../parsers.js';
 
 export interface GenerateCliOptions {
@@ -19,9 +19,7 @@ export async function generateCommand(eventInput: string, options: GenerateCliOp
   const event = resolveEventName(eventInput);
   const partial = options.data !== undefined ? await readJsonObjectFile(options.data, io) : undefined;
   const composed = composeBody(event, { seed: options.seed, partial, overrides: options.set, compact: options.compact });
-  for (const violation of composed.violations) {
-    logLine(io, colors(io, 'stderr').yellow(`warning: ${event} schema: ${violation.path} ${violation.message}`));
-  }
+  warnAboutChanges(io, event, { violations: composed.violations, partial, overrides: options.set });
   printLine(io, composed.body);
 }
 

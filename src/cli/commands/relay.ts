@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_MAX_BODY_BYTES } from '../../config/defaults.js';
 import { STATE_DIR_NAME } from '../../config/state-dir.js';
 import { InterruptedError, UserError, errorMessage } from '../../errors.js';
+import { REDIS_URL_PATTERN } from '../../config/rules.js';
 import { resolveSetting } from '../../config/settings.js';
 import { describeRedisUrl } from '../../relay/redis-url.js';
 import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS } from '../../relay/limits.js';
@@ -172,7 +173,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
 async function resolveRedisUrl(options: RelayCliOptions, io: CliIO): Promise<string | undefined> {
   const url = (await resolveSetting('redis', { cwd: io.cwd, env: io.env, flag: options.redis }))?.value;
   if (url === undefined || url === '') return undefined;
-  if (!/^rediss?:\/\/[^/]+(\/\d+)?\/?$/.test(url)) throw new UserError(`Invalid Redis URL "${describeRedisUrl(url)}": expected redis://host:port[/db]`);
+  if (!REDIS_URL_PATTERN.test(url)) throw new UserError(`Invalid Redis URL "${describeRedisUrl(url)}": expected redis://host:port[/db]`);
   return url;
 }
 

@@ -1,6 +1,6 @@
 import { encodeBody } from '../../capture/record.js';
 import { forgedRequests, FORGERY_LABELS } from '../../delivery/forgery.js';
-import { signedHeaders } from '../../delivery/request.js';
+import { headerFields, signedHeaders, type OutgoingHeaders } from '../../delivery/request.js';
 import { curlCommand } from '../../util/curl-command.js';
 import { printableLine, printableSnippet } from '../../util/printable.js';
 import { colors } from '../colors.js';
@@ -11,7 +11,7 @@ import type { SendPlan } from './plan.js';
 interface PreviewRequest {
   label: string;
   body: Buffer;
-  headers: Record<string, string>;
+  headers: OutgoingHeaders;
   /** The --body file, when the bytes came from one: curl reads it with @file rather than inlining. */
   file?: string;
 }
@@ -23,7 +23,7 @@ export function dryRunCurl(plan: SendPlan, request: PreviewRequest): string {
   return curlCommand({
     method: 'POST',
     url: plan.url.href,
-    headers: Object.entries(request.headers),
+    headers: headerFields(request.headers),
     body: fromFile ? { file: request.file as string } : request.body,
     flags,
   });
@@ -75,7 +75,7 @@ export function printDryRun(plan: SendPlan, bodies: PlannedBody[], io: CliIO): v
     if (index > 0) printLine(io, '');
     printLine(io, chalk.dim(`# ${shown(request.label)}${plan.repeat > 1 ? ` (would be sent ${plan.repeat} times)` : ''}`));
     printLine(io, chalk.bold(`POST ${plan.url.href}`));
-    for (const [name, value] of Object.entries(request.headers)) printLine(io, `${chalk.cyan(name)}: ${shown(value)}`);
+    for (const [name, value] of headerFields(request.headers)) printLine(io, `${chalk.cyan(name)}: ${shown(value)}`);
     printLine(io, '');
     // The body's own lines, each escaped (bytes that are not UTF-8 show as \xff, controls as
     // \x1b) and unable to start a CI command: a --body may be a sender's bytes.

@@ -1,4 +1,5 @@
 import { resolveDeliveryTarget, type DeliveryTarget } from '../targets.js';
+import { FRONTENGINE_RETRY_DELAYS_MS } from '../../config/defaults.js';
 import { resolveSigningSecret } from '../../config/secret.js';
 import { parseHeaderLine, type HeaderList } from '../../delivery/request.js';
 import { UserError } from '../../errors.js';
@@ -49,6 +50,9 @@ export interface SendPlan {
   load: { count: number; concurrency: number; ratePerSec?: number };
 }
 
+/** The longest wait a Node timer can hold (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function conflict(a: string, b: string): never {
   throw new UserError(`${a} cannot be combined with ${b}`);
 }
@@ -58,6 +62,11 @@ function mode(options: SendCliOptions): SendMode {
   if (!load && options.concurrency !== undefined) throw new UserError('--concurrency needs --count (load mode)');
   if (!load && options.rate !== undefined) throw new UserError('--rate needs --count (load mode)');
   if (options.timeScale !== undefined && !options.retry) throw new UserError('--time-scale only applies with --retry');
+  const longestWaitMs = Math.max(...FRONTENGINE_RETRY_DELAYS_MS) * (options.timeScale ?? 1);
+  if (longestWaitMs > MAX_TIMER_MS) {
+    const most = Math.floor(MAX_TIMER_MS / Math.max(...FRONTENGINE_RETRY_DELAYS_MS));
+    throw new UserError(`Invalid --time-scale ${options.timeScale}: the 12 h retry would wait longer than 24 days; use at most ${most}`);
+  }
   if (load) {
     if (options.body !== undefined) conflict('--count', '--body (load mode sends unique events)');
     if (options.repeat !== undefined) conflict('--count', '--repeat');
@@ -87,7 +96,7 @@ function eventsToSend(inputs: string[], options: SendCliOptions): EventName[] {
 }
 
 /** The `"event"` of a --body, read without re-serialising anything; the bytes are sent as they are. */
-function labelOf(bytes: Buffer): string {
+function eventOf(bytes: Buffer): string | undefined {
   try {
     const parsed: unknown = JSON.parse(bytes.toString('utf8'));
     const event = (parsed as { event?: unknown } | null)?.event;
@@ -95,7 +104,16 @@ function labelOf(bytes: Buffer): string {
   } catch {
     // Not JSON: the user may be testing exactly that.
   }
-  return '(body)';
+  return undefined;
+}
+
+/** A --body's label: the event named on the command line, which must be the body's own when it has one. */
+function verbatimBody(bytes: Buffer, file: string, named: EventName | undefined): VerbatimBody {
+  const own = eventOf(bytes);
+  if (named !== undefined && own !== undefined && own !== named) {
+    throw new UserError(`--body ${file} is a ${JSON.stringify(own)} event, not ${named}: name no event, or give a ${named} body`);
+  }
+  return { bytes, file, label: named ?? own ?? '(body)' };
 }
 
 function target(options: SendCliOptions, io: CliIO): Promise<DeliveryTarget> {
@@ -110,13 +128,14 @@ export async function resolveSendPlan(inputs: string[], options: SendCliOptions,
     conflict('--body', '--set/--data (the body is sent verbatim)');
   }
   const headers = (options.header ?? []).map(parseHeaderLine);
+  // A repeated header is sent repeated, but a request with two Hosts is one servers must refuse (RFC 9112 §3.2).
+  if (headers.filter(([name]) => name.toLowerCase() === 'host').length > 1) throw new UserError('--header "Host: …" can be given once');
   const { url, isDefault, timeoutMs } = await target(options, io);
   assertDeliverableUrl(url, options.insecure ?? false);
   const partial = options.data !== undefined ? await readJsonObjectFile(options.data, io) : undefined;
   let body: VerbatimBody | undefined;
   if (options.body !== undefined) {
-    const bytes = await readBytes(options.body, io);
-    body = { bytes, file: options.body, label: events[0] ?? labelOf(bytes) };
+    body = verbatimBody(await readBytes(options.body, io), options.body, events[0]);
   }
   const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   const load = { count: options.count ?? 0, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, ratePerSec: options.rate };
