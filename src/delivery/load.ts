@@ -39,8 +39,16 @@ export interface LoadSummary {
   latencyMs: LatencyPercentiles;
   /** Deliveries that broke FrontEngine's 5 s rule (answered late or not at all in time). */
   over5s: number;
-  /** Why the failed ones failed: an error kind or `HTTP <status>`, with counts. */
+  /** Why the failed ones failed, by cause (an error kind, a system error code, or `HTTP <status>`), with counts. */
   failures: Record<string, number>;
+  /** One message per cause of `failures` (the first one seen), in words a user acts on. */
+  failureReasons: Record<string, string>;
+}
+
+/** The name a failure is counted under: its kind, an unclassified error's code, or the status it got. */
+function failureCause(error: DeliveryError | undefined, status: number | undefined): string {
+  if (error === undefined) return `HTTP ${status ?? '?'}`;
+  return error.kind === 'other' && error.code !== undefined ? error.code : error.kind;
 }
 
 /** The deadline check runs this often (at most), so a timeout is reported at most this late. */
@@ -90,6 +98,7 @@ class LoadRun {
   readonly timeoutMs: number;
   private readonly latencies: Float64Array;
   private readonly failures: Record<string, number> = {};
+  private readonly failureReasons: Record<string, string> = {};
   private readonly inFlight: Array<Exchange | undefined>;
   private readonly intervalMs: number;
   private readonly started = performance.now();
@@ -162,8 +171,9 @@ class LoadRun {
     else {
       if (error instanceof DeliveryTimeout) deliveryError = { kind: 'timeout', message: error.message };
       else if (error !== undefined) deliveryError = classifyDeliveryError(error, this.options.url);
-      const key = deliveryError?.kind ?? `HTTP ${exchange.status ?? '?'}`;
-      this.failures[key] = (this.failures[key] ?? 0) + 1;
+      const cause = failureCause(deliveryError, exchange.status);
+      this.failures[cause] = (this.failures[cause] ?? 0) + 1;
+      this.failureReasons[cause] ??= deliveryError?.message ?? `answered ${exchange.status ?? 'nothing'}`;
     }
     if (latencyMs >= FRONTENGINE_TIMEOUT_MS) this.over5s++;
     if (this.options.onDelivery) {
@@ -198,6 +208,7 @@ class LoadRun {
       latencyMs: latencyPercentiles(this.latencies.subarray(0, sent)),
       over5s: this.over5s,
       failures: this.failures,
+      failureReasons: this.failureReasons,
     });
   }
 }
