@@ -2,8 +2,19 @@
 /**
  * `protocol`: the server answered bytes that are not a well-framed HTTP/1.x response (load mode's own client).
  * `too-many-open-files` and `no-local-ports`: this machine, not the endpoint, ran out (load mode's usual limits).
+ * `interrupted`: the run was stopped (Ctrl-C) before the answer came.
  */
-export type DeliveryErrorKind = 'timeout' | 'refused' | 'tls' | 'dns' | 'reset' | 'protocol' | 'too-many-open-files' | 'no-local-ports' | 'other';
+export type DeliveryErrorKind =
+  | 'timeout'
+  | 'refused'
+  | 'tls'
+  | 'dns'
+  | 'reset'
+  | 'protocol'
+  | 'too-many-open-files'
+  | 'no-local-ports'
+  | 'interrupted'
+  | 'other';
 
 export interface DeliveryError {
   kind: DeliveryErrorKind;

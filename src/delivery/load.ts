@@ -24,7 +24,7 @@ export interface LoadOptions {
   pool: Http1Pool;
   /** The `index`th request: a fresh, signed event. Called just before it is sent. */
   makeRequest: (index: number) => LoadRequest;
-  /** Stops starting new requests; those in flight finish (within timeoutMs). */
+  /** Stops the run at once: nothing new starts, and requests in flight are abandoned (counted as `interrupted`). */
   signal?: AbortSignal;
   /** Told after each delivery (the outcome object is only built when this is given). */
   onDelivery?: (index: number, outcome: DeliveryOutcome) => void;
@@ -62,6 +62,12 @@ class DeliveryTimeout extends Error {
   }
 }
 
+class DeliveryInterrupted extends Error {
+  constructor() {
+    super('stopped before the answer came');
+  }
+}
+
 /** One request in flight: the pool's callbacks, with no promise, no stream and no per-request timer. */
 class Exchange implements ExchangeHandler {
   status: number | undefined;
@@ -84,9 +90,17 @@ class Exchange implements ExchangeHandler {
   }
 
   timeOut(): void {
+    this.abandon(new DeliveryTimeout(this.run.timeoutMs));
+  }
+
+  interrupt(): void {
+    this.abandon(new DeliveryInterrupted());
+  }
+
+  private abandon(error: Error): void {
     // The socket is dropped (the slot's next request opens a fresh one); nothing more is heard from it.
     this.run.options.pool.cancel(this.slot);
-    this.run.settle(this, new DeliveryTimeout(this.run.timeoutMs));
+    this.run.settle(this, error);
   }
 }
 
@@ -103,6 +117,8 @@ class LoadRun {
   private readonly intervalMs: number;
   private readonly started = performance.now();
   private readonly sweep: NodeJS.Timeout;
+  /** Slots waiting for their turn under --rate: ended at once when the run is stopped. */
+  private readonly paced = new Map<number, NodeJS.Timeout>();
   private next = 0;
   private sent = 0;
   private ok = 0;
@@ -122,6 +138,8 @@ class LoadRun {
     // One timer for every deadline: a setTimeout per request costs more than the request's bookkeeping.
     const sweepMs = Math.max(1, Math.min(TIMEOUT_SWEEP_MAX_MS, options.timeoutMs / TIMEOUT_SWEEPS_PER_TIMEOUT));
     this.sweep = setInterval(() => this.expire(), sweepMs);
+    // Stopping means now: a request in flight to an endpoint that hangs is not waited for.
+    options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
   start(): void {
@@ -138,7 +156,11 @@ class LoadRun {
       // Request i is due at start + i/R: pacing by schedule, not by sleeping a fixed gap, keeps the rate exact.
       const waitMs = this.started + index * this.intervalMs - performance.now();
       if (waitMs > 1) {
-        setTimeout(() => (this.options.signal?.aborted ? this.endSlot() : this.send(slot, index)), waitMs);
+        const timer = setTimeout(() => {
+          this.paced.delete(slot);
+          this.send(slot, index);
+        }, waitMs);
+        this.paced.set(slot, timer);
         return;
       }
     }
@@ -170,6 +192,7 @@ class LoadRun {
     if (ok) this.ok++;
     else {
       if (error instanceof DeliveryTimeout) deliveryError = { kind: 'timeout', message: error.message };
+      else if (error instanceof DeliveryInterrupted) deliveryError = { kind: 'interrupted', message: error.message };
       else if (error !== undefined) deliveryError = classifyDeliveryError(error, this.options.url);
       const cause = failureCause(deliveryError, exchange.status);
       this.failures[cause] = (this.failures[cause] ?? 0) + 1;
@@ -185,6 +208,15 @@ class LoadRun {
     // A dispatch that fails synchronously (a closed pool) would otherwise recurse once per remaining request.
     if (this.dispatching) setImmediate(() => this.startNext(exchange.slot));
     else this.startNext(exchange.slot);
+  }
+
+  private stop(): void {
+    for (const [slot, timer] of this.paced) {
+      clearTimeout(timer);
+      this.paced.delete(slot);
+      this.endSlot();
+    }
+    for (const exchange of this.inFlight) exchange?.interrupt();
   }
 
   private expire(): void {
