@@ -1,8 +1,6 @@
 import { errorMessage, isUserFacingError } from '../errors.js';
 import { processIO, type CliIO } from './io.js';
-import { packageVersion } from './version.js';
-
-const REPORT_URL = 'https://github.com/fe-webhooks/fe-webhooks/issues';
+import { bugReportAddress, packageVersion } from './version.js';
 
 /** Commander's own exits that are not failures. */
 const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
@@ -41,11 +39,18 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       if (error.message) io.stderr.write(`error: ${error.message}\n`);
       return error.exitCode;
     }
-    io.stderr.write(
-      `fe-webhooks crashed: this is a bug, please report it at ${REPORT_URL}\n${(error as Error)?.stack ?? errorMessage(error)}\n`,
-    );
+    io.stderr.write(`${crashReportLine()}\n${(error as Error)?.stack ?? errorMessage(error)}\n`);
     return 70;
   }
+}
+
+/**
+ * The first line of a crash. The address comes from package.json's `bugs` field; with
+ * none, no address is made up: the user is asked to pass the output on.
+ */
+export function crashReportLine(address = bugReportAddress()): string {
+  const where = address !== undefined ? ` at ${address}` : '';
+  return `fe-webhooks ${packageVersion()} crashed: this is a bug. Please report it${where} with the command you ran and the output below.`;
 }
 
 /**
