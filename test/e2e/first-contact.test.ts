@@ -70,8 +70,10 @@ test('a fresh clone: the README\'s install, main job (--help) and test commands 
     FE_WEBHOOKS_FIRST_CONTACT_NESTED: '1',
     ...(process.env.FE_WEBHOOKS_FIRST_CONTACT_FULL === '1' ? {} : { FE_WEBHOOKS_TEST_PATHS: NESTED_TESTS }),
   };
-  // What the npm scripts of the outer run set must not leak into the clone's.
-  for (const key of Object.keys(env)) if (key.startsWith('npm_') && !key.startsWith('npm_config_prefix') && key !== 'npm_config_prefer_offline') delete env[key];
+  // What the outer run set must not leak into the clone's: its npm scripts' settings, and
+  // the test runner's marker (which makes a nested `node --test` report to a parent, not print).
+  for (const key of Object.keys(env)) if (key.startsWith('npm_') && key !== 'npm_config_prefix' && key !== 'npm_config_prefer_offline') delete env[key];
+  delete env.NODE_TEST_CONTEXT;
 
   const readme = await readFile(path.join(clone, 'README.md'), 'utf8');
   const [install, tests] = fencedBlocks(readme, 'sh');
