@@ -1,25 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { spawn } from 'node:child_process';
-import { BIN, cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
-
-/** A shell line (for `ulimit`), run to completion. */
-function runShell(line: string, timeoutMs = 60_000): Promise<Omit<CliResult, 'stdoutBytes'>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runShell } from '../helpers/shell.js';
 
 test('send load mode counts timeouts in the summary and --json, and exits 1', async (t) => {
   // Every other request hangs until the test ends.

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT, tempDir } from '../helpers/cli.js';
 import { fencedBlocks } from '../helpers/readme.js';
+import { runShell, type ShellResult } from '../helpers/shell.js';
 
 /**
  * Issue 22, first contact: on a fresh clone, the README's install commands, its main
@@ -20,28 +20,7 @@ import { fencedBlocks } from '../helpers/readme.js';
 const NESTED = process.env.FE_WEBHOOKS_FIRST_CONTACT_NESTED === '1';
 const NESTED_TESTS = 'test/unit/signing.test.ts test/cli/foundation.test.ts';
 
-interface Step {
-  line: string;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(line: string, cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Step> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', line], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ line, code, stdout, stderr });
-    });
-  });
-}
+type Step = ShellResult;
 
 /** A shell block's commands, without their trailing comments. */
 function commands(block: { body: string[] }): string[] {
@@ -57,7 +36,7 @@ test('a fresh clone: the README\'s install, main job (--help) and test commands 
   const clone = path.join(dir, 'fe-webhooks');
   const prefix = path.join(dir, 'prefix');
   await mkdir(prefix);
-  const cloned = await run(`git clone --quiet ${JSON.stringify(REPO_ROOT)} ${JSON.stringify(clone)}`, dir, process.env, 60_000);
+  const cloned = await runShell(`git clone --quiet ${JSON.stringify(REPO_ROOT)} ${JSON.stringify(clone)}`, { cwd: dir, env: process.env, timeoutMs: 60_000 });
   assert.equal(cloned.code, 0, cloned.stderr);
 
   const env: NodeJS.ProcessEnv = {
@@ -87,14 +66,14 @@ test('a fresh clone: the README\'s install, main job (--help) and test commands 
   const steps: Step[] = [];
   for (const line of installLines) {
     // The main job, asked for its help: it must be on PATH and run, but not serve.
-    const step = await run(line === mainJob ? `${line} --help` : line, clone, env, 600_000);
+    const step = await runShell(line === mainJob ? `${line} --help` : line, { cwd: clone, env, timeoutMs: 600_000 });
     steps.push(step);
     assert.equal(step.code, 0, `$ ${step.line}\n${step.stdout}\n${step.stderr}`);
   }
   const help = steps.at(-1) as Step;
   assert.match(help.stdout, /^Usage: fe-webhooks listen /m, 'fe-webhooks on PATH is the clone');
 
-  const tested = await run('npm test', clone, env, 600_000);
+  const tested = await runShell('npm test', { cwd: clone, env, timeoutMs: 600_000 });
   steps.push(tested);
   assert.equal(tested.code, 0, `$ npm test\n${tested.stdout.slice(-4000)}\n${tested.stderr.slice(-4000)}`);
   assert.match(tested.stdout, /ℹ pass [1-9]/);
@@ -103,7 +82,7 @@ test('a fresh clone: the README\'s install, main job (--help) and test commands 
   const app = path.join(dir, 'app');
   await mkdir(path.join(app, 'vendor'), { recursive: true });
   await writeFile(path.join(app, 'package.json'), `${JSON.stringify({ name: 'app', version: '1.0.0', private: true }, null, 2)}\n`);
-  for (const line of ['npm pack --pack-destination ../app/vendor']) steps.push(await run(line, clone, env, 120_000));
+  steps.push(await runShell('npm pack --pack-destination ../app/vendor', { cwd: clone, env, timeoutMs: 120_000 }));
   const tarball = /vendor\/(fe-webhooks-[\d.]+\.tgz)/.exec(readme)?.[1];
   assert.ok(tarball, 'the README names the tarball');
   for (const [line, cwd] of [
@@ -111,7 +90,7 @@ test('a fresh clone: the README\'s install, main job (--help) and test commands 
     ['rm -rf node_modules && npm ci', app],
     ['npx --no-install fe-webhooks listen --help', app],
   ] as const) {
-    const step = await run(line, cwd, env, 300_000);
+    const step = await runShell(line, { cwd, env, timeoutMs: 300_000 });
     steps.push(step);
     assert.equal(step.code, 0, `$ ${line}\n${step.stdout}\n${step.stderr}`);
   }
