@@ -186,3 +186,36 @@ for (const runner of RUNNERS) {
     });
   }
 }
+
+/** listen forwarding a request to an app that never answers: its graceful stop would wait for the app. */
+async function listenStuckOnAForward(t: TestContext): Promise<Running> {
+  const dir = await tempDir(t);
+  const app = await startHangingReceiver(t);
+  const running = start(t, process.execPath, [BIN, 'listen', '--port', '0', '--no-save', '--json', '--forward', app.url, '--timeout', '60s'], { cwd: dir });
+  await running.waitFor(/"type":"ready"/);
+  const url = (JSON.parse(running.output().split('\n')[0] as string) as { url: string }).url;
+  const request = new AbortController();
+  t.after(() => request.abort());
+  fetch(url, { method: 'POST', body: '{}', signal: request.signal }).catch(() => undefined);
+  await app.waitFor(1);
+  return running;
+}
+
+test('a graceful stop that hangs is cut short: a second signal ends it at once', async (t) => {
+  const running = await listenStuckOnAForward(t);
+  running.child.kill('SIGINT');
+  // The first signal was taken (listen is finishing the forward); the second is not waited on.
+  const early = await Promise.race([running.exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 500))]);
+  assert.equal(early, undefined, 'still finishing the forward after the first signal');
+  running.child.kill('SIGINT');
+  const ended = await endsWithin(running, 3_000);
+  assert.ok(ended.signal === 'SIGINT' || ended.code !== 0, JSON.stringify(ended));
+});
+
+test('a graceful stop that hangs is cut short: one SIGTERM ends it within the 8 s deadline', async (t) => {
+  const running = await listenStuckOnAForward(t);
+  running.child.kill('SIGTERM');
+  const ended = await endsWithin(running, STOP_BOUND_MS + 5_000);
+  assert.equal(ended.code, 143);
+  assert.match(running.output(), /Still stopping after 8 s: exiting now\./);
+});
