@@ -6,10 +6,10 @@ import { uniqueBodies } from '../../delivery/unique-bodies.js';
 import { CheckFailedError, InterruptedError } from '../../errors.js';
 import { colors } from '../colors.js';
 import { printLine, showsProgress, type CliIO } from '../io.js';
+import { watchStopSignals } from '../stop-signals.js';
 import { plannedBodies } from './bodies.js';
 import { formatDuration } from './format.js';
 import type { SendPlan } from './plan.js';
-import { watchStopSignals } from '../stop-signals.js';
 import { unreachableError } from './unreachable.js';
 
 const PROGRESS_INTERVAL_MS = 100;
