@@ -49,7 +49,13 @@ export function logLine(io: CliIO, line: string): void {
   io.stderr.write(`${line}\n`);
 }
 
-/** Whether live progress (spinners, redrawn lines) belongs on stderr. */
+/**
+ * Whether live progress (spinners, redrawn lines) belongs on stderr: a terminal with a
+ * known width. A redraw clears the lines it wrote, counted by dividing by the width; a
+ * pty that reports 0 columns (`script` without a terminal, some CI runners) made ora
+ * clear lines forever, at 100% CPU and deaf to Ctrl-C.
+ */
 export function showsProgress(io: CliIO): boolean {
-  return Boolean(io.stderr.isTTY) && colorLevel(io, 'stderr') > 0;
+  const columns = (io.stderr as { columns?: unknown }).columns;
+  return Boolean(io.stderr.isTTY) && colorLevel(io, 'stderr') > 0 && typeof columns === 'number' && columns > 0;
 }

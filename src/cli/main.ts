@@ -2,9 +2,7 @@ import { errorMessage, isUserFacingError } from '../errors.js';
 import { printableSnippet } from '../util/printable.js';
 import { environmentFault, stdoutWriteFailure } from './environment-fault.js';
 import { processIO, type CliIO } from './io.js';
-import { packageVersion } from './version.js';
-
-const REPORT_URL = 'https://github.com/fe-webhooks/fe-webhooks/issues';
+import { bugReportAddress, packageVersion } from './version.js';
 
 /** Commander's own exits that are not failures. */
 const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
@@ -51,11 +49,18 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
       io.stderr.write(errorLine(fault.message));
       return fault.exitCode;
     }
-    io.stderr.write(
-      `fe-webhooks crashed: this is a bug, please report it at ${REPORT_URL}\n${(error as Error)?.stack ?? errorMessage(error)}\n`,
-    );
+    io.stderr.write(`${crashReportLine()}\n${(error as Error)?.stack ?? errorMessage(error)}\n`);
     return 70;
   }
+}
+
+/**
+ * The first line of a crash. The address comes from package.json's `bugs` field; with
+ * none, no address is made up: the user is asked to pass the output on.
+ */
+export function crashReportLine(address = bugReportAddress()): string {
+  const where = address !== undefined ? ` at ${address}` : '';
+  return `fe-webhooks ${packageVersion()} crashed: this is a bug. Please report it${where} with the command you ran and the output below.`;
 }
 
 /**
@@ -79,7 +84,7 @@ function handleProcessFaults(): void {
       writeErrorLine(fault.message);
       process.exit(fault.exitCode);
     }
-    process.stderr.write(`fe-webhooks crashed: this is a bug, please report it at ${REPORT_URL}\n${error?.stack ?? errorMessage(error)}\n`);
+    process.stderr.write(`${crashReportLine()}\n${error?.stack ?? errorMessage(error)}\n`);
     process.exit(70);
   });
 }

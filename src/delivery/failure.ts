@@ -1,15 +1,32 @@
 /** Why a delivery got no usable answer, in the words a user acts on. */
-/** `protocol`: the server answered bytes that are not a well-framed HTTP/1.x response (load mode's own client). */
-export type DeliveryErrorKind = 'timeout' | 'refused' | 'tls' | 'dns' | 'reset' | 'protocol' | 'other';
+/**
+ * `protocol`: the server answered bytes that are not a well-framed HTTP/1.x response (load mode's own client).
+ * `too-many-open-files` and `no-local-ports`: this machine, not the endpoint, ran out (load mode's usual limits).
+ * `interrupted`: the run was stopped (Ctrl-C) before the answer came.
+ */
+export type DeliveryErrorKind =
+  | 'timeout'
+  | 'refused'
+  | 'tls'
+  | 'dns'
+  | 'reset'
+  | 'protocol'
+  | 'too-many-open-files'
+  | 'no-local-ports'
+  | 'interrupted'
+  | 'other';
 
 export interface DeliveryError {
   kind: DeliveryErrorKind;
   message: string;
+  /** For `other`: the system's error code when there is one (`EHOSTUNREACH`), so that causes can still be told apart. */
+  code?: string;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME']);
 const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+const FILE_LIMIT_CODES = new Set(['EMFILE', 'ENFILE']);
 // OpenSSL's certificate verdicts as Node reports them (`err.code`), not prefixed ERR_TLS_.
 const TLS_CERT_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -58,6 +75,13 @@ export function classifyDeliveryError(error: unknown, target: URL): DeliveryErro
   const deepest = links.at(-1);
   const detail = typeof deepest?.message === 'string' && deepest.message !== '' ? deepest.message : String(error);
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return { kind: 'timeout', message: `timed out (${detail})` };
+  const fileLimit = codes.find((c) => FILE_LIMIT_CODES.has(c));
+  if (fileLimit !== undefined) {
+    return { kind: 'too-many-open-files', message: `this machine's open-file limit was reached (${fileLimit}): use fewer connections or raise \`ulimit -n\`` };
+  }
+  if (codes.includes('EADDRNOTAVAIL')) {
+    return { kind: 'no-local-ports', message: `this machine ran out of local ports for new connections (EADDRNOTAVAIL): use fewer connections` };
+  }
   if (codes.includes('ECONNREFUSED')) return { kind: 'refused', message: `connection refused by ${target.host}` };
   if (codes.some((c) => DNS_CODES.has(c))) return { kind: 'dns', message: `DNS lookup failed for ${target.hostname}` };
   const tlsCode = codes.find(isTlsCode);
@@ -66,5 +90,6 @@ export function classifyDeliveryError(error: unknown, target: URL): DeliveryErro
   }
   if (codes.includes('HTTP_PROTOCOL_ERROR')) return { kind: 'protocol', message: detail };
   if (codes.some((c) => RESET_CODES.has(c))) return { kind: 'reset', message: `connection closed by ${target.host} without an answer (${detail})` };
-  return { kind: 'other', message: detail };
+  const code = codes.find((c) => /^E[A-Z]+$/.test(c));
+  return code !== undefined ? { kind: 'other', message: detail, code } : { kind: 'other', message: detail };
 }

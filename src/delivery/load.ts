@@ -24,7 +24,7 @@ export interface LoadOptions {
   pool: Http1Pool;
   /** The `index`th request: a fresh, signed event. Called just before it is sent. */
   makeRequest: (index: number) => LoadRequest;
-  /** Stops starting new requests; those in flight finish (within timeoutMs). */
+  /** Stops the run at once: nothing new starts, and requests in flight are abandoned (counted as `interrupted`). */
   signal?: AbortSignal;
   /** Told after each delivery (the outcome object is only built when this is given). */
   onDelivery?: (index: number, outcome: DeliveryOutcome) => void;
@@ -39,8 +39,16 @@ export interface LoadSummary {
   latencyMs: LatencyPercentiles;
   /** Deliveries that broke FrontEngine's 5 s rule (answered late or not at all in time). */
   over5s: number;
-  /** Why the failed ones failed: an error kind or `HTTP <status>`, with counts. */
+  /** Why the failed ones failed, by cause (an error kind, a system error code, or `HTTP <status>`), with counts. */
   failures: Record<string, number>;
+  /** One message per cause of `failures` (the first one seen), in words a user acts on. */
+  failureReasons: Record<string, string>;
+}
+
+/** The name a failure is counted under: its kind, an unclassified error's code, or the status it got. */
+function failureCause(error: DeliveryError | undefined, status: number | undefined): string {
+  if (error === undefined) return `HTTP ${status ?? '?'}`;
+  return error.kind === 'other' && error.code !== undefined ? error.code : error.kind;
 }
 
 /** The deadline check runs this often (at most), so a timeout is reported at most this late. */
@@ -51,6 +59,12 @@ const TIMEOUT_SWEEPS_PER_TIMEOUT = 20;
 class DeliveryTimeout extends Error {
   constructor(readonly timeoutMs: number) {
     super(`timed out after ${timeoutMs} ms`);
+  }
+}
+
+class DeliveryInterrupted extends Error {
+  constructor() {
+    super('stopped before the answer came');
   }
 }
 
@@ -76,9 +90,17 @@ class Exchange implements ExchangeHandler {
   }
 
   timeOut(): void {
+    this.abandon(new DeliveryTimeout(this.run.timeoutMs));
+  }
+
+  interrupt(): void {
+    this.abandon(new DeliveryInterrupted());
+  }
+
+  private abandon(error: Error): void {
     // The socket is dropped (the slot's next request opens a fresh one); nothing more is heard from it.
     this.run.options.pool.cancel(this.slot);
-    this.run.settle(this, new DeliveryTimeout(this.run.timeoutMs));
+    this.run.settle(this, error);
   }
 }
 
@@ -90,10 +112,13 @@ class LoadRun {
   readonly timeoutMs: number;
   private readonly latencies: Float64Array;
   private readonly failures: Record<string, number> = {};
+  private readonly failureReasons: Record<string, string> = {};
   private readonly inFlight: Array<Exchange | undefined>;
   private readonly intervalMs: number;
   private readonly started = performance.now();
   private readonly sweep: NodeJS.Timeout;
+  /** Slots waiting for their turn under --rate: ended at once when the run is stopped. */
+  private readonly paced = new Map<number, NodeJS.Timeout>();
   private next = 0;
   private sent = 0;
   private ok = 0;
@@ -113,6 +138,8 @@ class LoadRun {
     // One timer for every deadline: a setTimeout per request costs more than the request's bookkeeping.
     const sweepMs = Math.max(1, Math.min(TIMEOUT_SWEEP_MAX_MS, options.timeoutMs / TIMEOUT_SWEEPS_PER_TIMEOUT));
     this.sweep = setInterval(() => this.expire(), sweepMs);
+    // Stopping means now: a request in flight to an endpoint that hangs is not waited for.
+    options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
   start(): void {
@@ -129,7 +156,11 @@ class LoadRun {
       // Request i is due at start + i/R: pacing by schedule, not by sleeping a fixed gap, keeps the rate exact.
       const waitMs = this.started + index * this.intervalMs - performance.now();
       if (waitMs > 1) {
-        setTimeout(() => (this.options.signal?.aborted ? this.endSlot() : this.send(slot, index)), waitMs);
+        const timer = setTimeout(() => {
+          this.paced.delete(slot);
+          this.send(slot, index);
+        }, waitMs);
+        this.paced.set(slot, timer);
         return;
       }
     }
@@ -161,9 +192,11 @@ class LoadRun {
     if (ok) this.ok++;
     else {
       if (error instanceof DeliveryTimeout) deliveryError = { kind: 'timeout', message: error.message };
+      else if (error instanceof DeliveryInterrupted) deliveryError = { kind: 'interrupted', message: error.message };
       else if (error !== undefined) deliveryError = classifyDeliveryError(error, this.options.url);
-      const key = deliveryError?.kind ?? `HTTP ${exchange.status ?? '?'}`;
-      this.failures[key] = (this.failures[key] ?? 0) + 1;
+      const cause = failureCause(deliveryError, exchange.status);
+      this.failures[cause] = (this.failures[cause] ?? 0) + 1;
+      this.failureReasons[cause] ??= deliveryError?.message ?? `answered ${exchange.status ?? 'nothing'}`;
     }
     if (latencyMs >= FRONTENGINE_TIMEOUT_MS) this.over5s++;
     if (this.options.onDelivery) {
@@ -175,6 +208,15 @@ class LoadRun {
     // A dispatch that fails synchronously (a closed pool) would otherwise recurse once per remaining request.
     if (this.dispatching) setImmediate(() => this.startNext(exchange.slot));
     else this.startNext(exchange.slot);
+  }
+
+  private stop(): void {
+    for (const [slot, timer] of this.paced) {
+      clearTimeout(timer);
+      this.paced.delete(slot);
+      this.endSlot();
+    }
+    for (const exchange of this.inFlight) exchange?.interrupt();
   }
 
   private expire(): void {
@@ -198,6 +240,7 @@ class LoadRun {
       latencyMs: latencyPercentiles(this.latencies.subarray(0, sent)),
       over5s: this.over5s,
       failures: this.failures,
+      failureReasons: this.failureReasons,
     });
   }
 }

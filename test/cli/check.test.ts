@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { verify } from '../../src/signing/index.js';
-import { runCli } from '../helpers/cli.js';
-import { startReceiver } from '../helpers/receiver.js';
+import { expectUsageErrors, runCli } from '../helpers/cli.js';
+import { deadPort } from '../helpers/ports.js';
+import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
 
 const SECRET = 'endpoint-secret';
 
@@ -75,4 +76,61 @@ print(root.get('tests'), root.get('failures'), len(cases), sum(1 for c in cases 
   const badUrl = await runCli(['check', 'http://example.com/hooks', '--secret', SECRET]);
   assert.equal(badUrl.code, 2);
   assert.match(badUrl.stderr, /Refusing plain http/);
+});
+
+test('check against a refused endpoint: one line saying so, exit 1, no case run (text, JSON and JUnit)', async () => {
+  const url = `http://127.0.0.1:${await deadPort()}/webhooks`;
+  const text = await runCli(['check', url, '--secret', SECRET]);
+  assert.equal(text.code, 1);
+  assert.equal(text.stdout, '', 'not 14 identical failures');
+  const errors = text.stderr.split('\n').filter((line) => line.startsWith('error:'));
+  assert.deepEqual(errors, [`error: Cannot reach ${url}: connection refused by ${new URL(url).host}. No case was run`]);
+  const json = await runCli(['check', url, '--json']);
+  assert.equal(json.code, 1);
+  const report = JSON.parse(json.stdout) as { unreachable: string; cases: unknown[] };
+  assert.match(report.unreachable, /connection refused/);
+  assert.deepEqual(report.cases, []);
+  const junit = await runCli(['check', url, '--reporter', 'junit']);
+  assert.equal(junit.code, 1);
+  assert.match(junit.stdout, /tests="1" failures="1"/);
+  assert.match(junit.stdout, /<testcase classname="fe-webhooks.check" name="the endpoint can be reached"[^]*connection refused/);
+});
+
+test('check --timeout bounds each wait, and --only runs the chosen cases', async (t) => {
+  const hanging = await startHangingReceiver(t);
+  const started = Date.now();
+  const result = await runCli(['check', hanging.url, '--secret', SECRET, '--timeout', '300ms', '--only', 'forgery', 'messagesent', 'redelivery']);
+  assert.equal(result.code, 1);
+  assert.deepEqual(
+    result.stdout.trimEnd().split('\n').map((line) => line.replace(/\s{2,}.*/, '')),
+    ['✗ accepts MessageSent', '✗ rejects a forgery: wrong secret', '✗ rejects a forgery: tampered body', '✗ rejects a forgery: missing signature header', '✗ accepts the same delivery twice', '0 passed, 5 failed'],
+  );
+  assert.match(result.stdout, /expected 2xx within 0.3 s: timed out after 300 ms/);
+  assert.ok(Date.now() - started < 15_000, 'five cases of 0.3 s, not 5 s each');
+  assert.equal(hanging.requests.length, 5);
+
+  const fine = await startReceiver(t, { secret: SECRET });
+  const one = await runCli(['check', fine.url, '--secret', SECRET, '--only', 'forgery:tampered-body', '--json']);
+  assert.equal(one.code, 0, one.stderr);
+  const report = JSON.parse(one.stdout) as { cases: Array<{ id: string; ok: boolean }> };
+  assert.deepEqual(report.cases.map((c) => [c.id, c.ok]), [['forgery:tampered-body', true]]);
+
+  await expectUsageErrors([
+    [['check', fine.url, '--only', 'forgerz'], /^error: Unknown check case "forgerz". Did you mean forgery\?/],
+    [['check', fine.url, '--timeout', 'soon'], /--timeout/],
+  ]);
+  assert.equal(fine.requests.length, 1, 'a usage error sends nothing');
+});
+
+test('check: a 2xx later than 5 s fails even when --timeout waits longer', async (t) => {
+  const slow = await startReceiver(t, {
+    secret: SECRET,
+    respond: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5_300));
+      return 200;
+    },
+  });
+  const result = await runCli(['check', slow.url, '--secret', SECRET, '--timeout', '8s', '--only', 'accept:MessageHeld'], { timeoutMs: 30_000 });
+  assert.equal(result.code, 1);
+  assert.match(result.stdout, /✗ accepts MessageHeld +200 .*expected 2xx within 5 s: answered 200 after 5\.\d s, too late for FrontEngine's 5 s/);
 });

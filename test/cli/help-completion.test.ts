@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { COMMANDS } from '../../src/cli/program.js';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { assertQuotesBalanced, bashCompletions, fishCompletions, hasShell, zshCompletions } from '../helpers/shell-completion.js';
 
 test('every command has --help with a description and at least one example', async () => {
   for (const { name, summary } of COMMANDS) {
@@ -24,36 +25,79 @@ test('a mistyped command gets "did you mean"', async () => {
   assert.match(result.stderr, /unknown command 'generat'\n\(Did you mean generate\?\)/);
 });
 
-function complete(script: string, words: string[]): string[] {
-  const bash = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _fe_webhooks; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const result = spawnSync('bash', ['-c', bash], { encoding: 'utf8' });
-  assert.equal(result.status, 0, result.stderr);
-  return result.stdout.split('\n').filter(Boolean);
-}
-
-test('bash completion loads and completes commands, flags and event names', async (t) => {
+/** Each shell's script, written to a file. */
+async function scripts(t: TestContext): Promise<{ dir: string; bash: string; zsh: string; fish: string }> {
   const dir = await tempDir(t);
-  const result = await runCli(['completion', 'bash']);
-  assert.equal(result.code, 0, result.stderr);
-  const script = path.join(dir, 'fe-webhooks.bash');
-  await writeFile(script, result.stdout);
-  assert.equal(spawnSync('bash', ['-n', script]).status, 0, 'bash -n accepts the script');
-  const names = COMMANDS.map((c) => c.name);
-  assert.deepEqual(complete(script, ['fe-webhooks', 'se']), names.filter((n) => n.startsWith('se')));
-  assert.deepEqual(complete(script, ['fe-webhooks', 'ge']), ['generate']);
-  assert.deepEqual(complete(script, ['fe-webhooks', 'generate', 'MessageB']), ['MessageBounced']);
-  assert.deepEqual(complete(script, ['fe-webhooks', 'generate', '--s']), ['--set', '--seed']);
-  assert.deepEqual(complete(script, ['fe-webhooks', 'generate', '--seed', '']), []);
-  assert.deepEqual(complete(script, ['fe-webhooks', 'completion', 'z']), ['zsh']);
-});
-
-test('zsh and fish scripts name every command and event', async () => {
-  for (const shell of ['zsh', 'fish']) {
+  const files = { dir, bash: '', zsh: '', fish: '' };
+  for (const shell of ['bash', 'zsh', 'fish'] as const) {
     const result = await runCli(['completion', shell]);
     assert.equal(result.code, 0, result.stderr);
-    for (const { name } of COMMANDS) assert.ok(result.stdout.includes(name), `${shell}: ${name}`);
-    for (const event of EVENT_NAMES) assert.ok(result.stdout.includes(event), `${shell}: ${event}`);
+    files[shell] = path.join(dir, `fe-webhooks.${shell}`);
+    await writeFile(files[shell], result.stdout);
   }
+  return files;
+}
+
+const COMMAND_NAMES = COMMANDS.map((c) => c.name);
+
+/**
+ * What every shell must offer for these command lines (the last word is being completed).
+ * `captures` has subcommands; `--set` takes a JSON path (no file names); `--reporter` has choices.
+ */
+const EXPECTED: Array<[line: string, matches: string[]]> = [
+  ['fe-webhooks se', COMMAND_NAMES.filter((n) => n.startsWith('se'))],
+  ['fe-webhooks ge', ['generate']],
+  ['fe-webhooks generate MessageB', ['MessageBounced']],
+  ['fe-webhooks generate --s', ['--seed', '--set']],
+  ['fe-webhooks generate --set ', []],
+  ['fe-webhooks generate --seed ', []],
+  ['fe-webhooks send --t', ['--time-scale', '--timeout']],
+  ['fe-webhooks verify --reporter ', ['json', 'junit', 'text']],
+  ['fe-webhooks check --reporter j', ['json', 'junit']],
+  ['fe-webhooks verify --expect SendLimitA', ['SendLimitApproaching']],
+  ['fe-webhooks captures ', ['export']],
+  ['fe-webhooks captures export --', ['--from', '--har', '--output']],
+  ['fe-webhooks completion z', ['zsh']],
+];
+
+/** bash, zsh and fish differ in what they add (bash: --help; zsh/fish: descriptions): compare the candidates only. */
+const withoutHelp = (matches: string[]): string[] => matches.filter((m) => m !== '--help').sort();
+
+test('bash completion loads in bash and completes commands, subcommands, flags, choices and event names', async (t) => {
+  const { bash } = await scripts(t);
+  assert.equal(spawnSync('bash', ['-n', bash]).status, 0, 'bash -n accepts the script');
+  for (const [line, matches] of EXPECTED) {
+    const words = line.split(' ');
+    assert.deepEqual(withoutHelp(bashCompletions(bash, words)), [...matches].sort(), line);
+  }
+  // No fallback to file names when a flag's value has no completion (--set takes a JSON path).
+  const registered = spawnSync('bash', ['-c', `source ${JSON.stringify(bash)}; complete -p fe-webhooks`], { encoding: 'utf8' });
+  assert.equal(registered.stdout.trim(), 'complete -F _fe_webhooks fe-webhooks');
+});
+
+test('zsh completion loads in a real interactive zsh and completes the same', { skip: !hasShell('zsh') && 'zsh is not installed (.ci/run installs it)' }, async (t) => {
+  const { dir, zsh } = await scripts(t);
+  assert.equal(spawnSync('zsh', ['-n', zsh]).status, 0, 'zsh -n accepts the script');
+  for (const [line, matches] of EXPECTED) assert.deepEqual(zshCompletions(zsh, line, dir), [...matches].sort(), line);
+});
+
+test('fish completion loads in fish and completes the same', { skip: !hasShell('fish') && 'fish is not installed (.ci/run installs it)' }, async (t) => {
+  const { fish } = await scripts(t);
+  assert.equal(spawnSync('fish', ['--no-execute', fish]).status, 0, 'fish -n accepts the script');
+  for (const [line, matches] of EXPECTED) assert.deepEqual(fishCompletions(fish, line), [...matches].sort(), line);
+});
+
+test('every script names every command and event, and its quoting is sound even where its shell is missing', async (t) => {
+  const files = await scripts(t);
+  for (const shell of ['bash', 'zsh', 'fish'] as const) {
+    const text = await readFile(files[shell], 'utf8');
+    for (const name of COMMAND_NAMES) assert.ok(text.includes(name), `${shell}: ${name}`);
+    for (const event of EVENT_NAMES) assert.ok(text.includes(event), `${shell}: ${event}`);
+    // POSIX quoting for bash and zsh (fish's own rules let \' in single quotes).
+    if (shell !== 'fish') assertQuotesBalanced(text);
+  }
+  // A description with a quote (FrontEngine's) is where the zsh script used to break.
+  assert.match(await readFile(files.zsh, 'utf8'), /FrontEngine'\\''s/);
   const bad = await runCli(['completion', 'tcsh']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /Allowed choices are bash, zsh, fish/);

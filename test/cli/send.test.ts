@@ -168,10 +168,11 @@ test('send load mode: N unique signed events over C connections, summary with pe
   const result = await runCli(['send', 'MessageSent', 'SendLimitExceeded', '--url', receiver.url, '--secret', SECRET, '--count', '300', '--concurrency', '8', '--json']);
   assert.equal(result.code, 0, result.stderr);
   const summary = JSON.parse(result.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(summary), ['sent', 'ok', 'failed', 'durationMs', 'rps', 'latencyMs', 'over5s']);
+  assert.deepEqual(Object.keys(summary), ['sent', 'ok', 'failed', 'failures', 'durationMs', 'rps', 'latencyMs', 'over5s']);
   assert.equal(summary.sent, 300);
   assert.equal(summary.ok, 300);
   assert.equal(summary.failed, 0);
+  assert.deepEqual(summary.failures, {});
   assert.equal(summary.over5s, 0);
   assert.ok(Number(summary.rps) > 0);
   assert.deepEqual(Object.keys(summary.latencyMs as object), ['p50', 'p95', 'p99', 'max']);

@@ -141,3 +141,26 @@ test('tampering keeps every body valid JSON, whatever its first digit', () => {
     assert.notDeepEqual(tamper(body), body);
   }
 });
+
+test('uniqueBodies: timestamps follow the clock (a soak test stays fresh), keeping their distances; a pinned or seeded clock stays', (t) => {
+  const start = Date.UTC(2026, 5, 1, 12, 0, 0);
+  t.mock.timers.enable({ apis: ['Date'], now: start });
+  const next = uniqueBodies('MessageSent');
+  const first = JSON.parse(next(0)).payload;
+  assert.equal(first.timestamp, start / 1000);
+  const gap = first.timestamp - first.message.timestamp;
+  assert.ok(gap >= 2 && gap <= 30, `the message went out before it was reported sent (${gap} s)`);
+  t.mock.timers.tick(3_600_000 + 400);
+  for (const serial of [1, 8, 9]) {
+    const later = JSON.parse(next(serial));
+    assert.equal(later.payload.timestamp, start / 1000 + 3600, 'an hour later, dated an hour later');
+    assert.ok(later.payload.timestamp - later.payload.message.timestamp >= 2);
+    assert.deepEqual(validateEvent(later).violations, []);
+  }
+  const pinned = uniqueBodies('MessageSent', { overrides: [{ path: ['payload', 'timestamp'], value: 7 }] });
+  t.mock.timers.tick(5_000);
+  assert.equal(JSON.parse(pinned(3)).payload.timestamp, 7, 'a timestamp the user set is theirs');
+  const seeded = uniqueBodies('MessageSent', { seed: 1 });
+  t.mock.timers.tick(5_000);
+  assert.equal(JSON.parse(seeded(2)).payload.timestamp, Date.parse('2026-03-30T14:00:00Z') / 1000, 'a seeded run keeps its fixed clock');
+});

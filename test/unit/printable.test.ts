@@ -151,7 +151,7 @@ test(`fuzz: random bytes through every human-readable printer leave nothing raw 
 
     const summary = { passed: 0, failed: 1, skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0, exactDuplicates: 0, repeatedPairs: 0, duplicateKeys: { exact: 'bytes', pair: 'event + message_id' }, expectations: [{ event: f.text(30), min: 1, seen: 0, ok: false }] } as unknown as Parameters<typeof reporter.finish>[0];
     check('verify text finish', String(reporter.finish(summary)));
-    check('check caseLine', caseLine({ name: 'accepts MessageSent', ok: false, expected: '2xx within 5 s', status: 503, latencyMs: 2, reason: f.text(100) }, io));
+    check('check caseLine', caseLine({ id: 'accept:MessageSent', name: 'accepts MessageSent', ok: false, expected: '2xx within 5 s', status: 503, latencyMs: 2, reason: f.text(100) }, io));
     check('relay log line', relayLogLine({ kind: 'listener-closed', channel: f.text(20), reason: f.text(60) }, plainChalk));
     check('relay store error', relayLogLine({ kind: 'store-error', channel: '-', message: f.text(60) }, plainChalk));
     check('error line', errorLine(`Unknown event "${f.text(60)}".`));

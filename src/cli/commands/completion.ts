@@ -1,6 +1,6 @@
 import { Argument, type Command, type Option } from 'commander';
 import { EVENT_NAMES } from '../../events/catalog.js';
-import { bashScript, fishScript, zshScript, type CompletionCommand, type CompletionSpec } from '../completion-scripts.js';
+import { bashScript, fishScript, zshScript, type CompletionCommand, type CompletionSpec, type CompletionValue } from '../completion-scripts.js';
 import { type CliIO } from '../io.js';
 import { createProgram } from '../program.js';
 
@@ -9,28 +9,43 @@ type Shell = keyof typeof SHELLS;
 
 /** Flags whose value is an event name. */
 const EVENT_FLAGS = new Set(['--event', '--expect']);
-/** A value placeholder that names a file or folder: `<file>`, `<dir>`, `<captures.jsonl>`. */
-const FILE_VALUE = /<[^>]*(file|dir|path|\.json|\.jsonl|\.har|cert|key)[^>]*>/i;
+/** A value placeholder that names a file or folder: `<file>`, `<dir>` (not `<path=value>`: --set takes a JSON path). */
+const FILE_VALUE = /<(file|dir)>/;
+/** Positional arguments that are event names or files, by their name. */
+const EVENT_ARGUMENT = /^events?$/;
+const FILE_ARGUMENT = /^(file|files|dir)$/;
 
-function valueKind(option: Option): CompletionCommand['options'][number]['value'] {
-  if (!option.required && !option.optional) return 'none';
-  if (EVENT_FLAGS.has(option.long as string)) return 'event';
-  return FILE_VALUE.test(option.flags) ? 'file' : 'other';
+function optionValue(option: Option): CompletionValue {
+  if (!option.required && !option.optional) return { kind: 'none' };
+  if (option.argChoices) return { kind: 'choices', choices: option.argChoices };
+  if (EVENT_FLAGS.has(option.long as string)) return { kind: 'event' };
+  return FILE_VALUE.test(option.flags) ? { kind: 'file' } : { kind: 'other' };
+}
+
+function positionalValue(command: Command): CompletionValue {
+  const first = command.registeredArguments[0];
+  if (first === undefined) return { kind: 'none' };
+  if (first.argChoices) return { kind: 'choices', choices: first.argChoices };
+  if (EVENT_ARGUMENT.test(first.name())) return { kind: 'event' };
+  return FILE_ARGUMENT.test(first.name()) ? { kind: 'file' } : { kind: 'other' };
+}
+
+function describe(command: Command): CompletionCommand {
+  return {
+    name: command.name(),
+    description: command.description(),
+    options: command.options
+      .filter((o) => o.long !== undefined)
+      .map((o) => ({ flag: o.long as string, description: o.description, value: optionValue(o) })),
+    positional: positionalValue(command),
+    subcommands: command.commands.map(describe),
+  };
 }
 
 /** What the completion scripts need to know, read from the fully loaded program. */
 export async function completionSpec(io: CliIO): Promise<CompletionSpec> {
   const program = await createProgram(io, [], true);
-  const commands: CompletionCommand[] = program.commands.map((command) => ({
-    name: command.name(),
-    description: command.description(),
-    options: command.options
-      .filter((o) => o.long !== undefined)
-      .map((o) => ({ flag: o.long as string, description: o.description, value: valueKind(o) })),
-    eventArgs: /^events?$/.test(command.registeredArguments[0]?.name() ?? ''),
-    ...(command.registeredArguments[0]?.argChoices ? { choices: command.registeredArguments[0].argChoices } : {}),
-  }));
-  return { commands, events: EVENT_NAMES };
+  return { commands: program.commands.map(describe), events: EVENT_NAMES };
 }
 
 export function register(command: Command, io: CliIO): void {

@@ -12,6 +12,7 @@ import { printableSnippet } from '../../util/printable.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
+import { watchStopSignals } from '../stop-signals.js';
 import type { RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
@@ -39,21 +40,6 @@ function statusArg(value: string): number {
     throw new InvalidArgumentError(`Invalid --respond "${value}": expected an HTTP status, 100-599`);
   }
   return status;
-}
-
-/** Resolves when the user presses Ctrl-C (or the process is told to stop). */
-function interrupted(): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (signal: string): void => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(signal);
-    };
-    const onInt = (): void => stop('SIGINT');
-    const onTerm = (): void => stop('SIGTERM');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-  });
 }
 
 /** Serves until Ctrl-C, then finishes in-flight forwards, flushes captures and exits 130. */
@@ -111,7 +97,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
       throw error;
     }
   }
-  const stop = interrupted();
+  const stopSignals = watchStopSignals(io.stderr);
   // The generated local secret is shown (the app needs it); one the user gave never is.
   const localSecret = secret.source === 'local' ? secret.secret : undefined;
   if (options.json) {
@@ -129,8 +115,9 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   // A relay that refuses the channel later (it was deleted) ends listen with exit 2.
   const refused = link?.done.then(() => new Promise<never>(() => undefined));
   try {
-    await (refused ? Promise.race([stop, refused]) : stop);
+    await (refused ? Promise.race([stopSignals.received, refused]) : stopSignals.received);
   } catch (error) {
+    stopSignals.dispose();
     await listener.close();
     printer.flush();
     throw error;

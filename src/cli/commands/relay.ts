@@ -17,6 +17,7 @@ import { colors } from '../colors.js';
 import { batchedLines } from '../batched-lines.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
+import { watchStopSignals } from '../stop-signals.js';
 
 export const DEFAULT_RELAY_PORT = 8787;
 export const DEFAULT_RELAY_DATA_DIR = path.join(STATE_DIR_NAME, 'relay');
@@ -96,18 +97,6 @@ function checkExposure(options: RelayCliOptions): void {
   }
 }
 
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
-
 export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise<void> {
   checkExposure(options);
   // 0 would mean no limit at all on channel creation: not a value anyone means.
@@ -163,7 +152,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
     logLine(io, `Or let listen do it:  fe-webhooks listen --relay ${relay.url} --forward localhost:3000`);
     logLine(io, c.dim(`Events are stored in ${redisUrl !== undefined ? `Redis at ${describeRedisUrl(redisUrl)}` : dataDir} before they are answered.`));
   }
-  const signal = await waitForSignal();
+  const signal = await watchStopSignals(io.stderr).received;
   await relay.close();
   lines.flush();
   if (signal === 'SIGINT') throw new InterruptedError('');

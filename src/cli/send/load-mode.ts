@@ -6,6 +6,7 @@ import { uniqueBodies } from '../../delivery/unique-bodies.js';
 import { CheckFailedError, InterruptedError } from '../../errors.js';
 import { colors } from '../colors.js';
 import { printLine, showsProgress, type CliIO } from '../io.js';
+import { watchStopSignals } from '../stop-signals.js';
 import { plannedBodies } from './bodies.js';
 import { formatDuration } from './format.js';
 import type { SendPlan } from './plan.js';
@@ -13,10 +14,19 @@ import { unreachableError } from './unreachable.js';
 
 const PROGRESS_INTERVAL_MS = 100;
 
-/** The `--json` summary: exactly the documented fields. */
+/** The `--json` summary: exactly the documented fields; `failures` by cause: `{"timeout": {"count": 2, "reason": "…"}}`. */
 function summaryJson(summary: LoadSummary): string {
   const { sent, ok, failed, durationMs, rps, latencyMs, over5s } = summary;
-  return JSON.stringify({ sent, ok, failed, durationMs, rps, latencyMs, over5s });
+  return JSON.stringify({ sent, ok, failed, failures: failuresByCause(summary), durationMs, rps, latencyMs, over5s });
+}
+
+function failuresByCause(summary: LoadSummary): Record<string, { count: number; reason: string }> {
+  return Object.fromEntries(Object.entries(summary.failures).map(([cause, count]) => [cause, { count, reason: summary.failureReasons[cause] ?? '' }]));
+}
+
+/** No more connections than events: `--count 3 --concurrency 100000` opens 3. */
+function connectionCount(plan: SendPlan): number {
+  return Math.max(1, Math.min(plan.load.concurrency, plan.load.count));
 }
 
 /**
@@ -26,16 +36,15 @@ function summaryJson(summary: LoadSummary): string {
 export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   // One sample per event first: warns once about schema breakage instead of once per request.
   plannedBodies(plan, io);
-  const { count, concurrency, ratePerSec } = plan.load;
+  const { count, ratePerSec } = plan.load;
+  const concurrency = connectionCount(plan);
   const pool = createHttp1Pool(plan.url, concurrency, { insecure: plan.insecure });
   const headersFor = signedHeaderLists({ userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers });
   const bodySources = plan.events.map((event) => uniqueBodies(event, { partial: plan.partial, overrides: plan.overrides }));
   let done = 0;
   const stopProgress = await startProgress(io, () => `sent ${done}/${count}`);
-  // Ctrl-C stops sending and still prints the summary of what was sent (then exit 130).
-  const interrupt = new AbortController();
-  const onSigint = (): void => interrupt.abort();
-  process.once('SIGINT', onSigint);
+  // Ctrl-C (or SIGTERM) stops sending and still prints the summary of what was sent (then exit 130).
+  const interrupt = watchStopSignals(io.stderr);
   let summary: LoadSummary;
   try {
     summary = await runLoad({
@@ -61,7 +70,7 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
         : undefined,
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    interrupt.dispose();
     stopProgress();
     await pool.close();
   }
@@ -98,6 +107,9 @@ function printSummary(plan: SendPlan, summary: LoadSummary, io: CliIO): void {
     ['latency', `p50 ${l.p50} ms  p95 ${l.p95} ms  p99 ${l.p99} ms  max ${l.max} ms`],
     [`over ${formatDuration(FRONTENGINE_TIMEOUT_MS)}`, summary.over5s > 0 ? chalk.red(String(summary.over5s)) : '0'],
   ];
-  printLine(io, `Load: ${plan.load.count} events to ${plan.url.href} over ${plan.load.concurrency} connections${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`);
+  const connections = connectionCount(plan);
+  printLine(io, `Load: ${plan.load.count} events to ${plan.url.href} over ${connections} connection${connections === 1 ? '' : 's'}${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`);
   for (const [name, value] of rows) printLine(io, `  ${name.padEnd(11)} ${value}`);
+  // Each cause once, with what it means: "other 764" told nobody that the file limit was hit.
+  for (const [cause, reason] of Object.entries(summary.failureReasons)) printLine(io, `  ${chalk.red(`${cause}:`)} ${reason}`);
 }
