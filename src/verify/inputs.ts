@@ -159,6 +159,9 @@ async function streamHead(chunks: AsyncIterable<Buffer | string>): Promise<{ hea
     const chunk = typeof next.value === 'string' ? Buffer.from(next.value, 'utf8') : next.value;
     read.push(chunk);
     length += chunk.length;
+    // A first line that is whole decides the format: a stdin that stays open (a pipe from a
+    // running listen) gets its verdicts as records arrive, not after 64 KiB or its end.
+    if (chunk.includes(0x0a) && firstLine({ text: Buffer.concat(read).toString('utf8'), whole: false })?.whole) break;
   }
   const bytes = Buffer.concat(read);
   async function* all(): AsyncGenerator<Buffer> {
