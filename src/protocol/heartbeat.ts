@@ -39,12 +39,17 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
       lastHeardMs = Date.now();
     },
     answer(message): message is PingMessage {
-      if (message.type !== 'ping' && message.type !== 'pong') return false;
-      if (message.type === 'ping') options.send(encodeMessage({ type: 'pong', t: message.t }));
-      return true;
+      return answerHeartbeat(message, options.send);
     },
     stop() {
       clearInterval(timer);
     },
   };
+}
+
+/** Answers a ping with a pong; true for a ping or pong, which need nothing else. */
+export function answerHeartbeat(message: ListenerMessage | RelayMessage, send: (frame: string) => void): message is PingMessage {
+  if (message.type !== 'ping' && message.type !== 'pong') return false;
+  if (message.type === 'ping') send(encodeMessage({ type: 'pong', t: message.t }));
+  return true;
 }

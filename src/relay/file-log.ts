@@ -3,6 +3,7 @@ import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle }
 import path from 'node:path';
 import { readCompleteLines } from './file-lines.js';
 import { fsyncPath } from './fsync.js';
+import { OpenFileBudget, type ParkedFileHolder } from './open-file-budget.js';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
@@ -13,6 +14,8 @@ const RECENT_MAX_EVENTS = 512;
 const RECENT_MAX_BYTES = 8 * 1024 * 1024;
 /** The cursor file is rewritten at most this often: losing the last write only means a redelivery. */
 const STATE_FLUSH_MS = 200;
+/** A log untouched this long gives its recent events back to the heap (the next read goes to disk). */
+const RECENT_IDLE_MS = 60_000;
 const SEGMENT_SUFFIX = '.jsonl';
 /**
  * A batch this small is written to the page cache on the main thread (microseconds): a
@@ -74,9 +77,11 @@ function decodeLine(text: string): StoredEvent | undefined {
 export interface FileLogTuning {
   /** Events per segment file (tests make it small to see rollover and retention). */
   segmentMaxEvents?: number;
+  /** Shared by all logs of a store: bounds the files they hold open (none: unbounded). */
+  openFiles?: OpenFileBudget;
 }
 
-export class FileEventLog implements EventLog {
+export class FileEventLog implements EventLog, ParkedFileHolder {
   private headSeq = 0;
   private firstSeq = 1;
   private ackedSeq = 0;
@@ -89,6 +94,7 @@ export class FileEventLog implements EventLog {
   private recentBytes = 0;
   private stateTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private lastUsedMs = Date.now();
 
   private constructor(
     readonly channel: string,
@@ -97,6 +103,7 @@ export class FileEventLog implements EventLog {
     private segments: Segment[],
     private readonly onDropped?: (dropped: DroppedRange) => void,
     private readonly segmentMaxEvents = SEGMENT_MAX_EVENTS,
+    private readonly openFiles = new OpenFileBudget(Number.POSITIVE_INFINITY),
   ) {}
 
   /** Opens a channel folder, rebuilding head, first and cursor from disk; a torn last line is cut off. */
@@ -109,7 +116,7 @@ export class FileEventLog implements EventLog {
   ): Promise<FileEventLog> {
     const names = (await readdir(dir)).filter((n) => /^\d{16}\.jsonl$/.test(n)).sort();
     const segments = names.map((n) => ({ first: Number(n.slice(0, 16)), file: path.join(dir, n) }));
-    const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents);
+    const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents, tuning.openFiles);
     const last = segments.at(-1);
     // Only a regular file is scanned (a device or a FIFO would never end).
     if (last && (await stat(last.file)).isFile()) {
@@ -155,6 +162,7 @@ export class FileEventLog implements EventLog {
 
   append(event: NewEvent): Promise<number> {
     if (this.closed) return Promise.reject(new Error(`channel ${this.channel} is closed`));
+    this.lastUsedMs = Date.now();
     return new Promise((resolve, reject) => {
       this.pending.push({ event, resolve, reject });
       this.flushing ??= this.flush();
@@ -171,6 +179,8 @@ export class FileEventLog implements EventLog {
       const batch = this.pending;
       this.pending = [];
       const size = this.segmentBytes;
+      // The segment file stays open between batches unless the budget took it back meanwhile.
+      if (!this.openFiles.unpark(this)) await this.openFiles.acquire();
       try {
         const handle = await this.segmentHandle();
         let seq = this.headSeq;
@@ -190,6 +200,9 @@ export class FileEventLog implements EventLog {
         await this.cutBack(size);
         for (const p of batch) p.reject(error as Error);
         continue;
+      } finally {
+        if (this.handle) this.openFiles.park(this);
+        else this.openFiles.release();
       }
       if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
         await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(() => undefined);
@@ -205,6 +218,13 @@ export class FileEventLog implements EventLog {
     await handle.truncate(size).catch(() => undefined);
     await handle.close().catch(() => undefined);
     this.segmentBytes = size;
+  }
+
+  /** The budget needs this log's slot: the next append reopens the segment (appends go to its end). */
+  async closeParkedFile(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
   }
 
   private async segmentHandle(): Promise<FileHandle> {
@@ -241,6 +261,7 @@ export class FileEventLog implements EventLog {
   }
 
   async *read(after: number): AsyncGenerator<StoredEvent> {
+    this.lastUsedMs = Date.now();
     let next = Math.max(after + 1, this.firstSeq);
     while (next <= this.headSeq) {
       const oldestRecent = this.recent[0]?.seq ?? Number.POSITIVE_INFINITY;
@@ -289,6 +310,11 @@ export class FileEventLog implements EventLog {
   }
 
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
+    // An idle channel costs its record and counters, not up to RECENT_MAX_BYTES of old bodies.
+    if (now.getTime() - this.lastUsedMs >= RECENT_IDLE_MS && this.flushing === undefined) {
+      this.recent = [];
+      this.recentBytes = 0;
+    }
     if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
       return this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`);
     }
@@ -323,7 +349,7 @@ export class FileEventLog implements EventLog {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined;
-      void this.writeState().catch(() => undefined);
+      void this.openFiles.withSlot(() => this.writeState()).catch(() => undefined);
     }, STATE_FLUSH_MS);
     this.stateTimer.unref();
   }
@@ -340,9 +366,13 @@ export class FileEventLog implements EventLog {
     await this.flushing;
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
-    await this.writeState().catch(() => undefined);
-    await this.handle?.close();
+    await this.openFiles.withSlot(() => this.writeState()).catch(() => undefined);
+    const handle = this.handle;
     this.handle = undefined;
+    if (this.openFiles.unpark(this)) {
+      await handle?.close();
+      this.openFiles.release();
+    }
   }
 }
 

@@ -4,12 +4,12 @@ import {
   decodeListenerMessage,
   encodeMessage,
   isInvalid,
-  startHeartbeat,
   type ErrorCode,
   type SubscribeMessage,
 } from '../protocol/index.js';
 import { tokenMatches } from './credentials.js';
 import type { ChannelDelivery, ListenerLink } from './delivery.js';
+import type { HeartbeatSweep } from './heartbeat-sweep.js';
 
 /** A listener must say who it is this soon after connecting. */
 export const SUBSCRIBE_TIMEOUT_MS = 5_000;
@@ -17,8 +17,8 @@ export const SUBSCRIBE_TIMEOUT_MS = 5_000;
 export interface ListenerSocketContext {
   /** Finds a channel's delivery and token hash; undefined for an unknown channel. */
   channel(id: string): Promise<{ delivery: ChannelDelivery; tokenHash: string } | undefined>;
-  pingIntervalMs: number;
-  deadAfterMs: number;
+  /** The relay's one heartbeat timer for all listeners. */
+  heartbeats: HeartbeatSweep;
   onSubscribed(channel: string, after: number): void;
   onClosed(channel: string | undefined, reason: string): void;
   onRefused(reason: string): void;
@@ -46,7 +46,7 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     () => refuse('subscribe-timeout', `no subscribe within ${SUBSCRIBE_TIMEOUT_MS} ms`, CLOSE_CODES.protocol),
     SUBSCRIBE_TIMEOUT_MS,
   );
-  const heartbeat = startHeartbeat({ send: link.send, onDead: () => ws.terminate(), intervalMs: context.pingIntervalMs, deadAfterMs: context.deadAfterMs });
+  const heartbeat = context.heartbeats.join(link.send, () => ws.terminate());
   subscribeTimer.unref();
 
   const subscribe = async (message: SubscribeMessage): Promise<void> => {

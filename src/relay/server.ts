@@ -14,6 +14,9 @@ import { readBodyWithin } from './read-body.js';
 import { sendJson } from './send-json.js';
 import type { ChannelStore, DroppedRange, RetentionPolicy, Revocation } from './store.js';
 import { TokenBucket } from './token-bucket.js';
+import { startRetentionSweep } from './retention-sweep.js';
+import { connectionsAllowed, descriptorsNeeded, softOpenFilesLimit } from './descriptor-budget.js';
+import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { AddressRateLimiter } from './address-limiter.js';
 import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS, type CreationLimit } from './limits.js';
 import { isHopByHop } from '../util/hop-by-hop.js';
@@ -23,6 +26,8 @@ import { hasDotSegments } from '../util/url.js';
 export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
 /** How often the age limit is applied to open channels. */
 const RETENTION_SWEEP_MS = 60_000;
+/** A shared store's connections (Redis: commands, blocking reads, pub/sub), whatever the channel count. */
+const REDIS_CONNECTIONS = 3;
 /** Listener → relay frames are acks and heartbeats: small. */
 const MAX_LISTENER_FRAME_BYTES = 1024 * 1024;
 
@@ -38,7 +43,8 @@ export type RelayLogEntry =
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
   | { kind: 'dropped'; range: DroppedRange }
   | { kind: 'store-error'; channel: string; message: string }
-  | { kind: 'store-status'; channel: string; message: string };
+  | { kind: 'store-status'; channel: string; message: string }
+  | { kind: 'descriptor-limit'; limit: number; needed: number; maxChannels: number };
 
 export interface RelayOptions {
   port: number;
@@ -58,6 +64,8 @@ export interface RelayOptions {
   answerBudgetMs?: number;
   pingIntervalMs?: number;
   deadAfterMs?: number;
+  /** Channel log files open at once on the file store (see open-file-budget.ts). */
+  maxOpenLogFiles?: number;
   /** Another store (e.g. a shared one); default: files under dataDir. */
   store?: ChannelStore;
   onLog?: (entry: RelayLogEntry) => void;
@@ -89,6 +97,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       dataDir: options.dataDir,
       retention: options.retention,
       onDropped: (range) => log({ kind: 'dropped', range }),
+      ...(options.maxOpenLogFiles !== undefined ? { maxOpenLogFiles: options.maxOpenLogFiles } : {}),
       onLockTakenOver: (holder) => log({ kind: 'store-status', channel: '-', message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running` }),
     }));
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
@@ -245,6 +254,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_LISTENER_FRAME_BYTES });
+  const heartbeats = new HeartbeatSweep(options.pingIntervalMs ?? PING_INTERVAL_MS, options.deadAfterMs ?? HEARTBEAT_DEAD_MS);
   server.on('upgrade', (req, socket, head) => {
     if ((req.url ?? '').split('?')[0] !== TUNNEL_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -261,8 +271,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
             if (revocations.get(id) === seen) return record && found ? { delivery: found, tokenHash: record.tokenHash } : undefined;
           }
         },
-        pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
-        deadAfterMs: options.deadAfterMs ?? HEARTBEAT_DEAD_MS,
+        heartbeats,
         onSubscribed: (channel, after) => log({ kind: 'listener-connected', channel, after }),
         onClosed: (channel, reason) => log({ kind: 'listener-closed', ...(channel ? { channel } : {}), reason }),
         onRefused: (reason) => log({ kind: 'auth-refused', reason }),
@@ -273,6 +282,16 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
+  // Channels cost no descriptors of their own; connections do. Past what the soft limit
+  // leaves after the logs' share, a connection is refused at once (the sender retries)
+  // rather than taking the descriptor a log needs to store an event.
+  const softLimit = softOpenFilesLimit();
+  if (softLimit !== undefined) {
+    const budget = { maxOpenLogFiles: store instanceof FileChannelStore ? store.openFiles.maxOpen : 0, storeConnections: store instanceof FileChannelStore ? 0 : REDIS_CONNECTIONS };
+    const needed = descriptorsNeeded({ maxChannels, ...budget });
+    if (softLimit < needed) log({ kind: 'descriptor-limit', limit: softLimit, needed, maxChannels });
+    server.maxConnections = connectionsAllowed(softLimit, budget);
+  }
   // Slow senders must not hold sockets forever (slowloris).
   server.headersTimeout = 10_000;
   server.requestTimeout = 60_000;
@@ -291,17 +310,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     throw error;
   }
   const port = (server.address() as AddressInfo).port;
-  const sweep = setInterval(() => {
-    for (const eventLog of store.openLogs()) void eventLog.applyRetention(new Date()).catch(() => undefined);
-  }, RETENTION_SWEEP_MS);
-  sweep.unref();
+  const sweep = startRetentionSweep(store, RETENTION_SWEEP_MS);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
 
   return {
     url: options.publicUrl?.href.replace(/\/$/, '') ?? `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     port,
     async close() {
-      clearInterval(sweep);
+      sweep.stop();
+      heartbeats.stop();
       for (const client of wss.clients) client.close(1001, 'relay shutting down');
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -74,6 +74,8 @@ function describeLog(entry: RelayLogEntry): string {
       return entry.channel === '-' ? entry.message : `could not store a request for ${entry.channel}: ${entry.message} (answered 503)`;
     case 'store-status':
       return entry.message;
+    case 'descriptor-limit':
+      return `the open-files limit (${entry.limit}) is below the ${entry.needed} descriptors ${entry.maxChannels} channels with a listener each may need: raise it (ulimit -n ${entry.needed}, or LimitNOFILE=${entry.needed} under systemd) or lower --max-channels; past it, new connections are refused until others close`;
   }
 }
 
