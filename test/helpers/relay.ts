@@ -18,9 +18,15 @@ export interface RelayProcess {
 
 const READY_TIMEOUT_MS = 10_000;
 
-/** Spawns `fe-webhooks relay --json` and waits for its ready line; killed when the test ends. */
-export async function startRelayProcess(t: TestContext, dataDir: string, args: string[] = []): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', ...args], {
+/**
+ * Spawns `fe-webhooks relay --json` and waits for its ready line; killed when the test ends.
+ * With `openFilesLimit`, it runs under `ulimit -n` (soft and hard), as a service would.
+ */
+export async function startRelayProcess(t: TestContext, dataDir: string, args: string[] = [], limits: { openFilesLimit?: number } = {}): Promise<RelayProcess> {
+  const command = [process.execPath, BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', ...args];
+  // exec: the child's PID is the relay's own (tests read /proc/<pid>/fd).
+  const [file, ...argv] = limits.openFilesLimit === undefined ? command : ['bash', '-c', `ulimit -n ${limits.openFilesLimit} && exec "$@"`, 'relay', ...command];
+  const child = spawn(file as string, argv, {
     cwd: REPO_ROOT,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,22 @@
+import { readdirSync } from 'node:fs';
+
+/** Open file descriptors of a process right now (Linux: /proc/<pid>/fd); 0 once it is gone. */
+export function openDescriptors(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** Samples a process's descriptor count every few milliseconds until stopped; `stop` gives the peak. */
+export function watchDescriptors(pid: number, everyMs = 25): { stop(): number } {
+  let peak = openDescriptors(pid);
+  const timer = setInterval(() => (peak = Math.max(peak, openDescriptors(pid))), everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(peak, openDescriptors(pid));
+    },
+  };
+}

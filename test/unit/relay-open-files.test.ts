@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { newChannelId } from '../../src/relay/credentials.js';
+import { FileChannelStore } from '../../src/relay/file-store.js';
+import { HeartbeatSweep } from '../../src/relay/heartbeat-sweep.js';
+import { OpenFileBudget, type ParkedFileHolder } from '../../src/relay/open-file-budget.js';
+import { startRetentionSweep } from '../../src/relay/retention-sweep.js';
+import type { EventLog, NewEvent, StoredEvent } from '../../src/relay/store.js';
+import { encodeMessage } from '../../src/protocol/index.js';
+import { forEachLimited } from '../../src/util/for-each-limited.js';
+import { tempDir } from '../helpers/cli.js';
+import { watchDescriptors, openDescriptors } from '../helpers/descriptors.js';
+import { watchEventLoopStalls } from '../helpers/event-loop-stalls.js';
+
+const RETENTION = { maxEvents: 1_000_000, maxAgeMs: 86_400_000 };
+
+function event(channel: string, n: number): NewEvent {
+  return { method: 'POST', path: `/hooks?n=${n}`, rawHeaders: ['Content-Type', 'application/json'], body: Buffer.from(`{"channel":"${channel}","n":${n}}`), receivedAt: new Date() };
+}
+
+async function readAll(log: EventLog): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const stored of log.read(0)) events.push(stored);
+  return events;
+}
+
+test('the budget hands out at most maxOpen slots and closes the least recently parked file for a waiter', async () => {
+  const budget = new OpenFileBudget(2);
+  const closed: string[] = [];
+  const holder = (name: string): ParkedFileHolder => ({ closeParkedFile: async () => void closed.push(name) });
+  const a = holder('a');
+  const b = holder('b');
+  await budget.acquire();
+  budget.park(a);
+  await budget.acquire();
+  budget.park(b);
+  assert.equal(budget.openCount, 2);
+  // a is used again: b is now the least recently used.
+  assert.equal(budget.unpark(a), true);
+  budget.park(a);
+  await budget.acquire();
+  assert.deepEqual(closed, ['b']);
+  assert.equal(budget.unpark(b), false, 'b must reopen its file');
+  assert.equal(budget.openCount, 2);
+  // All slots busy (a parked is taken next, then nothing is left): a waiter waits for a release.
+  await budget.acquire();
+  assert.deepEqual(closed, ['b', 'a']);
+  let third = false;
+  const waiting = budget.acquire().then(() => (third = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(third, false);
+  budget.release();
+  await waiting;
+  assert.equal(budget.openCount, 2);
+});
+
+test('a store with 4 log-file slots serves 40 channels: files stay bounded, order and bytes survive reopening', async (t) => {
+  const dataDir = await tempDir(t);
+  const store = await FileChannelStore.open({ dataDir, retention: RETENTION, maxOpenLogFiles: 4 });
+  const ids = Array.from({ length: 40 }, () => newChannelId());
+  for (const id of ids) await store.createChannel({ id, tokenHash: 'ab'.repeat(32), createdAt: new Date().toISOString() });
+  const before = openDescriptors(process.pid);
+  const descriptors = watchDescriptors(process.pid, 1);
+  // Five rounds: each round finds most logs' files closed by the others and reopens them.
+  for (let round = 1; round <= 5; round++) {
+    const seqs = await Promise.all(ids.map(async (id) => ((await store.log(id)) as EventLog).append(event(id, round))));
+    assert.deepEqual(new Set(seqs), new Set([round]));
+    assert.ok(store.openFiles.openCount <= 4);
+  }
+  const peak = descriptors.stop();
+  // Each slot may briefly hold a second descriptor (a folder fsync when a segment starts).
+  assert.ok(peak - before <= 8, `${peak - before} more descriptors for 40 channels`);
+  await store.close();
+  assert.equal(store.openFiles.openCount, 0);
+
+  const again = await FileChannelStore.open({ dataDir, retention: RETENTION, maxOpenLogFiles: 4 });
+  t.after(() => again.close());
+  for (const id of ids) {
+    const events = await readAll((await again.log(id)) as EventLog);
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.body.toString()]),
+      [1, 2, 3, 4, 5].map((n) => [n, `{"channel":"${id}","n":${n}}`]),
+    );
+  }
+});
+
+test('the retention sweep over 10,000 open logs keeps the event loop responsive', { timeout: 300_000 }, async (t) => {
+  const dataDir = await tempDir(t);
+  const store = await FileChannelStore.open({ dataDir, retention: RETENTION });
+  t.after(() => store.close());
+  const ids = Array.from({ length: 10_000 }, () => newChannelId());
+  await forEachLimited(ids, 32, async (id) => {
+    await store.createChannel({ id, tokenHash: 'ab'.repeat(32), createdAt: new Date().toISOString() });
+    await ((await store.log(id)) as EventLog).append(event(id, 1));
+  });
+  assert.equal(store.openLogs().length, 10_000);
+  const sweep = startRetentionSweep(store, 3_600_000);
+  t.after(() => sweep.stop());
+  const stalls = watchEventLoopStalls();
+  await sweep.runNow();
+  const maxMs = stalls.stop();
+  t.diagnostic(`longest event-loop stall during the sweep: ${maxMs.toFixed(1)} ms`);
+  assert.ok(maxMs < 50, `the sweep stalled the event loop for ${maxMs} ms`);
+});
+
+test('one heartbeat timer for all links: quiet links are pinged, links heard from are not, silent ones are dead', async () => {
+  const sweep = new HeartbeatSweep(50, 200);
+  const frames = { chatty: [] as string[], silent: [] as string[] };
+  let dead = '';
+  const chatty = sweep.join((frame) => frames.chatty.push(frame), () => (dead += 'chatty'));
+  sweep.join((frame) => frames.silent.push(frame), () => (dead += 'silent'));
+  assert.equal(sweep.size, 2);
+  const talking = setInterval(() => chatty.heard(), 10);
+  await new Promise<void>((resolve) => {
+    const check = setInterval(() => {
+      if (sweep.size === 1) {
+        clearInterval(check);
+        resolve();
+      }
+    }, 10);
+  });
+  clearInterval(talking);
+  assert.equal(dead, 'silent');
+  assert.ok(frames.silent.filter((f) => f.includes('"ping"')).length >= 2, 'the silent link was pinged');
+  assert.deepEqual(frames.chatty, [], 'a link heard from within the interval needs no ping');
+  // Pings from the other end are answered, whoever runs the timer.
+  assert.equal(chatty.answer({ v: 1, type: 'ping', t: 7 } as never), true);
+  assert.deepEqual(frames.chatty, [encodeMessage({ type: 'pong', t: 7 })]);
+  chatty.stop();
+  assert.equal(sweep.size, 0);
+});
