@@ -4,10 +4,13 @@ import type { TargetAnswer } from './delivery.js';
 import { channelKeys } from './redis-log.js';
 import type { SharedChannel } from './store.js';
 import { waitForAnswer } from './answer-waiters.js';
+import { SharedTicker } from './shared-ticker.js';
 
 /** The listener's presence key lives this long unless refreshed: a killed instance's claim fades fast. */
 export const PRESENCE_TTL_MS = 6_000;
 const PRESENCE_REFRESH_MS = 2_000;
+/** Every listener's presence refresh on this instance, on one timer (not one interval per listener). */
+const presenceRefreshes = new SharedTicker(PRESENCE_REFRESH_MS);
 /** Answers that arrived before their sender registered (two sockets race): kept this many per channel, this long. */
 const EARLY_ANSWERS_MAX = 64;
 const EARLY_ANSWER_TTL_MS = 2_000;
@@ -98,10 +101,9 @@ export class RedisSharedChannel implements SharedChannel {
       .then(() => claim('attach'))
       .then(() => this.publish({ kind: 'attached', owner }))
       .catch(() => undefined);
-    const refresh = setInterval(() => void claim('refresh'), PRESENCE_REFRESH_MS);
-    refresh.unref();
+    const stopRefresh = presenceRefreshes.add(() => void claim('refresh'));
     return () => {
-      clearInterval(refresh);
+      stopRefresh();
       if (this.owner !== owner) return;
       this.owner = undefined;
       this.onReplaced = undefined;
