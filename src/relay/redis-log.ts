@@ -111,6 +111,11 @@ export class RedisEventLog implements EventLog {
   private readonly keys: ReturnType<typeof channelKeys>;
   private readonly pending: PendingAppend[] = [];
   private batchesInFlight = 0;
+  /**
+   * No event can be past the age limit before this time (the oldest kept one's time plus
+   * the limit; events only come newer): an idle channel costs Redis no command per pass.
+   */
+  private ageCheckDueMs = 0;
 
   constructor(
     readonly channel: string,
@@ -237,8 +242,10 @@ export class RedisEventLog implements EventLog {
 
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
+    if (now.getTime() < this.ageCheckDueMs) return undefined;
     const cutoff = now.getTime() - this.context.retention.maxAgeMs;
     let keepFrom: number | undefined;
+    let keptAt = now.getTime();
     let scanned = 0;
     let start = '-';
     while (keepFrom === undefined) {
@@ -248,16 +255,22 @@ export class RedisEventLog implements EventLog {
         const at = Date.parse(fields[fields.indexOf('t') + 1] ?? '');
         if (!(at < cutoff)) {
           keepFrom = seqOf(id);
+          if (at <= now.getTime()) keptAt = at;
           break;
         }
         scanned++;
       }
       start = `(${(page[page.length - 1] as [string, string[]])[0]}`;
     }
-    if (scanned === 0) return undefined;
+    const dueMs = keptAt + this.context.retention.maxAgeMs;
+    if (scanned === 0) {
+      this.ageCheckDueMs = dueMs;
+      return undefined;
+    }
     const from = this.first();
     const next = keepFrom ?? this.headSeq + 1;
     await this.context.redis.xtrim(this.keys.stream, 'MINID', entryId(next));
+    this.ageCheckDueMs = dueMs;
     this.firstSeq = Math.max(this.firstSeq, next);
     const dropped = { channel: this.channel, from, to: next - 1, reason: `older than ${Math.round(this.context.retention.maxAgeMs / 1000)} s` };
     this.context.onDropped?.(dropped);
