@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { forEachLimited } from '../../src/util/for-each-limited.js';
 import type { TunnelRequest } from '../../src/tunnel/client.js';
 import { tempDir } from '../helpers/cli.js';
-import { watchDescriptors } from '../helpers/descriptors.js';
+import { cpuTimeMs, watchDescriptors } from '../helpers/descriptors.js';
 import { createTestChannel, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 import { writeChannelFolders } from '../helpers/relay-fixture.js';
 
@@ -100,7 +100,15 @@ test(`under ulimit -n ${OPEN_FILES_LIMIT}: 300 listeners connected through one r
         }),
     ),
   );
-  const descriptors = watchDescriptors(relay.child.pid as number);
+  // Connected and idle: the relay only answers heartbeats (on one timer for all listeners).
+  const pid = relay.child.pid as number;
+  const idleFrom = cpuTimeMs(pid);
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 4_000));
+  const idlePercent = ((cpuTimeMs(pid) - idleFrom) / (performance.now() - idleStarted)) * 100;
+  t.diagnostic(`relay CPU with 300 idle listeners: ${idlePercent.toFixed(1)} % of one core`);
+  assert.ok(idlePercent < 10, `${idlePercent} % of a core at idle`);
+  const descriptors = watchDescriptors(pid);
   const wrong: string[] = [];
   await forEachLimited(channels, 32, async (channel) => {
     const answer = await post(channel.url, bodyFor(channel.id));
