@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_MAX_OPEN_LOG_FILES } from './open-file-budget.js';
 
 /**
  * How many file descriptors a relay needs, and what the OS lets it have. Channels cost
@@ -42,4 +43,10 @@ export function descriptorsNeeded(options: { maxChannels: number; maxOpenLogFile
  */
 export function connectionsAllowed(softLimit: number, options: { maxOpenLogFiles: number; storeConnections: number }): number {
   return Math.max(16, softLimit - 2 * options.maxOpenLogFiles - options.storeConnections - PROCESS_RESERVE);
+}
+
+/** The log files' share under a small limit: an eighth of it (each may hold two), at most the default. */
+export function logFilesWithin(softLimit: number | undefined): number {
+  if (softLimit === undefined) return DEFAULT_MAX_OPEN_LOG_FILES;
+  return Math.max(4, Math.min(DEFAULT_MAX_OPEN_LOG_FILES, Math.floor(softLimit / 8)));
 }

@@ -15,7 +15,7 @@ import { sendJson } from './send-json.js';
 import type { ChannelStore, DroppedRange, RetentionPolicy, Revocation } from './store.js';
 import { TokenBucket } from './token-bucket.js';
 import { startRetentionSweep } from './retention-sweep.js';
-import { connectionsAllowed, descriptorsNeeded, softOpenFilesLimit } from './descriptor-budget.js';
+import { connectionsAllowed, descriptorsNeeded, logFilesWithin, softOpenFilesLimit } from './descriptor-budget.js';
 import { HeartbeatSweep } from './heartbeat-sweep.js';
 import { AddressRateLimiter } from './address-limiter.js';
 import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS, type CreationLimit } from './limits.js';
@@ -91,13 +91,14 @@ function channelTarget(url: string): { id: string; path: string } | undefined {
  */
 export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   const log = options.onLog ?? (() => undefined);
+  const softLimit = softOpenFilesLimit();
   const store: ChannelStore =
     options.store ??
     (await FileChannelStore.open({
       dataDir: options.dataDir,
       retention: options.retention,
       onDropped: (range) => log({ kind: 'dropped', range }),
-      ...(options.maxOpenLogFiles !== undefined ? { maxOpenLogFiles: options.maxOpenLogFiles } : {}),
+      maxOpenLogFiles: options.maxOpenLogFiles ?? logFilesWithin(softLimit),
       onLockTakenOver: (holder) => log({ kind: 'store-status', channel: '-', message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running` }),
     }));
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
@@ -285,7 +286,6 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   // Channels cost no descriptors of their own; connections do. Past what the soft limit
   // leaves after the logs' share, a connection is refused at once (the sender retries)
   // rather than taking the descriptor a log needs to store an event.
-  const softLimit = softOpenFilesLimit();
   if (softLimit !== undefined) {
     const budget = { maxOpenLogFiles: store instanceof FileChannelStore ? store.openFiles.maxOpen : 0, storeConnections: store instanceof FileChannelStore ? 0 : REDIS_CONNECTIONS };
     const needed = descriptorsNeeded({ maxChannels, ...budget });

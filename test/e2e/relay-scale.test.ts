@@ -142,3 +142,19 @@ test('a relay holding 10,000 channels is ready within 2 s of starting, and serve
   t.diagnostic(`ready in ${Math.round(fastestMs)} ms with 10,000 channels`);
   assert.ok(fastestMs < 2_000, `ready in ${Math.round(fastestMs)} ms`);
 });
+
+test('under a tighter ulimit -n 128 the log files take a smaller share: 200 channels each take an event', { timeout: 120_000 }, async (t) => {
+  const relay = await startRelayProcess(t, path.join(await tempDir(t), 'data'), ['--channel-burst', '1000', '--max-channels', '200'], { openFilesLimit: 128 });
+  const channels = await createChannels(relay.url, 200);
+  const descriptors = watchDescriptors(relay.child.pid as number);
+  const statuses = new Map<number, number>();
+  await forEachLimited(channels, 16, async (channel) => {
+    const { status } = await post(channel.url, bodyFor(channel.id));
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  });
+  const peak = descriptors.stop();
+  t.diagnostic(`peak descriptors under ulimit -n 128: ${peak}`);
+  assert.deepEqual([...statuses], [[202, 200]]);
+  assert.ok(peak < 128, `peak descriptors ${peak}`);
+  await relay.kill();
+});

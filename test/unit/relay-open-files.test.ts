@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { newChannelId } from '../../src/relay/credentials.js';
 import { FileChannelStore } from '../../src/relay/file-store.js';
 import { HeartbeatSweep } from '../../src/relay/heartbeat-sweep.js';
+import { connectionsAllowed, descriptorsNeeded, logFilesWithin, softOpenFilesLimit } from '../../src/relay/descriptor-budget.js';
 import { OpenFileBudget, type ParkedFileHolder } from '../../src/relay/open-file-budget.js';
 import { startRetentionSweep } from '../../src/relay/retention-sweep.js';
 import type { EventLog, NewEvent, StoredEvent } from '../../src/relay/store.js';
@@ -132,4 +133,18 @@ test('one heartbeat timer for all links: quiet links are pinged, links heard fro
   assert.deepEqual(frames.chatty, [encodeMessage({ type: 'pong', t: 7 })]);
   chatty.stop();
   assert.equal(sweep.size, 0);
+});
+
+test('the descriptor budget: the soft limit read from /proc/self/limits, and what a relay needs', () => {
+  const limits = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n';
+  assert.equal(softOpenFilesLimit(limits), 1024);
+  assert.equal(softOpenFilesLimit(limits.replace('1024 ', 'unlimited ')), undefined);
+  assert.equal(softOpenFilesLimit('garbage'), undefined);
+  assert.ok(Number.isSafeInteger(softOpenFilesLimit()), 'this process has a limit');
+  // 10,000 channels with a listener each, 128 log files: more than 1,024.
+  assert.equal(descriptorsNeeded({ maxChannels: 10_000, maxOpenLogFiles: 128, storeConnections: 0 }), 10_352);
+  assert.equal(logFilesWithin(1024), 128);
+  assert.equal(logFilesWithin(128), 16);
+  assert.equal(logFilesWithin(undefined), 128);
+  assert.equal(connectionsAllowed(1024, { maxOpenLogFiles: 128, storeConnections: 0 }), 736);
 });
