@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { newChannelId } from '../../src/relay/credentials.js';
 import { FileChannelStore } from '../../src/relay/file-store.js';
 import { HeartbeatSweep } from '../../src/relay/heartbeat-sweep.js';
@@ -147,4 +149,37 @@ test('the descriptor budget: the soft limit read from /proc/self/limits, and wha
   assert.equal(logFilesWithin(128), 16);
   assert.equal(logFilesWithin(undefined), 128);
   assert.equal(connectionsAllowed(1024, { maxOpenLogFiles: 128, storeConnections: 0 }), 736);
+});
+
+test('an idle channel costs under 10 KB: its recent-events cache is dropped a minute after its last use', { timeout: 180_000 }, async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const memoryUsed = (): number => {
+    gc();
+    gc();
+    // Bodies are Buffers: outside the JS heap.
+    const usage = process.memoryUsage();
+    return usage.heapUsed + usage.arrayBuffers;
+  };
+  const dataDir = await tempDir(t);
+  const ids = await writeChannelFolders(dataDir, 2_000);
+  const store = await FileChannelStore.open({ dataDir, retention: RETENTION });
+  t.after(() => store.close());
+  const loaded = memoryUsed();
+  // Each channel takes a 4 KiB event: cached for a listener that may come.
+  await forEachLimited(ids, 32, async (id) => {
+    const body = Buffer.alloc(4096, 'x');
+    await ((await store.log(id)) as EventLog).append({ method: 'POST', path: '/', rawHeaders: ['Content-Type', 'application/json'], body, receivedAt: new Date() });
+  });
+  const busyKb = (memoryUsed() - loaded) / ids.length / 1024;
+  // The pass a minute later: these channels have been idle since.
+  const later = new Date(Date.now() + 61_000);
+  for (const log of store.openLogs()) await log.applyRetention(later);
+  const idleKb = (memoryUsed() - loaded) / ids.length / 1024;
+  t.diagnostic(`memory per channel: ${busyKb.toFixed(2)} KB just used, ${idleKb.toFixed(2)} KB idle`);
+  assert.ok(idleKb < 10, `${idleKb} KB per idle channel`);
+  assert.ok(busyKb - idleKb > 3, 'the cached bodies were let go');
+  // And the events are all still there, read from disk.
+  const first = (await readAll((await store.log(ids[0] as string)) as EventLog)).map((e) => e.body.length);
+  assert.deepEqual(first, [Buffer.from(`{"channel":"${ids[0] as string}"}`).length, 4096]);
 });
