@@ -26,6 +26,17 @@ async function createChannels(relayUrl: string, count: number): Promise<Channel[
 
 const bodyFor = (id: string): string => `{"event":"MessageSent","channel":"${id}","pad":"${'x'.repeat(200)}"}`;
 
+/** Posts one event to each channel, `concurrency` at once, watching the relay's descriptors: how many got each status, and the peak. */
+async function postToEach(relayPid: number, channels: Channel[], concurrency: number): Promise<{ statuses: Array<[number, number]>; peak: number }> {
+  const descriptors = watchDescriptors(relayPid);
+  const statuses = new Map<number, number>();
+  await forEachLimited(channels, concurrency, async (channel) => {
+    const { status } = await post(channel.url, bodyFor(channel.id));
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+  });
+  return { statuses: [...statuses], peak: descriptors.stop() };
+}
+
 test(`under ulimit -n ${OPEN_FILES_LIMIT}: 3,000 channels each take an event (all 202), and none is lost on restart`, { timeout: 300_000 }, async (t) => {
   const dataDir = path.join(await tempDir(t), 'data');
   // The creation limit per address is for strangers; this test is one address creating many.
@@ -37,15 +48,9 @@ test(`under ulimit -n ${OPEN_FILES_LIMIT}: 3,000 channels each take an event (al
   assert.ok((warning?.needed ?? 0) > 10_000);
 
   const channels = await createChannels(relay.url, 3_000);
-  const descriptors = watchDescriptors(relay.child.pid as number);
-  const statuses = new Map<number, number>();
-  await forEachLimited(channels, 64, async (channel) => {
-    const { status } = await post(channel.url, bodyFor(channel.id));
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
-  });
-  const peak = descriptors.stop();
+  const { statuses, peak } = await postToEach(relay.child.pid as number, channels, 64);
   t.diagnostic(`peak descriptors while posting to 3,000 channels: ${peak}`);
-  assert.deepEqual([...statuses], [[202, 3_000]]);
+  assert.deepEqual(statuses, [[202, 3_000]]);
   assert.ok(peak < DESCRIPTORS_CEILING, `peak descriptors ${peak}`);
 
   // A crash, not a polite stop: every 202 was on disk before it was sent.
@@ -146,15 +151,9 @@ test('a relay holding 10,000 channels is ready within 2 s of starting, and serve
 test('under a tighter ulimit -n 128 the log files take a smaller share: 200 channels each take an event', { timeout: 120_000 }, async (t) => {
   const relay = await startRelayProcess(t, path.join(await tempDir(t), 'data'), ['--channel-burst', '1000', '--max-channels', '200'], { openFilesLimit: 128 });
   const channels = await createChannels(relay.url, 200);
-  const descriptors = watchDescriptors(relay.child.pid as number);
-  const statuses = new Map<number, number>();
-  await forEachLimited(channels, 16, async (channel) => {
-    const { status } = await post(channel.url, bodyFor(channel.id));
-    statuses.set(status, (statuses.get(status) ?? 0) + 1);
-  });
-  const peak = descriptors.stop();
+  const { statuses, peak } = await postToEach(relay.child.pid as number, channels, 16);
   t.diagnostic(`peak descriptors under ulimit -n 128: ${peak}`);
-  assert.deepEqual([...statuses], [[202, 200]]);
+  assert.deepEqual(statuses, [[202, 200]]);
   assert.ok(peak < 128, `peak descriptors ${peak}`);
   await relay.kill();
 });
