@@ -31,7 +31,18 @@ export function requestJson(record: CaptureRecord): Record<string, unknown> {
     forward: record.forward ?? null,
     responseStatus: record.responseStatus ?? null,
     ...(record.rejected ? { rejected: record.rejected } : {}),
+    ...(record.attempt !== undefined ? { attempt: record.attempt } : {}),
+    ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: record.nextAttemptAt } : {}),
+    ...(record.failed ? { failed: true } : {}),
   };
+}
+
+/** A stored relay event on FrontEngine's retry schedule: which attempt, and what comes next. */
+function attemptText(record: CaptureRecord): string {
+  if (record.attempt === undefined) return '';
+  if (record.failed) return `  attempt ${record.attempt}: FAILED, no retries left (fe-webhooks replay ${record.id})`;
+  if (record.nextAttemptAt !== undefined) return `  attempt ${record.attempt}, next at ${clock(record.nextAttemptAt)}`;
+  return `  attempt ${record.attempt}`;
 }
 
 /**
@@ -49,7 +60,8 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
   else if (record.forward?.error) outcome = `--> ${statusColored} ${record.forward.error} (${ms(record.forward.latencyMs)})`;
   else if (record.forward) outcome = `--> ${statusColored} in ${ms(record.forward.latencyMs)}`;
   else outcome = `<-- ${statusColored}`;
-  return `${c.dim(clock(record.receivedAt))}  ${record.method} ${record.path}  ${c.bold(record.event ?? '–')}  ${verdictColored}  ${outcome}`;
+  const attempt = attemptText(record);
+  return `${c.dim(clock(record.receivedAt))}  ${record.method} ${record.path}  ${c.bold(record.event ?? '–')}  ${verdictColored}  ${outcome}${record.failed ? c.red(attempt) : c.dim(attempt)}`;
 }
 
 /**

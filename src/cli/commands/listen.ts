@@ -11,6 +11,8 @@ import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
+import { positiveNumberArg } from '../send/args.js';
+import { describeFsError } from '../../capture/appender.js';
 import type { RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
@@ -29,6 +31,7 @@ export interface ListenCliOptions {
   channel?: string;
   token?: string;
   concurrency?: number;
+  retryScale?: number;
   json: boolean;
 }
 
@@ -69,6 +72,10 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   const timeoutMs = timeoutInput !== undefined ? parseDurationMs(timeoutInput, 'timeout') : undefined;
   const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
+  const relayInput = await setting('relay', options.relay);
+  if (options.retryScale !== undefined && relayInput === undefined) {
+    throw new UserError('--retry-scale only applies with --relay (locally, your sender retries)');
+  }
   let count = 0;
   const printer = createRequestPrinter(io, options.json);
   // Loaded here, not at the top: the server and the tunnel bring undici and ws (~120
@@ -89,8 +96,18 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
       count++;
       printer.print(record);
     },
+    captures: {
+      // One line when the disk refuses captures and one when it takes them again: the
+      // cause is the disk, not the app, and nothing is forwarded that cannot be recorded.
+      onStall(error) {
+        printer.flush();
+        logLine(io, colors(io, 'stderr').red(`cannot write captures file ${path.relative(io.cwd, error.file) || error.file}: ${describeFsError(error.reason)}; nothing is forwarded until it can (local requests get 503 with Retry-After, relay events wait at the relay)`));
+      },
+      onResume() {
+        logLine(io, colors(io, 'stderr').green(`captures file ${path.relative(io.cwd, capturesFile ?? '') || capturesFile}: writable again; forwarding resumes`));
+      },
+    },
   });
-  const relayInput = await setting('relay', options.relay);
   let link: RelayLink | undefined;
   if (relayInput !== undefined) {
     try {
@@ -102,6 +119,8 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
         channel: await setting('channel', options.channel),
         token: await setting('token', options.token),
         concurrency: options.concurrency,
+        ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+        ...(timeoutMs !== undefined ? { answerBudgetMs: timeoutMs } : {}),
         handler: (request) => listener.intake.handle(request),
         io,
       });
@@ -158,6 +177,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--channel <id>', 'with --relay: use this channel instead of the remembered or a new one (with --token)')
     .option('--token <token>', 'with --relay: the channel\'s token')
     .option('--concurrency <n>', 'with --relay: events delivered to the app at once (default 1: strictly in order)', positiveIntArg('--concurrency'))
+    .option('--retry-scale <factor>', 'with --relay: multiply FrontEngine\'s retry waits for stored events (0.001 makes 1 min 60 ms)', positiveNumberArg('--retry-scale'))
     .option('--inspector-port <port>', 'port of the inspector page (default: the next port, else any free one)', portArg)
     .option('--json', 'one JSON object per line: a "ready" line, then one per request', false)
     .addHelpText(
