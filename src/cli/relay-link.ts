@@ -49,7 +49,7 @@ function describe(status: TunnelStatus): string | undefined {
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':
-      return `relay: #${status.seq} got ${status.status}: your app could not be reached; kept, trying again in ${(status.retryInMs / 1000).toFixed(1)} s`;
+      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${(status.retryInMs / 1000).toFixed(1)} s`;
     case 'late':
       return `relay: #${status.seq}: your app answered ${status.status} after ${(status.ms / 1000).toFixed(1)} s, past FrontEngine's limit: its sender got 504 and retries on its own; not sent again`;
     case 'closed':
