@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -170,4 +171,92 @@ test('stored events (202) that the app refuses are retried on FrontEngine\'s sch
   assert.equal(replayed.code, 0, replayed.stderr);
   assert.equal(fixed.requests.length, 1);
   assert.ok(fixed.requests[0]?.body.equals(ones[0]?.body as Buffer));
+});
+
+test('a listener restart keeps a pending retry and does not run a finished one again', { timeout: 90_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  let refusals = 2;
+  const app = await startReceiver(t, {
+    respond: (received) => ((JSON.parse(received.body.toString()) as { n: number }).n === 1 && refusals-- > 0 ? 500 : 200),
+  });
+  const channel = await createTestChannel(relay.url);
+  assert.equal((await post(channel.url, JSON.stringify({ n: 1 }))).status, 202);
+  // 0.002: the first retry after 120 ms, the second after 600 ms.
+  const args = ['--relay', relay.url, '--channel', channel.id, '--token', channel.token, '--forward', app.url, '--retry-scale', '0.002'];
+  const journal = path.join(dir, '.fe-webhooks', `relay-retries-${channel.id}.jsonl`);
+  const first = await startListenCli(t, args, { cwd: dir });
+  await app.waitFor(2);
+  // The second attempt's outcome is in the journal: the third is pending when the listener dies.
+  await waitUntil('attempt 2 journaled', () => {
+    try {
+      return /"attempts":2/.test(readFileSync(journal, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+  first.child.kill('SIGKILL');
+  await first.exited();
+  assert.equal(app.requests.length, 2);
+  const second = await startListenCli(t, args, { cwd: dir });
+  await app.waitFor(3, 20_000);
+  await waitUntil('the journal says done', () => /"done":"ok"/.test(readFileSync(journal, 'utf8')));
+  await second.stop('SIGINT');
+  // Started again: nothing pending, nothing repeated; a new event goes through once.
+  const third = await startListenCli(t, args, { cwd: dir });
+  assert.equal((await post(channel.url, JSON.stringify({ n: 2 }))).status, 200);
+  await third.stop('SIGINT');
+  assert.deepEqual(numbersAt(app), [1, 1, 1, 2], 'three attempts of #1 across two restarts (two refused, one answered), then #2');
+  const records = (await captures(path.join(dir, '.fe-webhooks', 'captures.jsonl'))).filter((r) => nOf(r) === 1);
+  assert.deepEqual(records.map((r) => [r.attempt, r.responseStatus]), [[1, 500], [2, 500], [3, 200]]);
+});
+
+test('an app that is not running is not an answer: stored events wait for it, and those tries are not attempts', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const gone = await startReceiver(t);
+  await gone.close();
+  const channel = await createTestChannel(relay.url);
+  for (const n of [1, 2]) assert.equal((await post(channel.url, JSON.stringify({ n }))).status, 202);
+  const listen = await startListenCli(t, ['--relay', relay.url, '--channel', channel.id, '--token', channel.token, '--forward', gone.url, '--retry-scale', '0.0001'], { cwd: dir });
+  // Refused, tried again with backoff (each try a line): not one counts against the schedule.
+  const tries = (await listen.waitForLines(3, 20_000)).map((line) => JSON.parse(line) as { forward?: { error?: string }; attempt?: number });
+  assert.ok(tries.every((r) => /^refused/.test(r.forward?.error ?? '') && r.attempt === undefined));
+  const app = await startReceiver(t, { port: gone.port });
+  await app.waitFor(2, 20_000);
+  assert.equal((await post(channel.url, JSON.stringify({ n: 3 }))).status, 200);
+  const stopped = await listen.stop('SIGINT');
+  assert.deepEqual(numbersAt(app), [1, 2, 3], 'held, then delivered once each, in order');
+  const records = await captures(path.join(dir, '.fe-webhooks', 'captures.jsonl'));
+  const answered = records.filter((r) => r.forward?.status !== undefined);
+  assert.deepEqual(answered.map((r) => [nOf(r), r.attempt, r.responseStatus]), [[1, undefined, 200], [2, undefined, 200], [3, undefined, 200]]);
+  assert.ok(records.filter((r) => r.forward?.error !== undefined).every((r) => r.attempt === undefined && r.failed === undefined));
+  assert.doesNotMatch(stopped.stderr, /FAILED/);
+  // Backoff, never a tight loop: a handful of tries over the seconds the app was away.
+  const refused = records.filter((r) => r.forward?.error !== undefined).length;
+  assert.ok(refused < 40, `${refused} tries while the app was down`);
+});
+
+test('a scheduled retry that finds the app not running waits for it without using up an attempt', { timeout: 60_000 }, async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const first = await startReceiver(t, { respond: () => 500 });
+  const channel = await createTestChannel(relay.url);
+  assert.equal((await post(channel.url, JSON.stringify({ n: 1 }))).status, 202);
+  // 0.01: the first retry is due 600 ms after the first attempt.
+  const listen = await startListenCli(t, ['--relay', relay.url, '--channel', channel.id, '--token', channel.token, '--forward', first.url, '--retry-scale', '0.01'], { cwd: dir });
+  const stderr = stderrOf(listen);
+  await first.waitFor(1);
+  await first.close();
+  // The retry is due and finds nothing listening: tried again with backoff, not counted.
+  const lines = (): Array<{ forward?: { error?: string } }> => listen.lines.map((line) => JSON.parse(line) as { forward?: { error?: string } });
+  await waitUntil('two refused tries', () => lines().filter((r) => /^refused/.test(r.forward?.error ?? '')).length >= 2);
+  const back = await startReceiver(t, { port: first.port });
+  await back.waitFor(1, 20_000);
+  await waitUntil('the delivered line', () => /relay: #1 delivered on attempt 2/.test(stderr()));
+  await listen.stop('SIGINT');
+  assert.equal(first.requests.length + back.requests.length, 2, 'one answered attempt on each side of the outage');
+  const records = await captures(path.join(dir, '.fe-webhooks', 'captures.jsonl'));
+  assert.deepEqual(records.filter((r) => r.forward?.status !== undefined).map((r) => [r.attempt, r.responseStatus]), [[1, 500], [2, 200]]);
+  assert.ok(records.filter((r) => r.forward?.error !== undefined).every((r) => r.attempt === undefined));
 });
