@@ -286,16 +286,23 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       dispatch();
     };
     const slow = live ? setTimeout(releaseSlot, budgetMs) : undefined;
+    // Only an answer from the first call can be "late": after a try that found the app
+    // down, the waiting sender was already told that (502).
+    let calls = 0;
+    let firstCallMs = 0;
+    const returned = (): void => {
+      if (++calls === 1) firstCallMs = performance.now() - startedMs;
+      clearTimeout(slow);
+    };
     let answer: TunnelAnswer | undefined;
     try {
-      answer = await deliver(event, live, () => clearTimeout(slow));
+      answer = await deliver(event, live, returned);
     } finally {
       clearTimeout(slow);
       tracker.finish(event.seq, answer !== undefined);
       running--;
     }
-    const ms = performance.now() - startedMs;
-    if (answer && live && ms > budgetMs) emit({ state: 'late', seq: event.seq, status: answer.status, ms });
+    if (answer && live && calls === 1 && firstCallMs > budgetMs) emit({ state: 'late', seq: event.seq, status: answer.status, ms: firstCallMs });
     // On whichever link is current: after a reconnect the relay has sent this seq again.
     if (answer) ack(event.seq, answer, true);
     if (holdsSlot) releaseSlot();
