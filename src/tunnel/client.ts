@@ -138,6 +138,7 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How long the listener waits for the app's answer to a live event (its sender has had 504 long before). */
 const LIVE_ANSWER_MS = 60_000;
 const ANSWER_BUDGET_MS = 5_000;
+const HELD_RETRY_MAX_MS = 2_000;
 const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
 /** Acks going out together stay well under the relay's 1 MiB frame limit. */
 const ACKS_FRAME_MAX_CHARS = 256 * 1024;
@@ -230,6 +231,9 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   };
 
   const appRetry = options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS };
+  // Asking a listener that cannot take events (captures unwritable) costs nothing: look
+  // again every 2 s at most, so events flow soon after there is room.
+  const heldRetry = { initialMs: appRetry.initialMs, maxMs: Math.min(appRetry.maxMs, HELD_RETRY_MAX_MS) };
 
   /**
    * Delivers one event: once, as FrontEngine would, except that an app that could not be
@@ -254,7 +258,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       firstReturned();
       if (answer.held === true) {
         // Not taken (captures cannot be written): not acknowledged, so it waits at the relay.
-        await pause(backoffDelayMs(attempt, appRetry), stop.signal);
+        await pause(backoffDelayMs(attempt, heldRetry), stop.signal);
         if (stop.signal.aborted) return undefined;
         continue;
       }

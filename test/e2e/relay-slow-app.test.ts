@@ -260,3 +260,13 @@ test('a scheduled retry that finds the app not running waits for it without usin
   assert.deepEqual(records.filter((r) => r.forward?.status !== undefined).map((r) => [r.attempt, r.responseStatus]), [[1, 500], [2, 200]]);
   assert.ok(records.filter((r) => r.forward?.error !== undefined).every((r) => r.attempt === undefined));
 });
+
+test('--retry-scale: a positive number, and only with --relay (locally the sender retries)', async (t) => {
+  const cwd = await tempDir(t);
+  const alone = await runCli(['listen', '--port', '0', '--no-save', '--retry-scale', '0.001'], { cwd });
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--retry-scale only applies with --relay/);
+  const zero = await runCli(['listen', '--port', '0', '--no-save', '--relay', 'http://127.0.0.1:9', '--retry-scale', '0'], { cwd });
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /Invalid --retry-scale "0"/);
+});

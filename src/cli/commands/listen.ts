@@ -68,14 +68,14 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   if (forward && (options.respond !== undefined || options.delay !== undefined)) {
     throw new UserError('--respond and --delay shape the answer without --forward; with --forward your app answers');
   }
-  const timeoutInput = await setting('timeout', options.timeout);
-  const timeoutMs = timeoutInput !== undefined ? parseDurationMs(timeoutInput, 'timeout') : undefined;
-  const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
-  const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
   const relayInput = await setting('relay', options.relay);
   if (options.retryScale !== undefined && relayInput === undefined) {
     throw new UserError('--retry-scale only applies with --relay (locally, your sender retries)');
   }
+  const timeoutInput = await setting('timeout', options.timeout);
+  const timeoutMs = timeoutInput !== undefined ? parseDurationMs(timeoutInput, 'timeout') : undefined;
+  const secret = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
+  const capturesFile = options.save === false ? undefined : path.resolve(io.cwd, options.save ?? DEFAULT_CAPTURES_FILE);
   let count = 0;
   const printer = createRequestPrinter(io, options.json);
   // Loaded here, not at the top: the server and the tunnel bring undici and ws (~120
