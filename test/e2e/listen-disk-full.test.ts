@@ -128,3 +128,26 @@ test('listen --relay on a full disk: events wait at the relay, unacknowledged, a
   const told = relay.lines.map((line) => JSON.parse(line) as { seq?: number; status?: number }).filter((e) => e.seq !== undefined && e.status !== undefined);
   assert.deepEqual(told.map((e) => e.status), [200, 504, 504, 200], 'never a 2xx for an event the app had not answered');
 });
+
+test('listen --relay killed while its captures cannot be written: the held events are still at the relay, and the next listener delivers them', { timeout: 90_000 }, async (t) => {
+  const disk = await fullDisk(t);
+  const dir = disk.root;
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const app = await startReceiver(t);
+  const args = ['--relay', relay.url, '--forward', app.url, '--save', 'small/captures.jsonl', '--secret', 'disk-full-secret'];
+  const first = await startListenCli(t, args, { cwd: dir });
+  const stderr = stderrOf(first);
+  const publicUrl = (first.ready as unknown as { publicUrl: string }).publicUrl;
+  assert.equal((await post(publicUrl, JSON.stringify({ n: 1 }))).status, 200);
+  await waitUntil('the cause', () => STALL_LINE.test(stderr()));
+  assert.deepEqual((await Promise.all([2, 3].map((n) => post(publicUrl, JSON.stringify({ n }))))).map((a) => a.status), [504, 504]);
+  first.child.kill('SIGKILL');
+  await first.exited();
+  await disk.free();
+  const second = await startListenCli(t, args, { cwd: dir });
+  await app.waitFor(3, 30_000);
+  await second.stop('SIGINT');
+  assert.deepEqual(numbersAt(app), [1, 2, 3], 'never acknowledged, so the relay sent them to the next listener; #1 not again');
+  // #1's line died with the killed listener (it was waiting in memory for room); #2 and #3 were captured by the next one.
+  assert.deepEqual(await capturedNumbers(path.join(disk.dir, 'captures.jsonl')), [2, 3]);
+});
