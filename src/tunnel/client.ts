@@ -240,7 +240,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
    * reached (or a listener that cannot take it now) is tried again with backoff, those
    * tries not being answers. Undefined when the tunnel was closed meanwhile.
    */
-  const deliver = async (event: RelayedEvent, live: boolean, firstReturned: () => void): Promise<TunnelAnswer | undefined> => {
+  const deliver = async (event: RelayedEvent, live: boolean, onReturn: () => void): Promise<TunnelAnswer | undefined> => {
     // Stored events (sender answered 202) that fail are retried on the schedule; live ones by their sender.
     const first = live ? undefined : options.retries?.firstAttempt(event);
     const request: TunnelRequest = {
@@ -255,7 +255,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     };
     for (let attempt = 0; ; attempt++) {
       const answer = await callHandler(request);
-      firstReturned();
+      onReturn();
       if (answer.held === true) {
         // Not taken (captures cannot be written): not acknowledged, so it waits at the relay.
         await pause(backoffDelayMs(attempt, heldRetry), stop.signal);
