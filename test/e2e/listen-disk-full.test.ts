@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import type { CaptureRecord } from '../../src/capture/record.js';
 import { numbersAt, waitUntil } from '../helpers/event-stream.js';
 import { startListenCli, type RunningListen } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { mountSmallDisk } from '../helpers/small-disk.js';
 import { post, startRelayProcess } from '../helpers/relay.js';
 
 /**
@@ -24,17 +23,9 @@ interface SmallDisk {
   free(): Promise<void>;
 }
 
-/** A 64 KiB tmpfs at `<root>/small`, filled to the last byte; unmounted and removed when the test ends. */
+/** A 64 KiB tmpfs at `<root>/small`, filled to the last byte. */
 async function fullDisk(t: TestContext): Promise<SmallDisk> {
-  const root = await mkdtemp(path.join(tmpdir(), 'fe-webhooks-disk-'));
-  const dir = path.join(root, 'small');
-  await mkdir(dir);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-  // One hook, in this order: the mount goes before its folder does.
-  t.after(async () => {
-    execFileSync('umount', ['-l', dir]);
-    await rm(root, { recursive: true, force: true });
-  });
+  const { root, dir } = await mountSmallDisk(t, 64);
   const filler = path.join(dir, 'filler');
   await writeFile(filler, Buffer.alloc(256 * 1024)).then(
     () => assert.fail('the tmpfs took more than its size'),

@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { AppendStalledError, DurableAppender } from '../../src/capture/appender.js';
 import { waitUntil } from '../helpers/event-stream.js';
+import { mountSmallDisk } from '../helpers/small-disk.js';
 
 test('appender on a disk that fills up mid-line: one stall, the lines kept in order, the cut line completed once there is room', async (t) => {
-  const root = await mkdtemp(path.join(tmpdir(), 'fe-webhooks-stall-'));
-  const dir = path.join(root, 'disk');
-  await mkdir(dir);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]);
-  t.after(async () => {
-    execFileSync('umount', ['-l', dir]);
-    await rm(root, { recursive: true, force: true });
-  });
+  const { dir } = await mountSmallDisk(t, 64);
   // All but one page taken: the first line (6,000 bytes) fits only in part.
   const filler = path.join(dir, 'filler');
   await writeFile(filler, Buffer.alloc(60 * 1024));
