@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { DurableAppender, type AppendStalledError } from '../capture/appender.js';
 import type { CaptureRecord } from '../capture/record.js';
@@ -134,7 +134,13 @@ export class RetrySchedule implements StoredEventRetries {
 
   private constructor(private readonly options: RetryScheduleOptions) {
     this.pending = loadJournal(options.file);
-    compactJournal(options.file, this.pending.values());
+    try {
+      compactJournal(options.file, this.pending.values());
+    } catch {
+      // No room to rewrite it (a full disk): the old journal stays as it is, still
+      // correct, and new lines follow it.
+      rmSync(`${options.file}.tmp`, { force: true });
+    }
     this.journal = new DurableAppender(options.file, {
       onStall: (error: AppendStalledError) => options.onStatus?.({ state: 'journal-stalled', message: error.message }),
     });

@@ -42,6 +42,14 @@ function stderrOf(listen: RunningListen): () => string {
   return () => text;
 }
 
+/** CPU seconds a process has used (user + system), from /proc: a hot loop shows here. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name; in ticks of 1/100 s.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function capturedNumbers(file: string): Promise<number[]> {
   const text = await readFile(file, 'utf8');
   return text
@@ -106,6 +114,13 @@ test('listen --relay on a full disk: events wait at the relay, unacknowledged, a
   const held = await Promise.all([2, 3].map((n) => post(publicUrl, JSON.stringify({ n }))));
   assert.deepEqual(held.map((answer) => answer.status), [504, 504]);
   assert.ok(held.every((answer) => /kept/.test(answer.text)));
+  assert.deepEqual(numbersAt(app), [1]);
+  // Waiting for room is not a loop: over 3 s the listener barely uses the CPU.
+  const pid = listen.child.pid as number;
+  const before = await cpuSeconds(pid);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const used = (await cpuSeconds(pid)) - before;
+  assert.ok(used < 1, `listen used ${used} s of CPU in 3 s while captures could not be written`);
   assert.deepEqual(numbersAt(app), [1]);
 
   await disk.free();
