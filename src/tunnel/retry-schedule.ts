@@ -10,6 +10,7 @@ import type { StoredEventRetries, TunnelAnswer, TunnelHandler, TunnelRequest } f
 
 /** Scheduled retries that may be with the app at once: each event has its own schedule, none waits for another. */
 const MAX_RETRIES_IN_FLIGHT = 4;
+const MAX_TIMER_MS = 3_600_000;
 
 /** What one attempt of a stored event comes to. */
 export type AttemptDecision =
@@ -226,7 +227,9 @@ export class RetrySchedule implements StoredEventRetries {
       void this.attempt(entry);
     }
     if (nextDue !== Number.POSITIVE_INFINITY && this.inFlight.size < limit) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, nextDue - Date.now()));
+      // At most an hour at a time: Node fires a longer timer (over 24.8 days, e.g. 12 h
+      // with --retry-scale 100) at once, which would make this a loop.
+      this.timer = setTimeout(() => this.pump(), Math.min(MAX_TIMER_MS, Math.max(0, nextDue - Date.now())));
       this.timer.unref();
     }
   }
