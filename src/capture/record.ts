@@ -39,6 +39,15 @@ export interface CaptureRecord {
   source?: { kind: 'local' } | { kind: 'relay'; channel: string; seq: number };
   /** Set when the request was refused, e.g. over the body limit. */
   rejected?: string;
+  /**
+   * A relayed event stored while no listener was connected (answered 202) is retried by
+   * the listener on FrontEngine's schedule: which attempt this was (1 = the first)...
+   */
+  attempt?: number;
+  /** ...when the next one is due, if this one failed and one is left (ISO 8601)... */
+  nextAttemptAt?: string;
+  /** ...or true when this was the last attempt and it failed: the event is given up (replay it). */
+  failed?: true;
 }
 
 /** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */

@@ -36,7 +36,18 @@ export function requestJson(record: CaptureRecord): Record<string, unknown> {
     forward: record.forward ?? null,
     responseStatus: record.responseStatus ?? null,
     ...(record.rejected ? { rejected: record.rejected } : {}),
+    ...(record.attempt !== undefined ? { attempt: record.attempt } : {}),
+    ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: record.nextAttemptAt } : {}),
+    ...(record.failed ? { failed: true } : {}),
   };
+}
+
+/** A stored relay event on FrontEngine's retry schedule: which attempt, and what comes next. */
+function attemptText(record: CaptureRecord): string {
+  if (record.attempt === undefined) return '';
+  if (record.failed) return `  attempt ${record.attempt}: FAILED, no retries left (fe-webhooks replay ${record.id})`;
+  if (record.nextAttemptAt !== undefined) return `  attempt ${record.attempt}, next at ${clock(record.nextAttemptAt)}`;
+  return `  attempt ${record.attempt}`;
 }
 
 /**
@@ -57,7 +68,8 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
   // Method, path and event are the sender's text: escaped, after our time stamp.
   const request = `${printableSnippet(record.method, 20)} ${printableSnippet(record.path, PATH_MAX_CHARS)}`;
   const event = record.event !== undefined ? printableSnippet(record.event, EVENT_MAX_CHARS) : '–';
-  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ${outcome}`;
+  const attempt = attemptText(record);
+  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ${outcome}${record.failed ? c.red(attempt) : c.dim(attempt)}`;
 }
 
 /**

@@ -64,6 +64,11 @@ function forwardText(r) {
   if (r.forward.error) return r.forward.error + " (" + Math.round(r.forward.latencyMs) + " ms)";
   return r.forward.status + " in " + r.forward.latencyMs + " ms";
 }
+function attemptText(r) {
+  if (r.attempt == null) return "";
+  if (r.failed) return "attempt " + r.attempt + ": FAILED, no retries left (replay it)";
+  return "attempt " + r.attempt + (r.nextAttemptAt ? ", next at " + time(r.nextAttemptAt) : "");
+}
 function shown(r) { return !state.filter || (r.event || "(none)") === state.filter; }
 
 function rowFor(r) {
@@ -73,7 +78,7 @@ function rowFor(r) {
     el("td", { text: r.path }),
     el("td", { text: r.event || "\\u2013" }),
     el("td", { "class": r.signature, text: VERDICT[r.signature] || r.signature }),
-    el("td", { "class": "s" + statusOf(r).charAt(0), text: statusOf(r) })
+    el("td", { "class": "s" + statusOf(r).charAt(0), text: statusOf(r) + (r.failed ? " failed" : "") })
   ]);
   tr.onclick = function () { select(r.id); };
   if (!shown(r)) tr.style.display = "none";
@@ -158,8 +163,8 @@ function select(id) {
     kvTable([
       ["id", r.id], ["received", r.receivedAt], ["event", r.event || "\\u2013"],
       ["signature", VERDICT[r.signature] || r.signature], ["forward", forwardText(r)],
-      ["answered", statusOf(r)], ["body", r.bodySize + " bytes, " + r.bodyEncoding + (r.bodyTruncated ? " (preview)" : "")]
-    ])
+      ["answered", statusOf(r)]].concat(r.attempt == null ? [] : [["retries", attemptText(r)]]).concat([["body", r.bodySize + " bytes, " + r.bodyEncoding + (r.bodyTruncated ? " (preview)" : "")]
+    ]))
   ];
   nodes = nodes.concat(section("Headers", kvTable(headerPairs)));
   if (p !== null) nodes = nodes.concat(section("Body (pretty JSON)", el("pre", { id: "pretty", text: p })));

@@ -51,8 +51,15 @@ function explain(status: number, message: string): IntakeAnswer {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(`fe-webhooks: ${message}\n`) };
 }
 
-/** A short reason for a failed forward, from undici's or the socket's error. */
-function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; reason: string } {
+/** Errors meaning nothing could be reached at all: no app ran there to answer. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A short reason for a failed forward, from undici's or the socket's error, and whether
+ * the app was unreachable (nothing accepted the connection): that is no answer at all,
+ * unlike a timeout or a reset, which an app that got the request caused.
+ */
+function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; reason: string; unreachable?: true } {
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   if (
     error instanceof errors.HeadersTimeoutError ||
@@ -62,10 +69,10 @@ function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; 
   ) {
     return { status: 504, reason: `timeout: no answer within ${timeoutMs} ms` };
   }
-  if (code === 'ECONNREFUSED') return { status: 502, reason: 'refused: nothing listens there' };
+  if (code === 'ECONNREFUSED') return { status: 502, reason: 'refused: nothing listens there', unreachable: true };
   if (code === 'ECONNRESET' || error instanceof errors.SocketError) return { status: 502, reason: 'reset: the app closed the connection' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { status: 502, reason: 'unknown host' };
-  return { status: 502, reason: (error as Error).message || String(error) };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { status: 502, reason: 'unknown host', unreachable: true };
+  return { status: 502, reason: (error as Error).message || String(error), ...(code !== undefined && UNREACHABLE_CODES.has(code) ? { unreachable: true as const } : {}) };
 }
 
 export interface ForwarderOptions {
@@ -152,7 +159,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     const what = failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
     this.done({
       result: { target: href, latencyMs: round(performance.now() - this.started), error: failure.reason },
-      answer: { ...explain(failure.status, what), forwardFailed: true },
+      answer: { ...explain(failure.status, what), ...(failure.unreachable ? { forwardFailed: true as const } : {}) },
     });
   }
 }
@@ -203,6 +210,7 @@ export class Forwarder {
         answer: explain(400, `refusing to forward ${inbound.path.slice(0, 200)}: its . or .. segments would leave ${target.href}`),
       });
     }
+    const timeoutMs = inbound.forwardTimeoutMs ?? this.timeoutMs;
     return new Promise((resolve) => {
       this.dispatcher.dispatch(
         {
@@ -212,10 +220,10 @@ export class Forwarder {
           headers: forwardableRequestHeaders(inbound.rawHeaders),
           // Any method keeps its body, even GET: the app gets what the caller sent.
           body: inbound.body.length > 0 ? inbound.body : null,
-          headersTimeout: this.timeoutMs,
-          bodyTimeout: this.timeoutMs,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
         },
-        new Exchange(route, this.timeoutMs, inbound.method === 'HEAD', resolve),
+        new Exchange(route, timeoutMs, inbound.method === 'HEAD', resolve),
       );
     });
   }

@@ -14,6 +14,13 @@ export interface InboundRequest {
    * `body` over its own limit, so a transport that reads everything needs no care.
    */
   bodyTooLarge?: boolean;
+  /** How long the app may take for this one request (default: the forwarder's budget). */
+  forwardTimeoutMs?: number;
+  /**
+   * Called with the capture record once the answer is known, before the record is
+   * written: a transport adds what only it knows (the relay tunnel: retry attempt, failed).
+   */
+  annotate?: (record: CaptureRecord, answer: IntakeAnswer) => void;
 }
 
 /** What goes back to the caller. */
@@ -22,11 +29,18 @@ export interface IntakeAnswer {
   headers: Array<[string, string]>;
   body: Buffer;
   /**
-   * Set only on listen's own 502/504 when the forward got no answer (target down, too
-   * slow): the relay tunnel keeps such an event and retries it. An app that answers
-   * 502 or 504 itself never has it, so its answer is passed back like any other.
+   * Set only on listen's own 502 when the app could not be reached at all (nothing
+   * listens there, unknown host): the relay tunnel holds such an event and tries again
+   * soon, without counting it as an attempt. A timeout or a reset is not set: the app
+   * got the request. An app that answers 502 or 504 itself never has it either.
    */
   forwardFailed?: true;
+  /**
+   * Set when listen did not take the request at all (its captures file cannot be
+   * written): nothing was forwarded. Locally the caller gets 503 with Retry-After; the
+   * relay tunnel does not acknowledge it, so the event waits at the relay.
+   */
+  held?: true;
 }
 
 export interface Intake {

@@ -1,4 +1,4 @@
-import { DurableAppender } from '../capture/appender.js';
+import { DurableAppender, type AppenderHooks } from '../capture/appender.js';
 import { decodeBody, type CaptureRecord, type CapturedHeaders, type ForwardResult } from '../capture/record.js';
 import { DEFAULT_LISTEN_HOST, DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
 import { Forwarder } from '../intake/forward.js';
@@ -23,6 +23,8 @@ export interface ListenOptions {
   forwardTimeoutMs?: number;
   /** Every request, once captured and answered (the printer). */
   onRecord?: (record: CaptureRecord) => void;
+  /** The captures file refused a write (disk full...) and takes writes again: requests are held meanwhile. */
+  captures?: AppenderHooks;
 }
 
 export interface Listener {
@@ -65,7 +67,7 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
     forward: options.forward,
     forwarder,
     secret: options.secret,
-    appender: options.capturesFile ? new DurableAppender(options.capturesFile) : undefined,
+    appender: options.capturesFile ? new DurableAppender(options.capturesFile, options.captures) : undefined,
     respondStatus: options.respondStatus,
     respondDelayMs: options.respondDelayMs,
     maxBodyBytes,

@@ -28,6 +28,11 @@ export function cursorFile(cwd: string, channelId: string): string {
   return path.join(stateDir(cwd), `relay-cursor-${channelId}`);
 }
 
+/** Where the listener keeps the retry schedule of one channel's stored events (retry-schedule.ts). */
+export function retryJournalFile(cwd: string, channelId: string): string {
+  return path.join(stateDir(cwd), `relay-retries-${channelId}.jsonl`);
+}
+
 /** The relay's base, without a trailing slash, so equal relays compare equal. */
 export function relayKey(relayUrl: URL): string {
   return relayUrl.href.replace(/\/+$/, '');

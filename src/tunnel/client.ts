@@ -23,6 +23,7 @@ import {
   pause,
   type BackoffPolicy,
 } from './backoff.js';
+import type { CaptureRecord } from '../capture/record.js';
 import type { DeliveryCursor } from './cursor-file.js';
 import { ForwardedTracker } from './forwarded.js';
 
@@ -34,6 +35,10 @@ export interface TunnelRequest {
   body: Buffer;
   receivedAt: Date;
   source: { kind: 'relay'; channel: string; seq: number };
+  /** How long the app may take (default: the handler's own budget, FrontEngine's 5 s). */
+  forwardTimeoutMs?: number;
+  /** Adds what the tunnel knows (retry attempt, failed) to the capture record before it is written. */
+  annotate?: (record: CaptureRecord, answer: TunnelAnswer) => void;
 }
 
 /** What the handler answers (the shape of the intake's IntakeAnswer). */
@@ -42,10 +47,24 @@ export interface TunnelAnswer {
   headers: Array<[string, string]>;
   body: Buffer;
   /**
-   * The handler got no answer from the app (down, too slow): the event is kept and
-   * retried. Without it, every status (the app's own 502 or 504 too) is final.
+   * The app could not be reached at all (nothing listens): not an answer, so the event
+   * is held and tried again soon. Without it, every status (listen's own 504 after a
+   * timeout, the app's own 502 or 504) is the app's answer.
    */
   forwardFailed?: boolean;
+  /** The handler did not take the event (listen cannot write captures): not acknowledged, tried again later. */
+  held?: boolean;
+}
+
+/**
+ * Stored events (the relay answered their sender 202, so no sender retries them) whose
+ * first attempt failed are handed over here, to be retried on FrontEngine's schedule.
+ */
+export interface StoredEventRetries {
+  /** The schedule already owns this seq (taken before a restart): acknowledge, do not forward it again. */
+  has(seq: number): boolean;
+  /** For the first attempt: `annotate` marks its capture record, `settle` takes a failed event into the schedule (durably). */
+  firstAttempt(event: RelayedEvent): { annotate: NonNullable<TunnelRequest['annotate']>; settle(answer: TunnelAnswer): Promise<void> };
 }
 
 export type TunnelHandler = (request: TunnelRequest) => Promise<TunnelAnswer>;
@@ -56,6 +75,8 @@ export type TunnelStatus =
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { state: 'gap'; from: number; to: number; reason: string }
   | { state: 'app-down'; seq: number; status: number; retryInMs: number }
+  /** A live event's answer came after FrontEngine's budget: its sender got 504 from the relay and retries by itself. */
+  | { state: 'late'; seq: number; status: number; ms: number }
   | { state: 'closed' };
 
 /** The relay refused the channel id and token: retrying cannot help, so the tunnel stops. */
@@ -102,6 +123,17 @@ export interface TunnelOptions {
    * order; more lets a busy channel keep up with an app that takes time to answer.
    */
   concurrency?: number;
+  /**
+   * Events that arrive while this listener is subscribed have a sender waiting at the
+   * relay, which answers it 504 after FrontEngine's budget. The listener still waits this
+   * long for the app's real answer (default 60 s) and never sends the event again:
+   * the sender's own retry is a new delivery.
+   */
+  liveAnswerMs?: number;
+  /** After this long with the app (default FrontEngine's 5 s), a live event stops holding back the next one. */
+  answerBudgetMs?: number;
+  /** Where stored events that failed their first attempt go; without it their answer is acknowledged as final. */
+  retries?: StoredEventRetries;
 }
 
 export interface Tunnel {
@@ -115,6 +147,10 @@ export interface Tunnel {
 /** A frame can carry a 25 MiB body as base64 and more when the relay allows more. */
 const MAX_RELAY_FRAME_BYTES = 512 * 1024 * 1024;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long the listener waits for the app's answer to a live event (its sender has had 504 long before). */
+const LIVE_ANSWER_MS = 60_000;
+const ANSWER_BUDGET_MS = 5_000;
+const HELD_RETRY_MAX_MS = 2_000;
 const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(0) };
 /** Acks going out together stay well under the relay's 1 MiB frame limit. */
 const ACKS_FRAME_MAX_CHARS = 256 * 1024;
@@ -153,7 +189,12 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const tracker = new ForwardedTracker(options.cursor);
   const queue: RelayedEvent[] = [];
   const idleWaiters: Array<() => void> = [];
+  /** Deliveries holding a slot (at most `concurrency`)... */
   let active = 0;
+  /** ...and all deliveries not finished, including live ones past the budget, which gave their slot up. */
+  let running = 0;
+  /** Seqs above this arrived while subscribed: their sender waits at the relay (the relay's head when this link subscribed). */
+  let liveAfter = Number.POSITIVE_INFINITY;
   let current: Session | undefined;
   let resolveReady!: () => void;
   let rejectReady!: (error: Error) => void;
@@ -193,28 +234,52 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
-  const callHandler = async (event: RelayedEvent): Promise<TunnelAnswer> => {
+  const callHandler = async (request: TunnelRequest): Promise<TunnelAnswer> => {
     try {
-      return await options.handler({
-        method: event.method,
-        path: event.path,
-        rawHeaders: event.rawHeaders,
-        body: event.body,
-        receivedAt: new Date(event.receivedAt),
-        source: { kind: 'relay', channel: options.channel, seq: event.seq },
-      });
+      return await options.handler(request);
     } catch (error) {
       return { status: 502, headers: [['content-type', 'text/plain']], body: Buffer.from(errorMessage(error)), forwardFailed: true };
     }
   };
 
-  /** Delivers one event, retrying while the app is down; undefined when the tunnel was closed meanwhile. */
-  const deliver = async (event: RelayedEvent): Promise<TunnelAnswer | undefined> => {
+  const appRetry = options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS };
+  // Asking a listener that cannot take events (captures unwritable) costs nothing: look
+  // again every 2 s at most, so events flow soon after there is room.
+  const heldRetry = { initialMs: appRetry.initialMs, maxMs: Math.min(appRetry.maxMs, HELD_RETRY_MAX_MS) };
+
+  /**
+   * Delivers one event: once, as FrontEngine would, except that an app that could not be
+   * reached (or a listener that cannot take it now) is tried again with backoff, those
+   * tries not being answers. Undefined when the tunnel was closed meanwhile.
+   */
+  const deliver = async (event: RelayedEvent, live: boolean, onReturn: () => void): Promise<TunnelAnswer | undefined> => {
+    // Stored events (sender answered 202) that fail are retried on the schedule; live ones by their sender.
+    const first = live ? undefined : options.retries?.firstAttempt(event);
+    const request: TunnelRequest = {
+      method: event.method,
+      path: event.path,
+      rawHeaders: event.rawHeaders,
+      body: event.body,
+      receivedAt: new Date(event.receivedAt),
+      source: { kind: 'relay', channel: options.channel, seq: event.seq },
+      ...(live ? { forwardTimeoutMs: options.liveAnswerMs ?? LIVE_ANSWER_MS } : {}),
+      ...(first ? { annotate: first.annotate } : {}),
+    };
     for (let attempt = 0; ; attempt++) {
-      const answer = await callHandler(event);
-      if (!isAppDown(answer)) return answer;
+      const answer = await callHandler(request);
+      onReturn();
+      if (answer.held === true) {
+        // Not taken (captures cannot be written): not acknowledged, so it waits at the relay.
+        await pause(backoffDelayMs(attempt, heldRetry), stop.signal);
+        if (stop.signal.aborted) return undefined;
+        continue;
+      }
+      if (!isAppDown(answer)) {
+        await first?.settle(answer);
+        return answer;
+      }
       ack(event.seq, answer, false);
-      const retryInMs = backoffDelayMs(attempt, options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
+      const retryInMs = backoffDelayMs(attempt, appRetry);
       emit({ state: 'app-down', seq: event.seq, status: answer.status, retryInMs });
       await pause(retryInMs, stop.signal);
       if (stop.signal.aborted) return undefined;
@@ -224,31 +289,56 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
     tracker.begin(event.seq);
     active++;
+    running++;
+    const live = event.seq > liveAfter;
+    const startedMs = performance.now();
+    const budgetMs = options.answerBudgetMs ?? ANSWER_BUDGET_MS;
+    // A slow answer to a live event: its sender has 504 by now; the next event need not wait for it.
+    let holdsSlot = true;
+    const releaseSlot = (): void => {
+      if (!holdsSlot) return;
+      holdsSlot = false;
+      active--;
+      dispatch();
+    };
+    const slow = live ? setTimeout(releaseSlot, budgetMs) : undefined;
+    // Only an answer from the first call can be "late": after a try that found the app
+    // down, the waiting sender was already told that (502).
+    let calls = 0;
+    let firstCallMs = 0;
+    const returned = (): void => {
+      if (++calls === 1) firstCallMs = performance.now() - startedMs;
+      clearTimeout(slow);
+    };
     let answer: TunnelAnswer | undefined;
     try {
-      answer = await deliver(event);
+      answer = await deliver(event, live, returned);
     } finally {
+      clearTimeout(slow);
       tracker.finish(event.seq, answer !== undefined);
-      active--;
+      running--;
     }
+    if (answer && live && calls === 1 && firstCallMs > budgetMs) emit({ state: 'late', seq: event.seq, status: answer.status, ms: firstCallMs });
     // On whichever link is current: after a reconnect the relay has sent this seq again.
     if (answer) ack(event.seq, answer, true);
-    dispatch();
+    if (holdsSlot) releaseSlot();
+    else dispatch();
   };
 
   /** Starts deliveries in seq order, up to `concurrency` at once. */
   const dispatch = (): void => {
     while (queue.length > 0 && active < concurrency && !stop.signal.aborted) {
       const event = queue.shift() as RelayedEvent;
-      // Already reached the app (before a reconnect or a restart): acknowledge, do not repeat.
-      if (tracker.forwarded(event.seq)) ack(event.seq, NO_CONTENT, true);
+      // Already reached the app (before a reconnect or a restart), or its retries are
+      // scheduled: acknowledge, do not repeat.
+      if (tracker.forwarded(event.seq) || options.retries?.has(event.seq) === true) ack(event.seq, NO_CONTENT, true);
       // Being delivered since before a reconnect: its ack will follow on the new link.
       else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
     }
-    if (active === 0) for (const wake of idleWaiters.splice(0)) wake();
+    if (running === 0) for (const wake of idleWaiters.splice(0)) wake();
   };
 
-  const whenIdle = (): Promise<void> => (active === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
+  const whenIdle = (): Promise<void> => (running === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve)));
 
   const relayUrls = [options.relayUrl, ...(options.fallbackUrls ?? [])];
   let urlIndex = 0;
@@ -289,6 +379,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         switch (message.type) {
           case 'subscribed':
             current = session;
+            liveAfter = message.head;
             tracker.startAt(message.after);
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });

@@ -13,6 +13,8 @@ import { logLine, printLine, type CliIO } from '../io.js';
 import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
 import { watchStopSignals } from '../stop-signals.js';
+import { positiveNumberArg } from '../send/args.js';
+import { describeFsError } from '../../capture/appender.js';
 import type { RelayLink } from '../relay-link.js';
 
 export interface ListenCliOptions {
@@ -31,6 +33,7 @@ export interface ListenCliOptions {
   channel?: string;
   token?: string;
   concurrency?: number;
+  retryScale?: number;
   json: boolean;
 }
 
@@ -51,6 +54,10 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   const forward = forwardInput !== undefined ? parseTargetUrl(forwardInput, '--forward target') : undefined;
   if (forward && (options.respond !== undefined || options.delay !== undefined)) {
     throw new UserError('--respond and --delay shape the answer without --forward; with --forward your app answers');
+  }
+  const relayInput = await setting('relay', options.relay);
+  if (options.retryScale !== undefined && relayInput === undefined) {
+    throw new UserError('--retry-scale only applies with --relay (locally, your sender retries)');
   }
   const timeoutInput = await setting('timeout', options.timeout);
   const timeoutMs = timeoutInput !== undefined ? parseDurationMs(timeoutInput, 'timeout') : undefined;
@@ -76,8 +83,18 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
       count++;
       printer.print(record);
     },
+    captures: {
+      // One line when the disk refuses captures and one when it takes them again: the
+      // cause is the disk, not the app, and nothing is forwarded that cannot be recorded.
+      onStall(error) {
+        printer.flush();
+        logLine(io, colors(io, 'stderr').red(`cannot write captures file ${path.relative(io.cwd, error.file) || error.file}: ${describeFsError(error.reason)}; nothing is forwarded until it can (local requests get 503 with Retry-After, relay events wait at the relay)`));
+      },
+      onResume() {
+        logLine(io, colors(io, 'stderr').green(`captures file ${path.relative(io.cwd, capturesFile ?? '') || capturesFile}: writable again; forwarding resumes`));
+      },
+    },
   });
-  const relayInput = await setting('relay', options.relay);
   let link: RelayLink | undefined;
   if (relayInput !== undefined) {
     try {
@@ -89,6 +106,8 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
         channel: await setting('channel', options.channel),
         token: await setting('token', options.token),
         concurrency: options.concurrency,
+        ...(options.retryScale !== undefined ? { retryScale: options.retryScale } : {}),
+        ...(timeoutMs !== undefined ? { answerBudgetMs: timeoutMs } : {}),
         handler: (request) => listener.intake.handle(request),
         io,
       });
@@ -146,6 +165,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--channel <id>', 'with --relay: use this channel instead of the remembered or a new one (with --token)')
     .option('--token <token>', 'with --relay: the channel\'s token')
     .option('--concurrency <n>', 'with --relay: events delivered to the app at once (default 1: strictly in order)', positiveIntArg('--concurrency'))
+    .option('--retry-scale <factor>', 'with --relay: multiply FrontEngine\'s retry waits for stored events (0.001 makes 1 min 60 ms)', positiveNumberArg('--retry-scale'))
     .option('--inspector-port <port>', 'port of the inspector page (default: the next port, else any free one)', portArg)
     .option('--json', 'one JSON object per line: a "ready" line, then one per request', false)
     .addHelpText(
