@@ -1,4 +1,4 @@
-import { close, constants, fchmod, fdatasync, open, write } from 'node:fs';
+import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
@@ -9,7 +9,8 @@ import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
  * Where the flag does not exist, an fdatasync follows each write instead.
  */
 const DSYNC: number | undefined = constants.O_DSYNC;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (DSYNC ?? 0);
+// Read-write, not write-only: the last byte is read once at open (see endsTorn).
+const APPEND_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | (DSYNC ?? 0);
 
 /**
  * The tool's own folder, and any folder made here, is private (0700). A folder the user
@@ -27,6 +28,22 @@ async function ensureCapturesDir(dir: string): Promise<void> {
  * costs; with nothing announced (one request at a time) nobody waits.
  */
 const GROUP_WAIT_MS = 1;
+
+/**
+ * Does the file end in the middle of a line? A crash can leave a record half written;
+ * the next one must start on a line of its own, or it is glued onto the fragment and
+ * lost with it (verify then reports the fragment alone as one broken line).
+ */
+function endsTorn(fd: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    fstat(fd, (statError, stats) => {
+      if (statError) return reject(statError);
+      if (stats.size === 0) return resolve(false);
+      const last = Buffer.alloc(1);
+      read(fd, last, 0, 1, stats.size - 1, (readError) => (readError ? reject(readError) : resolve(last[0] !== 0x0a)));
+    });
+  });
+}
 
 interface PendingLine {
   data: string;
@@ -61,6 +78,8 @@ export class DurableAppender {
   private waitTimer: NodeJS.Timeout | undefined;
   /** Lines announced by `expectLine()` and not appended (or withdrawn) yet. */
   private expected = 0;
+  /** The file ended in a torn line when opened: the first batch starts with a newline. */
+  private torn = false;
 
   constructor(readonly file: string) {}
 
@@ -85,6 +104,7 @@ export class DurableAppender {
       // already exists keeps its mode at open, hence the chmod).
       const fd = await new Promise<number>((resolve, reject) => open(this.file, APPEND_FLAGS, 0o600, (error, opened) => (error ? reject(error) : resolve(opened))));
       await new Promise<void>((resolve, reject) => fchmod(fd, 0o600, (error) => (error ? reject(error) : resolve())));
+      this.torn = await endsTorn(fd);
       return fd;
     })();
     try {
@@ -148,9 +168,14 @@ export class DurableAppender {
       return;
     }
     const batch = this.takeBatch();
-    let text = '';
+    let text = this.torn ? '\n' : '';
     for (const line of batch) text += line.data;
-    writeDurably(this.fd, Buffer.from(text, 'utf8'), (error) => this.settle(batch, error));
+    writeDurably(this.fd, Buffer.from(text, 'utf8'), (error) => {
+      // A failed write may itself have left part of a line (disk full): the next batch
+      // starts on a fresh line then, at worst after a blank one, which readers skip.
+      this.torn = error !== null;
+      this.settle(batch, error);
+    });
   }
 
   private takeBatch(): PendingLine[] {

@@ -23,11 +23,14 @@ export const SETTING_ENV: Record<SettingKey, string> = {
   host: 'FE_WEBHOOKS_HOST',
   timeout: 'FE_WEBHOOKS_TIMEOUT',
   redis: 'FE_WEBHOOKS_REDIS_URL',
+  allowHosts: 'FE_WEBHOOKS_ALLOW_HOSTS',
 };
 
 export const SETTING_KEYS: readonly SettingKey[] = CONFIG_KEYS;
 
 function fromEnv<K extends SettingKey>(key: K, raw: string): NonNullable<FileConfig[K]> {
+  // A list in one variable: comma-separated, as in FE_WEBHOOKS_ALLOW_HOSTS=a.test,b.test.
+  if (key === 'allowHosts') return raw.split(',').map((name) => name.trim()).filter((name) => name !== '') as NonNullable<FileConfig[K]>;
   if (key !== 'port') return raw as NonNullable<FileConfig[K]>;
   const port = Number(raw);
   if (!/^\d+$/.test(raw) || port > 65535) throw new UserError(`Invalid ${SETTING_ENV.port}="${raw}": expected a port number 0-65535`);

@@ -14,6 +14,12 @@ export interface InboundRequest {
    * `body` over its own limit, so a transport that reads everything needs no care.
    */
   bodyTooLarge?: boolean;
+  /**
+   * Set by a transport that refuses the request itself (listen's Host rule, a request
+   * target that is not a path, CONNECT): it is captured as rejected with this reason,
+   * answered with this status and a JSON reason, and never forwarded.
+   */
+  refusal?: { status: number; reason: string };
 }
 
 /** What goes back to the caller. */

@@ -35,7 +35,9 @@ export async function effectiveSettings(io: CliIO): Promise<EffectiveSetting[]> 
     const fallback = FALLBACKS[key];
     const setting = await resolveSetting(key, { cwd: io.cwd, env: io.env, ...(fallback !== undefined ? { fallback } : {}) });
     if (setting) {
-      const value = SENSITIVE.has(key) ? maskSecret(String(setting.value)) : setting.value;
+      // A list (allowHosts) shows as the comma-separated text its env variable takes.
+      const shown = Array.isArray(setting.value) ? setting.value.join(',') : setting.value;
+      const value = SENSITIVE.has(key) ? maskSecret(String(shown)) : shown;
       out.push({ key, value, source: setting.source, ...(setting.origin ? { origin: setting.origin } : {}) });
       continue;
     }
