@@ -63,10 +63,11 @@ export async function configCommand(options: { json: boolean }, io: CliIO): Prom
   }
   const c = colors(io);
   printLine(io, `config file: ${filepath ?? c.dim('none found')}`);
+  const width = Math.max(...settings.map((s) => s.key.length));
   for (const s of settings) {
     const where = s.origin ? `${s.source} ${s.origin}` : s.source;
     const value = s.value === null ? c.dim('-') : String(s.value);
-    printLine(io, `  ${s.key.padEnd(8)} ${value}  ${c.dim(`(${where})`)}`);
+    printLine(io, `  ${s.key.padEnd(width)} ${value}  ${c.dim(`(${where})`)}`);
   }
   if (settings.find((s) => s.key === 'secret')?.source === 'unset') {
     printLine(io, c.dim('  The first command that signs creates a local development secret in .fe-webhooks/secret.'));
