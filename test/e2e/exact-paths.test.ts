@@ -25,6 +25,9 @@ const TRICKY_TARGETS = [
   "/!$&'()*+,;=:@~?!$&'()*+,;=:@/?",
 ];
 
+/** What `curl --http2` adds to a request over plain http: an offer to switch to HTTP/2. */
+const H2C_OFFER = 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
+
 async function rawApp(t: TestContext) {
   const app = await startRawServer(t, (socket) => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
   return { ...app, target: `${new URL(app.url).origin}/hooks` };
@@ -58,6 +61,11 @@ test('listen: paths and queries reach the app byte for byte; absolute and asteri
     TRICKY_TARGETS.map((target) => `POST /hooks${target} HTTP/1.1`),
   );
 
+  // An h2c upgrade offer (`curl --http2 http://…`) is an ordinary POST here too.
+  const upgraded = await rawRequest(url, signedPost('/h2c', '127.0.0.1', '{"event":"MessageSent"}', H2C_OFFER));
+  assert.equal(statusOf(upgraded), 200, upgraded);
+  assert.equal(app.requests.at(-1)?.toString(), '{"event":"MessageSent"}');
+
   const absolute = await rawRequest(url, signedPost('http://evil.example/abs', 'evil.example'));
   assert.equal(statusOf(absolute), 400);
   assert.match(jsonError(absolute), /absolute-form/);
@@ -77,13 +85,13 @@ test('listen: paths and queries reach the app byte for byte; absolute and asteri
   const hugeHeaders = await rawRequest(url, `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`);
   assert.equal(statusOf(hugeHeaders), 431);
   assert.match(jsonError(hugeHeaders), /headers are over 16 KiB/);
-  assert.equal(app.heads.length, TRICKY_TARGETS.length, 'none of the refused ones reached the app');
+  assert.equal(app.heads.length, TRICKY_TARGETS.length + 1, 'none of the refused ones reached the app');
 
   // The refused requests that got as far as a request are captured as rejected.
   const records = (await readFile(captures, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as CaptureRecord);
-  assert.deepEqual(records.map((r) => r.path), [...TRICKY_TARGETS, 'http://evil.example/abs', '*', '127.0.0.1:22', `/${'a'.repeat(9_000)}`]);
-  assert.deepEqual(records.slice(TRICKY_TARGETS.length).map((r) => [r.method, r.responseStatus, r.forward]), [['POST', 400, undefined], ['OPTIONS', 400, undefined], ['CONNECT', 405, undefined], ['GET', 414, undefined]]);
-  assert.ok(records.slice(TRICKY_TARGETS.length).every((r) => typeof r.rejected === 'string'));
+  assert.deepEqual(records.map((r) => r.path), [...TRICKY_TARGETS, '/h2c', 'http://evil.example/abs', '*', '127.0.0.1:22', `/${'a'.repeat(9_000)}`]);
+  assert.deepEqual(records.slice(TRICKY_TARGETS.length + 1).map((r) => [r.method, r.responseStatus, r.forward]), [['POST', 400, undefined], ['OPTIONS', 400, undefined], ['CONNECT', 405, undefined], ['GET', 414, undefined]]);
+  assert.ok(records.slice(TRICKY_TARGETS.length + 1).every((r) => typeof r.rejected === 'string'));
 });
 
 test('relay + listen: exact paths through the tunnel; an h2c-upgrade POST is stored and delivered; 400/405/414/431 with JSON', async (t) => {
@@ -104,15 +112,14 @@ test('relay + listen: exact paths through the tunnel; an h2c-upgrade POST is sto
 
   // What `curl --http2 http://…` sends: an ordinary POST offering an upgrade, with a
   // Content-Length body, and a chunked one too. Both are stored and answered by the app.
-  const h2c = 'Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n';
   const body = '{"event":"MessageSent","payload":{"via":"h2c"}}';
-  const upgraded = await rawRequest(relay.url, signedPost(`/c/${channel.id}/h2c?x='1'`, host, body, h2c));
+  const upgraded = await rawRequest(relay.url, signedPost(`/c/${channel.id}/h2c?x='1'`, host, body, H2C_OFFER));
   assert.equal(statusOf(upgraded), 200, upgraded);
   assert.match(upgraded, /\r\nx-fe-webhooks-seq: \d+/i);
   const chunkedBody = '{"event":"MessageSent","payload":{"via":"h2c-chunked"}}';
   const chunked = await rawRequest(
     relay.url,
-    `POST /c/${channel.id}/h2c-chunked HTTP/1.1\r\nHost: ${host}\r\n${h2c}X-Webhook-Signature: ${sign(chunkedBody, SECRET)}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${Buffer.byteLength(chunkedBody).toString(16)}\r\n${chunkedBody}\r\n0\r\n\r\n`,
+    `POST /c/${channel.id}/h2c-chunked HTTP/1.1\r\nHost: ${host}\r\n${H2C_OFFER}X-Webhook-Signature: ${sign(chunkedBody, SECRET)}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${Buffer.byteLength(chunkedBody).toString(16)}\r\n${chunkedBody}\r\n0\r\n\r\n`,
   );
   assert.equal(statusOf(chunked), 200, chunked);
   const lastTwo = app.heads.slice(-2).map((head) => head.slice(0, head.indexOf('\r\n')));
