@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UserError } from '../errors.js';
-import type { InboundRequest, Intake, IntakeAnswer } from '../intake/types.js';
+import type { InboundRequest, Intake } from '../intake/types.js';
 import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
 import { requestTargetProblem } from '../util/request-target.js';
 import { AllowedHosts, hostRefusal } from './host-guard.js';
@@ -79,11 +79,6 @@ async function toInbound(req: IncomingMessage, maxBodyBytes: number, allowed: Al
   };
 }
 
-/** An answer as a raw HTTP/1.1 response, for a socket Node handed over (CONNECT). */
-function writeIntakeAnswer(socket: Duplex, answer: IntakeAnswer): void {
-  writeRawAnswer(socket, answer.status, answer.body, [['allow', ALLOWED_METHODS]]);
-}
-
 function describeListenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
   if (error.code === 'EADDRINUSE') return new UserError(`Port ${port} on ${host} is already in use: stop the other program or pick another with --port (0 = any free port)`);
   if (error.code === 'EACCES') return new UserError(`Not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
@@ -158,9 +153,11 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
       source: { kind: 'local' },
       refusal: { status: 405, reason: CONNECT_REASON },
     };
+    const allow: Array<[string, string]> = [['allow', ALLOWED_METHODS]];
     options.intake.handle(inbound).then(
-      (answer) => writeIntakeAnswer(socket, answer),
-      () => writeRawAnswer(socket, 405, jsonReason(CONNECT_REASON), [['allow', ALLOWED_METHODS]]),
+      (answer) => writeRawAnswer(socket, answer.status, answer.body, allow),
+      // The intake is closing (listen is stopping): still an answer, not captured.
+      () => writeRawAnswer(socket, 405, jsonReason(CONNECT_REASON), allow),
     );
   });
   const address = await listenOn(server, options.host, options.port);
