@@ -105,7 +105,8 @@ export function urlFor(host: string, port: number): string {
 /** The local capture endpoint: any method, any path, every request into the intake. */
 export async function startCaptureServer(options: CaptureServerOptions): Promise<CaptureServer> {
   const sockets = new Set<Socket>();
-  const allowed = new AllowedHosts(options.allowHosts);
+  // A name given to --host is the user's own choice of name: allowed like --allow-host.
+  const allowed = new AllowedHosts([...(options.allowHosts ?? []), options.host]);
   const busy = new WeakSet<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     busy.add(req.socket);
