@@ -38,9 +38,15 @@ export class AllowedHosts {
   }
 }
 
-/** A name the user may pass to --allow-host (or `allowHosts`): a DNS name, optionally with a leading dot. */
+/** One DNS label: letters, digits, `_` and inner `-`. */
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?';
+/** A DNS name, with a leading dot for "and its subdomains", and an optional final dot. */
+const ALLOWED_HOST_PATTERN = new RegExp(`^\\.?${LABEL}(?:\\.${LABEL})*\\.?$`);
+
+/** A name the user may pass to --allow-host (or `allowHosts`): no scheme, no port, no wildcard. */
 export function isValidAllowedHost(name: string): boolean {
-  return /^\.?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(name.trim()) && name.trim().length <= 253;
+  const trimmed = name.trim();
+  return trimmed.length <= 253 && ALLOWED_HOST_PATTERN.test(trimmed);
 }
 
 /**
