@@ -1,4 +1,4 @@
-import { close, constants, fchmod, fdatasync, open, write } from 'node:fs';
+import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
@@ -9,7 +9,8 @@ import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
  * Where the flag does not exist, an fdatasync follows each write instead.
  */
 const DSYNC: number | undefined = constants.O_DSYNC;
-const APPEND_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | (DSYNC ?? 0);
+// Read-write, not write-only: the last byte is read once at open (see endsTorn).
+const APPEND_FLAGS = constants.O_RDWR | constants.O_CREAT | constants.O_APPEND | (DSYNC ?? 0);
 
 /**
  * The tool's own folder, and any folder made here, is private (0700). A folder the user
@@ -27,6 +28,22 @@ async function ensureCapturesDir(dir: string): Promise<void> {
  * costs; with nothing announced (one request at a time) nobody waits.
  */
 const GROUP_WAIT_MS = 1;
+
+/**
+ * Does the file end in the middle of a line? A crash can leave a record half written;
+ * the next one must start on a line of its own, or it is glued onto the fragment and
+ * lost with it (verify then reports the fragment alone as one broken line).
+ */
+function endsTorn(fd: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    fstat(fd, (statError, stats) => {
+      if (statError) return reject(statError);
+      if (stats.size === 0) return resolve(false);
+      const last = Buffer.alloc(1);
+      read(fd, last, 0, 1, stats.size - 1, (readError) => (readError ? reject(readError) : resolve(last[0] !== 0x0a)));
+    });
+  });
+}
 
 interface PendingLine {
   data: string;
@@ -100,6 +117,8 @@ export class DurableAppender {
   /** Set while the file refuses writes: the bytes it did not take, written first once it does. */
   private unstalling: Promise<boolean> | undefined;
   private stall: { error: AppendStalledError; unwritten: Buffer; attempt: number; timer: NodeJS.Timeout | undefined } | undefined;
+  /** The file ended in a torn line when opened: the first batch starts with a newline. */
+  private torn = false;
 
   constructor(
     readonly file: string,
@@ -132,6 +151,7 @@ export class DurableAppender {
       // already exists keeps its mode at open, hence the chmod).
       const fd = await new Promise<number>((resolve, reject) => open(this.file, APPEND_FLAGS, 0o600, (error, opened) => (error ? reject(error) : resolve(opened))));
       await new Promise<void>((resolve, reject) => fchmod(fd, 0o600, (error) => (error ? reject(error) : resolve())));
+      this.torn = await endsTorn(fd);
       return fd;
     })();
     try {
@@ -204,8 +224,11 @@ export class DurableAppender {
       return;
     }
     const batch = this.takeBatch();
-    let text = '';
+    let text = this.torn ? '\n' : '';
     for (const line of batch) text += line.data;
+    // The newline that ends a torn last line goes once; if this write fails, the bytes the
+    // file did not take (newline included) are kept and written first, so no line is torn.
+    this.torn = false;
     writeDurably(this.fd, Buffer.from(text, 'utf8'), (error, unwritten) => this.settle(batch, error, unwritten));
   }
 
@@ -255,6 +278,10 @@ export class DurableAppender {
       this.fd ??= await this.openFile();
     } catch {
       return false;
+    }
+    if (this.torn) {
+      stall.unwritten = Buffer.concat([Buffer.from('\n'), stall.unwritten]);
+      this.torn = false;
     }
     const fd = this.fd;
     const rest = await new Promise<Buffer | undefined>((resolve) => writeDurably(fd, stall.unwritten, (error, unwritten) => resolve(error ? unwritten : undefined)));

@@ -18,6 +18,8 @@ export interface FileConfig {
   port?: number;
   host?: string;
   timeout?: string | number;
+  /** `listen`: host names served besides IP addresses and localhost (DNS-rebinding guard). */
+  allowHosts?: string[];
 }
 
 export interface LoadedFileConfig {
@@ -26,7 +28,9 @@ export interface LoadedFileConfig {
   filepath?: string;
 }
 
-const KEY_TYPES: Record<keyof FileConfig, ReadonlyArray<'string' | 'number'>> = {
+type KeyType = 'string' | 'number' | 'string[]';
+
+const KEY_TYPES: Record<keyof FileConfig, readonly KeyType[]> = {
   secret: ['string'],
   url: ['string'],
   forward: ['string'],
@@ -37,7 +41,13 @@ const KEY_TYPES: Record<keyof FileConfig, ReadonlyArray<'string' | 'number'>> = 
   port: ['number'],
   host: ['string'],
   timeout: ['string', 'number'],
+  allowHosts: ['string[]'],
 };
+
+function hasType(value: unknown, type: KeyType): boolean {
+  if (type === 'string[]') return Array.isArray(value) && value.every((item) => typeof item === 'string');
+  return typeof value === type;
+}
 
 export const CONFIG_KEYS = Object.keys(KEY_TYPES) as Array<keyof FileConfig>;
 
@@ -51,8 +61,9 @@ export function validateFileConfig(raw: unknown, filepath: string): FileConfig {
       const suggestion = closestMatch(key, CONFIG_KEYS);
       throw new UserError(`Unknown config key "${key}" in ${filepath}.${suggestion ? ` Did you mean ${suggestion}?` : ''}`);
     }
-    if (!types.includes(typeof value as 'string' | 'number')) {
-      throw new UserError(`Invalid config in ${filepath}: "${key}" must be a ${types.join(' or ')}`);
+    if (!types.some((type) => hasType(value, type))) {
+      const names = types.map((type) => (type === 'string[]' ? 'list of strings' : type));
+      throw new UserError(`Invalid config in ${filepath}: "${key}" must be a ${names.join(' or ')}`);
     }
     const problem = settingProblem(key as keyof FileConfig, value as string | number);
     if (problem) {

@@ -8,7 +8,7 @@ export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+(\/\d+)?\/?$/;
 /** Settings whose values are never printed, not even in an error. */
 export const SENSITIVE_SETTINGS: ReadonlySet<keyof FileConfig> = new Set(['secret', 'token']);
 
-type Rule = (value: string | number) => string | undefined;
+type Rule = (value: string | number | readonly string[]) => string | undefined;
 
 const nonEmpty: Rule = (value) => (String(value).trim() === '' ? 'must not be empty' : undefined);
 
@@ -40,9 +40,14 @@ const RULES: Record<keyof FileConfig, Rule> = {
   redis: (value) => (REDIS_URL_PATTERN.test(String(value)) ? undefined : 'must be a Redis URL, redis://host:port[/db]'),
   host: (value) => (/^[^\s/]+$/.test(String(value)) && !String(value).includes('://') ? undefined : 'must be a host name or IP address, e.g. 127.0.0.1'),
   port: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'must be a whole number 0-65535'),
+  // Each a plain host name (listen checks the exact grammar where it uses them, with --allow-host's).
+  allowHosts: (value) =>
+    (Array.isArray(value) ? value : String(value).split(',')).every((name: unknown) => typeof name === 'string' && /^\.?[^\s/:@]+$/.test(name.trim()))
+      ? undefined
+      : 'must be host names such as hooks.example.test (no scheme, no port)',
   timeout: (value) => {
     try {
-      if (parseDurationMs(value) > 0) return undefined;
+      if (typeof value !== 'object' && parseDurationMs(value) > 0) return undefined;
     } catch {
       // The rule below says what is expected.
     }
@@ -51,7 +56,7 @@ const RULES: Record<keyof FileConfig, Rule> = {
 };
 
 /** The rule `value` breaks as `key`, or undefined. */
-export function settingProblem(key: keyof FileConfig, value: string | number): string | undefined {
+export function settingProblem(key: keyof FileConfig, value: string | number | readonly string[]): string | undefined {
   return RULES[key](value);
 }
 

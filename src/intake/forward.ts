@@ -22,22 +22,29 @@ export interface ForwardOutcome {
   answer: IntakeAnswer;
 }
 
-/** The URL a request goes to: the target's path, then the request's path; both queries kept. */
-export function forwardUrl(target: URL, requestPath: string): URL {
-  const url = new URL(target.href);
+/**
+ * Where a request goes: the target's path, then the request's path; both queries kept.
+ * Built as text, not through URL setters: those percent-encode `'`, `"`, `<>`, `{}` and
+ * the backtick, and the app must see the path and query byte for byte as the caller sent them.
+ */
+export function forwardUrl(target: URL, requestPath: string): Route {
   const queryAt = requestPath.indexOf('?');
   const pathPart = queryAt === -1 ? requestPath : requestPath.slice(0, queryAt);
-  const query = queryAt === -1 ? '' : requestPath.slice(queryAt + 1);
+  let path = target.pathname;
   // `/` adds nothing: `--forward localhost:3000/hooks` must reach /hooks, not /hooks/.
-  if (pathPart !== '' && pathPart !== '/') {
-    url.pathname = url.pathname.replace(/\/+$/, '') + (pathPart.startsWith('/') ? pathPart : `/${pathPart}`);
+  if (pathPart !== '' && pathPart !== '/') path = path.replace(/\/+$/, '') + (pathPart.startsWith('/') ? pathPart : `/${pathPart}`);
+  let search = target.search;
+  if (queryAt !== -1) {
+    const query = requestPath.slice(queryAt + 1);
+    // A bare `?` is kept too when the target has no query of its own: nothing is dropped.
+    if (search === '') search = `?${query}`;
+    else if (query !== '') search = `${search}&${query}`;
   }
-  if (query !== '') url.search = url.search ? `${url.search}&${query}` : `?${query}`;
-  return url;
+  return { origin: target.origin, path: `${path}${search}`, href: `${target.origin}${path}${search}` };
 }
 
 /** Where one request path goes: the origin and path undici wants, and the href for records. */
-interface Route {
+export interface Route {
   origin: string;
   path: string;
   href: string;
@@ -194,8 +201,7 @@ export class Forwarder {
     if (hasDotSegments(requestPath)) {
       route = null;
     } else {
-      const url = forwardUrl(target, requestPath);
-      route = { origin: url.origin, path: `${url.pathname}${url.search}`, href: url.href };
+      route = forwardUrl(target, requestPath);
     }
     if (routes.size >= ROUTE_CACHE_SIZE) routes.delete(routes.keys().next().value as string);
     routes.set(requestPath, route);

@@ -107,6 +107,9 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
     if (tooLarge) {
       record.rejected = `body over the ${formatBytes(maxBodyBytes)} limit`;
       answer = jsonAnswer(413, { error: `Payload Too Large: the limit is ${maxBodyBytes} bytes`, id });
+    } else if (inbound.refusal) {
+      record.rejected = inbound.refusal.reason;
+      answer = jsonAnswer(inbound.refusal.status, { error: inbound.refusal.reason, id });
     } else if (forwarder && options.forward) {
       const outcome = await forwarder.forward(options.forward, { ...inbound, body });
       record.forward = outcome.result;

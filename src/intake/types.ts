@@ -21,6 +21,12 @@ export interface InboundRequest {
    * written: a transport adds what only it knows (the relay tunnel: retry attempt, failed).
    */
   annotate?: (record: CaptureRecord, answer: IntakeAnswer) => void;
+  /**
+   * Set by a transport that refuses the request itself (listen's Host rule, a request
+   * target that is not a path, CONNECT): it is captured as rejected with this reason,
+   * answered with this status and a JSON reason, and never forwarded.
+   */
+  refusal?: { status: number; reason: string };
 }
 
 /** What goes back to the caller. */

@@ -21,6 +21,11 @@ export interface ListenOptions {
   respondDelayMs?: number;
   maxBodyBytes?: number;
   forwardTimeoutMs?: number;
+  /**
+   * Host names the capture port serves besides IP literals and localhost (`--allow-host`):
+   * any other Host is refused 403 (DNS-rebinding guard). `.example.com` allows its subdomains too.
+   */
+  allowHosts?: readonly string[];
   /** Every request, once captured and answered (the printer). */
   onRecord?: (record: CaptureRecord) => void;
   /** The captures file refused a write (disk full...) and takes writes again: requests are held meanwhile. */
@@ -78,7 +83,7 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
   });
   let server: CaptureServer;
   try {
-    server = await startCaptureServer({ host, port: options.port, intake, maxBodyBytes });
+    server = await startCaptureServer({ host, port: options.port, intake, maxBodyBytes, ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}) });
   } catch (error) {
     await intake.close();
     throw error;

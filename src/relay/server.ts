@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import { errorMessage } from '../errors.js';
@@ -18,6 +19,9 @@ import { AddressRateLimiter } from './address-limiter.js';
 import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS, type CreationLimit } from './limits.js';
 import { isHopByHop } from '../util/hop-by-hop.js';
 import { hasDotSegments } from '../util/url.js';
+import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
+import { requestTargetProblem } from '../util/request-target.js';
+import { serveAsPlainRequest } from './plain-upgrade.js';
 
 /** Answer the sender before FrontEngine's 5 s are up, with room for the network. */
 export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
@@ -208,6 +212,11 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const url = req.url ?? '/';
     if (url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { ok: true });
     if (url === '/channels' && req.method === 'POST') return createChannel(req, res);
+    const problem = requestTargetProblem(url);
+    if (problem) {
+      req.resume();
+      return sendJson(res, problem.status, { error: problem.reason });
+    }
     const admin = channelAdminTarget(url);
     if (admin) {
       return handleChannelAdmin(req, res, admin, {
@@ -245,11 +254,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_LISTENER_FRAME_BYTES });
-  server.on('upgrade', (req, socket, head) => {
-    if ((req.url ?? '').split('?')[0] !== TUNNEL_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Only the listeners' WebSocket is upgraded; any other request offering an upgrade
+    // (a POST with `Upgrade: h2c`) is served as the plain request it also is.
+    if ((req.url ?? '').split('?')[0] !== TUNNEL_PATH) return serveAsPlainRequest(server, req, socket, head, options.tls !== undefined);
     wss.handleUpgrade(req, socket, head, (ws) =>
       serveListenerSocket(ws, {
         channel: async (id) => {
@@ -269,9 +277,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       }),
     );
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+  // Malformed HTTP, headers or URL too long: 400/431/414 with a JSON reason.
+  server.on('clientError', answerClientError);
+  // Node would close a CONNECT's socket without a word: the relay is not a proxy.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    writeRawAnswer(socket, 405, jsonReason(CONNECT_REASON), [['allow', ALLOWED_METHODS]]);
   });
   // Slow senders must not hold sockets forever (slowloris).
   server.headersTimeout = 10_000;

@@ -10,7 +10,7 @@ import { parseTargetUrl } from '../../util/url.js';
 import { colors } from '../colors.js';
 import { printableSnippet } from '../../util/printable.js';
 import { logLine, printLine, type CliIO } from '../io.js';
-import { durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
+import { collect, durationArg, portArg, positiveIntArg, sizeArg } from '../parsers.js';
 import { createRequestPrinter } from '../listen-printer.js';
 import { watchStopSignals } from '../stop-signals.js';
 import { positiveNumberArg } from '../send/args.js';
@@ -34,6 +34,8 @@ export interface ListenCliOptions {
   token?: string;
   concurrency?: number;
   retryScale?: number;
+  /** --allow-host, repeatable. */
+  allowHost?: string[];
   json: boolean;
 }
 
@@ -43,6 +45,22 @@ function statusArg(value: string): number {
     throw new InvalidArgumentError(`Invalid --respond "${value}": expected an HTTP status, 100-599`);
   }
   return status;
+}
+
+/** --allow-host names (else FE_WEBHOOKS_ALLOW_HOSTS, else config `allowHosts`), each checked to be a host name. */
+async function allowedHostNames(
+  flag: string[] | undefined,
+  setting: (key: 'allowHosts', flag: string[] | undefined) => Promise<string[] | undefined>,
+): Promise<string[] | undefined> {
+  const names = await setting('allowHosts', flag);
+  if (names === undefined) return undefined;
+  const { isValidAllowedHost } = await import('../../listen/host-guard.js');
+  for (const name of names) {
+    if (!isValidAllowedHost(name)) {
+      throw new UserError(`Invalid --allow-host ${JSON.stringify(name)}: expected a host name such as hooks.example.test (no scheme, no port; .example.test allows its subdomains too)`);
+    }
+  }
+  return names;
 }
 
 /** Serves until Ctrl-C, then finishes in-flight forwards, flushes captures and exits 130. */
@@ -68,6 +86,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
   // Loaded here, not at the top: the server and the tunnel bring undici and ws (~120
   // files), which `listen --help` and a usage error need not wait for.
   const { startListen } = await import('../../listen/index.js');
+  const allowHosts = await allowedHostNames(options.allowHost, setting);
   const listener = await startListen({
     host: (await setting('host', options.host)) ?? DEFAULT_LISTEN_HOST,
     port: (await setting('port', options.port)) ?? DEFAULT_LISTEN_PORT,
@@ -79,6 +98,7 @@ export async function listenCommand(options: ListenCliOptions, io: CliIO): Promi
     respondDelayMs: options.delay,
     maxBodyBytes: options.maxBody,
     forwardTimeoutMs: timeoutMs,
+    ...(allowHosts ? { allowHosts } : {}),
     onRecord(record) {
       count++;
       printer.print(record);
@@ -166,6 +186,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--token <token>', 'with --relay: the channel\'s token')
     .option('--concurrency <n>', 'with --relay: events delivered to the app at once (default 1: strictly in order)', positiveIntArg('--concurrency'))
     .option('--retry-scale <factor>', 'with --relay: multiply FrontEngine\'s retry waits for stored events (0.001 makes 1 min 60 ms)', positiveNumberArg('--retry-scale'))
+    .option('--allow-host <name>', 'serve requests whose Host is this name too: any other than an IP address or localhost gets 403 (repeatable; .example.test: with subdomains; config "allowHosts")', collect)
     .option('--inspector-port <port>', 'port of the inspector page (default: the next port, else any free one)', portArg)
     .option('--json', 'one JSON object per line: a "ready" line, then one per request', false)
     .addHelpText(

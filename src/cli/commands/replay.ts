@@ -3,7 +3,7 @@ import { DEFAULT_CAPTURES_FILE, DEFAULT_SEND_URL } from '../../config/defaults.j
 import { resolveDeliveryTarget, type DeliveryTarget } from '../targets.js';
 import { CheckFailedError, UserError } from '../../errors.js';
 import { resolveEventName } from '../../events/names.js';
-import { replayHeaders, replayUrl } from '../../replay/headers.js';
+import { replayHeaders, replayPath, replayUrl } from '../../replay/headers.js';
 import { eventOf, selectCaptures } from '../../replay/select.js';
 import { assertDeliverableUrl } from '../../util/url.js';
 import { openInput } from '../../verify/inputs.js';
@@ -50,6 +50,7 @@ export async function replayCommand(ids: string[], options: ReplayCliOptions, io
     for (const request of requests) {
       const outcome = await deliver({
         url: replayUrl(target.url, request.path),
+        path: replayPath(target.url, request.path),
         // The captured bytes as they are: a string is their exact UTF-8 text.
         body: request.body,
         headers: replayHeaders(request.headers ?? {}),
