@@ -40,13 +40,13 @@ test('the inspector shows a new request live, its details, replays it and copies
   assert.match((await rows.nth(0).textContent()) ?? '', /MessageSent– unsigned401/);
 
   // Filter by event type.
-  await page.selectOption('#filter', 'MessageBounced');
+  await page.selectOption('#filter-event', 'MessageBounced');
   assert.equal(await rows.nth(0).isVisible(), false);
   assert.equal(await rows.nth(1).isVisible(), true);
 
   await rows.nth(1).click();
   const details = page.locator('#details');
-  await details.getByText('Headers').waitFor();
+  await page.locator('#headers').waitFor();
   assert.match((await page.locator('#pretty').textContent()) ?? '', /"subject": "Undelivered é"/);
   assert.equal(await page.locator('#raw').textContent(), body);
   const detailText = (await details.textContent()) ?? '';
