@@ -49,8 +49,10 @@ const state: State = {
 // Tests reach the live socket through this (to drop it on purpose).
 (globalThis as unknown as { state: State }).state = state;
 
+/** HH:MM:SS, local time, 24-hour: the same width in every locale (the column is sized for it). */
 function time(iso: string): string {
-  return new Date(iso).toLocaleTimeString();
+  const at = new Date(iso);
+  return [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
 }
 
 function rowFor(r: WireRequest): HTMLTableRowElement {
