@@ -2,7 +2,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeBody, type CaptureRecord, type ForwardResult } from '../capture/record.js';
-import { writeHar } from '../capture/har.js';
 import { EVENT_NAMES } from '../events/catalog.js';
 import { readPageBody, resignedCopy, schemaCheck, sendTestEvent } from './actions.js';
 import { isInspectorAsset, PAGE_HEADERS, sendInspectorAsset } from './assets.js';
@@ -10,11 +9,10 @@ import { captureAsCurl } from './copy-as-curl.js';
 import { listenOn, urlFor } from '../listen/http-server.js';
 import { allowedHosts, isSameOriginRequest } from './origin.js';
 import { inspectorHtml } from './page-html.js';
-import { RecentRequests } from './recent.js';
-import type { WireList, WireMessage, WireRequest, WireSendResult } from './wire.js';
+import { RECENT_MAX_REQUESTS, RecentRequests } from './recent.js';
+import { forPage, harIds, sendBody, sendHar, sendJson } from './responses.js';
+import type { WireList, WireMessage, WireSendResult } from './wire.js';
 
-/** The page gets at most this much of each body inline; the rest through /api/requests/:id/body. */
-const PREVIEW_BODY_BYTES = 256 * 1024;
 /** A browser tab that stops reading gets dropped rather than buffered for. */
 const MAX_CLIENT_BUFFER_BYTES = 8 * 1024 * 1024;
 /** An edited body, or a HAR export's list of ids, from the page. */
@@ -42,49 +40,8 @@ export interface Inspector {
   close(): Promise<void>;
 }
 
-/** What the page receives for one request: the record, with a bounded body preview. */
-export function forPage(record: CaptureRecord): WireRequest {
-  if (record.body.length <= PREVIEW_BODY_BYTES) return record;
-  return { ...record, body: record.body.slice(0, PREVIEW_BODY_BYTES), bodyTruncated: true };
-}
-
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(body);
-}
-
 function sendResult(result: ForwardResult): WireSendResult {
   return result.error !== undefined ? { error: result.error, latencyMs: result.latencyMs } : { status: result.status, latencyMs: result.latencyMs };
-}
-
-/** The exact body bytes, as a download. */
-export function sendBody(res: ServerResponse, record: CaptureRecord): void {
-  const bytes = decodeBody(record);
-  res.writeHead(200, {
-    'content-type': 'application/octet-stream',
-    'content-length': bytes.length,
-    'content-disposition': `attachment; filename="${record.id.replace(/[^\w-]/g, '')}.body"`,
-    'cache-control': 'no-store',
-  }).end(bytes);
-}
-
-/** A HAR 1.2 document of the given records, in the order given (`verify` reads it). */
-export async function sendHar(res: ServerResponse, records: CaptureRecord[]): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-disposition': 'attachment; filename="fe-webhooks-inspector.har"', 'cache-control': 'no-store' });
-  const chunks: string[] = [];
-  await writeHar((async function* () { yield* records; })(), (chunk) => void chunks.push(chunk), { name: 'fe-webhooks inspector', version: '1' });
-  res.end(chunks.join(''));
-}
-
-/** The ids a HAR export asks for (`{"ids": [...]}`), or null when the body is not that. */
-export function harIds(body: Buffer | null): string[] | null {
-  if (body === null) return null;
-  try {
-    const { ids } = JSON.parse(body.toString('utf8')) as { ids?: unknown };
-    return Array.isArray(ids) && ids.every((id) => typeof id === 'string') ? (ids as string[]) : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -152,7 +109,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
       return sendJson(res, 200, list);
     }
     if (url.pathname === '/api/har' && req.method === 'POST') {
-      const ids = harIds(await readPageBody(req, MAX_PAGE_BODY_BYTES));
+      const ids = harIds(await readPageBody(req, MAX_PAGE_BODY_BYTES), RECENT_MAX_REQUESTS);
       if (ids === null) return sendJson(res, 400, { error: 'expected {"ids": ["req_...", ...]}' });
       return sendHar(res, ids.flatMap((id) => recent.get(id) ?? []));
     }

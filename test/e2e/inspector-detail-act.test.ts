@@ -116,7 +116,7 @@ test('detail: the relay seq and the redelivery mark, when a record has them', as
   assert.equal(await page.locator('#redelivery-mark').textContent(), 'redelivery');
   await page.selectOption('#filter-delivery', 'redelivery');
   await page.locator('#count', { hasText: '1 of 2' }).waitFor();
-  await page.locator('#rows tr').nth(1).evaluate((tr) => (tr as HTMLElement).hidden).then((hidden) => assert.equal(hidden, true));
+  await page.locator('#rows tr').nth(1).evaluate((tr) => (tr as unknown as { hidden: boolean }).hidden).then((hidden) => assert.equal(hidden, true));
   await page.selectOption('#filter-delivery', '');
   await page.locator('#rows tr').nth(1).click();
   assert.match((await page.locator('#summary').textContent()) ?? '', /relay seq17/);

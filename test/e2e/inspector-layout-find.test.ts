@@ -50,7 +50,10 @@ test('layout: column headers, no column clipped at 1280, 1024 and a narrow windo
     assert.equal(status.text, '200');
     assert.equal(pathCell.cut, true, 'the long path is cut');
     assert.equal(pathCell.title, LONG_PATH, 'the whole path is on hover');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
     assert.ok(overflow <= 0, `${width}px: no horizontal scrolling (${overflow}px over)`);
     if (width === 1280) {
       await page.screenshot({ path: shot });
@@ -63,7 +66,10 @@ test('layout: column headers, no column clipped at 1280, 1024 and a narrow windo
     const page = await browser.newPage({ colorScheme });
     await page.goto(listener.inspectorUrl);
     await page.locator('#rows tr').first().waitFor({ timeout: 10_000 });
-    const color = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const color = await page.evaluate(() => {
+      const w = globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string }; document: { body: unknown } };
+      return w.getComputedStyle(w.document.body).backgroundColor;
+    });
     await page.close();
     return color;
   };
@@ -88,7 +94,7 @@ test('find: search over path, headers and body, combinable filters kept in the U
   const page = await browser.newPage();
   await page.goto(listener.inspectorUrl);
   const rows = page.locator('#rows tr');
-  const visible = async (): Promise<string[]> => rows.evaluateAll((trs) => trs.filter((tr) => !(tr as HTMLElement).hidden).map((tr) => tr.children[2]?.textContent ?? ''));
+  const visible = async (): Promise<string[]> => rows.evaluateAll((trs) => trs.filter((tr) => !(tr as unknown as { hidden: boolean }).hidden).map((tr) => tr.children[2]?.textContent ?? ''));
   await rows.nth(3).waitFor({ timeout: 10_000 });
   await page.locator('#count', { hasText: '4 of 4' }).waitFor();
 
@@ -133,7 +139,7 @@ test('find: search over path, headers and body, combinable filters kept in the U
   await page.goto(listener.inspectorUrl);
   await rows.nth(3).waitFor({ timeout: 10_000 });
   await page.keyboard.press('/');
-  assert.equal(await page.evaluate(() => document.activeElement?.id), 'search');
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id), 'search');
   await page.keyboard.press('Escape');
   await page.keyboard.press('j');
   await page.locator('#rows tr.selected').waitFor();
