@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
-import { test, type TestContext } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { test } from 'node:test';
 import { request } from 'undici';
 import WebSocket from 'ws';
 import { startListen } from '../../src/listen/index.js';
 import { sign } from '../../src/signing/index.js';
+import { launchChromium as launch } from '../helpers/browser.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const SECRET = 'inspector-test-secret';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
-
-async function launch(t: TestContext): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  t.after(() => browser.close());
-  return browser;
-}
-
 test('the inspector shows a new request live, its details, replays it and copies it as curl', async (t) => {
   const app = await startReceiver(t, { secret: SECRET });
   const listener = await startListen({ port: 0, secret: SECRET, forward: new URL(`${app.url}/hooks`) });

@@ -166,3 +166,40 @@ test('on Redis: a custom answer set through one instance is given by another; th
   assert.equal((await post(`${relayA.url}/c/${channel.id}`, '{}')).status, 202);
   assert.equal((await api(`${relayA.url}/inspect/${channel.id}/api/requests`, 'wrong')).status, 403);
 });
+
+test('hostile input to the channel page and its API: 4xx with a JSON error, and the relay keeps serving', async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const channel = await createTestChannel(relay.url);
+  assert.equal((await post(channel.url, '{"event":"MessageSent"}')).status, 202);
+  const base = `${relay.url}/inspect/${channel.id}/api`;
+  const cases: Array<[string, { method?: 'GET' | 'PUT' | 'DELETE' | 'POST'; body?: string }, number]> = [
+    [`${relay.url}/inspect/..%2F..%2Fetc`, {}, 404],
+    [`${relay.url}/inspect/assets/..%2Fserver.js`, {}, 404],
+    [`${relay.url}/inspect/assets/inspector.map`, {}, 404],
+    [`${base}/requests/seq-99999999/body`, {}, 404],
+    [`${base}/requests/seq-0/curl`, {}, 404],
+    [`${base}/requests/req_1/body`, {}, 404],
+    [`${base}/har`, { method: 'POST', body: '{"ids":"nope"}' }, 400],
+    [`${base}/har`, { method: 'POST', body: 'not json' }, 400],
+    [`${base}/answer`, { method: 'PUT', body: '[]' }, 400],
+    [`${base}/answer`, { method: 'PUT', body: '{"status":99}' }, 400],
+    [`${base}/answer`, { method: 'PUT', body: '{"contentType":"text/plain\\r\\nx-evil: 1"}' }, 400],
+    [`${base}/answer`, { method: 'PUT', body: JSON.stringify({ body: 'x'.repeat(70_000) }) }, 400],
+    [`${base}/answer`, { method: 'POST', body: '{}' }, 405],
+    [`${base}/nothing-here`, {}, 404],
+  ];
+  for (const [url, init, status] of cases) {
+    const res = await api(url, channel.token, init);
+    assert.equal(res.status, status, `${init.method ?? 'GET'} ${url}`);
+    assert.equal(typeof (res.json as { error?: unknown }).error, 'string', `${url}: a JSON error`);
+  }
+  // The HAR export of what is there still works, and the page is still served.
+  const har = await api(`${base}/har`, channel.token, { method: 'POST', body: '{"ids":["seq-1","seq-404"]}' });
+  assert.equal(har.status, 200);
+  assert.equal((har.json as { log: { entries: unknown[] } }).log.entries.length, 1);
+  const page = await request(`${relay.url}/inspect/${channel.id}`);
+  assert.equal(page.statusCode, 200);
+  assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
+  assert.doesNotMatch(await page.body.text(), new RegExp(channel.token));
+});
