@@ -199,3 +199,29 @@ test('act: edit and replay re-signs the edited bytes; a test event arrives; the 
   const list = (await (await request(`${listener.inspectorUrl}api/requests`)).body.json()) as { requests: unknown[] };
   assert.equal(list.requests.length, 0);
 });
+
+test('the inspector API answers bad input with a 4xx and a reason, and serves only its own two assets', async (t) => {
+  const listener = await startListen({ port: 0 });
+  t.after(() => listener.close());
+  await post(listener.url, '{"event":"MessageSent"}');
+  const base = listener.inspectorUrl;
+  const { requests } = (await (await request(`${base}api/requests`)).body.json()) as { requests: Array<{ id: string }> };
+  const id = requests[0]?.id as string;
+  const call = async (path: string, method: 'GET' | 'POST', body?: string): Promise<{ status: number; text: string; type: string }> => {
+    const res = await request(`${base}${path}`, { method, body });
+    return { status: res.statusCode, text: await res.body.text(), type: String(res.headers['content-type']) };
+  };
+  assert.equal((await call(`api/requests/${id}/replay-edited`, 'POST', '{}')).status, 409, 'no target to replay to');
+  assert.equal((await call('api/test-event', 'POST', 'not json')).status, 400);
+  assert.equal((await call('api/test-event', 'POST', '{"event":7}')).status, 400);
+  assert.match((await call('api/test-event', 'POST', '{"event":"NoSuchEvent"}')).text, /unknown event/);
+  assert.equal((await call('api/har', 'POST', '{"ids":[1]}')).status, 400);
+  assert.equal((await call('api/requests/req_missing/check', 'GET')).status, 404);
+  assert.equal((await call(`api/requests/${id}/check`, 'POST')).status, 405);
+  const script = await call('assets/inspector.js', 'GET');
+  assert.equal(script.status, 200);
+  assert.match(script.type, /^text\/javascript/);
+  assert.doesNotMatch(script.text, /https?:\/\/(?!127\.0\.0\.1)[a-z]/i, 'the script loads nothing from the network');
+  assert.equal((await call('assets/..%2F..%2Fpackage.json', 'GET')).status, 404);
+  assert.equal((await call('assets/inspector.ts', 'GET')).status, 404);
+});

@@ -8,6 +8,7 @@ import { launchChromium as launch } from '../helpers/browser.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const SECRET = 'inspector-test-secret';
+
 test('the inspector shows a new request live, its details, replays it and copies it as curl', async (t) => {
   const app = await startReceiver(t, { secret: SECRET });
   const listener = await startListen({ port: 0, secret: SECRET, forward: new URL(`${app.url}/hooks`) });
@@ -115,6 +116,14 @@ test('the inspector refuses other origins: API, replay and WebSocket', async (t)
   assert.equal(rebound.statusCode, 403, 'a DNS-rebinding Host is refused');
   await rebound.body.dump();
   assert.equal(app.requests.length, 1, 'no replay happened');
+  // The newer actions are refused the same way: clear, edit and replay, a test event, an export.
+  for (const [path, method] of [['api/requests', 'DELETE'], [`api/requests/${id}/replay-edited`, 'POST'], ['api/test-event', 'POST'], ['api/har', 'POST']] as const) {
+    const evil = await request(`${listener.inspectorUrl}${path}`, { method, body: '{"event":"MessageSent","ids":[]}', headers: { origin: 'http://evil.example', 'content-type': 'text/plain' } });
+    assert.equal(evil.statusCode, 403, `${method} ${path}`);
+    await evil.body.dump();
+  }
+  assert.equal(app.requests.length, 1, 'nothing was sent');
+  assert.equal(((await (await request(`${listener.inspectorUrl}api/requests`)).body.json()) as { requests: unknown[] }).requests.length, 1, 'nothing was cleared');
 
   const wsStatus = await new Promise<number>((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { origin: 'http://evil.example' });
