@@ -61,6 +61,8 @@ export interface WireList {
   /** Edit-and-replay and test events need listen's secret. */
   canSign: boolean;
   requests: WireRequest[];
+  /** The relay: the listener's acknowledged cursor; every seq up to it was delivered. */
+  acked?: number;
 }
 
 export interface WireViolation {

@@ -82,9 +82,9 @@ function asRecord(event: StoredEvent, channel: string, log: EventLog, body: Pick
   return record;
 }
 
-/** The newest LISTED_EVENTS events, oldest first. */
-async function listEvents(log: EventLog, channel: string): Promise<WireRequest[]> {
-  const after = Math.max(log.first() - 1, log.head() - LISTED_EVENTS);
+/** The newest LISTED_EVENTS events after `since` (the page's newest), oldest first. */
+async function listEvents(log: EventLog, channel: string, since: number): Promise<WireRequest[]> {
+  const after = Math.max(log.first() - 1, log.head() - LISTED_EVENTS, since);
   const events: WireRequest[] = [];
   for await (const event of log.read(after)) {
     events.push(asRecord(event, channel, log, bodyPreview(event.body, LISTED_BODY_BYTES)));
@@ -122,7 +122,10 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
   const log = await context.store.log(id);
   if (!log) return sendJson(res, 404, { error: 'unknown channel' });
   if (route === 'requests' && req.method === 'GET') {
-    const list: WireList = { mode: 'relay', webhookUrl: context.channelUrl(req, id), target: null, events: [...EVENT_NAMES], canSign: false, requests: await listEvents(log, id) };
+    // `?after=N`: only what came since the page's newest (it polls); the cursor moves its queued ones to delivered.
+    const since = Number(new URL(req.url ?? '/', 'http://relay').searchParams.get('after') ?? 0);
+    const requests = await listEvents(log, id, Number.isSafeInteger(since) && since > 0 ? since : 0);
+    const list: WireList = { mode: 'relay', webhookUrl: context.channelUrl(req, id), target: null, events: [...EVENT_NAMES], canSign: false, requests, acked: log.acked() };
     return sendJson(res, 200, list, { 'cache-control': 'no-store' });
   }
   if (route === 'har' && req.method === 'POST') {

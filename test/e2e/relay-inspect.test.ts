@@ -88,6 +88,15 @@ test('the relay\'s channel page: nothing without the right token, then the store
   await rows.nth(2).waitFor({ timeout: 10_000 });
   assert.equal(await page.locator('#token-form').isVisible(), false);
 
+  // Live: a listener connects, the queued event is delivered, a new one comes in; the page follows.
+  openTestTunnel(t, relay.url, channel, { handler: forwardTo(`${app.url}/hooks`) });
+  await page.locator('#rows tr:nth-child(1) td:nth-child(6)', { hasText: 'delivered' }).waitFor({ timeout: 15_000 });
+  const liveBody = composeBody('MessageLinkClicked').body;
+  assert.equal((await post(`${channel.url}/live`, liveBody, { 'x-webhook-signature': sign(liveBody, SECRET) })).status, 200);
+  await rows.nth(3).waitFor({ timeout: 15_000 });
+  assert.equal(await rows.nth(0).locator('td').nth(2).textContent(), '/live');
+  await page.locator('#count', { hasText: '4 of 4' }).waitFor();
+
   assert.ok(urls.length > 3);
   for (const url of urls) assert.ok(!url.includes(channel.token), `the token is never in a URL: ${url}`);
 });

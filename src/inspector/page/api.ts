@@ -30,8 +30,9 @@ export class Api {
     return value;
   }
 
-  list(): Promise<WireList> {
-    return this.json('/requests');
+  /** Everything in the window; on the relay `after` asks only for events past that seq. */
+  list(after?: number): Promise<WireList> {
+    return this.json(after === undefined ? '/requests' : `/requests?after=${after}`);
   }
 
   check(id: string): Promise<WireCheck> {

@@ -82,20 +82,16 @@ function updateCount(): void {
   byId('empty').hidden = state.items.length > 0;
 }
 
+function redraw(r: WireRequest): void {
+  const tr = rowFor(r);
+  tr.hidden = !isShown(r);
+  tr.classList.toggle('selected', state.selected === r.id);
+  state.rows.get(r.id)?.replaceWith(tr);
+  state.rows.set(r.id, tr);
+}
+
 function add(r: WireRequest): void {
-  const existing = state.byId.get(r.id);
-  if (existing !== undefined) {
-    // The relay's page sees delivery states change: redraw that row.
-    if (existing.delivery === r.delivery) return;
-    Object.assign(existing, r);
-    const old = state.rows.get(r.id);
-    const tr = rowFor(existing);
-    tr.hidden = !isShown(existing);
-    tr.classList.toggle('selected', state.selected === r.id);
-    old?.replaceWith(tr);
-    state.rows.set(r.id, tr);
-    return;
-  }
+  if (state.byId.has(r.id)) return;
   state.items.push(r);
   state.byId.set(r.id, r);
   const tr = rowFor(r);
@@ -241,11 +237,24 @@ function connectLive(): void {
   };
 }
 
+/** Queued events at or below the listener's cursor have been delivered since. */
+function markDelivered(acked: number): void {
+  for (const r of state.items) {
+    if (r.delivery === 'queued' && r.seq !== undefined && r.seq <= acked) {
+      r.delivery = 'delivered';
+      redraw(r);
+    }
+  }
+  updateCount();
+}
+
 function pollRelay(): void {
-  state.api.list().then(
+  const newest = state.items[state.items.length - 1]?.seq ?? 0;
+  state.api.list(newest).then(
     (info) => {
       byId('status').textContent = 'live';
       info.requests.forEach(add);
+      if (info.acked !== undefined) markDelivered(info.acked);
       setTimeout(pollRelay, RELAY_POLL_MS);
     },
     (error: Error) => {
