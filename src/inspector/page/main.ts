@@ -1,8 +1,9 @@
 import type { WireList, WireMessage, WireRequest } from '../wire.js';
-import { Api, RefusedError, saveBlob } from './api.js';
-import { answerEditor } from './custom-answer.js';
-import { VERDICT, renderDetail, statusOf } from './detail.js';
-import { button, byId, el } from './dom.js';
+import { Api, RefusedError } from './api.js';
+import { renderDetail } from './detail.js';
+import { listRow } from './rows.js';
+import { byId, el } from './dom.js';
+import { setUpToolbar } from './toolbar.js';
 import { filtersFromQuery, filtersToQuery, matches, type Filters } from './filters.js';
 
 /** As many as the server keeps in its window. */
@@ -10,12 +11,6 @@ const MAX_ITEMS = 500;
 /** The relay's page polls for new events and delivery states this often. */
 const RELAY_POLL_MS = 2000;
 
-const FILTER_OPTIONS: Record<Exclude<keyof Filters, 'q' | 'event'>, string[]> = {
-  method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
-  status: ['2xx', '3xx', '4xx', '5xx', 'none'],
-  signature: ['valid', 'invalid', 'unsigned', 'unchecked'],
-  delivery: ['forwarded', 'failed', 'redelivery'],
-};
 
 interface State {
   api: Api;
@@ -49,27 +44,8 @@ const state: State = {
 // Tests reach the live socket through this (to drop it on purpose).
 (globalThis as unknown as { state: State }).state = state;
 
-/** HH:MM:SS, local time, 24-hour: the same width in every locale (the column is sized for it). */
-function time(iso: string): string {
-  const at = new Date(iso);
-  return [at.getHours(), at.getMinutes(), at.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
-}
-
 function rowFor(r: WireRequest): HTMLTableRowElement {
-  const status = statusOf(r) || (r.delivery ?? '');
-  const eventCell = el('td', { text: r.event ?? '–', title: r.event ?? '' });
-  const tr = el('tr', { 'data-id': r.id }, [
-    el('td', { text: time(r.receivedAt), title: r.receivedAt }),
-    el('td', { text: r.method }),
-    // Long paths are cut by CSS; the whole path is on hover.
-    el('td', { class: 'path', text: r.path, title: r.path }),
-    eventCell,
-    el('td', { class: r.signature, text: VERDICT[r.signature] ?? r.signature }),
-    el('td', { class: `s${status.charAt(0)}`, text: status, title: r.delivery ?? '' }),
-  ]);
-  if (r.id === state.marked) tr.classList.add('marked');
-  tr.addEventListener('click', () => select(r.id));
-  return tr;
+  return listRow(r, r.id === state.marked, () => select(r.id));
 }
 
 function isShown(r: WireRequest): boolean {
@@ -165,61 +141,6 @@ function onKey(event: KeyboardEvent): void {
   select(shown[next] ?? null);
 }
 
-function fillSelect(id: string, values: string[], selected: string): void {
-  const node = byId<HTMLSelectElement>(id);
-  for (const value of values) node.append(el('option', { value, text: value }));
-  node.value = selected;
-}
-
-function setUpToolbar(info: WireList): void {
-  const search = byId<HTMLInputElement>('search');
-  search.value = state.filters.q;
-  search.addEventListener('input', () => {
-    state.filters.q = search.value;
-    applyFilters();
-  });
-  // The nine known events, then `other` for any other value: a sender's string never becomes an option.
-  fillSelect('filter-event', [...info.events, 'other', 'none'], state.filters.event);
-  const delivery = info.mode === 'relay' ? ['queued', 'delivered', 'failed'] : FILTER_OPTIONS.delivery;
-  for (const [key, values] of Object.entries({ ...FILTER_OPTIONS, delivery }) as Array<[keyof Filters, string[]]>) {
-    fillSelect(`filter-${key}`, values, state.filters[key]);
-  }
-  for (const key of ['event', 'method', 'status', 'signature', 'delivery'] as const) {
-    const node = byId<HTMLSelectElement>(`filter-${key}`);
-    node.addEventListener('change', () => {
-      state.filters[key] = node.value;
-      applyFilters();
-    });
-  }
-  const actions = byId('actions');
-  const result = el('span', { id: 'action-result', class: 'muted' });
-  if (info.mode === 'listen') {
-    const picker = el('select', { id: 'test-event', 'aria-label': 'test event' }, info.events.map((name) => el('option', { value: name, text: name })));
-    const send = button('send-test', 'Send test event', () => {
-      result.textContent = 'sending…';
-      state.api.sendTestEvent(picker.value).then(
-        (out) => (result.textContent = out.error !== undefined ? `failed: ${out.error}` : `test event → ${out.status}`),
-        (e: Error) => (result.textContent = `failed: ${e.message}`),
-      );
-    });
-    if (!info.canSign) send.title = "listen has no secret: the test event goes unsigned";
-    actions.append(picker, send);
-  }
-  actions.append(
-    button('export-har', 'Export HAR', () => {
-      const ids = state.items.filter(isShown).map((r) => r.id);
-      state.api.har(ids).then((blob) => saveBlob(blob, 'fe-webhooks-inspector.har'), (e: Error) => (result.textContent = `export failed: ${e.message}`));
-    }),
-  );
-  if (info.mode === 'listen') {
-    actions.append(button('clear', 'Clear', () => void state.api.clear().then(clearList, (e: Error) => (result.textContent = `clear failed: ${e.message}`))));
-  } else {
-    actions.append(button('custom-answer', 'Custom answer', () => byId('details').replaceChildren(answerEditor(state.api))));
-  }
-  actions.append(result);
-  document.addEventListener('keydown', onKey);
-}
-
 function connectLive(): void {
   // The server first sends what came after the newest request shown (missed while away).
   const last = state.items[state.items.length - 1];
@@ -272,7 +193,14 @@ function start(info: WireList): void {
   byId('target').textContent = info.target ?? 'none';
   byId('toolbar').hidden = false;
   byId('main').hidden = false;
-  setUpToolbar(info);
+  setUpToolbar(info, {
+    filters: state.filters,
+    api: () => state.api,
+    shownIds: () => state.items.filter(isShown).map((r) => r.id),
+    onFilter: applyFilters,
+    onCleared: clearList,
+  });
+  document.addEventListener('keydown', onKey);
   info.requests.forEach(add);
   updateCount();
   if (info.mode === 'listen') connectLive();
