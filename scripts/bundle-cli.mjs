@@ -121,3 +121,20 @@ await build({
   entryPoints: [path.join(ROOT, 'src', 'verify', 'worker.ts')],
   outfile: path.join(ROOT, 'dist', 'verify', 'worker.cjs'),
 });
+
+// The inspector page (browser code, src/inspector/page/): one script and one style sheet,
+// served by listen and the relay from dist/inspector/assets (src/inspector/assets.ts).
+await build({
+  entryPoints: [
+    { in: path.join(ROOT, 'src', 'inspector', 'page', 'main.ts'), out: 'inspector' },
+    { in: path.join(ROOT, 'src', 'inspector', 'page', 'inspector.css'), out: 'inspector' },
+  ],
+  outdir: path.join(ROOT, 'dist', 'inspector', 'assets'),
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -13,6 +13,27 @@ export interface ForwardResult {
   latencyMs: number;
   /** Why there is no answer: refused, timeout, ... */
   error?: string;
+  /** What the app answered, bounded: its headers and the first bytes of its body (the inspector shows them). */
+  answer?: AnswerExcerpt;
+}
+
+/** The start of the app's answer, kept with the capture so the inspector can show it. */
+export interface AnswerExcerpt {
+  headers: CapturedHeaders;
+  /** The first ANSWER_EXCERPT_BYTES of the body: text when valid UTF-8, else base64. */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  /** The whole body's size in bytes. */
+  bodySize: number;
+}
+
+/** How much of the app's answer body a capture keeps. */
+export const ANSWER_EXCERPT_BYTES = 1024;
+
+/** The app's answer as an excerpt: all its headers, the first ANSWER_EXCERPT_BYTES of its body. */
+export function answerExcerpt(rawHeaders: readonly string[], body: Buffer): AnswerExcerpt {
+  const start = body.length > ANSWER_EXCERPT_BYTES ? body.subarray(0, ANSWER_EXCERPT_BYTES) : body;
+  return { headers: headersFromRaw(rawHeaders), ...encodeBody(start), bodySize: body.length };
 }
 
 /** One received request, one line of the captures file. */

@@ -1,6 +1,6 @@
 import { Agent, errors, type Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
-import type { ForwardResult } from '../capture/record.js';
+import { answerExcerpt, type ForwardResult } from '../capture/record.js';
 import { answerHeaders, forwardableRequestHeaders } from './headers.js';
 import type { InboundRequest, IntakeAnswer } from './types.js';
 import { hasDotSegments } from '../util/url.js';
@@ -152,7 +152,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i < raw.length; i++) headers[i] = (raw[i] as Buffer).toString('latin1');
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
     this.done({
-      result: { target: this.route.href, status: this.status, latencyMs: round(performance.now() - this.started) },
+      result: { target: this.route.href, status: this.status, latencyMs: round(performance.now() - this.started), answer: answerExcerpt(headers, body) },
       answer: { status: this.status, headers: answerHeaders(headers, this.isHead), body },
     });
   }

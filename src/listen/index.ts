@@ -98,7 +98,7 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
     // By default the inspector takes the port after the capture port: 7879 beside 7878.
     const preferred = options.inspectorPort ?? (options.port === 0 ? 0 : server.port + 1);
     inspector = await startOnPreferredPort(preferred, (port) =>
-      startInspector({ host: DEFAULT_LISTEN_HOST, port, webhookUrl: `${server.url}/`, target: options.forward?.href, replay }),
+      startInspector({ host: DEFAULT_LISTEN_HOST, port, webhookUrl: `${server.url}/`, target: options.forward?.href, replay, secret: options.secret }),
     );
   } catch (error) {
     await server.close();

@@ -4,7 +4,11 @@ import { describeRedisUrl } from './redis-url.js';
 import { ACK_SCRIPT, APPEND_SCRIPT, RedisEventLog, channelKeys, entryId, seqOf, type RedisCommands } from './redis-log.js';
 import { DELETE_SCRIPT, REVOCATIONS_TOPIC, ROTATE_SCRIPT, decodeRevocation, encodeRevocation, type AdminCommands } from './redis-admin.js';
 import { CLAIM_SCRIPT, RELEASE_SCRIPT, RedisSharedChannel, type SharedCommands } from './redis-shared.js';
+import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, Revocation, TokenReplacement } from './store.js';
+
+/** A channel's custom answer (custom-answer.ts), in the channel's hash slot. */
+const answerKey = (id: string): string => `fe-webhooks:{${id}}:answer`;
 
 /** A command Redis has not answered by then fails (→ 503) rather than waiting past FrontEngine's 5 s. */
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -152,10 +156,24 @@ export class RedisChannelStore implements ChannelStore {
   async deleteChannel(id: string): Promise<boolean> {
     const keys = channelKeys(id);
     if ((await this.redis.feDelete(keys.record, keys.seq, keys.stream, keys.acked, keys.listener)) === 0) return false;
+    await this.redis.del(answerKey(id)).catch((error: unknown) => this.backgroundError(`custom answer: ${errorMessage(error)}`));
     // The shared count frees the slot; if Redis fails right here the count stays one high (see README: it is recounted when removed).
     await this.redis.decr(CHANNEL_COUNT_KEY).catch((error: unknown) => this.backgroundError(`channel count: ${errorMessage(error)}`));
     this.forget(id);
     await this.announce(id, 'channel-deleted');
+    return true;
+  }
+
+  async customAnswer(id: string): Promise<CustomAnswer | undefined> {
+    const text = await this.redis.get(answerKey(id));
+    const answer = text === null ? undefined : parseCustomAnswer(text);
+    return typeof answer === 'string' ? undefined : answer;
+  }
+
+  async setCustomAnswer(id: string, answer: CustomAnswer | undefined): Promise<boolean> {
+    if ((await this.redis.exists(channelKeys(id).record)) === 0) return false;
+    if (answer === undefined) await this.redis.del(answerKey(id));
+    else await this.redis.set(answerKey(id), JSON.stringify(answer));
     return true;
   }
 

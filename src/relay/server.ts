@@ -7,6 +7,8 @@ import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import { errorMessage } from '../errors.js';
 import { CHANNEL_ID_PATTERN, CLOSE_CODES, HEARTBEAT_DEAD_MS, PING_INTERVAL_MS, TUNNEL_PATH } from '../protocol/index.js';
 import { channelAdminTarget, handleChannelAdmin } from './channel-admin.js';
+import { answerQueued } from './custom-answer.js';
+import { handleInspect, inspectTarget } from './inspect.js';
 import { hashToken, newChannelId, newToken } from './credentials.js';
 import { ChannelDelivery } from './delivery.js';
 import { FileChannelStore } from './file-store.js';
@@ -195,8 +197,10 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const answer = await answering;
     const ms = Math.round(performance.now() - startedMs);
     if (answer === undefined) {
-      log({ kind: 'event', channel: target.id, seq, status: 202, ms });
-      return sendJson(res, 202, { queued: true, seq }, { 'x-fe-webhooks-seq': String(seq) });
+      // No listener: 202 queued, or the answer the channel's owner set (custom-answer.ts).
+      const custom = await store.customAnswer?.(target.id).catch(() => undefined);
+      log({ kind: 'event', channel: target.id, seq, status: custom?.status ?? 202, ms });
+      return answerQueued(res, seq, custom);
     }
     if (answer === 'timeout') {
       log({ kind: 'event', channel: target.id, seq, status: 504, ms });
@@ -216,6 +220,14 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     if (problem) {
       req.resume();
       return sendJson(res, problem.status, { error: problem.reason });
+    }
+    const inspect = inspectTarget(url);
+    if (inspect) {
+      return handleInspect(req, res, inspect, {
+        store,
+        channelUrl: (request, id) => `${publicBase(request)}/c/${id}`,
+        onRefused: (channel) => log({ kind: 'auth-refused', reason: `wrong token for the channel page of ${channel}` }),
+      });
     }
     const admin = channelAdminTarget(url);
     if (admin) {

@@ -6,6 +6,7 @@
  */
 
 import type { RelayedEvent } from '../protocol/index.js';
+import type { CustomAnswer } from './custom-answer.js';
 import type { TargetAnswer } from './delivery.js';
 
 /** A request as the relay received it, before it has a sequence number. */
@@ -120,6 +121,10 @@ export interface ChannelStore {
    * any instance (this one included), so each can close the listeners connected to it.
    */
   onRevoked?(handler: (id: string, revocation: Revocation) => void): void;
+  /** The channel's custom answer while no listener is connected; undefined: the default 202. */
+  customAnswer?(id: string): Promise<CustomAnswer | undefined>;
+  /** Sets (or with undefined removes) it, durably; false for an unknown channel. */
+  setCustomAnswer?(id: string, answer: CustomAnswer | undefined): Promise<boolean>;
   /** Every channel's log that is open, for periodic retention. */
   openLogs(): EventLog[];
   /** Flushes cursors and closes files. */

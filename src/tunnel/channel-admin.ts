@@ -12,12 +12,13 @@ export interface ChannelCredentials {
   token: string;
 }
 
-async function call(channel: ChannelCredentials, method: 'POST' | 'DELETE', suffix: string): Promise<{ status: number; text: string }> {
+async function call(channel: ChannelCredentials, method: 'POST' | 'PUT' | 'DELETE', suffix: string, body?: string): Promise<{ status: number; text: string }> {
   const endpoint = new URL(`channels/${encodeURIComponent(channel.id)}${suffix}`, `${relayKey(channel.relayUrl)}/`);
   try {
     const response = await request(endpoint, {
       method,
-      headers: { authorization: `Bearer ${channel.token}` },
+      headers: body === undefined ? { authorization: `Bearer ${channel.token}` } : { authorization: `Bearer ${channel.token}`, 'content-type': 'application/json' },
+      body,
       headersTimeout: ADMIN_TIMEOUT_MS,
       bodyTimeout: ADMIN_TIMEOUT_MS,
     });
@@ -57,4 +58,18 @@ export async function rotateChannelToken(channel: ChannelCredentials): Promise<s
 export async function deleteChannel(channel: ChannelCredentials): Promise<void> {
   const { status, text } = await call(channel, 'DELETE', '');
   if (status !== 204) throw refused(channel, status, text);
+}
+
+/** What the relay answers senders while no listener is connected (the relay's CustomAnswer). */
+export interface ChannelAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  delayMs: number;
+}
+
+/** PUT /channels/<id>/answer sets it; undefined DELETEs it (back to 202 queued). */
+export async function setChannelAnswer(channel: ChannelCredentials, answer: ChannelAnswer | undefined): Promise<void> {
+  const { status, text } = answer === undefined ? await call(channel, 'DELETE', '/answer') : await call(channel, 'PUT', '/answer', JSON.stringify(answer));
+  if (status !== 200) throw refused(channel, status, text);
 }

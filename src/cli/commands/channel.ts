@@ -4,12 +4,13 @@ import { resolveSetting } from '../../config/settings.js';
 import { UserError, errorMessage } from '../../errors.js';
 import { CHANNEL_ID_PATTERN } from '../../protocol/index.js';
 import { channelFile, forgetRemembered, loadRemembered, relayKey, remember, type RelayChannel } from '../../tunnel/channel.js';
-import { deleteChannel, rotateChannelToken, type ChannelCredentials } from '../../tunnel/channel-admin.js';
+import { deleteChannel, rotateChannelToken, setChannelAnswer, type ChannelAnswer, type ChannelCredentials } from '../../tunnel/channel-admin.js';
 import { printLine, type CliIO } from '../io.js';
+import { durationArg, positiveIntArg } from '../parsers.js';
 import { parseRelayUrls } from '../relay-link.js';
 import { maskSecret } from './config.js';
 
-const ACTIONS = ['rotate-token', 'delete'] as const;
+const ACTIONS = ['rotate-token', 'delete', 'respond'] as const;
 type ChannelAction = (typeof ACTIONS)[number];
 
 export interface ChannelCliOptions {
@@ -17,6 +18,12 @@ export interface ChannelCliOptions {
   channel?: string;
   token?: string;
   json: boolean;
+  /** respond: the answer while no listener is connected. */
+  status?: number;
+  delay?: number;
+  body?: string;
+  contentType?: string;
+  reset?: boolean;
 }
 
 /** The channel to act on, and the saved link (.fe-webhooks/relay.json) when it is that channel. */
@@ -83,19 +90,47 @@ async function removeChannel(target: ChannelTarget, options: ChannelCliOptions, 
   if (target.saved) printLine(io, `Removed it from ${file}: the next \`listen --relay\` here creates a new channel.`);
 }
 
+/** The longest delay a custom answer may have (the relay's limit too). */
+const MAX_RESPOND_DELAY_MS = 10_000;
+
+/** `respond`: the answer senders get while no listener is connected; --reset goes back to 202 queued. */
+async function setAnswer(target: ChannelTarget, options: ChannelCliOptions, io: CliIO): Promise<void> {
+  if (options.reset && (options.status !== undefined || options.delay !== undefined || options.body !== undefined || options.contentType !== undefined)) {
+    throw new UserError('--reset goes alone: it puts back the default answer, 202 queued');
+  }
+  const status = options.status ?? 202;
+  if (!Number.isInteger(status) || status < 200 || status > 599) throw new UserError(`Invalid --status ${options.status}: expected a status from 200 to 599`);
+  const delayMs = options.delay ?? 0;
+  if (delayMs > MAX_RESPOND_DELAY_MS) throw new UserError(`Invalid --delay: at most 10s (FrontEngine gives up after 5 s anyway)`);
+  const answer: ChannelAnswer | undefined = options.reset ? undefined : { status, delayMs, contentType: options.contentType ?? 'application/json', body: options.body ?? '' };
+  await setChannelAnswer(target, answer);
+  if (options.json) {
+    printLine(io, JSON.stringify({ action: 'respond', relay: target.relayUrl.origin, channel: target.id, answer: answer ?? null }));
+    return;
+  }
+  if (answer === undefined) printLine(io, `Channel ${target.id} answers 202 (queued) again while no listener is connected.`);
+  else printLine(io, `While no listener is connected, channel ${target.id} now answers ${answer.status} (${answer.contentType}, ${Buffer.byteLength(answer.body)} bytes) after ${answer.delayMs} ms. Events are still stored and delivered later.`);
+}
+
 export async function channelCommand(action: ChannelAction, options: ChannelCliOptions, io: CliIO): Promise<void> {
   const target = await resolveTarget(options, io);
   if (action === 'rotate-token') await rotateToken(target, options, io);
+  else if (action === 'respond') await setAnswer(target, options, io);
   else await removeChannel(target, options, io);
 }
 
 export function register(command: Command, io: CliIO): void {
   command
-    .addArgument(new Argument('<action>', 'rotate-token: a new token, the old one stops working at once; delete: the channel and its stored events').choices(ACTIONS))
+    .addArgument(new Argument('<action>', 'rotate-token: a new token, the old one stops working at once; delete: the channel and its stored events; respond: what senders get while no listener is connected').choices(ACTIONS))
     .option('--relay <url>', 'the relay (default: the one in .fe-webhooks/relay.json; config "relay")')
     .option('--channel <id>', 'the channel (default: the one in .fe-webhooks/relay.json; with --token)')
     .option('--token <token>', 'the channel\'s current token')
     .option('--json', 'one JSON object on stdout', false)
+    .option('--status <code>', 'respond: the status while no listener is connected (default 202)', positiveIntArg('--status'))
+    .option('--delay <duration>', 'respond: wait this long before answering, at most 10s (e.g. 2s)', durationArg('--delay'))
+    .option('--body <text>', 'respond: the answer body (default empty)')
+    .option('--content-type <type>', 'respond: the answer\'s content type (default application/json)')
+    .option('--reset', 'respond: back to the default, 202 queued', false)
     .addHelpText(
       'after',
       `\nThe channel is the one \`listen --relay\` saved in .fe-webhooks/relay.json, unless --channel and --token name another.
@@ -104,6 +139,8 @@ rotate-token saves the new token there (and prints it only when it is not saved)
 Examples:
   $ fe-webhooks channel rotate-token            # the token leaked: the old one stops working now
   $ fe-webhooks channel delete                  # done with it: its URL answers 404 from now on
+  $ fe-webhooks channel respond --status 500 --delay 2s   # drill the sender's retries while nobody listens
+  $ fe-webhooks channel respond --reset         # back to 202 queued
   $ fe-webhooks channel rotate-token --relay https://hooks.example.com --channel J13d2kDdUMyu7TIiZaJDjaRZ --token "$OLD_TOKEN" --json`,
     )
     .action((action: ChannelAction, options: ChannelCliOptions) => channelCommand(action, options, io));
