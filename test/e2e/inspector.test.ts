@@ -56,6 +56,8 @@ test('the inspector shows a new request live, its details, replays it and copies
   assert.equal(replayed.url, '/hooks/in?x=1');
 
   await page.click('#copy-curl');
+  // The server builds the command; the box shows once it has arrived.
+  await page.locator('#curl:not([hidden])').waitFor({ timeout: 10_000 });
   const curl = await page.locator('#curl').inputValue();
   // Printable ASCII and small: inline and readable (test/e2e/copy-as-curl.test.ts has the rest).
   assert.ok(curl.startsWith(`curl -X POST '${listener.url}in?x=1' `), curl);
