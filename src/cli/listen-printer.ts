@@ -31,6 +31,7 @@ export function requestJson(record: CaptureRecord): Record<string, unknown> {
     forward: record.forward ?? null,
     responseStatus: record.responseStatus ?? null,
     ...(record.rejected ? { rejected: record.rejected } : {}),
+    ...(record.redelivery ? { redelivery: true } : {}),
   };
 }
 
@@ -49,7 +50,8 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
   else if (record.forward?.error) outcome = `--> ${statusColored} ${record.forward.error} (${ms(record.forward.latencyMs)})`;
   else if (record.forward) outcome = `--> ${statusColored} in ${ms(record.forward.latencyMs)}`;
   else outcome = `<-- ${statusColored}`;
-  return `${c.dim(clock(record.receivedAt))}  ${record.method} ${record.path}  ${c.bold(record.event ?? '–')}  ${verdictColored}  ${outcome}`;
+  const redelivery = record.redelivery ? `  ${c.yellow('(redelivery)')}` : '';
+  return `${c.dim(clock(record.receivedAt))}  ${record.method} ${record.path}  ${c.bold(record.event ?? '–')}  ${verdictColored}  ${outcome}${redelivery}`;
 }
 
 /**

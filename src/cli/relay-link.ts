@@ -39,6 +39,10 @@ function describe(status: TunnelStatus): string | undefined {
       return `relay: connected, delivering after #${status.after} (newest #${status.head})`;
     case 'reconnecting':
       return `relay: ${status.reason}; reconnecting in ${(status.delayMs / 1000).toFixed(1)} s (attempt ${status.attempt})…`;
+    case 'cursor-reset':
+      return status.reason === 'older-log'
+        ? `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); delivering from #${status.from} again`
+        : `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made anew); delivering from #${status.from}`;
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':
@@ -75,7 +79,7 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
     onStatus: (status) => {
       const line = describe(status);
       if (!line) return;
-      const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down';
+      const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down' || status.state === 'cursor-reset';
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },
   });

@@ -4,7 +4,7 @@
  *
  * Listener → relay: subscribe (once, first), ack or acks (several in one frame), ping, pong.
  * Relay → listener: subscribed, event or events (one binary frame: see events-frame.ts),
- * gap, ping, pong, error.
+ * gap, replaced, ping, pong, error.
  *
  * Every frame carries `v` (PROTOCOL_VERSION). A peer speaking another version gets an
  * `error` with code `version` instead of being misunderstood.
@@ -49,6 +49,12 @@ export interface SubscribeMessage {
    * nothing, and the relay then resumes after the channel's acknowledged cursor.
    */
   after?: number;
+  /**
+   * The identity of the channel log `after` counts in (from an earlier `subscribed`).
+   * A relay whose log has another identity ignores `after`, as it does an `after` past
+   * its head: those seqs name other events (a recreated or restored log).
+   */
+  log?: string;
 }
 
 /**
@@ -68,6 +74,12 @@ export interface AckMessage {
   headers?: Array<[string, string]>;
   /** The app's answer body, base64, at most MAX_ACK_BODY_BYTES decoded. */
   body?: string;
+  /**
+   * The listener forwarded this seq on an earlier connection and has no answer to pass
+   * on: the relay moves its cursor but never hands this ack to a waiting sender as the
+   * app's answer.
+   */
+  repeat?: true;
 }
 
 /** Several acks in one frame: one socket write for every delivery that finished together. */
@@ -92,6 +104,22 @@ export interface SubscribedMessage {
   after: number;
   /** The newest stored seq at subscription time. */
   head: number;
+  /** The channel log's identity, made at random when the log was created (absent from older relays). */
+  log?: string;
+}
+
+/**
+ * Another listener subscribed to this channel: this one gets no more events, finishes
+ * those it is forwarding (their acks still count), then closes. Sent before the relay
+ * closes the link with CLOSE_CODES.replaced.
+ */
+export interface ReplacedMessage {
+  v: number;
+  type: 'replaced';
+  /** ISO 8601: when the newer listener subscribed. */
+  at: string;
+  /** The newer listener's address as the relay saw it, if known. */
+  by?: string;
 }
 
 /** One stored request, byte-exact. */
@@ -108,6 +136,8 @@ export interface EventMessage {
   body: string;
   /** ISO 8601, when the relay stored it. */
   receivedAt: string;
+  /** Sent to a listener before, on an earlier connection: the app may have it already. */
+  redelivery?: true;
 }
 
 /** One relayed request as the listener handles it: the body as bytes. */
@@ -118,6 +148,8 @@ export interface RelayedEvent {
   rawHeaders: string[];
   body: Buffer;
   receivedAt: string;
+  /** Sent to a listener before, on an earlier connection: a possible redelivery. */
+  redelivery?: true;
 }
 
 /** Events in seq order from one binary frame (events-frame.ts), bodies byte for byte, never base64. */
@@ -144,7 +176,7 @@ export interface ErrorMessage {
 }
 
 export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | PingMessage;
-export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | PingMessage | ErrorMessage;
+export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | ReplacedMessage | PingMessage | ErrorMessage;
 
 /** A frame that failed validation: why, for a log line and an `error` reply. */
 export interface InvalidMessage {

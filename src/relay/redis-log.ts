@@ -7,13 +7,15 @@ const READ_PAGE_EVENTS = 16;
 const RETENTION_PAGE_EVENTS = 256;
 
 /** The Redis keys of one channel. One hash slot prefix per channel keeps a Lua call on one node. */
-export function channelKeys(id: string): { record: string; seq: string; stream: string; acked: string; listener: string; pubsub: string } {
+export function channelKeys(id: string): { record: string; seq: string; stream: string; acked: string; pushed: string; logId: string; listener: string; pubsub: string } {
   const base = `fe-webhooks:{${id}}`;
   return {
     record: `${base}:channel`,
     seq: `${base}:seq`,
     stream: `${base}:log`,
     acked: `${base}:acked`,
+    pushed: `${base}:pushed`,
+    logId: `${base}:log-id`,
     listener: `${base}:listener`,
     pubsub: `${base}:answers`,
   };
@@ -34,7 +36,7 @@ export interface RedisLogCommands {
    * [seqs, first kept entry id, listener present]. ARGV: maxLen, then 5 per event.
    */
   feAppend(seqKey: string, streamKey: string, listenerKey: string, maxLen: number, ...fields: Array<string | Buffer>): Promise<[number[], string, number]>;
-  /** Moves the acked cursor forward only. */
+  /** Moves the acked cursor forward only (also the pushed mark: any "never back" number). */
   feAck(ackedKey: string, seq: number): Promise<number>;
 }
 
@@ -104,6 +106,9 @@ export class RedisEventLog implements EventLog {
   private headSeq = 0;
   private firstSeq = 1;
   private ackedSeq = 0;
+  private pushedSeq = 0;
+  /** The log's identity (log-identity.ts), read or made by the store when it opens the log. */
+  id = '';
   /** An acked cursor Redis has not confirmed yet (Redis down): written with the next ack or refresh. */
   private unsavedAck = 0;
   private readonly keys: ReturnType<typeof channelKeys>;
@@ -140,13 +145,15 @@ export class RedisEventLog implements EventLog {
   /** Reads head, first and acked from Redis. */
   async refresh(): Promise<void> {
     if (this.unsavedAck > 0) await this.ack(this.unsavedAck);
-    const [head, acked, first] = await Promise.all([
+    const [head, acked, first, pushed] = await Promise.all([
       this.context.redis.get(this.keys.seq),
       this.context.redis.get(this.keys.acked),
       this.context.redis.xrange(this.keys.stream, '-', '+', 'COUNT', 1),
+      this.context.redis.get(this.keys.pushed),
     ]);
     this.noteHead(Number(head ?? 0));
     this.ackedSeq = Math.max(this.ackedSeq, Number(acked ?? 0));
+    this.pushedSeq = Math.max(this.pushedSeq, Number(pushed ?? 0), this.ackedSeq);
     const oldest = first[0];
     this.firstSeq = oldest ? seqOf(oldest[0]) : this.headSeq + 1;
   }
@@ -231,6 +238,20 @@ export class RedisEventLog implements EventLog {
       // Redis down: kept, and written when it is back; the listener's own cursor covers the gap.
       this.unsavedAck = Math.max(this.unsavedAck, target);
     }
+  }
+
+  pushed(): number {
+    return this.pushedSeq;
+  }
+
+  /**
+   * Written to Redis without waiting (the events are on their way already); a write lost
+   * to a Redis outage only means a later redelivery goes unmarked.
+   */
+  notePushed(seq: number): void {
+    if (seq <= this.pushedSeq) return;
+    this.pushedSeq = seq;
+    void this.context.redis.feAck(this.keys.pushed, seq).catch(() => undefined);
   }
 
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */

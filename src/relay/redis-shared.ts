@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { TargetAnswer } from './delivery.js';
+import type { Newcomer, TargetAnswer } from './delivery.js';
 import { channelKeys } from './redis-log.js';
 import type { SharedChannel } from './store.js';
 import { waitForAnswer } from './answer-waiters.js';
@@ -17,7 +17,7 @@ const REMOTE_SEQS_MAX = 100_000;
 /** Messages on a channel's pub/sub topic between relay instances. */
 type SharedMessage =
   | { kind: 'answer'; seq: number; status: number; headers: Array<[string, string]>; body: string }
-  | { kind: 'attached'; owner: string }
+  | { kind: 'attached'; owner: string; at?: string; by?: string }
   | { kind: 'detached'; owner: string };
 
 /** Sets the presence key only when it is free or already ours. */
@@ -61,7 +61,7 @@ export class RedisSharedChannel implements SharedChannel {
   /** Seqs appended here while a listener was connected to another instance. */
   private readonly remoteSeqs = new Set<number>();
   private owner: string | undefined;
-  private onReplaced: (() => void) | undefined;
+  private onReplaced: ((by: Newcomer) => void) | undefined;
   private subscribed: Promise<void> | undefined;
 
   constructor(
@@ -87,7 +87,7 @@ export class RedisSharedChannel implements SharedChannel {
     this.remoteSeqs.add(seq);
   }
 
-  listenerAttached(hooks: { onAppend: () => void; onReplaced: () => void }): () => void {
+  listenerAttached(hooks: { onAppend: () => void; onReplaced: (by: Newcomer) => void }, newcomer: Newcomer): () => void {
     const owner = randomUUID();
     this.owner = owner;
     this.onReplaced = hooks.onReplaced;
@@ -96,7 +96,7 @@ export class RedisSharedChannel implements SharedChannel {
       this.hub.redis.feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode).catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
     void this.ready()
       .then(() => claim('attach'))
-      .then(() => this.publish({ kind: 'attached', owner }))
+      .then(() => this.publish({ kind: 'attached', owner, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) }))
       .catch(() => undefined);
     const refresh = setInterval(() => void claim('refresh'), PRESENCE_REFRESH_MS);
     refresh.unref();
@@ -154,7 +154,8 @@ export class RedisSharedChannel implements SharedChannel {
     }
     if (message.kind === 'attached' && this.owner !== undefined && message.owner !== this.owner) {
       // One listener per channel, as on a single relay: the newest wins.
-      this.onReplaced?.();
+      const at = message.at !== undefined && !Number.isNaN(Date.parse(message.at)) ? new Date(message.at) : new Date();
+      this.onReplaced?.({ at, ...(typeof message.by === 'string' ? { by: message.by } : {}) });
       return;
     }
     if (message.kind === 'detached' && this.owner === undefined) {

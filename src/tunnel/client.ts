@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { UserError, errorMessage } from '../errors.js';
+import { CheckFailedError, UserError, errorMessage } from '../errors.js';
 import {
   CLOSE_CODES,
   HEARTBEAT_DEAD_MS,
@@ -34,6 +34,8 @@ export interface TunnelRequest {
   body: Buffer;
   receivedAt: Date;
   source: { kind: 'relay'; channel: string; seq: number };
+  /** The relay sent this event on an earlier connection too: the app may have it already. */
+  redelivery?: true;
 }
 
 /** What the handler answers (the shape of the intake's IntakeAnswer). */
@@ -55,6 +57,8 @@ export type TunnelStatus =
   | { state: 'connected'; after: number; head: number }
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { state: 'gap'; from: number; to: number; reason: string }
+  /** The relay's log is not the one the saved cursor counted in: delivery starts again after `from - 1`. */
+  | { state: 'cursor-reset'; reason: 'older-log' | 'other-log'; cursor: number; head: number; from: number }
   | { state: 'app-down'; seq: number; status: number; retryInMs: number }
   | { state: 'closed' };
 
@@ -63,6 +67,14 @@ export class TunnelAuthError extends UserError {
   constructor(relay: string, channel: string) {
     super(`The relay at ${relay} refused channel ${channel}: wrong token or unknown channel. Check --channel/--token, or remove .fe-webhooks/relay.json to create a new channel`);
     this.name = 'TunnelAuthError';
+  }
+}
+
+/** A newer listener subscribed to the channel: this one stopped (exit 1, not retried). */
+export class TunnelReplacedError extends CheckFailedError {
+  constructor(channel: string, at: Date, by: string | undefined) {
+    super(`another listener subscribed to channel ${channel} at ${at.toISOString()}${by ? ` from ${by}` : ''} and took it over; this listener stopped (the newest one gets the events)`);
+    this.name = 'TunnelReplacedError';
   }
 }
 
@@ -95,7 +107,7 @@ export interface TunnelOptions {
 export interface Tunnel {
   /** Resolves on the first subscription; rejects with TunnelAuthError when refused. */
   ready: Promise<void>;
-  /** Settles when the tunnel stops: after close(), or with TunnelAuthError. */
+  /** Settles when the tunnel stops: after close(), or with TunnelAuthError or TunnelReplacedError. */
   done: Promise<void>;
   close(): Promise<void>;
 }
@@ -166,11 +178,11 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     acks = [];
     acksChars = 0;
   };
-  const ack = (seq: number, answer: TunnelAnswer, final: boolean): void => {
+  const ack = (seq: number, answer: TunnelAnswer, final: boolean, repeat = false): void => {
     if (!current) return;
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) };
+    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
     const text = JSON.stringify(one);
     if (acksChars + text.length > ACKS_FRAME_MAX_CHARS) flushAcks();
     acks.push(text);
@@ -190,13 +202,19 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         body: event.body,
         receivedAt: new Date(event.receivedAt),
         source: { kind: 'relay', channel: options.channel, seq: event.seq },
+        ...(event.redelivery ? { redelivery: true } : {}),
       });
     } catch (error) {
       return { status: 502, headers: [['content-type', 'text/plain']], body: Buffer.from(errorMessage(error)), forwardFailed: true };
     }
   };
 
-  /** Delivers one event, retrying while the app is down; undefined when the tunnel was closed meanwhile. */
+  /** Set when a newer listener took the channel over: retries stop, nothing new starts. */
+  const handOver = new AbortController();
+  let replacedBy: { at: Date; by: string | undefined } | undefined;
+  const stopping = AbortSignal.any([stop.signal, handOver.signal]);
+
+  /** Delivers one event, retrying while the app is down; undefined when the tunnel was closed (or taken over) meanwhile. */
   const deliver = async (event: RelayedEvent): Promise<TunnelAnswer | undefined> => {
     for (let attempt = 0; ; attempt++) {
       const answer = await callHandler(event);
@@ -204,32 +222,35 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       ack(event.seq, answer, false);
       const retryInMs = backoffDelayMs(attempt, options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
       emit({ state: 'app-down', seq: event.seq, status: answer.status, retryInMs });
-      await pause(retryInMs, stop.signal);
-      if (stop.signal.aborted) return undefined;
+      await pause(retryInMs, stopping);
+      if (stopping.aborted) return undefined;
     }
   };
 
   const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
+    const generation = tracker.generation;
     tracker.begin(event.seq);
     active++;
     let answer: TunnelAnswer | undefined;
     try {
       answer = await deliver(event);
     } finally {
-      tracker.finish(event.seq, answer !== undefined);
+      tracker.finish(event.seq, answer !== undefined, generation);
       active--;
     }
     // On whichever link is current: after a reconnect the relay has sent this seq again.
-    if (answer) ack(event.seq, answer, true);
+    // Not when the relay's log changed meanwhile: this seq now names another event.
+    if (answer && generation === tracker.generation) ack(event.seq, answer, true);
     dispatch();
   };
 
   /** Starts deliveries in seq order, up to `concurrency` at once. */
   const dispatch = (): void => {
-    while (queue.length > 0 && active < concurrency && !stop.signal.aborted) {
+    while (queue.length > 0 && active < concurrency && !stopping.aborted) {
       const event = queue.shift() as RelayedEvent;
-      // Already reached the app (before a reconnect or a restart): acknowledge, do not repeat.
-      if (tracker.forwarded(event.seq)) ack(event.seq, NO_CONTENT, true);
+      // Already reached the app on an earlier connection: acknowledged, not repeated, and
+      // marked so the relay never passes this empty answer to a sender as the app's.
+      if (tracker.forwarded(event.seq)) ack(event.seq, NO_CONTENT, true, true);
       // Being delivered since before a reconnect: its ack will follow on the new link.
       else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
     }
@@ -259,11 +280,16 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       });
       const onAbort = (): void => ws.close(1000, 'listener stopped');
       stop.signal.addEventListener('abort', onAbort, { once: true });
+      let askedAfter: number | undefined;
+      let askedLog: string | undefined;
       ws.on('open', () => {
         heartbeat.heard();
         tracker.commit();
-        const after = options.cursor.lastForwarded;
-        session.send(encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(after !== undefined ? { after } : {}) }));
+        askedAfter = options.cursor.lastForwarded;
+        askedLog = askedAfter !== undefined ? options.cursor.log : undefined;
+        session.send(
+          encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(askedAfter !== undefined ? { after: askedAfter } : {}), ...(askedLog !== undefined ? { log: askedLog } : {}) }),
+        );
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         heartbeat.heard();
@@ -275,11 +301,29 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         }
         if (heartbeat.answer(message)) return;
         switch (message.type) {
-          case 'subscribed':
+          case 'subscribed': {
             current = session;
-            tracker.startAt(message.after);
+            // The relay starts below the cursor only when its log is not the one the cursor
+            // counted in: another identity, or an older copy (head below the cursor).
+            const otherLog = message.log !== undefined && askedLog !== undefined && message.log !== askedLog;
+            if (askedAfter !== undefined && (otherLog || message.after < askedAfter)) {
+              tracker.reset(message.after, message.log);
+              emit({ state: 'cursor-reset', reason: otherLog ? 'other-log' : 'older-log', cursor: askedAfter, head: message.head, from: message.after + 1 });
+            } else tracker.startAt(message.after);
+            if (message.log !== undefined) tracker.adopt(message.log);
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });
+            return;
+          }
+          case 'replaced':
+            // Finish what is being forwarded (its acks still count), start nothing new, then go.
+            replacedBy = { at: new Date(message.at), by: message.by };
+            queue.length = 0;
+            handOver.abort();
+            void whenIdle().then(() => {
+              flushAcks();
+              ws.close(1000, 'replaced by a newer listener');
+            });
             return;
           case 'events':
             for (const event of message.events) queue.push(event);
@@ -315,7 +359,12 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         heartbeat.stop();
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
-        else resolve(code === CLOSE_CODES.replaced ? 'another listener took over this channel' : endReason);
+        else if (replacedBy || code === CLOSE_CODES.replaced) {
+          // The newest subscription wins: reconnecting would only take the channel back.
+          replacedBy ??= { at: new Date(), by: undefined };
+          handOver.abort();
+          reject(new TunnelReplacedError(options.channel, replacedBy.at, replacedBy.by));
+        } else resolve(endReason);
       });
     });
 

@@ -11,6 +11,11 @@ export class ForwardedTracker {
   private readonly delivering = new Set<number>();
   /** Every seq up to here reached the app (saved to the cursor by commit()). */
   private through: number | undefined;
+  /**
+   * Bumped by reset(): deliveries begun before it count seqs of another log, so their
+   * finish is ignored and they are never acknowledged.
+   */
+  generation = 0;
 
   constructor(private readonly cursor: DeliveryCursor) {
     this.through = cursor.lastForwarded;
@@ -36,7 +41,8 @@ export class ForwardedTracker {
   }
 
   /** The app answered `seq` (or the delivery was abandoned when `reached` is false). */
-  finish(seq: number, reached: boolean): void {
+  finish(seq: number, reached: boolean, generation = this.generation): void {
+    if (generation !== this.generation) return;
     this.delivering.delete(seq);
     if (!reached) return;
     this.above.add(seq);
@@ -48,6 +54,25 @@ export class ForwardedTracker {
     for (let seq = from; seq <= to && to - from < 1_000_000; seq++) this.above.add(seq);
     this.advance();
     this.commit();
+  }
+
+  /**
+   * The relay's log is not the one the cursor counted in (another identity, or an older
+   * copy whose head is below the cursor): start over after `after` in `log`, forgetting
+   * what was forwarded, since those seqs now name other events.
+   */
+  reset(after: number, log: string | undefined): void {
+    this.generation++;
+    this.above.clear();
+    this.delivering.clear();
+    this.through = after;
+    this.cursor.reset(after, log);
+  }
+
+  /** Ties the saved cursor to the relay's log identity (learned on subscribing). */
+  adopt(log: string): void {
+    if (this.cursor.log === log) return;
+    this.cursor.reset(this.through ?? 0, log);
   }
 
   /** Saves the prefix: called before the acks it covers are sent, and on close. */

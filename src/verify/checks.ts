@@ -118,6 +118,7 @@ function newVerdict(location: string, id: string | undefined, reasons: Reason[])
     messageId: undefined,
     ageMs: undefined,
     ageSource: undefined,
+    redelivery: undefined,
     exactDuplicateOf: undefined,
     samePairAs: undefined,
   };
@@ -152,6 +153,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
   const reasons: Reason[] = [];
   const verdict = newVerdict(item.location, item.id, reasons);
   if (item.rejected) reasons.push(reason('rejected', `refused when captured: ${item.rejected}`));
+  if (item.redelivery === true) verdict.redelivery = true;
   const match = signatureMatch(item.body, item.signatures[0], ctx.secrets);
   const secretIndex = checkSignature(item.signatures, match.index, ctx.secrets.keys.length, reasons);
   if (secretIndex !== -1) verdict.secretIndex = secretIndex;

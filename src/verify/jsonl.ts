@@ -41,6 +41,7 @@ export function captureLineToItem(text: string, location: string): InputItem {
     body: encoding === 'base64' ? Buffer.from(r.body, 'base64') : r.body,
     receivedAt: typeof r.receivedAt === 'string' ? r.receivedAt : undefined,
     rejected: typeof r.rejected === 'string' ? r.rejected : undefined,
+    redelivery: r.redelivery === true,
   };
 }
 
