@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { cp, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { composeBody } from '../../src/events/compose.js';
+import { sign } from '../../src/signing/index.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { numbersAt, postStream, waitUntil } from '../helpers/event-stream.js';
+import { startListenCli, type RunningListen } from '../helpers/listen-cli.js';
+import { startReceiver } from '../helpers/receiver.js';
+import { createTestChannel, post, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+
+// Operator mistakes around the tunnel (issue 15, items 1, 3, 6), with real processes:
+// a relay, `listen --relay`, and apps.
+
+const SECRET = 'relay-integrity-secret';
+
+interface RelayReady {
+  publicUrl: string;
+  channel: string;
+}
+
+interface CaptureLine {
+  body: string;
+  redelivery?: true;
+  source?: { seq: number };
+}
+
+/** Waits until the relay logged `count` listener subscriptions (so posts go live, not queued). */
+async function subscriptions(relay: RelayProcess, count: number): Promise<void> {
+  await waitUntil(`${count} listener subscription(s) at the relay`, () => relay.lines.filter((line) => line.includes('"listener-connected"')).length >= count);
+}
+
+/** Event n: a valid MessageSent (so verify passes it) with n in its bytes, signed. */
+const signed = (n: number): { body: string; headers: Record<string, string> } => {
+  const body = composeBody('MessageSent', { seed: n }).body.replace(/^\{/, `{"n":${n},`);
+  return { body, headers: { 'x-webhook-signature': sign(body, SECRET) } };
+};
+
+async function captures(file: string): Promise<CaptureLine[]> {
+  const text = await readFile(file, 'utf8');
+  return text.trim() === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line) as CaptureLine);
+}
+
+test('a relay folder restored from an older copy under a listener with a newer cursor: said in one line, every new event delivered', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = path.join(dir, 'relay-data');
+  const backup = path.join(dir, 'relay-data-old');
+  const app = await startReceiver(t, { secret: SECRET });
+  let relay = await startRelayProcess(t, dataDir);
+  const port = String(relay.port);
+  const listen = await startListenCli(t, ['--relay', relay.url, '--forward', app.url, '--secret', SECRET], { cwd: dir });
+  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+  await subscriptions(relay, 1);
+  for (let n = 1; n <= 5; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
+
+  // The operator's backup: the folder as it is after #5 (the relay stopped to copy it).
+  await relay.kill('SIGTERM');
+  await cp(dataDir, backup, { recursive: true });
+  relay = await startRelayProcess(t, dataDir, ['--port', port]);
+  await subscriptions(relay, 1);
+  for (let n = 6; n <= 15; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
+  await app.waitFor(15);
+
+  // Restored: the relay's newest seq is #5 again, the listener's cursor is #15.
+  await relay.kill('SIGTERM');
+  await rm(dataDir, { recursive: true });
+  await cp(backup, dataDir, { recursive: true });
+  relay = await startRelayProcess(t, dataDir, ['--port', port]);
+  await subscriptions(relay, 1);
+  const answers: number[] = [];
+  for (let n = 16; n <= 25; n++) {
+    const answer = await post(publicUrl, signed(n).body, signed(n).headers);
+    answers.push(answer.status);
+    assert.match(answer.text, /"received":\d+/, 'the app\'s own answer, never an empty one');
+  }
+  assert.deepEqual(answers, Array(10).fill(200), 'each of the ten senders got the app\'s 200');
+  await app.waitFor(25);
+  assert.deepEqual(numbersAt(app), Array.from({ length: 25 }, (_, i) => i + 1), 'the app got all 25, once each, in order');
+
+  const stopped = await listen.stop('SIGINT');
+  const said = stopped.stderr.split('\n').filter((line) => /log for this channel is older/.test(line));
+  assert.deepEqual(said, ["relay: the relay's log for this channel is older than this listener's cursor (#15 > #5); delivering from #6 again"]);
+  const lines = await captures(path.join(dir, '.fe-webhooks/captures.jsonl'));
+  assert.equal(lines.length, 25, 'a capture line for every delivery');
+  assert.deepEqual(lines.slice(15).map((line) => line.source?.seq), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'the new #6–#15, delivered again');
+  assert.ok(lines.every((line) => line.redelivery === undefined), 'new events are not redeliveries');
+
+  // The cursor is tied to the restored log now: a restart delivers nothing twice.
+  const again = await startListenCli(t, ['--relay', relay.url, '--forward', app.url, '--secret', SECRET], { cwd: dir });
+  await subscriptions(relay, 2);
+  assert.equal((await post(publicUrl, signed(26).body, signed(26).headers)).status, 200);
+  await app.waitFor(26);
+  assert.equal(app.requests.length, 26);
+  const last = await again.stop('SIGINT');
+  assert.doesNotMatch(last.stderr, /older than this listener's cursor/);
+});
+
+test('a second listener on the channel takes it over: the first exits 1 saying when and from where, no event reaches both apps', async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  const channel = await createTestChannel(relay.url);
+  // The first app is slow, so events are in flight when the takeover comes.
+  const firstApp = await startReceiver(t, { respond: async () => new Promise<number>((resolve) => setTimeout(() => resolve(200), 100)) });
+  const secondApp = await startReceiver(t);
+  const flags = ['--relay', relay.url, '--channel', channel.id, '--token', channel.token, '--no-save'];
+  const first = await startListenCli(t, [...flags, '--forward', firstApp.url], { cwd: await tempDir(t) });
+  await subscriptions(relay, 1);
+  const streaming = postStream(channel.url, 1, 150, 3);
+  await firstApp.waitFor(10, 20_000);
+  const second = await startListenCli(t, [...flags, '--forward', secondApp.url], { cwd: await tempDir(t) });
+  const ended = await first.exited();
+  assert.equal(ended.code, 1, ended.stderr);
+  const errorLines = ended.stderr.split('\n').filter((line) => line.startsWith('error:'));
+  assert.equal(errorLines.length, 1, ended.stderr);
+  assert.match(
+    errorLines[0] as string,
+    new RegExp(`^error: another listener subscribed to channel ${channel.id} at \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z from [\\d.:a-f]+:\\d+ and took it over; this listener stopped`),
+  );
+  assert.doesNotMatch(ended.stderr, /reconnecting/, 'no fight: the replaced listener does not come back');
+  const acknowledged = await streaming;
+  const atFirst = numbersAt(firstApp);
+  await waitUntil('every acknowledged event at one app', () => [...acknowledged].every((n) => atFirst.includes(n) || numbersAt(secondApp).includes(n)), 30_000);
+  const atSecond = numbersAt(secondApp);
+  assert.deepEqual(atFirst.filter((n) => atSecond.includes(n)), [], 'no event reached both apps');
+  assert.equal(new Set(atFirst).size, atFirst.length, 'none twice at the first app');
+  assert.equal(new Set(atSecond).size, atSecond.length, 'none twice at the second app');
+  assert.equal(atFirst.length + atSecond.length, acknowledged.size, 'every acknowledged event reached exactly one app');
+  assert.ok(atSecond.length > 0 && Math.min(...atSecond) > Math.max(...atFirst), 'after the takeover, events reach only the second app');
+  const lastNumbers = atSecond.slice(-5);
+  assert.ok(lastNumbers.length > 0);
+  await second.stop('SIGINT');
+});
+
+test('a listener killed mid-stream: what the relay sends again is marked (redelivery) in the line and the capture, and verify counts it', async (t) => {
+  const dir = await tempDir(t);
+  const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
+  // A little slow, so the relay has events out on the link when the listener dies.
+  const app = await startReceiver(t, { secret: SECRET, respond: async () => new Promise<number>((resolve) => setTimeout(() => resolve(200), 20)) });
+  const args = ['--relay', relay.url, '--forward', app.url, '--secret', SECRET];
+  let listen: RunningListen = await startListenCli(t, args, { cwd: dir });
+  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+  await subscriptions(relay, 1);
+  const posting = (from: number, to: number): Promise<number[]> =>
+    Promise.all(Array.from({ length: to - from + 1 }, (_, i) => post(publicUrl, signed(from + i).body, signed(from + i).headers).then((a) => a.status)));
+  let kills = 0;
+  for (const [from, to] of [[1, 60], [61, 120]] as const) {
+    const sending = posting(from, to);
+    await app.waitFor(from + 10, 20_000);
+    await listen.stop('SIGKILL');
+    kills++;
+    const statuses = await sending;
+    assert.ok(statuses.every((status) => status === 200 || status === 202), `every sender acknowledged: ${statuses.join(',')}`);
+    listen = await startListenCli(t, args, { cwd: dir });
+    await subscriptions(relay, kills + 1);
+  }
+  await waitUntil('all 120 at the app', () => new Set(numbersAt(app)).size === 120, 30_000);
+  const stopped = await listen.stop('SIGINT');
+  assert.equal(stopped.code, 130, stopped.stderr);
+
+  const file = path.join(dir, '.fe-webhooks/captures.jsonl');
+  const lines = await captures(file);
+  const marked = lines.filter((line) => line.redelivery === true);
+  assert.ok(marked.length >= 1, 'something was in flight at each kill');
+  // Every event the app got twice: its later delivery is marked.
+  const seen = numbersAt(app);
+  const twice = [...new Set(seen.filter((n, i) => seen.indexOf(n) !== i))];
+  const markedNumbers = new Set(marked.map((line) => (JSON.parse(line.body) as { n: number }).n));
+  for (const n of twice) assert.ok(markedNumbers.has(n), `#${n} reached the app twice; the second time is marked`);
+  // The last listener's json lines say it too.
+  const jsonMarked = listen.lines.filter((line) => line.includes('"redelivery":true')).length;
+  assert.equal(jsonMarked, lines.slice(-listen.lines.length).filter((line) => line.redelivery === true).length);
+
+  const verified = await runCli(['verify', file, '--secret', SECRET], { cwd: dir });
+  assert.equal(verified.code, 0, verified.stdout.split("\n").filter((line) => !line.startsWith("✓")).join("\n"));
+  assert.match(verified.stdout, new RegExp(`; ${marked.length} marked redelivery by the relay`));
+  const redeliveryLines = verified.stdout.split('\n').filter((line) => line.includes('(redelivery)'));
+  assert.equal(redeliveryLines.length, marked.length, 'each marked capture is marked in the report');
+});
