@@ -6,9 +6,13 @@ import { composeBody } from '../../src/events/compose.js';
 import { sign } from '../../src/signing/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { numbersAt, postStream, waitUntil } from '../helpers/event-stream.js';
+import { Redis } from 'ioredis';
+import { channelKeys } from '../../src/relay/redis-log.js';
+import type { TunnelStatus } from '../../src/tunnel/client.js';
 import { startListenCli, type RunningListen } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
-import { createTestChannel, post, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+import { startRedis } from '../helpers/redis.js';
+import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
 
 // Operator mistakes around the tunnel (issue 15, items 1, 3, 6), with real processes:
 // a relay, `listen --relay`, and apps.
@@ -176,4 +180,34 @@ test('a listener killed mid-stream: what the relay sends again is marked (redeli
   assert.match(verified.stdout, new RegExp(`; ${marked.length} marked redelivery by the relay`));
   const redeliveryLines = verified.stdout.split('\n').filter((line) => line.includes('(redelivery)'));
   assert.equal(redeliveryLines.length, marked.length, 'each marked capture is marked in the report');
+});
+
+test('Redis: a channel log made anew under a listener\'s cursor has another identity; the listener says so and delivers it all', async (t) => {
+  const dir = await tempDir(t);
+  const redis = await startRedis(t, dir);
+  let relay = await startRelayProcess(t, path.join(dir, 'a'), ['--redis', redis.url]);
+  const port = String(relay.port);
+  const app = await startReceiver(t);
+  const channel = await createTestChannel(relay.url);
+  const resets: Array<Extract<TunnelStatus, { state: 'cursor-reset' }>> = [];
+  const { tunnel } = openTestTunnel(t, relay.url, channel, {
+    handler: forwardTo(app.url),
+    onStatus: (status) => void (status.state === 'cursor-reset' && resets.push(status)),
+  });
+  await tunnel.ready;
+  for (let n = 1; n <= 3; n++) assert.equal((await post(channel.url, JSON.stringify({ n }))).status, 200);
+  await relay.kill('SIGTERM');
+  // The log's keys go (an operator's cleanup); the channel and its token stay.
+  const client = new Redis(redis.url);
+  t.after(() => client.disconnect());
+  const keys = channelKeys(channel.id);
+  const identity = await client.get(keys.logId);
+  assert.match(identity ?? '', /^[A-Za-z0-9_-]{16}$/, 'the identity is kept in Redis beside the stream');
+  await client.del(keys.logId, keys.stream, keys.seq, keys.acked, keys.pushed);
+  relay = await startRelayProcess(t, path.join(dir, 'a'), ['--redis', redis.url, '--port', port]);
+  await waitUntil('the listener back', () => relay.lines.some((line) => line.includes('"listener-connected"')));
+  for (let n = 4; n <= 5; n++) assert.equal((await post(channel.url, JSON.stringify({ n }))).status, 200, 'the app answers the new #1 and #2');
+  assert.deepEqual(numbersAt(app), [1, 2, 3, 4, 5], 'the new log\'s events were not taken for the old #1 and #2');
+  assert.deepEqual(resets.map(({ reason, cursor, from }) => ({ reason, cursor, from })), [{ reason: 'other-log', cursor: 3, from: 1 }]);
+  assert.notEqual(await client.get(keys.logId), identity, 'a new log, a new identity');
 });
