@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import type { CaptureRecord } from '../../src/capture/record.js';
+import { requestJson, requestLine } from '../../src/cli/listen-printer.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { decodeEventsFrame } from '../../src/protocol/events-frame.js';
+import { decodeListenerMessage, decodeRelayMessage, encodeEventsFrame, encodeMessage, isInvalid } from '../../src/protocol/index.js';
+import { FileEventLog } from '../../src/relay/file-log.js';
+import { openCursorFile } from '../../src/tunnel/cursor-file.js';
+import { ForwardedTracker } from '../../src/tunnel/forwarded.js';
+import { jsonReporter } from '../../src/verify/reporters/json.js';
+import { textReporter } from '../../src/verify/reporters/text.js';
+import { verifyRequests } from '../../src/verify/run.js';
+import type { VerifySummary } from '../../src/verify/types.js';
+import { tempDir } from '../helpers/cli.js';
+import { captureRecord, sampleBody, writeCaptures } from '../helpers/verify-captures.js';
+
+const RETENTION = { maxEvents: 1000, maxAgeMs: 86_400_000 };
+
+test('a channel log keeps its identity across reopening; a folder without one gets a new one, and so does a log made anew', async (t) => {
+  const dir = await tempDir(t);
+  const first = await FileEventLog.open('c', dir, RETENTION);
+  assert.match(first.id, /^[A-Za-z0-9_-]{16}$/);
+  await first.append({ method: 'POST', path: '/', rawHeaders: [], body: Buffer.from('{}'), receivedAt: new Date() });
+  first.notePushed(1);
+  await first.close();
+  const again = await FileEventLog.open('c', dir, RETENTION);
+  assert.equal(again.id, first.id, 'kept with the log');
+  assert.equal(again.pushed(), 1, 'what went out to a listener survives a restart');
+  await again.close();
+  const other = await FileEventLog.open('c', await tempDir(t), RETENTION);
+  assert.notEqual(other.id, first.id);
+  await other.close();
+});
+
+test('the cursor file: an old one (no identity) is read; reset ties it to a log and may move it back', async (t) => {
+  const file = path.join(await tempDir(t), 'cursor');
+  await writeFile(file, `${'2667'.padStart(20, ' ')}\n`);
+  const old = await openCursorFile(file);
+  assert.deepEqual([old.lastForwarded, old.log], [2667, undefined]);
+  old.reset(2624, 'abcdefgh12345678');
+  old.save(2630);
+  old.close();
+  assert.equal(await readFile(file, 'utf8'), `${'2630'.padStart(20, ' ')}\nabcdefgh12345678\n`);
+  const reopened = await openCursorFile(file);
+  assert.deepEqual([reopened.lastForwarded, reopened.log], [2630, 'abcdefgh12345678']);
+  reopened.close();
+});
+
+test('the tracker after a reset: old seqs are forgotten and a delivery begun before it is never counted', async (t) => {
+  const cursor = await openCursorFile(path.join(await tempDir(t), 'cursor'));
+  t.after(() => cursor.close());
+  const tracker = new ForwardedTracker(cursor);
+  tracker.startAt(0);
+  for (const seq of [1, 2, 3]) {
+    tracker.begin(seq);
+    tracker.finish(seq, true);
+  }
+  const before = tracker.generation;
+  tracker.begin(4);
+  tracker.reset(1, 'newlogid12345678');
+  assert.equal(tracker.forwarded(2), false, '#2 names another event now');
+  assert.equal(tracker.inProgress(4), false, 'the relay\'s new #4 is not the one in progress');
+  tracker.finish(4, true, before);
+  assert.equal(tracker.forwarded(4), false);
+  assert.deepEqual([cursor.lastForwarded, cursor.log], [1, 'newlogid12345678']);
+});
+
+test('protocol: log identities, replaced, repeat acks and redelivery marks pass; bad ones are refused', () => {
+  const subscribe = decodeListenerMessage(encodeMessage({ type: 'subscribe', channel: 'a'.repeat(24), token: 't'.repeat(43), after: 5, log: 'abcdefgh12345678' }));
+  assert.ok(!isInvalid(subscribe) && subscribe.type === 'subscribe' && subscribe.log === 'abcdefgh12345678');
+  assert.ok(isInvalid(decodeListenerMessage(encodeMessage({ type: 'subscribe', channel: 'a'.repeat(24), token: 't'.repeat(43), log: '../x' } as never))));
+  const replaced = decodeRelayMessage(encodeMessage({ type: 'replaced', at: '2026-12-06T23:00:00.000Z', by: '127.0.0.1:5000' }));
+  assert.ok(!isInvalid(replaced) && replaced.type === 'replaced');
+  assert.ok(isInvalid(decodeRelayMessage(encodeMessage({ type: 'replaced', at: 'x' }))));
+  assert.ok(isInvalid(decodeRelayMessage(encodeMessage({ type: 'replaced', at: '2026-12-06T23:00:00.000Z', by: '\u001b[31mred' }))));
+  assert.ok(isInvalid(decodeListenerMessage(JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 200, final: true, repeat: 'yes' }))));
+  const event = { seq: 7, method: 'POST', path: '/', rawHeaders: [], receivedAt: new Date().toISOString(), body: Buffer.from('{}') };
+  const frame = decodeEventsFrame(encodeEventsFrame([event, { ...event, seq: 8, redelivery: true }]));
+  assert.ok(!isInvalid(frame));
+  assert.deepEqual(frame.events.map((e) => e.redelivery), [undefined, true]);
+});
+
+function io(): CliIO {
+  return { cwd: '/', env: {}, stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
+}
+
+test('listen marks a redelivery in its line and its json line, and not otherwise', () => {
+  const record = captureRecord({ body: sampleBody('MessageSent', 1), secret: null, extra: { responseStatus: 200, redelivery: true } });
+  assert.match(requestLine(record, io()), /<-- 200  \(redelivery\)$/);
+  assert.equal(requestJson(record).redelivery, true);
+  const plain: CaptureRecord = { ...record };
+  delete plain.redelivery;
+  assert.doesNotMatch(requestLine(plain, io()), /redelivery/);
+  assert.equal('redelivery' in requestJson(plain), false);
+});
+
+test('verify counts captures marked redelivery, with or without the first delivery\'s capture', async (t) => {
+  const file = path.join(await tempDir(t), 'c.jsonl');
+  const body = sampleBody('MessageSent', 3);
+  const lonely = sampleBody('MessageSent', 4);
+  const first = captureRecord({ body, secret: 's' });
+  // The listener was killed before it wrote #4's first capture: only the marked one is there.
+  await writeCaptures(file, [first, captureRecord({ body, secret: 's', extra: { redelivery: true } }), captureRecord({ body: lonely, secret: 's', extra: { redelivery: true } })]);
+  let text = '';
+  const summary: VerifySummary = await verifyRequests({ inputs: [{ kind: 'file', path: file }], secrets: ['s'], cwd: '/', reporter: textReporter(1), write: (chunk) => void (text += chunk) });
+  assert.equal(summary.markedRedeliveries, 2);
+  assert.equal(summary.exactDuplicates, 1);
+  assert.match(text, /duplicates: 1 exact \(keyed by the exact body bytes\); 0 repeated .*; 2 marked redelivery by the relay/);
+  assert.equal(text.split('\n').filter((line) => line.includes('(redelivery)')).length, 2);
+  let json = '';
+  await verifyRequests({ inputs: [{ kind: 'file', path: file }], secrets: ['s'], cwd: '/', reporter: jsonReporter(), write: (chunk) => void (json += chunk) });
+  const document = JSON.parse(json) as { verdicts: Array<{ redelivery?: boolean; exactDuplicateOf?: string }>; summary: { markedRedeliveries: number } };
+  assert.deepEqual(document.verdicts.map((v) => v.redelivery ?? false), [false, true, true]);
+  assert.equal(document.verdicts[1]?.exactDuplicateOf, first.id);
+  assert.equal(document.summary.markedRedeliveries, 2);
+});
