@@ -209,6 +209,18 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
+  /**
+   * The relay marks every event it sent on an earlier connection (to any listener). For
+   * this listener's app, one above the highest seq this listener ever began (its cursor
+   * knows, across restarts) cannot be a repeat: the mark is dropped. Unknown: kept.
+   */
+  const asSeenByThisApp = (event: RelayedEvent): RelayedEvent => {
+    const begun = options.cursor.begun;
+    if (!event.redelivery || begun === undefined || event.seq <= begun) return event;
+    const { redelivery: _dropped, ...fresh } = event;
+    return fresh;
+  };
+
   /** Set when a newer listener took the channel over: retries stop, nothing new starts. */
   const handOver = new AbortController();
   let replacedBy: { at: Date; by: string | undefined } | undefined;
@@ -227,9 +239,11 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
-  const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
+  const deliverAndAck = async (relayed: RelayedEvent): Promise<void> => {
+    const event = asSeenByThisApp(relayed);
     const generation = tracker.generation;
     tracker.begin(event.seq);
+    options.cursor.begin(event.seq);
     active++;
     let answer: TunnelAnswer | undefined;
     try {

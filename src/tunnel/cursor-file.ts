@@ -10,7 +10,15 @@ import { ensurePrivateDir } from '../config/state-dir.js';
 export interface DeliveryCursor {
   readonly lastForwarded: number | undefined;
   readonly log: string | undefined;
+  /**
+   * The highest seq this listener ever handed to its app (begun, answered or not): an
+   * event above it never reached the app through this cursor's listener, whatever the
+   * relay remembers sending. Undefined when not known (a new or an older cursor).
+   */
+  readonly begun: number | undefined;
   save(seq: number): void;
+  /** Saved before the event goes to the app, so a killed listener still knows. */
+  begin(seq: number): void;
   /** Starts over in `log` at `seq`: the relay's log is not the one the old seq counted in. */
   reset(seq: number, log: string | undefined): void;
   close(): void;
@@ -21,14 +29,18 @@ const CURSOR_WIDTH = 20;
 const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 /**
- * `<seq, 20 wide>\n<log id>\n`; a file from before log identities holds the first line
- * only and is read as a cursor of no known log.
+ * `<seq, 20 wide>\n<begun, 20 wide>\n<log id>\n`; a file from before log identities holds
+ * the first line only and is read as a cursor of no known log and no known begun.
  */
-function parseCursor(text: string): { seq: number | undefined; log: string | undefined } {
-  const [first = '', second = ''] = text.split('\n');
-  const value = first.trim() === '' ? Number.NaN : Number(first.trim());
-  const seq = Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  return { seq, log: seq !== undefined && LOG_ID_PATTERN.test(second.trim()) ? second.trim() : undefined };
+function parseCursor(text: string): { seq: number | undefined; begun: number | undefined; log: string | undefined } {
+  const [first = '', second = '', third = ''] = text.split('\n');
+  const number = (line: string): number | undefined => {
+    const value = line.trim() === '' ? Number.NaN : Number(line.trim());
+    return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  };
+  const seq = number(first);
+  if (seq === undefined) return { seq, begun: undefined, log: undefined };
+  return { seq, begun: number(second), log: LOG_ID_PATTERN.test(third.trim()) ? third.trim() : undefined };
 }
 
 /**
@@ -39,11 +51,11 @@ function parseCursor(text: string): { seq: number | undefined; log: string | und
  */
 export async function openCursorFile(file: string): Promise<DeliveryCursor> {
   await ensurePrivateDir(path.dirname(file));
-  let { seq: lastForwarded, log } = (() => {
+  let { seq: lastForwarded, begun, log } = (() => {
     try {
       return parseCursor(readFileSync(file, 'utf8'));
     } catch {
-      return { seq: undefined, log: undefined };
+      return { seq: undefined, begun: undefined, log: undefined };
     }
   })();
   // r+ keeps the old value until the first save overwrites it: never a moment without one.
@@ -51,12 +63,17 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
   const write = (seq: number): void => {
     writeSync(fd, `${String(seq).padStart(CURSOR_WIDTH, ' ')}\n`, 0);
   };
-  /** Both lines at once (a new log is rare: once per relay log the listener meets). */
+  /** Every line at once (the first save, a new log: rare). */
   const writeAll = (): void => {
-    const text = `${String(lastForwarded ?? 0).padStart(CURSOR_WIDTH, ' ')}\n${log ?? ''}\n`;
+    const pad = (value: number | undefined): string => (value === undefined ? '' : String(value)).padStart(CURSOR_WIDTH, ' ');
+    const text = `${pad(lastForwarded ?? 0)}\n${pad(begun)}\n${log ?? ''}\n`;
     writeSync(fd, text, 0);
     ftruncateSync(fd, Buffer.byteLength(text));
   };
+  // An older file has one line: the in-place writes below need all three (the first
+  // line stays as it was, so a crash meanwhile loses nothing).
+  let laidOut = lastForwarded !== undefined;
+  if (laidOut) writeAll();
   let closed = false;
   return {
     get lastForwarded() {
@@ -65,18 +82,31 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
     get log() {
       return log;
     },
+    get begun() {
+      return begun;
+    },
     save(seq) {
       if (closed || (lastForwarded !== undefined && seq <= lastForwarded)) return;
-      const first = lastForwarded === undefined;
       lastForwarded = seq;
-      if (first && log !== undefined) writeAll();
-      else write(seq);
+      if (laidOut) write(seq);
+      else {
+        writeAll();
+        laidOut = true;
+      }
+    },
+    begin(seq) {
+      if (closed || (begun !== undefined && seq <= begun)) return;
+      begun = seq;
+      // Before the first save there is no cursor on disk to go with it (and none is made up).
+      if (laidOut) writeSync(fd, `${String(seq).padStart(CURSOR_WIDTH, ' ')}\n`, CURSOR_WIDTH + 1);
     },
     reset(seq, newLog) {
       if (closed) return;
       lastForwarded = seq;
+      begun = seq;
       log = newLog;
       writeAll();
+      laidOut = true;
     },
     close() {
       if (closed) return;
@@ -90,6 +120,7 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
 export function memoryCursor(start?: number, startLog?: string): DeliveryCursor {
   let lastForwarded = start;
   let log = startLog;
+  let begun: number | undefined;
   return {
     get lastForwarded() {
       return lastForwarded;
@@ -97,11 +128,18 @@ export function memoryCursor(start?: number, startLog?: string): DeliveryCursor 
     get log() {
       return log;
     },
+    get begun() {
+      return begun;
+    },
     save(seq) {
       if (lastForwarded === undefined || seq > lastForwarded) lastForwarded = seq;
     },
+    begin(seq) {
+      if (begun === undefined || seq > begun) begun = seq;
+    },
     reset(seq, newLog) {
       lastForwarded = seq;
+      begun = seq;
       log = newLog;
     },
     close() {},

@@ -165,7 +165,9 @@ test('a listener killed mid-stream: what the relay sends again is marked (redeli
   const file = path.join(dir, '.fe-webhooks/captures.jsonl');
   const lines = await captures(file);
   const marked = lines.filter((line) => line.redelivery === true);
-  assert.ok(marked.length >= 1, 'something was in flight at each kill');
+  // Marked: what this listener may have handed its app before the kill (the event being
+  // forwarded, and one answered whose cursor save the kill beat), not the relay's whole window.
+  assert.ok(marked.length >= 1 && marked.length <= 2 * kills, `${marked.length} marked after ${kills} kills`);
   // Every event the app got twice: its later delivery is marked.
   const seen = numbersAt(app);
   const twice = [...new Set(seen.filter((n, i) => seen.indexOf(n) !== i))];

@@ -41,12 +41,14 @@ test('the cursor file: an old one (no identity) is read; reset ties it to a log 
   await writeFile(file, `${'2667'.padStart(20, ' ')}\n`);
   const old = await openCursorFile(file);
   assert.deepEqual([old.lastForwarded, old.log], [2667, undefined]);
+  assert.equal(old.begun, undefined, 'an old cursor does not know what its listener began');
   old.reset(2624, 'abcdefgh12345678');
+  old.begin(2631);
   old.save(2630);
   old.close();
-  assert.equal(await readFile(file, 'utf8'), `${'2630'.padStart(20, ' ')}\nabcdefgh12345678\n`);
+  assert.equal(await readFile(file, 'utf8'), `${'2630'.padStart(20, ' ')}\n${'2631'.padStart(20, ' ')}\nabcdefgh12345678\n`);
   const reopened = await openCursorFile(file);
-  assert.deepEqual([reopened.lastForwarded, reopened.log], [2630, 'abcdefgh12345678']);
+  assert.deepEqual([reopened.lastForwarded, reopened.begun, reopened.log], [2630, 2631, 'abcdefgh12345678']);
   reopened.close();
 });
 
