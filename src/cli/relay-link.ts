@@ -40,9 +40,9 @@ function describe(status: TunnelStatus): string | undefined {
     case 'reconnecting':
       return `relay: ${status.reason}; reconnecting in ${(status.delayMs / 1000).toFixed(1)} s (attempt ${status.attempt})…`;
     case 'cursor-reset':
-      return status.reason === 'older-log'
-        ? `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); delivering from #${status.from} again`
-        : `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made anew); delivering from #${status.from}`;
+      if (status.reason === 'older-log') return `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); delivering from #${status.from} again`;
+      if (status.reason === 'diverged') return `relay: the relay's log for this channel holds another event at this listener's cursor #${status.cursor} (restored from an older copy?); delivering from #${status.from} again`;
+      return `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made anew); delivering from #${status.from}`;
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':

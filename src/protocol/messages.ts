@@ -55,6 +55,11 @@ export interface SubscribeMessage {
    * its head: those seqs name other events (a recreated or restored log).
    */
   log?: string;
+  /**
+   * When the relay received event #after, as it told the listener: a relay holding
+   * another event under that seq (a restored copy that took new events) ignores `after`.
+   */
+  at?: string;
 }
 
 /**

@@ -31,6 +31,8 @@ export interface TargetAnswer {
 export interface SubscribeWish {
   after?: number;
   log?: string;
+  /** When the relay received event #after, as the listener was told. */
+  at?: string;
 }
 
 /** Who subscribed, for the line the replaced listener prints. */
@@ -81,6 +83,8 @@ export class ChannelDelivery {
   private subscription: Subscription | undefined;
   /** A newer listener waiting for the replaced one to finish. */
   private pending: ListenerLink | undefined;
+  /** A listener whose starting point is being looked up in the log. */
+  private starting: ListenerLink | undefined;
   private draining: Draining | undefined;
   private readonly waiters = new Map<number, Waiter>();
   private pumping = false;
@@ -91,7 +95,7 @@ export class ChannelDelivery {
   constructor(readonly log: EventLog) {}
 
   get connected(): boolean {
-    return this.subscription !== undefined || this.pending !== undefined;
+    return this.subscription !== undefined || this.pending !== undefined || this.starting !== undefined;
   }
 
   /**
@@ -112,7 +116,15 @@ export class ChannelDelivery {
     // A newer listener came while this one waited, or this one went away.
     if (this.pending !== link) return false;
     this.pending = undefined;
-    const start = this.startFor(wish);
+    // Still counted as connected while the start is looked up: senders wait for its answer.
+    this.starting = link;
+    const start = await this.startFor(wish);
+    if (this.starting !== link || this.pending !== undefined) {
+      // Closed, or another listener subscribed while the log was read (it wins).
+      link.close(CLOSE_CODES.replaced, 'another listener subscribed to this channel');
+      return false;
+    }
+    this.starting = undefined;
     this.subscription = { link, sentSeq: start, inFlight: new Map(), inFlightBytes: 0, reader: undefined };
     this.unshare = this.log.shared?.listenerAttached({
       onAppend: () => void this.pump(),
@@ -135,14 +147,26 @@ export class ChannelDelivery {
    * Where a subscription starts. The listener's cursor counts seqs in one log: it is
    * trusted only in that log (the same identity, or none said) and only up to the head.
    * A cursor past the head means this log is an older copy of the one the listener read
-   * (a restored data folder): whatever comes after the head now is new to it.
+   * (a restored data folder): whatever comes after the head now is new to it. Another
+   * event under the cursor's seq means the same, found later (the copy took new events):
+   * delivery starts again from the relay's own cursor.
    */
-  private startFor(wish: SubscribeWish): number {
+  private async startFor(wish: SubscribeWish): Promise<number> {
     const head = this.log.head();
     const acked = Math.min(this.log.acked(), head);
     if (wish.after === undefined) return acked;
     if (wish.log !== undefined && wish.log !== this.log.id) return acked;
-    const start = Math.min(wish.after, head);
+    if (wish.at !== undefined && wish.after <= head && wish.after >= this.log.first()) {
+      const reader = this.log.read(wish.after - 1);
+      const found = await reader.next();
+      await reader.return(undefined);
+      if (!found.done && found.value.seq === wish.after && found.value.receivedAt !== wish.at) return Math.min(acked, wish.after - 1);
+    }
+    return this.trustedStart(wish.after, head);
+  }
+
+  private trustedStart(after: number, head: number): number {
+    const start = Math.min(after, head);
     // A listener that already forwarded up to `start` has, for the channel, acknowledged it.
     if (start > this.log.acked()) void this.log.ack(start);
     return start;
@@ -177,9 +201,10 @@ export class ChannelDelivery {
       draining.end();
       return;
     }
-    if (this.pending === link) {
-      this.pending = undefined;
-      if (!this.subscription) this.wakeAll();
+    if (this.pending === link || this.starting === link) {
+      if (this.pending === link) this.pending = undefined;
+      else this.starting = undefined;
+      if (!this.subscription && !this.pending && !this.starting) this.wakeAll();
       return;
     }
     const subscription = this.subscription;

@@ -62,7 +62,11 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     if (ws.readyState !== ws.OPEN) return;
     delivery = found.delivery;
     channelId = message.channel;
-    const wish = { ...(message.after !== undefined ? { after: message.after } : {}), ...(message.log !== undefined ? { log: message.log } : {}) };
+    const wish = {
+      ...(message.after !== undefined ? { after: message.after } : {}),
+      ...(message.log !== undefined ? { log: message.log } : {}),
+      ...(message.at !== undefined ? { at: message.at } : {}),
+    };
     const newcomer = { at: new Date(), ...(context.address ? { by: context.address } : {}) };
     await found.delivery.attach(link, wish, newcomer, (after, head) => {
       link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log: found.delivery.log.id }));

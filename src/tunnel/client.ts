@@ -58,7 +58,7 @@ export type TunnelStatus =
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { state: 'gap'; from: number; to: number; reason: string }
   /** The relay's log is not the one the saved cursor counted in: delivery starts again after `from - 1`. */
-  | { state: 'cursor-reset'; reason: 'older-log' | 'other-log'; cursor: number; head: number; from: number }
+  | { state: 'cursor-reset'; reason: 'older-log' | 'other-log' | 'diverged'; cursor: number; head: number; from: number }
   | { state: 'app-down'; seq: number; status: number; retryInMs: number }
   | { state: 'closed' };
 
@@ -249,7 +249,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     try {
       answer = await deliver(event);
     } finally {
-      tracker.finish(event.seq, answer !== undefined, generation);
+      tracker.finish(event.seq, answer !== undefined, generation, event.receivedAt);
       active--;
     }
     // On whichever link is current: after a reconnect the relay has sent this seq again.
@@ -301,8 +301,16 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         tracker.commit();
         askedAfter = options.cursor.lastForwarded;
         askedLog = askedAfter !== undefined ? options.cursor.log : undefined;
+        const at = askedAfter !== undefined ? options.cursor.lastForwardedAt : undefined;
         session.send(
-          encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(askedAfter !== undefined ? { after: askedAfter } : {}), ...(askedLog !== undefined ? { log: askedLog } : {}) }),
+          encodeMessage({
+            type: 'subscribe',
+            channel: options.channel,
+            token: options.token,
+            ...(askedAfter !== undefined ? { after: askedAfter } : {}),
+            ...(askedLog !== undefined ? { log: askedLog } : {}),
+            ...(at !== undefined ? { at } : {}),
+          }),
         );
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -322,7 +330,8 @@ export function openTunnel(options: TunnelOptions): Tunnel {
             const otherLog = message.log !== undefined && askedLog !== undefined && message.log !== askedLog;
             if (askedAfter !== undefined && (otherLog || message.after < askedAfter)) {
               tracker.reset(message.after, message.log);
-              emit({ state: 'cursor-reset', reason: otherLog ? 'other-log' : 'older-log', cursor: askedAfter, head: message.head, from: message.after + 1 });
+              const reason = otherLog ? 'other-log' : message.head < askedAfter ? 'older-log' : 'diverged';
+              emit({ state: 'cursor-reset', reason, cursor: askedAfter, head: message.head, from: message.after + 1 });
             } else tracker.startAt(message.after);
             if (message.log !== undefined) tracker.adopt(message.log);
             onSubscribed();

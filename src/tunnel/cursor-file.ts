@@ -9,6 +9,8 @@ import { ensurePrivateDir } from '../config/state-dir.js';
  */
 export interface DeliveryCursor {
   readonly lastForwarded: number | undefined;
+  /** When the relay received event #lastForwarded (its ISO time), if known: a fingerprint of that event. */
+  readonly lastForwardedAt: string | undefined;
   readonly log: string | undefined;
   /**
    * The highest seq this listener ever handed to its app (begun, answered or not): an
@@ -16,32 +18,48 @@ export interface DeliveryCursor {
    * relay remembers sending. Undefined when not known (a new or an older cursor).
    */
   readonly begun: number | undefined;
-  save(seq: number): void;
+  save(seq: number, at?: string): void;
   /** Saved before the event goes to the app, so a killed listener still knows. */
   begin(seq: number): void;
   /** Starts over in `log` at `seq`: the relay's log is not the one the old seq counted in. */
-  reset(seq: number, log: string | undefined): void;
+  reset(seq: number, log: string | undefined, at: string | undefined): void;
   close(): void;
 }
 
-/** Fixed width, so every save overwrites the same bytes in place. */
+/** Fixed widths, so every save overwrites the same bytes in place. */
 const CURSOR_WIDTH = 20;
+const AT_WIDTH = 32;
+/** Where the begun line starts: after the seq and time lines. */
+const BEGUN_OFFSET = CURSOR_WIDTH + 1 + AT_WIDTH + 1;
+const AT_PATTERN = /^\d{4}-\d\d-\d\dT[\d:.]+Z$/;
 const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
+interface CursorState {
+  seq: number | undefined;
+  at: string | undefined;
+  begun: number | undefined;
+  log: string | undefined;
+}
+
 /**
- * `<seq, 20 wide>\n<begun, 20 wide>\n<log id>\n`; a file from before log identities holds
- * the first line only and is read as a cursor of no known log and no known begun.
+ * `<seq, 20 wide>\n<its receivedAt, 32 wide>\n<begun, 20 wide>\n<log id>\n`; a file from
+ * before log identities holds the first line only, and is read as a cursor of no known
+ * log, time or begun.
  */
-function parseCursor(text: string): { seq: number | undefined; begun: number | undefined; log: string | undefined } {
-  const [first = '', second = '', third = ''] = text.split('\n');
+function parseCursor(text: string): CursorState {
+  const [first = '', second = '', third = '', fourth = ''] = text.split('\n');
   const number = (line: string): number | undefined => {
     const value = line.trim() === '' ? Number.NaN : Number(line.trim());
     return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
   };
   const seq = number(first);
-  if (seq === undefined) return { seq, begun: undefined, log: undefined };
-  return { seq, begun: number(second), log: LOG_ID_PATTERN.test(third.trim()) ? third.trim() : undefined };
+  if (seq === undefined) return { seq, at: undefined, begun: undefined, log: undefined };
+  const at = second.trim();
+  return { seq, at: AT_PATTERN.test(at) ? at : undefined, begun: number(third), log: LOG_ID_PATTERN.test(fourth.trim()) ? fourth.trim() : undefined };
 }
+
+const seqLine = (seq: number | undefined): string => `${(seq === undefined ? '' : String(seq)).padStart(CURSOR_WIDTH, ' ')}\n`;
+const atLine = (at: string | undefined): string => `${(at ?? '').padEnd(AT_WIDTH, ' ')}\n`;
 
 /**
  * A cursor in a small file. Each save is one in-place write of a few bytes; it reaches
@@ -51,22 +69,22 @@ function parseCursor(text: string): { seq: number | undefined; begun: number | u
  */
 export async function openCursorFile(file: string): Promise<DeliveryCursor> {
   await ensurePrivateDir(path.dirname(file));
-  let { seq: lastForwarded, begun, log } = (() => {
+  let { seq: lastForwarded, at: lastAt, begun, log } = ((): CursorState => {
     try {
       return parseCursor(readFileSync(file, 'utf8'));
     } catch {
-      return { seq: undefined, begun: undefined, log: undefined };
+      return { seq: undefined, at: undefined, begun: undefined, log: undefined };
     }
   })();
   // r+ keeps the old value until the first save overwrites it: never a moment without one.
   const fd = lastForwarded === undefined ? openSync(file, 'w', 0o600) : openSync(file, 'r+');
-  const write = (seq: number): void => {
-    writeSync(fd, `${String(seq).padStart(CURSOR_WIDTH, ' ')}\n`, 0);
+  /** The seq and its time: one write of the first two lines. */
+  const write = (): void => {
+    writeSync(fd, `${seqLine(lastForwarded)}${atLine(lastAt)}`, 0);
   };
   /** Every line at once (the first save, a new log: rare). */
   const writeAll = (): void => {
-    const pad = (value: number | undefined): string => (value === undefined ? '' : String(value)).padStart(CURSOR_WIDTH, ' ');
-    const text = `${pad(lastForwarded ?? 0)}\n${pad(begun)}\n${log ?? ''}\n`;
+    const text = `${seqLine(lastForwarded ?? 0)}${atLine(lastAt)}${seqLine(begun)}${log ?? ''}\n`;
     writeSync(fd, text, 0);
     ftruncateSync(fd, Buffer.byteLength(text));
   };
@@ -79,16 +97,20 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
     get lastForwarded() {
       return lastForwarded;
     },
+    get lastForwardedAt() {
+      return lastAt;
+    },
     get log() {
       return log;
     },
     get begun() {
       return begun;
     },
-    save(seq) {
+    save(seq, at) {
       if (closed || (lastForwarded !== undefined && seq <= lastForwarded)) return;
       lastForwarded = seq;
-      if (laidOut) write(seq);
+      lastAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
+      if (laidOut) write();
       else {
         writeAll();
         laidOut = true;
@@ -98,12 +120,14 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
       if (closed || (begun !== undefined && seq <= begun)) return;
       begun = seq;
       // Before the first save there is no cursor on disk to go with it (and none is made up).
-      if (laidOut) writeSync(fd, `${String(seq).padStart(CURSOR_WIDTH, ' ')}\n`, CURSOR_WIDTH + 1);
+      if (laidOut) writeSync(fd, seqLine(seq), BEGUN_OFFSET);
     },
-    reset(seq, newLog) {
+    reset(seq, newLog, at) {
       if (closed) return;
       lastForwarded = seq;
-      begun = seq;
+      lastAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
+      // The same log (an older copy of it): what was begun in the common part stays begun.
+      begun = newLog === log && begun !== undefined ? Math.max(seq, begun) : seq;
       log = newLog;
       writeAll();
       laidOut = true;
@@ -119,11 +143,15 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
 /** An in-memory cursor, for library users who keep their own. */
 export function memoryCursor(start?: number, startLog?: string): DeliveryCursor {
   let lastForwarded = start;
+  let lastAt: string | undefined;
   let log = startLog;
   let begun: number | undefined;
   return {
     get lastForwarded() {
       return lastForwarded;
+    },
+    get lastForwardedAt() {
+      return lastAt;
     },
     get log() {
       return log;
@@ -131,15 +159,18 @@ export function memoryCursor(start?: number, startLog?: string): DeliveryCursor 
     get begun() {
       return begun;
     },
-    save(seq) {
-      if (lastForwarded === undefined || seq > lastForwarded) lastForwarded = seq;
+    save(seq, at) {
+      if (lastForwarded !== undefined && seq <= lastForwarded) return;
+      lastForwarded = seq;
+      lastAt = at;
     },
     begin(seq) {
       if (begun === undefined || seq > begun) begun = seq;
     },
-    reset(seq, newLog) {
+    reset(seq, newLog, at) {
       lastForwarded = seq;
-      begun = seq;
+      lastAt = at;
+      begun = newLog === log && begun !== undefined ? Math.max(seq, begun) : seq;
       log = newLog;
     },
     close() {},

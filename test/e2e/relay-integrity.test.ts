@@ -100,6 +100,42 @@ test('a relay folder restored from an older copy under a listener with a newer c
   assert.doesNotMatch(last.stderr, /older than this listener's cursor/);
 });
 
+test('a restored relay folder that took new events past the listener\'s cursor before it reconnected: found out by the event at the cursor', async (t) => {
+  const dir = await tempDir(t);
+  const dataDir = path.join(dir, 'relay-data');
+  const backup = path.join(dir, 'relay-data-old');
+  const app = await startReceiver(t, { secret: SECRET });
+  let relay = await startRelayProcess(t, dataDir);
+  const port = String(relay.port);
+  const args = ['--relay', relay.url, '--forward', app.url, '--secret', SECRET];
+  const listen = await startListenCli(t, args, { cwd: dir });
+  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+  await subscriptions(relay, 1);
+  for (let n = 1; n <= 5; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
+  await relay.kill('SIGTERM');
+  await cp(dataDir, backup, { recursive: true });
+  relay = await startRelayProcess(t, dataDir, ['--port', port]);
+  await subscriptions(relay, 1);
+  for (let n = 6; n <= 15; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
+  await listen.stop('SIGINT');
+  // Restored while no listener is connected; twenty new events arrive before it comes back,
+  // so the relay's newest seq (#25) is past the listener's cursor (#15) again.
+  await relay.kill('SIGTERM');
+  await rm(dataDir, { recursive: true });
+  await cp(backup, dataDir, { recursive: true });
+  relay = await startRelayProcess(t, dataDir, ['--port', port]);
+  for (let n = 16; n <= 35; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 202);
+  const again = await startListenCli(t, args, { cwd: dir });
+  await app.waitFor(35, 20_000);
+  assert.deepEqual(numbersAt(app), Array.from({ length: 35 }, (_, i) => i + 1), 'none of the twenty skipped, none twice');
+  const stopped = await again.stop('SIGINT');
+  const said = stopped.stderr.split('\n').filter((line) => /holds another event/.test(line));
+  assert.deepEqual(said, ["relay: the relay's log for this channel holds another event at this listener's cursor #15 (restored from an older copy?); delivering from #6 again"]);
+  const lines = await captures(path.join(dir, '.fe-webhooks/captures.jsonl'));
+  assert.equal(lines.length, 35);
+  assert.ok(lines.every((line) => line.redelivery === undefined));
+});
+
 test('a second listener on the channel takes it over: the first exits 1 saying when and from where, no event reaches both apps', async (t) => {
   const dir = await tempDir(t);
   const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));

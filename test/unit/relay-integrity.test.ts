@@ -42,13 +42,14 @@ test('the cursor file: an old one (no identity) is read; reset ties it to a log 
   const old = await openCursorFile(file);
   assert.deepEqual([old.lastForwarded, old.log], [2667, undefined]);
   assert.equal(old.begun, undefined, 'an old cursor does not know what its listener began');
-  old.reset(2624, 'abcdefgh12345678');
+  old.reset(2624, 'abcdefgh12345678', undefined);
   old.begin(2631);
-  old.save(2630);
+  old.save(2630, '2026-12-06T23:00:00.000Z');
   old.close();
-  assert.equal(await readFile(file, 'utf8'), `${'2630'.padStart(20, ' ')}\n${'2631'.padStart(20, ' ')}\nabcdefgh12345678\n`);
+  const at = '2026-12-06T23:00:00.000Z'.padEnd(32, ' ');
+  assert.equal(await readFile(file, 'utf8'), `${'2630'.padStart(20, ' ')}\n${at}\n${'2631'.padStart(20, ' ')}\nabcdefgh12345678\n`);
   const reopened = await openCursorFile(file);
-  assert.deepEqual([reopened.lastForwarded, reopened.begun, reopened.log], [2630, 2631, 'abcdefgh12345678']);
+  assert.deepEqual([reopened.lastForwarded, reopened.lastForwardedAt, reopened.begun, reopened.log], [2630, '2026-12-06T23:00:00.000Z', 2631, 'abcdefgh12345678']);
   reopened.close();
 });
 
