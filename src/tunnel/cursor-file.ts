@@ -61,118 +61,113 @@ function parseCursor(text: string): CursorState {
 const seqLine = (seq: number | undefined): string => `${(seq === undefined ? '' : String(seq)).padStart(CURSOR_WIDTH, ' ')}\n`;
 const atLine = (at: string | undefined): string => `${(at ?? '').padEnd(AT_WIDTH, ' ')}\n`;
 
+/** The cursor's values and the rules for moving them; each change says whether it changed anything. */
+class CursorValues implements DeliveryCursor {
+  lastForwarded: number | undefined;
+  lastForwardedAt: string | undefined;
+  log: string | undefined;
+  begun: number | undefined;
+
+  constructor(state: CursorState) {
+    this.lastForwarded = state.seq;
+    this.lastForwardedAt = state.at;
+    this.log = state.log;
+    this.begun = state.begun;
+  }
+
+  save(seq: number, at?: string): boolean {
+    if (this.lastForwarded !== undefined && seq <= this.lastForwarded) return false;
+    this.lastForwarded = seq;
+    this.lastForwardedAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
+    return true;
+  }
+
+  begin(seq: number): boolean {
+    if (this.begun !== undefined && seq <= this.begun) return false;
+    this.begun = seq;
+    return true;
+  }
+
+  reset(seq: number, log: string | undefined, at: string | undefined): void {
+    this.lastForwarded = seq;
+    this.lastForwardedAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
+    // The same log (an older copy of it): what was begun in the common part stays begun.
+    this.begun = log === this.log && this.begun !== undefined ? Math.max(seq, this.begun) : seq;
+    this.log = log;
+  }
+
+  close(): void {}
+}
+
 /**
  * A cursor in a small file. Each save is one in-place write of a few bytes; it reaches
  * the page cache before the ack is sent, so a killed listener (SIGKILL included) never
  * forwards an acknowledged event again. (A power cut may cost the last few: delivery is
  * at least once.)
  */
+class FileCursor extends CursorValues {
+  private closed = false;
+  /** An older file has one line: the in-place writes need every line laid out. */
+  private laidOut: boolean;
+
+  constructor(
+    private readonly fd: number,
+    state: CursorState,
+  ) {
+    super(state);
+    // The first line stays as it was, so a crash meanwhile loses nothing.
+    this.laidOut = state.seq !== undefined;
+    if (this.laidOut) this.writeAll();
+  }
+
+  override save(seq: number, at?: string): boolean {
+    if (this.closed || !super.save(seq, at)) return false;
+    if (this.laidOut) writeSync(this.fd, `${seqLine(this.lastForwarded)}${atLine(this.lastForwardedAt)}`, 0);
+    else this.writeAll();
+    return true;
+  }
+
+  override begin(seq: number): boolean {
+    if (this.closed || !super.begin(seq)) return false;
+    // Before the first save there is no cursor on disk to go with it (and none is made up).
+    if (this.laidOut) writeSync(this.fd, seqLine(seq), BEGUN_OFFSET);
+    return true;
+  }
+
+  override reset(seq: number, log: string | undefined, at: string | undefined): void {
+    if (this.closed) return;
+    super.reset(seq, log, at);
+    this.writeAll();
+  }
+
+  override close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  /** Every line at once (the first save, a new log: rare). */
+  private writeAll(): void {
+    const text = `${seqLine(this.lastForwarded ?? 0)}${atLine(this.lastForwardedAt)}${seqLine(this.begun)}${this.log ?? ''}\n`;
+    writeSync(this.fd, text, 0);
+    ftruncateSync(this.fd, Buffer.byteLength(text));
+    this.laidOut = true;
+  }
+}
+
 export async function openCursorFile(file: string): Promise<DeliveryCursor> {
   await ensurePrivateDir(path.dirname(file));
-  let { seq: lastForwarded, at: lastAt, begun, log } = ((): CursorState => {
-    try {
-      return parseCursor(readFileSync(file, 'utf8'));
-    } catch {
-      return { seq: undefined, at: undefined, begun: undefined, log: undefined };
-    }
-  })();
+  let state: CursorState;
+  try {
+    state = parseCursor(readFileSync(file, 'utf8'));
+  } catch {
+    state = { seq: undefined, at: undefined, begun: undefined, log: undefined };
+  }
   // r+ keeps the old value until the first save overwrites it: never a moment without one.
-  const fd = lastForwarded === undefined ? openSync(file, 'w', 0o600) : openSync(file, 'r+');
-  /** The seq and its time: one write of the first two lines. */
-  const write = (): void => {
-    writeSync(fd, `${seqLine(lastForwarded)}${atLine(lastAt)}`, 0);
-  };
-  /** Every line at once (the first save, a new log: rare). */
-  const writeAll = (): void => {
-    const text = `${seqLine(lastForwarded ?? 0)}${atLine(lastAt)}${seqLine(begun)}${log ?? ''}\n`;
-    writeSync(fd, text, 0);
-    ftruncateSync(fd, Buffer.byteLength(text));
-  };
-  // An older file has one line: the in-place writes below need all three (the first
-  // line stays as it was, so a crash meanwhile loses nothing).
-  let laidOut = lastForwarded !== undefined;
-  if (laidOut) writeAll();
-  let closed = false;
-  return {
-    get lastForwarded() {
-      return lastForwarded;
-    },
-    get lastForwardedAt() {
-      return lastAt;
-    },
-    get log() {
-      return log;
-    },
-    get begun() {
-      return begun;
-    },
-    save(seq, at) {
-      if (closed || (lastForwarded !== undefined && seq <= lastForwarded)) return;
-      lastForwarded = seq;
-      lastAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
-      if (laidOut) write();
-      else {
-        writeAll();
-        laidOut = true;
-      }
-    },
-    begin(seq) {
-      if (closed || (begun !== undefined && seq <= begun)) return;
-      begun = seq;
-      // Before the first save there is no cursor on disk to go with it (and none is made up).
-      if (laidOut) writeSync(fd, seqLine(seq), BEGUN_OFFSET);
-    },
-    reset(seq, newLog, at) {
-      if (closed) return;
-      lastForwarded = seq;
-      lastAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
-      // The same log (an older copy of it): what was begun in the common part stays begun.
-      begun = newLog === log && begun !== undefined ? Math.max(seq, begun) : seq;
-      log = newLog;
-      writeAll();
-      laidOut = true;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      closeSync(fd);
-    },
-  };
+  return new FileCursor(state.seq === undefined ? openSync(file, 'w', 0o600) : openSync(file, 'r+'), state);
 }
 
 /** An in-memory cursor, for library users who keep their own. */
 export function memoryCursor(start?: number, startLog?: string): DeliveryCursor {
-  let lastForwarded = start;
-  let lastAt: string | undefined;
-  let log = startLog;
-  let begun: number | undefined;
-  return {
-    get lastForwarded() {
-      return lastForwarded;
-    },
-    get lastForwardedAt() {
-      return lastAt;
-    },
-    get log() {
-      return log;
-    },
-    get begun() {
-      return begun;
-    },
-    save(seq, at) {
-      if (lastForwarded !== undefined && seq <= lastForwarded) return;
-      lastForwarded = seq;
-      lastAt = at;
-    },
-    begin(seq) {
-      if (begun === undefined || seq > begun) begun = seq;
-    },
-    reset(seq, newLog, at) {
-      lastForwarded = seq;
-      lastAt = at;
-      begun = newLog === log && begun !== undefined ? Math.max(seq, begun) : seq;
-      log = newLog;
-    },
-    close() {},
-  };
+  return new CursorValues({ seq: start, at: undefined, begun: undefined, log: startLog });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { cp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { composeBody } from '../../src/events/compose.js';
 import { sign } from '../../src/signing/index.js';
 import { runCli, tempDir } from '../helpers/cli.js';
@@ -46,61 +46,12 @@ async function captures(file: string): Promise<CaptureLine[]> {
   return text.trim() === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line) as CaptureLine);
 }
 
-test('a relay folder restored from an older copy under a listener with a newer cursor: said in one line, every new event delivered', async (t) => {
-  const dir = await tempDir(t);
-  const dataDir = path.join(dir, 'relay-data');
-  const backup = path.join(dir, 'relay-data-old');
-  const app = await startReceiver(t, { secret: SECRET });
-  let relay = await startRelayProcess(t, dataDir);
-  const port = String(relay.port);
-  const listen = await startListenCli(t, ['--relay', relay.url, '--forward', app.url, '--secret', SECRET], { cwd: dir });
-  const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
-  await subscriptions(relay, 1);
-  for (let n = 1; n <= 5; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
-
-  // The operator's backup: the folder as it is after #5 (the relay stopped to copy it).
-  await relay.kill('SIGTERM');
-  await cp(dataDir, backup, { recursive: true });
-  relay = await startRelayProcess(t, dataDir, ['--port', port]);
-  await subscriptions(relay, 1);
-  for (let n = 6; n <= 15; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
-  await app.waitFor(15);
-
-  // Restored: the relay's newest seq is #5 again, the listener's cursor is #15.
-  await relay.kill('SIGTERM');
-  await rm(dataDir, { recursive: true });
-  await cp(backup, dataDir, { recursive: true });
-  relay = await startRelayProcess(t, dataDir, ['--port', port]);
-  await subscriptions(relay, 1);
-  const answers: number[] = [];
-  for (let n = 16; n <= 25; n++) {
-    const answer = await post(publicUrl, signed(n).body, signed(n).headers);
-    answers.push(answer.status);
-    assert.match(answer.text, /"received":\d+/, 'the app\'s own answer, never an empty one');
-  }
-  assert.deepEqual(answers, Array(10).fill(200), 'each of the ten senders got the app\'s 200');
-  await app.waitFor(25);
-  assert.deepEqual(numbersAt(app), Array.from({ length: 25 }, (_, i) => i + 1), 'the app got all 25, once each, in order');
-
-  const stopped = await listen.stop('SIGINT');
-  const said = stopped.stderr.split('\n').filter((line) => /log for this channel is older/.test(line));
-  assert.deepEqual(said, ["relay: the relay's log for this channel is older than this listener's cursor (#15 > #5); delivering from #6 again"]);
-  const lines = await captures(path.join(dir, '.fe-webhooks/captures.jsonl'));
-  assert.equal(lines.length, 25, 'a capture line for every delivery');
-  assert.deepEqual(lines.slice(15).map((line) => line.source?.seq), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'the new #6–#15, delivered again');
-  assert.ok(lines.every((line) => line.redelivery === undefined), 'new events are not redeliveries');
-
-  // The cursor is tied to the restored log now: a restart delivers nothing twice.
-  const again = await startListenCli(t, ['--relay', relay.url, '--forward', app.url, '--secret', SECRET], { cwd: dir });
-  await subscriptions(relay, 2);
-  assert.equal((await post(publicUrl, signed(26).body, signed(26).headers)).status, 200);
-  await app.waitFor(26);
-  assert.equal(app.requests.length, 26);
-  const last = await again.stop('SIGINT');
-  assert.doesNotMatch(last.stderr, /older than this listener's cursor/);
-});
-
-test('a restored relay folder that took new events past the listener\'s cursor before it reconnected: found out by the event at the cursor', async (t) => {
+/**
+ * The operator's drill: a listener forwards #1–#5, the relay's folder is copied (relay
+ * stopped), #6–#15 follow; then restore() puts the copy back and restarts the relay on
+ * the same port, so its newest seq is #5 again while the listener's cursor says #15.
+ */
+async function backupDrill(t: TestContext) {
   const dir = await tempDir(t);
   const dataDir = path.join(dir, 'relay-data');
   const backup = path.join(dir, 'relay-data-old');
@@ -110,22 +61,73 @@ test('a restored relay folder that took new events past the listener\'s cursor b
   const args = ['--relay', relay.url, '--forward', app.url, '--secret', SECRET];
   const listen = await startListenCli(t, args, { cwd: dir });
   const publicUrl = (listen.ready as unknown as RelayReady).publicUrl;
+  const send = (n: number): Promise<{ status: number; text: string }> => post(publicUrl, signed(n).body, signed(n).headers);
   await subscriptions(relay, 1);
-  for (let n = 1; n <= 5; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
+  for (let n = 1; n <= 5; n++) assert.equal((await send(n)).status, 200);
   await relay.kill('SIGTERM');
   await cp(dataDir, backup, { recursive: true });
   relay = await startRelayProcess(t, dataDir, ['--port', port]);
   await subscriptions(relay, 1);
-  for (let n = 6; n <= 15; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 200);
-  await listen.stop('SIGINT');
+  for (let n = 6; n <= 15; n++) assert.equal((await send(n)).status, 200);
+  await app.waitFor(15);
+  return {
+    dir,
+    app,
+    args,
+    listen,
+    send,
+    relay: () => relay,
+    async restore(): Promise<void> {
+      await relay.kill('SIGTERM');
+      await rm(dataDir, { recursive: true });
+      await cp(backup, dataDir, { recursive: true });
+      relay = await startRelayProcess(t, dataDir, ['--port', port]);
+    },
+  };
+}
+
+test('a relay folder restored from an older copy under a listener with a newer cursor: said in one line, every new event delivered', async (t) => {
+  const drill = await backupDrill(t);
+  const { app, dir } = drill;
+  await drill.restore();
+  await subscriptions(drill.relay(), 1);
+  const answers: number[] = [];
+  for (let n = 16; n <= 25; n++) {
+    const answer = await drill.send(n);
+    answers.push(answer.status);
+    assert.match(answer.text, /"received":\d+/, 'the app\'s own answer, never an empty one');
+  }
+  assert.deepEqual(answers, Array(10).fill(200), 'each of the ten senders got the app\'s 200');
+  await app.waitFor(25);
+  assert.deepEqual(numbersAt(app), Array.from({ length: 25 }, (_, i) => i + 1), 'the app got all 25, once each, in order');
+
+  const stopped = await drill.listen.stop('SIGINT');
+  const said = stopped.stderr.split('\n').filter((line) => /log for this channel is older/.test(line));
+  assert.deepEqual(said, ["relay: the relay's log for this channel is older than this listener's cursor (#15 > #5); delivering from #6 again"]);
+  const lines = await captures(path.join(dir, '.fe-webhooks/captures.jsonl'));
+  assert.equal(lines.length, 25, 'a capture line for every delivery');
+  assert.deepEqual(lines.slice(15).map((line) => line.source?.seq), [6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'the new #6–#15, delivered again');
+  assert.ok(lines.every((line) => line.redelivery === undefined), 'new events are not redeliveries');
+
+  // The cursor is tied to the restored log now: a restart delivers nothing twice.
+  const again = await startListenCli(t, drill.args, { cwd: dir });
+  await subscriptions(drill.relay(), 2);
+  assert.equal((await drill.send(26)).status, 200);
+  await app.waitFor(26);
+  assert.equal(app.requests.length, 26);
+  const last = await again.stop('SIGINT');
+  assert.doesNotMatch(last.stderr, /older than this listener's cursor/);
+});
+
+test('a restored relay folder that took new events past the listener\'s cursor before it reconnected: found out by the event at the cursor', async (t) => {
+  const drill = await backupDrill(t);
+  const { app, dir } = drill;
+  await drill.listen.stop('SIGINT');
   // Restored while no listener is connected; twenty new events arrive before it comes back,
   // so the relay's newest seq (#25) is past the listener's cursor (#15) again.
-  await relay.kill('SIGTERM');
-  await rm(dataDir, { recursive: true });
-  await cp(backup, dataDir, { recursive: true });
-  relay = await startRelayProcess(t, dataDir, ['--port', port]);
-  for (let n = 16; n <= 35; n++) assert.equal((await post(publicUrl, signed(n).body, signed(n).headers)).status, 202);
-  const again = await startListenCli(t, args, { cwd: dir });
+  await drill.restore();
+  for (let n = 16; n <= 35; n++) assert.equal((await drill.send(n)).status, 202);
+  const again = await startListenCli(t, drill.args, { cwd: dir });
   await app.waitFor(35, 20_000);
   assert.deepEqual(numbersAt(app), Array.from({ length: 35 }, (_, i) => i + 1), 'none of the twenty skipped, none twice');
   const stopped = await again.stop('SIGINT');
