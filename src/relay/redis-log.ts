@@ -3,6 +3,8 @@ import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, SharedChannel, 
 
 /** Entries fetched per XRANGE: bodies can be large, so pages stay small. */
 const READ_PAGE_EVENTS = 16;
+/** The pushed mark reaches Redis at most this late (see notePushed). */
+const PUSHED_FLUSH_MS = 100;
 /** Entries inspected per XRANGE when looking for the age limit. */
 const RETENTION_PAGE_EVENTS = 256;
 
@@ -107,6 +109,7 @@ export class RedisEventLog implements EventLog {
   private firstSeq = 1;
   private ackedSeq = 0;
   private pushedSeq = 0;
+  private pushedTimer: NodeJS.Timeout | undefined;
   /** The log's identity (log-identity.ts), read or made by the store when it opens the log. */
   id = '';
   /** An acked cursor Redis has not confirmed yet (Redis down): written with the next ack or refresh. */
@@ -145,6 +148,12 @@ export class RedisEventLog implements EventLog {
   /** Reads head, first and acked from Redis. */
   async refresh(): Promise<void> {
     if (this.unsavedAck > 0) await this.ack(this.unsavedAck);
+    if (this.pushedTimer) {
+      // Also on close: the mark waiting for its timer is written now.
+      clearTimeout(this.pushedTimer);
+      this.pushedTimer = undefined;
+      await this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(() => undefined);
+    }
     const [head, acked, first, pushed] = await Promise.all([
       this.context.redis.get(this.keys.seq),
       this.context.redis.get(this.keys.acked),
@@ -245,13 +254,19 @@ export class RedisEventLog implements EventLog {
   }
 
   /**
-   * Written to Redis without waiting (the events are on their way already); a write lost
-   * to a Redis outage only means a later redelivery goes unmarked.
+   * Written to Redis at most every PUSHED_FLUSH_MS, without waiting (the events are on
+   * their way already): one more fsync'd write per batch would cost appends. A write lost
+   * to a crash or an outage only means a later redelivery goes unmarked.
    */
   notePushed(seq: number): void {
     if (seq <= this.pushedSeq) return;
     this.pushedSeq = seq;
-    void this.context.redis.feAck(this.keys.pushed, seq).catch(() => undefined);
+    if (this.pushedTimer) return;
+    this.pushedTimer = setTimeout(() => {
+      this.pushedTimer = undefined;
+      void this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(() => undefined);
+    }, PUSHED_FLUSH_MS);
+    this.pushedTimer.unref();
   }
 
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { CaptureRecord } from '../../src/capture/record.js';
 import { requestJson, requestLine } from '../../src/cli/listen-printer.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { decodeEventsFrame } from '../../src/protocol/events-frame.js';
 import { decodeListenerMessage, decodeRelayMessage, encodeEventsFrame, encodeMessage, isInvalid } from '../../src/protocol/index.js';
+import { ChannelDelivery, type SubscribeWish } from '../../src/relay/delivery.js';
 import { FileEventLog } from '../../src/relay/file-log.js';
 import { openCursorFile } from '../../src/tunnel/cursor-file.js';
 import { ForwardedTracker } from '../../src/tunnel/forwarded.js';
@@ -120,4 +121,89 @@ test('verify counts captures marked redelivery, with or without the first delive
   assert.deepEqual(document.verdicts.map((v) => v.redelivery ?? false), [false, true, true]);
   assert.equal(document.verdicts[1]?.exactDuplicateOf, first.id);
   assert.equal(document.summary.markedRedeliveries, 2);
+});
+
+/** A listener link that records what the relay sends it (the delivery's only view of a socket). */
+function recordingLink() {
+  const frames: Array<string | Buffer> = [];
+  const closes: number[] = [];
+  return {
+    frames,
+    closes,
+    texts: () => frames.filter((f): f is string => typeof f === 'string').map((f) => JSON.parse(f) as { type: string }),
+    events: () => frames.filter((f): f is Buffer => Buffer.isBuffer(f)).flatMap((f) => {
+      const decoded = decodeEventsFrame(f);
+      return isInvalid(decoded) ? [] : decoded.events;
+    }),
+    send: (frame: string | Buffer) => void frames.push(frame),
+    close: (code: number) => void closes.push(code),
+  };
+}
+
+async function logWith(t: TestContext, count: number): Promise<FileEventLog> {
+  const log = await FileEventLog.open('c', await tempDir(t), RETENTION);
+  t.after(() => log.close());
+  for (let n = 1; n <= count; n++) await log.append({ method: 'POST', path: '/', rawHeaders: [], body: Buffer.from(`{"n":${n}}`), receivedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, n)) });
+  return log;
+}
+
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+test('where a subscription starts: the cursor in its own log up to the head; else the head, or the relay\'s own cursor', async (t) => {
+  const log = await logWith(t, 5);
+  await log.ack(2);
+  const startOf = async (wish: SubscribeWish): Promise<number> => {
+    let start = -1;
+    const delivery = new ChannelDelivery(log);
+    await delivery.attach(recordingLink(), wish, { at: new Date() }, (after) => void (start = after));
+    delivery.detach(undefined);
+    return start;
+  };
+  const at4 = new Date(Date.UTC(2026, 0, 1, 0, 0, 4)).toISOString();
+  assert.equal(await startOf({ after: 4, log: log.id, at: at4 }), 4, 'trusted');
+  assert.equal(await startOf({ after: 5, log: 'someotherlog1234' }), 4, 'another log: the relay\'s own cursor (moved to 4 by the trusted one)');
+  assert.equal(await startOf({ after: 9, log: log.id }), 5, 'past the head: an older copy, new after its head');
+  assert.equal(await startOf({ after: 9 }), 5, 'an old cursor without identity: the same head rule');
+  assert.equal(await startOf({ after: 5, log: log.id, at: '2026-06-01T00:00:00.000Z' }), 4, 'another event under #5: from the relay\'s cursor');
+});
+
+test('an ack for an event forwarded on an earlier connection never reaches a waiting sender as a 2xx', async (t) => {
+  const log = await logWith(t, 0);
+  const delivery = new ChannelDelivery(log);
+  const link = recordingLink();
+  await delivery.attach(link, {}, { at: new Date() }, () => undefined);
+  const seq = await log.append({ method: 'POST', path: '/', rawHeaders: [], body: Buffer.from('{}'), receivedAt: new Date() });
+  const answer = delivery.waitForAnswer(seq, 5_000);
+  delivery.appended();
+  await settle();
+  delivery.acknowledged(link, [{ seq, status: 200, final: true, headers: [], repeat: true }]);
+  const got = await answer;
+  assert.ok(got !== undefined && got !== 'timeout');
+  assert.equal(got.status, 502);
+  assert.match(got.body.toString(), /answer is not known/);
+  assert.equal(log.acked(), seq, 'the cursor still moves');
+});
+
+test('takeover: the replaced link is told, finishes its event, and only then the newer one starts; what it left goes out marked', async (t) => {
+  const log = await logWith(t, 3);
+  const delivery = new ChannelDelivery(log);
+  const old = recordingLink();
+  await delivery.attach(old, {}, { at: new Date() }, () => undefined);
+  await settle();
+  assert.deepEqual(old.events().map((e) => e.seq), [1, 2, 3]);
+  let started: number | undefined;
+  const newer = recordingLink();
+  const attaching = delivery.attach(newer, {}, { at: new Date('2026-12-06T23:00:00Z'), by: '127.0.0.1:4000' }, (after) => void (started = after));
+  await settle();
+  assert.deepEqual(old.texts().filter((m) => m.type === 'replaced'), [{ v: 1, type: 'replaced', at: '2026-12-06T23:00:00.000Z', by: '127.0.0.1:4000' }]);
+  assert.equal(started, undefined, 'nothing for the newer listener while the old one may still forward');
+  assert.equal(delivery.connected, true, 'senders wait for the newer listener meanwhile');
+  delivery.acknowledged(old, [{ seq: 1, status: 200, final: true }]);
+  // The old listener forwarded #1 and dropped #2 and #3; it closes.
+  delivery.detach(old);
+  assert.equal(await attaching, true);
+  await settle();
+  assert.equal(started, 1);
+  assert.deepEqual(newer.events().map((e) => [e.seq, e.redelivery ?? false]), [[2, true], [3, true]]);
+  assert.equal(newer.events().length, 2, 'nothing the old one acknowledged');
 });
