@@ -53,6 +53,11 @@ const ANSWER_UNKNOWN: TargetAnswer = {
 
 type Waiter = (answer: TargetAnswer | undefined) => void;
 
+/** What a replaced listener is told: when, and from where, the newer one subscribed. */
+function replacedMessage(newcomer: Newcomer): string {
+  return encodeMessage({ type: 'replaced', at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) });
+}
+
 interface Subscription {
   link: ListenerLink;
   /** The last seq sent on this link. */
@@ -105,6 +110,12 @@ export class ChannelDelivery {
    * itself replaced or closed meanwhile.
    */
   async attach(link: ListenerLink, wish: SubscribeWish, newcomer: Newcomer, started: (after: number, head: number) => void): Promise<boolean> {
+    // One still waiting to start is replaced at once: it has nothing in flight.
+    const waiting = this.pending ?? this.starting;
+    if (waiting) {
+      waiting.send(replacedMessage(newcomer));
+      waiting.close(CLOSE_CODES.replaced, 'another listener subscribed to this channel');
+    }
     this.pending = link;
     const old = this.subscription;
     if (old) {
@@ -179,7 +190,7 @@ export class ChannelDelivery {
   private drain(old: Subscription, newcomer: Newcomer): Promise<void> {
     void old.reader?.return(undefined);
     old.reader = undefined;
-    old.link.send(encodeMessage({ type: 'replaced', at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) }));
+    old.link.send(replacedMessage(newcomer));
     this.draining?.end();
     return new Promise((resolve) => {
       const timer = setTimeout(() => end(), TAKEOVER_DRAIN_MS);
@@ -252,7 +263,7 @@ export class ChannelDelivery {
     void this.pump();
   }
 
-/** Wakes the sender waiting for this seq; true when the ack was final (the window moved). */
+  /** Wakes the sender waiting for this seq; true when the ack was final (the window moved). */
   private acknowledgeOne(subscription: Subscription, ack: Omit<AckMessage, 'v' | 'type'>): boolean {
     if (ack.seq > subscription.sentSeq) return false;
     const wake = this.waiters.get(ack.seq);

@@ -207,3 +207,26 @@ test('takeover: the replaced link is told, finishes its event, and only then the
   assert.deepEqual(newer.events().map((e) => [e.seq, e.redelivery ?? false]), [[2, true], [3, true]]);
   assert.equal(newer.events().length, 2, 'nothing the old one acknowledged');
 });
+
+test('takeover: a listener still waiting for the replaced one to finish is itself replaced by a third at once', async (t) => {
+  const log = await logWith(t, 2);
+  const delivery = new ChannelDelivery(log);
+  const old = recordingLink();
+  await delivery.attach(old, {}, { at: new Date() }, () => undefined);
+  await settle();
+  const second = recordingLink();
+  const secondAttach = delivery.attach(second, {}, { at: new Date() }, () => assert.fail('the second never starts'));
+  await settle();
+  const third = recordingLink();
+  let thirdStart: number | undefined;
+  const thirdAttach = delivery.attach(third, {}, { at: new Date('2026-12-06T23:30:00Z') }, (after) => void (thirdStart = after));
+  assert.deepEqual(second.texts().map((m) => m.type), ['replaced']);
+  assert.deepEqual(second.closes, [4409]);
+  delivery.detach(second);
+  delivery.detach(old);
+  assert.equal(await secondAttach, false);
+  assert.equal(await thirdAttach, true);
+  assert.equal(thirdStart, 0);
+  await settle();
+  assert.deepEqual(third.events().map((e) => e.seq), [1, 2]);
+});
