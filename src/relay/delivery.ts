@@ -123,6 +123,10 @@ export class ChannelDelivery {
       this.unshare?.();
       this.unshare = undefined;
       await this.drain(old, newcomer);
+    } else if (this.log.shared) {
+      await this.log.shared.takeOver(newcomer, TAKEOVER_DRAIN_MS + 1_000);
+      // What the replaced listener acknowledged meanwhile, on its instance.
+      await this.log.refresh?.().catch(() => undefined);
     }
     // A newer listener came while this one waited, or this one went away.
     if (this.pending !== link) return false;
@@ -143,9 +147,17 @@ export class ChannelDelivery {
         const replaced = this.subscription;
         if (!replaced) return;
         this.subscription = undefined;
-        this.unshare?.();
+        const unshare = this.unshare;
         this.unshare = undefined;
-        void this.drain(replaced, by);
+        // Detaching says so to the newer listener's instance, which waits for it. Senders
+        // still waiting here get 202: the other instance's listener delivers their events.
+        void this.drain(replaced, by)
+          .then(() => this.log.refresh?.())
+          .catch(() => undefined)
+          .then(() => {
+            unshare?.();
+            if (!this.connected) this.wakeAll();
+          });
       },
     }, newcomer);
     // The listener learns where delivery starts before the first event.

@@ -11,6 +11,8 @@ const PRESENCE_REFRESH_MS = 2_000;
 /** Answers that arrived before their sender registered (two sockets race): kept this many per channel, this long. */
 const EARLY_ANSWERS_MAX = 64;
 const EARLY_ANSWER_TTL_MS = 2_000;
+/** A live instance answers a takeover notice within this; silence means its listener is gone. */
+const DRAINING_REPLY_MS = 500;
 /** Seqs whose sender may ask for a remote answer; far more than can be waiting within 5 s. */
 const REMOTE_SEQS_MAX = 100_000;
 
@@ -18,7 +20,9 @@ const REMOTE_SEQS_MAX = 100_000;
 type SharedMessage =
   | { kind: 'answer'; seq: number; status: number; headers: Array<[string, string]>; body: string }
   | { kind: 'attached'; owner: string; at?: string; by?: string }
-  | { kind: 'detached'; owner: string };
+  | { kind: 'detached'; owner: string }
+  | { kind: 'taking-over'; from: string; at: string; by?: string }
+  | { kind: 'draining'; owner: string };
 
 /** Sets the presence key only when it is free or already ours. */
 export const CLAIM_SCRIPT = `
@@ -63,6 +67,8 @@ export class RedisSharedChannel implements SharedChannel {
   private owner: string | undefined;
   private onReplaced: ((by: Newcomer) => void) | undefined;
   private subscribed: Promise<void> | undefined;
+  /** Takeovers waiting on the listener of another instance, by its presence owner. */
+  private readonly handovers = new Map<string, { draining: () => void; detached: () => void }>();
 
   constructor(
     readonly channel: string,
@@ -113,6 +119,35 @@ export class RedisSharedChannel implements SharedChannel {
     };
   }
 
+  async takeOver(newcomer: Newcomer, timeoutMs: number): Promise<void> {
+    if (this.owner !== undefined) return;
+    let current: string | null;
+    try {
+      await this.ready();
+      current = await this.hub.redis.get(this.keys.listener);
+    } catch {
+      return;
+    }
+    if (!current) return;
+    const from = current;
+    let draining!: () => void;
+    let detached!: () => void;
+    const drainingSaid = new Promise<void>((resolve) => (draining = resolve));
+    const detachedSaid = new Promise<void>((resolve) => (detached = resolve));
+    this.handovers.set(from, { draining, detached: () => (draining(), detached()) });
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number): Promise<'late'> => new Promise((resolve) => timers.push(setTimeout(() => resolve('late'), ms)));
+    try {
+      this.publish({ kind: 'taking-over', from, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) });
+      // A dead instance's presence key outlives it by up to PRESENCE_TTL_MS: no reply, no wait.
+      if ((await Promise.race([drainingSaid, after(DRAINING_REPLY_MS)])) === 'late') return;
+      await Promise.race([detachedSaid, after(timeoutMs)]);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      this.handovers.delete(from);
+    }
+  }
+
   publishAnswer(seq: number, answer: TargetAnswer): void {
     this.publish({ kind: 'answer', seq, status: answer.status, headers: answer.headers, body: answer.body.toString('base64') });
   }
@@ -152,6 +187,19 @@ export class RedisSharedChannel implements SharedChannel {
       }
       return;
     }
+    if (message.kind === 'taking-over') {
+      if (this.owner === undefined || message.from !== this.owner) return;
+      // Tell the newer listener's instance this one is finishing; 'detached' follows when done.
+      this.publish({ kind: 'draining', owner: this.owner });
+      const at = Number.isNaN(Date.parse(message.at)) ? new Date() : new Date(message.at);
+      this.onReplaced?.({ at, ...(typeof message.by === 'string' ? { by: message.by } : {}) });
+      return;
+    }
+    if (message.kind === 'draining') {
+      this.handovers.get(message.owner)?.draining();
+      return;
+    }
+    if (message.kind === 'detached') this.handovers.get(message.owner)?.detached();
     if (message.kind === 'attached' && this.owner !== undefined && message.owner !== this.owner) {
       // One listener per channel, as on a single relay: the newest wins.
       const at = message.at !== undefined && !Number.isNaN(Date.parse(message.at)) ? new Date(message.at) : new Date();

@@ -81,6 +81,11 @@ export interface EventLog {
   applyRetention(now: Date): Promise<DroppedRange | undefined>;
   /** Only for a log shared by several relay instances (Redis): see SharedChannel. */
   readonly shared?: SharedChannel;
+  /**
+   * Shared logs only: writes what this instance holds back (cursor, pushed mark) and reads
+   * what other instances wrote, so a listener moving between instances starts right.
+   */
+  refresh?(): Promise<void>;
 }
 
 /**
@@ -94,6 +99,12 @@ export interface SharedChannel {
    * function that detaches it.
    */
   listenerAttached(hooks: { onAppend: () => void; onReplaced: (by: Newcomer) => void }, newcomer: Newcomer): () => void;
+  /**
+   * Before a listener attached here starts: asks the listener attached on another
+   * instance, if any, to finish what it is forwarding, and resolves once it has (its
+   * instance said so), once it turns out to be gone (no reply), or after `timeoutMs`.
+   */
+  takeOver(newcomer: Newcomer, timeoutMs: number): Promise<void>;
   /** Hands the target's answer to the instance whose sender may be waiting for it. */
   publishAnswer(seq: number, answer: TargetAnswer): void;
   /**
