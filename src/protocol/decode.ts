@@ -31,7 +31,7 @@ export const CHANNEL_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 /** A channel log's identity: base64url, as the relay makes it (log-identity.ts). */
-const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+export const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 /** An IPv4/IPv6 address and maybe a port: printed by the listener, so nothing else gets through. */
 const ADDRESS_PATTERN = /^[0-9A-Fa-f.:[\]%a-z]{1,64}$/;
 /** Acks in one `acks` frame (the listener sends far fewer: its delivery window). */

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { LOG_ID_PATTERN } from '../protocol/index.js';
 import { fsyncPath } from './fsync.js';
 
 /** 96 random bits: two logs never share one by chance. */
 const LOG_ID_BYTES = 12;
 const LOG_ID_FILE = 'log-id';
-const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
 /** A new channel log's identity (base64url). */
 export function newLogId(): string {

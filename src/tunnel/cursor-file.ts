@@ -1,6 +1,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ensurePrivateDir } from '../config/state-dir.js';
+import { LOG_ID_PATTERN } from '../protocol/index.js';
 
 /**
  * The last seq this listener forwarded to its app: what makes a restarted listener skip
@@ -31,8 +32,8 @@ const CURSOR_WIDTH = 20;
 const AT_WIDTH = 32;
 /** Where the begun line starts: after the seq and time lines. */
 const BEGUN_OFFSET = CURSOR_WIDTH + 1 + AT_WIDTH + 1;
-const AT_PATTERN = /^\d{4}-\d\d-\d\dT[\d:.]+Z$/;
-const LOG_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+/** An ISO time as the relay writes it, and never longer than its line. */
+const AT_PATTERN = /^\d{4}-\d\d-\d\dT[\d:.]{1,20}Z$/;
 
 interface CursorState {
   seq: number | undefined;
