@@ -113,6 +113,8 @@ export function decodeListenerMessage(data: string | Buffer): ListenerMessage | 
       return decodeAck(f);
     case 'acks':
       return decodeAcks(f);
+    case 'released':
+      return isSeq(f.begun) ? (f as unknown as ListenerMessage) : invalid('released needs begun');
     case 'ping':
     case 'pong':
       return typeof f.t === 'number' && Number.isFinite(f.t) ? (f as unknown as ListenerMessage) : invalid(`${f.type} needs t`);

@@ -2,7 +2,8 @@
  * The relay ↔ listener protocol: JSON text frames over one WebSocket. Both ends import
  * this module, so a message one side can build is a message the other side accepts.
  *
- * Listener → relay: subscribe (once, first), ack or acks (several in one frame), ping, pong.
+ * Listener → relay: subscribe (once, first), ack or acks (several in one frame), released
+ * (when replaced), ping, pong.
  * Relay → listener: subscribed, event or events (one binary frame: see events-frame.ts),
  * gap, replaced, ping, pong, error.
  *
@@ -180,7 +181,17 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | PingMessage;
+/**
+ * A replaced listener's last word before it closes: it handed nothing above `begun` to
+ * its app, so what the relay sent it above that goes to the newer one unmarked.
+ */
+export interface ReleasedMessage {
+  v: number;
+  type: 'released';
+  begun: number;
+}
+
+export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | ReleasedMessage | PingMessage;
 export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | ReplacedMessage | PingMessage | ErrorMessage;
 
 /** A frame that failed validation: why, for a log line and an `error` reply. */

@@ -66,6 +66,10 @@ interface Subscription {
   inFlight: Map<number, number>;
   inFlightBytes: number;
   reader: AsyncGenerator<StoredEvent> | undefined;
+  /** The log's pushed mark when this subscription started: what others were sent. */
+  pushedBefore: number;
+  /** Said by the listener once replaced: it handed nothing above this to its app. */
+  released?: number;
 }
 
 /** A replaced subscription finishing what it is forwarding; ended once (acked, closed or timed out). */
@@ -140,7 +144,7 @@ export class ChannelDelivery {
       return false;
     }
     this.starting = undefined;
-    this.subscription = { link, sentSeq: start, inFlight: new Map(), inFlightBytes: 0, reader: undefined };
+    this.subscription = { link, sentSeq: start, inFlight: new Map(), inFlightBytes: 0, reader: undefined, pushedBefore: this.log.pushed() };
     this.unshare = this.log.shared?.listenerAttached({
       onAppend: () => void this.pump(),
       onReplaced: (by) => {
@@ -210,6 +214,8 @@ export class ChannelDelivery {
         if (this.draining?.subscription !== old) return;
         this.draining = undefined;
         clearTimeout(timer);
+        // What only this listener was sent and it never handed to its app is no redelivery.
+        if (old.released !== undefined) this.log.unpush(Math.max(old.pushedBefore, old.released));
         old.link.close(CLOSE_CODES.replaced, 'another listener subscribed to this channel');
         resolve();
       };
@@ -257,6 +263,12 @@ export class ChannelDelivery {
   waitForAnswer(seq: number, timeoutMs: number): Promise<TargetAnswer | undefined | 'timeout'> {
     if (!this.connected) return Promise.resolve(undefined);
     return waitForAnswer(this.waiters, seq, timeoutMs);
+  }
+
+  /** A replaced listener's last word: it handed nothing above `begun` to its app. */
+  released(link: ListenerLink, begun: number): void {
+    const draining = this.draining;
+    if (draining && draining.subscription.link === link) draining.subscription.released = begun;
   }
 
   /** The listener's acks, as they came in one frame: the cursor moves and sending resumes once for all. */

@@ -306,6 +306,12 @@ export class FileEventLog implements EventLog {
     this.scheduleState();
   }
 
+  unpush(seq: number): void {
+    if (seq >= this.pushedSeq) return;
+    this.pushedSeq = Math.max(seq, this.ackedSeq);
+    this.scheduleState();
+  }
+
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
     if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
       return this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`);

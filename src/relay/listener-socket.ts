@@ -96,6 +96,9 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
       case 'acks':
         delivery?.acknowledged(link, message.acks);
         return;
+      case 'released':
+        delivery?.released(link, message.begun);
+        return;
     }
   });
   ws.on('close', (code) => {

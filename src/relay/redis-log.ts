@@ -162,7 +162,8 @@ export class RedisEventLog implements EventLog {
     ]);
     this.noteHead(Number(head ?? 0));
     this.ackedSeq = Math.max(this.ackedSeq, Number(acked ?? 0));
-    this.pushedSeq = Math.max(this.pushedSeq, Number(pushed ?? 0), this.ackedSeq);
+    // Redis's mark is the truth (this instance's own was written above): it may have moved back.
+    this.pushedSeq = Math.max(Number(pushed ?? 0), this.ackedSeq);
     const oldest = first[0];
     this.firstSeq = oldest ? seqOf(oldest[0]) : this.headSeq + 1;
   }
@@ -267,6 +268,15 @@ export class RedisEventLog implements EventLog {
       void this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(() => undefined);
     }, PUSHED_FLUSH_MS);
     this.pushedTimer.unref();
+  }
+
+  unpush(seq: number): void {
+    if (seq >= this.pushedSeq) return;
+    this.pushedSeq = Math.max(seq, this.ackedSeq);
+    if (this.pushedTimer) clearTimeout(this.pushedTimer);
+    this.pushedTimer = undefined;
+    // A plain SET: the one place the mark moves back (one listener at a time holds a channel).
+    void this.context.redis.set(this.keys.pushed, this.pushedSeq).catch(() => undefined);
   }
 
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */

@@ -77,6 +77,11 @@ export interface EventLog {
   pushed(): number;
   /** Events up to `seq` went out to a listener (never moves back). */
   notePushed(seq: number): void;
+  /**
+   * Moves the mark back to `seq`: a replaced listener said it handed nothing above it to
+   * its app, and no other listener was sent those events.
+   */
+  unpush(seq: number): void;
   /** Applies the retention policy; says what it dropped. */
   applyRetention(now: Date): Promise<DroppedRange | undefined>;
   /** Only for a log shared by several relay instances (Redis): see SharedChannel. */

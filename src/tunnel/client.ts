@@ -212,11 +212,14 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   /**
    * The relay marks every event it sent on an earlier connection (to any listener). For
    * this listener's app, one above the highest seq this listener ever began (its cursor
-   * knows, across restarts) cannot be a repeat: the mark is dropped. Unknown: kept.
+   * knows, across restarts) cannot be a repeat: the mark is dropped. A listener that had
+   * begun nothing when it subscribed (a new cursor: maybe taking over from another) keeps
+   * every mark.
    */
+  let begunKnown = false;
   const asSeenByThisApp = (event: RelayedEvent): RelayedEvent => {
     const begun = options.cursor.begun;
-    if (!event.redelivery || begun === undefined || event.seq <= begun) return event;
+    if (!event.redelivery || !begunKnown || begun === undefined || event.seq <= begun) return event;
     const { redelivery: _dropped, ...fresh } = event;
     return fresh;
   };
@@ -334,6 +337,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
               emit({ state: 'cursor-reset', reason, cursor: askedAfter, head: message.head, from: message.after + 1 });
             } else tracker.startAt(message.after);
             if (message.log !== undefined) tracker.adopt(message.log);
+            begunKnown = options.cursor.begun !== undefined;
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });
             return;
@@ -345,6 +349,9 @@ export function openTunnel(options: TunnelOptions): Tunnel {
             handOver.abort();
             void whenIdle().then(() => {
               flushAcks();
+              // What it never handed to the app then reaches the newer listener unmarked.
+              const begun = options.cursor.begun;
+              if (begun !== undefined) session.send(encodeMessage({ type: 'released', begun }));
               ws.close(1000, 'replaced by a newer listener');
             });
             return;

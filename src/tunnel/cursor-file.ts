@@ -93,7 +93,8 @@ class CursorValues implements DeliveryCursor {
     this.lastForwarded = seq;
     this.lastForwardedAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
     // The same log (an older copy of it): what was begun in the common part stays begun.
-    this.begun = log === this.log && this.begun !== undefined ? Math.max(seq, this.begun) : seq;
+    // Another log: nothing in it was begun yet. Not known before: still not known.
+    if (this.begun !== undefined) this.begun = log === this.log ? Math.max(seq, this.begun) : seq;
     this.log = log;
   }
 

@@ -177,6 +177,9 @@ async function takeoverDrill(t: TestContext, relays: [RelayProcess, RelayProcess
   assert.deepEqual(atFirst.filter((n) => atSecond.includes(n)), [], 'no event reached both apps');
   assert.equal(atFirst.length + atSecond.length, 150, 'each event reached one app, once');
   assert.ok(atSecond.length > 0 && Math.min(...atSecond) > Math.max(...atFirst), 'after the takeover, events reach only the second app');
+  // The first finished what it had begun and said so: what it never began is no redelivery.
+  await waitUntil('a line per event at the second listener', () => second.lines.length >= atSecond.length);
+  assert.deepEqual(second.lines.filter((line) => line.includes('"redelivery":true')), []);
   await second.stop('SIGINT');
 }
 
