@@ -82,6 +82,8 @@ test('protocol: log identities, replaced, repeat acks and redelivery marks pass;
   assert.ok(isInvalid(decodeRelayMessage(encodeMessage({ type: 'replaced', at: 'x' }))));
   assert.ok(isInvalid(decodeRelayMessage(encodeMessage({ type: 'replaced', at: '2026-12-06T23:00:00.000Z', by: '\u001b[31mred' }))));
   assert.ok(isInvalid(decodeListenerMessage(JSON.stringify({ v: 1, type: 'ack', seq: 1, status: 200, final: true, repeat: 'yes' }))));
+  assert.ok(!isInvalid(decodeListenerMessage(encodeMessage({ type: 'released', begun: 12 }))));
+  assert.ok(isInvalid(decodeListenerMessage(JSON.stringify({ v: 1, type: 'released', begun: -1 }))));
   const event = { seq: 7, method: 'POST', path: '/', rawHeaders: [], receivedAt: new Date().toISOString(), body: Buffer.from('{}') };
   const frame = decodeEventsFrame(encodeEventsFrame([event, { ...event, seq: 8, redelivery: true }]));
   assert.ok(!isInvalid(frame));
