@@ -210,16 +210,20 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   };
 
   /**
-   * The relay marks every event it sent on an earlier connection (to any listener). For
-   * this listener's app, one above the highest seq this listener ever began (its cursor
-   * knows, across restarts) cannot be a repeat: the mark is dropped. A listener that had
-   * begun nothing when it subscribed (a new cursor: maybe taking over from another) keeps
-   * every mark.
+   * The relay marks every event it sent on an earlier connection (to any listener). This
+   * listener's cursor knows, across restarts, the highest seq it ever handed to its app:
+   * an event above it cannot be a repeat for this app (the mark is dropped), one at or
+   * below it that was not acknowledged may be (marked even if the relay lost track). A
+   * listener that knew nothing when it subscribed (a new cursor, maybe taking over from
+   * another, or a log that changed) takes the relay's word.
    */
   let begunKnown = false;
   const asSeenByThisApp = (event: RelayedEvent): RelayedEvent => {
     const begun = options.cursor.begun;
-    if (!event.redelivery || !begunKnown || begun === undefined || event.seq <= begun) return event;
+    if (!begunKnown || begun === undefined) return event;
+    const mayHaveIt = event.seq <= begun;
+    if (mayHaveIt === (event.redelivery === true)) return event;
+    if (mayHaveIt) return { ...event, redelivery: true };
     const { redelivery: _dropped, ...fresh } = event;
     return fresh;
   };

@@ -22,7 +22,7 @@ export interface DeliveryCursor {
   save(seq: number, at?: string): void;
   /** Saved before the event goes to the app, so a killed listener still knows. */
   begin(seq: number): void;
-  /** Starts over in `log` at `seq`: the relay's log is not the one the old seq counted in. */
+  /** Starts over in `log` at `seq` (begun: unknown): the relay's log is not the one the old seq counted in. */
   reset(seq: number, log: string | undefined, at: string | undefined): void;
   close(): void;
 }
@@ -92,9 +92,8 @@ class CursorValues implements DeliveryCursor {
   reset(seq: number, log: string | undefined, at: string | undefined): void {
     this.lastForwarded = seq;
     this.lastForwardedAt = at !== undefined && AT_PATTERN.test(at) ? at : undefined;
-    // The same log (an older copy of it): what was begun in the common part stays begun.
-    // Another log: nothing in it was begun yet. Not known before: still not known.
-    if (this.begun !== undefined) this.begun = log === this.log ? Math.max(seq, this.begun) : seq;
+    // Which of the seqs now named were handed to the app before is not known any more.
+    this.begun = undefined;
     this.log = log;
   }
 
