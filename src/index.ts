@@ -20,7 +20,7 @@ export { UserError, CheckFailedError } from './errors.js';
 export { startRelay } from './relay/server.js';
 export type { RelayOptions, RunningRelay, RelayLogEntry } from './relay/server.js';
 export type { ChannelStore, EventLog, ChannelRecord, StoredEvent, NewEvent, RetentionPolicy, DroppedRange, TokenReplacement, Revocation } from './relay/store.js';
-export { openTunnel, TunnelAuthError, TunnelRevokedError } from './tunnel/client.js';
+export { openTunnel, TunnelAuthError, TunnelRevokedError, TunnelReplacedError } from './tunnel/client.js';
 export type { Tunnel, TunnelOptions, TunnelStatus, TunnelRequest, TunnelAnswer, TunnelHandler } from './tunnel/client.js';
 export { openCursorFile, memoryCursor } from './tunnel/cursor-file.js';
 export type { DeliveryCursor } from './tunnel/cursor-file.js';

@@ -58,6 +58,12 @@ export interface CaptureRecord {
   responseStatus?: number;
   /** Where it came in: the local endpoint, or the relay (with its sequence number). */
   source?: { kind: 'local' } | { kind: 'relay'; channel: string; seq: number };
+  /**
+   * The relay had sent this event to a listener before, on an earlier connection: the
+   * app may have received it already (the earlier delivery may have no capture line,
+   * when the listener was killed before writing it). Absent otherwise.
+   */
+  redelivery?: true;
   /** Set when the request was refused, e.g. over the body limit. */
   rejected?: string;
   /**

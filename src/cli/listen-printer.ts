@@ -39,6 +39,7 @@ export function requestJson(record: CaptureRecord): Record<string, unknown> {
     ...(record.attempt !== undefined ? { attempt: record.attempt } : {}),
     ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: record.nextAttemptAt } : {}),
     ...(record.failed ? { failed: true } : {}),
+    ...(record.redelivery ? { redelivery: true } : {}),
   };
 }
 
@@ -69,7 +70,8 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
   const request = `${printableSnippet(record.method, 20)} ${printableSnippet(record.path, PATH_MAX_CHARS)}`;
   const event = record.event !== undefined ? printableSnippet(record.event, EVENT_MAX_CHARS) : '–';
   const attempt = attemptText(record);
-  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ${outcome}${record.failed ? c.red(attempt) : c.dim(attempt)}`;
+  const redelivery = record.redelivery ? `  ${c.yellow('(redelivery)')}` : '';
+  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ${outcome}${record.failed ? c.red(attempt) : c.dim(attempt)}${redelivery}`;
 }
 
 /**

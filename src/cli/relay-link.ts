@@ -49,6 +49,10 @@ function describe(status: TunnelStatus): string | undefined {
       return `relay: connected, delivering after #${status.after} (newest #${status.head})`;
     case 'reconnecting':
       return `relay: ${status.reason}; reconnecting in ${(status.delayMs / 1000).toFixed(1)} s (attempt ${status.attempt})…`;
+    case 'cursor-reset':
+      if (status.reason === 'older-log') return `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); delivering from #${status.from} again`;
+      if (status.reason === 'diverged') return `relay: the relay's log for this channel holds another event at this listener's cursor #${status.cursor} (restored from an older copy?); delivering from #${status.from} again`;
+      return `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made anew); delivering from #${status.from}`;
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':
@@ -115,7 +119,7 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
       if (!described) return;
       // A relay's close reason or error text is quoted here: escaped to one line.
       const line = printableSnippet(described, STATUS_LINE_MAX_CHARS);
-      const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down' || status.state === 'late';
+      const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down' || status.state === 'late' || status.state === 'cursor-reset';
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },
   });

@@ -100,6 +100,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, secret),
       source: inbound.source ?? { kind: 'local' },
     };
+    if (inbound.redelivery) record.redelivery = true;
     const event = eventOf(body);
     if (event !== undefined) record.event = event;
 

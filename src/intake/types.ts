@@ -8,6 +8,8 @@ export interface InboundRequest {
   body: Buffer;
   receivedAt?: Date;
   source?: CaptureRecord['source'];
+  /** The relay sent it on an earlier connection too (see CaptureRecord.redelivery). */
+  redelivery?: true;
   /**
    * Set by a transport that stopped keeping the body once it passed its size limit:
    * `body` is then empty and the request is answered 413. The intake also refuses a

@@ -3,6 +3,7 @@ import { open, readFile, readdir, rename, rm, stat, writeFile, type FileHandle }
 import path from 'node:path';
 import { readCompleteLines } from './file-lines.js';
 import { fsyncPath } from './fsync.js';
+import { loadLogId } from './log-identity.js';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
@@ -80,6 +81,7 @@ export class FileEventLog implements EventLog {
   private headSeq = 0;
   private firstSeq = 1;
   private ackedSeq = 0;
+  private pushedSeq = 0;
   private handle: FileHandle | undefined;
   private segmentEvents = 0;
   private segmentBytes = 0;
@@ -92,6 +94,7 @@ export class FileEventLog implements EventLog {
 
   private constructor(
     readonly channel: string,
+    readonly id: string,
     private readonly dir: string,
     private readonly retention: RetentionPolicy,
     private segments: Segment[],
@@ -109,7 +112,7 @@ export class FileEventLog implements EventLog {
   ): Promise<FileEventLog> {
     const names = (await readdir(dir)).filter((n) => /^\d{16}\.jsonl$/.test(n)).sort();
     const segments = names.map((n) => ({ first: Number(n.slice(0, 16)), file: path.join(dir, n) }));
-    const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents);
+    const log = new FileEventLog(channel, await loadLogId(dir), dir, retention, segments, onDropped, tuning.segmentMaxEvents);
     const last = segments.at(-1);
     // Only a regular file is scanned (a device or a FIFO would never end).
     if (last && (await stat(last.file)).isFile()) {
@@ -138,6 +141,7 @@ export class FileEventLog implements EventLog {
     const state = await readState(path.join(dir, STATE_FILE));
     log.firstSeq = Math.min(Math.max(log.firstSeq, state.first ?? 1), log.headSeq + 1);
     log.ackedSeq = Math.min(state.acked ?? 0, log.headSeq);
+    log.pushedSeq = Math.min(Math.max(state.pushed ?? 0, log.ackedSeq), log.headSeq);
     return log;
   }
 
@@ -288,6 +292,26 @@ export class FileEventLog implements EventLog {
     this.scheduleState();
   }
 
+  pushed(): number {
+    return this.pushedSeq;
+  }
+
+  /**
+   * Saved with the cursor (at most STATE_FLUSH_MS late): an event pushed just before a
+   * relay crash may go out again unmarked. Everything acknowledged was pushed.
+   */
+  notePushed(seq: number): void {
+    if (seq <= this.pushedSeq) return;
+    this.pushedSeq = Math.min(seq, this.headSeq);
+    this.scheduleState();
+  }
+
+  unpush(seq: number): void {
+    if (seq >= this.pushedSeq) return;
+    this.pushedSeq = Math.max(seq, this.ackedSeq);
+    this.scheduleState();
+  }
+
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
     if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
       return this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`);
@@ -331,7 +355,7 @@ export class FileEventLog implements EventLog {
   private async writeState(): Promise<void> {
     const file = path.join(this.dir, STATE_FILE);
     const temp = `${file}.tmp`;
-    await writeFile(temp, JSON.stringify({ first: this.firstSeq, acked: this.ackedSeq }), { mode: 0o600 });
+    await writeFile(temp, JSON.stringify({ first: this.firstSeq, acked: this.ackedSeq, pushed: this.pushedSeq }), { mode: 0o600 });
     await rename(temp, file);
   }
 
@@ -346,11 +370,11 @@ export class FileEventLog implements EventLog {
   }
 }
 
-async function readState(file: string): Promise<{ first?: number; acked?: number }> {
+async function readState(file: string): Promise<{ first?: number; acked?: number; pushed?: number }> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const seq = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
-    return { first: seq(value.first), acked: seq(value.acked) };
+    return { first: seq(value.first), acked: seq(value.acked), pushed: seq(value.pushed) };
   } catch {
     return {};
   }

@@ -19,6 +19,8 @@ export interface ListenerSocketContext {
   channel(id: string): Promise<{ delivery: ChannelDelivery; tokenHash: string } | undefined>;
   pingIntervalMs: number;
   deadAfterMs: number;
+  /** The listener's address (`host:port`), told to the listener it replaces. */
+  address?: string;
   onSubscribed(channel: string, after: number): void;
   onClosed(channel: string | undefined, reason: string): void;
   onRefused(reason: string): void;
@@ -60,9 +62,16 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     if (ws.readyState !== ws.OPEN) return;
     delivery = found.delivery;
     channelId = message.channel;
-    const after = found.delivery.attach(link, message.after);
-    link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head: found.delivery.log.head() }));
-    context.onSubscribed(message.channel, after);
+    const wish = {
+      ...(message.after !== undefined ? { after: message.after } : {}),
+      ...(message.log !== undefined ? { log: message.log } : {}),
+      ...(message.at !== undefined ? { at: message.at } : {}),
+    };
+    const newcomer = { at: new Date(), ...(context.address ? { by: context.address } : {}) };
+    await found.delivery.attach(link, wish, newcomer, (after, head) => {
+      link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log: found.delivery.log.id }));
+      context.onSubscribed(message.channel, after);
+    });
   };
 
   let subscribing = false;
@@ -86,6 +95,9 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
         return;
       case 'acks':
         delivery?.acknowledged(link, message.acks);
+        return;
+      case 'released':
+        delivery?.released(link, message.begun);
         return;
     }
   });

@@ -1,6 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import { describeRedisUrl } from './redis-url.js';
+import { newLogId } from './log-identity.js';
 import { ACK_SCRIPT, APPEND_SCRIPT, RedisEventLog, channelKeys, entryId, seqOf, type RedisCommands } from './redis-log.js';
 import { DELETE_SCRIPT, REVOCATIONS_TOPIC, ROTATE_SCRIPT, decodeRevocation, encodeRevocation, type AdminCommands } from './redis-admin.js';
 import { CLAIM_SCRIPT, RELEASE_SCRIPT, RedisSharedChannel, type SharedCommands } from './redis-shared.js';
@@ -247,9 +248,22 @@ export class RedisChannelStore implements ChannelStore {
       onError: (message) => this.backgroundError(message),
     });
     await shared.ready();
+    log.id = await this.logId(id);
     await log.refresh();
     this.opened.set(id, log);
     return log;
+  }
+
+  /**
+   * The log's identity: made at random by whichever instance opens the log first (SET NX,
+   * so all instances agree), kept in Redis beside the stream, AOF-durable like it.
+   */
+  private async logId(channel: string): Promise<string> {
+    const key = channelKeys(channel).logId;
+    await this.redis.set(key, newLogId(), 'NX');
+    const id = await this.redis.get(key);
+    if (id === null) throw new Error(`no log identity for channel ${channel} in Redis`);
+    return id;
   }
 
   private watch(channel: string, onAppend: (() => void) | undefined): void {

@@ -281,6 +281,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
             if (revocations.get(id) === seen) return record && found ? { delivery: found, tokenHash: record.tokenHash } : undefined;
           }
         },
+        ...(req.socket.remoteAddress ? { address: `${req.socket.remoteAddress}:${req.socket.remotePort}` } : {}),
         pingIntervalMs: options.pingIntervalMs ?? PING_INTERVAL_MS,
         deadAfterMs: options.deadAfterMs ?? HEARTBEAT_DEAD_MS,
         onSubscribed: (channel, after) => log({ kind: 'listener-connected', channel, after }),

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { UserError, errorMessage } from '../errors.js';
+import { CheckFailedError, UserError, errorMessage } from '../errors.js';
 import {
   CLOSE_CODES,
   HEARTBEAT_DEAD_MS,
@@ -39,6 +39,8 @@ export interface TunnelRequest {
   forwardTimeoutMs?: number;
   /** Adds what the tunnel knows (retry attempt, failed) to the capture record before it is written. */
   annotate?: (record: CaptureRecord, answer: TunnelAnswer) => void;
+  /** The relay sent this event on an earlier connection too: the app may have it already. */
+  redelivery?: true;
 }
 
 /** What the handler answers (the shape of the intake's IntakeAnswer). */
@@ -74,6 +76,8 @@ export type TunnelStatus =
   | { state: 'connected'; after: number; head: number }
   | { state: 'reconnecting'; attempt: number; delayMs: number; reason: string }
   | { state: 'gap'; from: number; to: number; reason: string }
+  /** The relay's log is not the one the saved cursor counted in: delivery starts again after `from - 1`. */
+  | { state: 'cursor-reset'; reason: 'older-log' | 'other-log' | 'diverged'; cursor: number; head: number; from: number }
   | { state: 'app-down'; seq: number; status: number; retryInMs: number }
   /** A live event's answer came after FrontEngine's budget: its sender got 504 from the relay and retries by itself. */
   | { state: 'late'; seq: number; status: number; ms: number }
@@ -96,6 +100,14 @@ export class TunnelRevokedError extends UserError {
         : `The relay at ${relay} revoked this listener's token for channel ${channel} (the token was rotated): restart listen with the new one (\`fe-webhooks channel rotate-token\` saved it in .fe-webhooks/relay.json, or pass --token)`,
     );
     this.name = 'TunnelRevokedError';
+  }
+}
+
+/** A newer listener subscribed to the channel: this one stopped (exit 1, not retried). */
+export class TunnelReplacedError extends CheckFailedError {
+  constructor(channel: string, at: Date, by: string | undefined) {
+    super(`another listener subscribed to channel ${channel} at ${at.toISOString()}${by ? ` from ${by}` : ''} and took it over; this listener stopped (the newest one gets the events)`);
+    this.name = 'TunnelReplacedError';
   }
 }
 
@@ -139,7 +151,7 @@ export interface TunnelOptions {
 export interface Tunnel {
   /** Resolves on the first subscription; rejects with TunnelAuthError when refused. */
   ready: Promise<void>;
-  /** Settles when the tunnel stops: after close(), or with TunnelAuthError. */
+  /** Settles when the tunnel stops: after close(), or with TunnelAuthError or TunnelReplacedError. */
   done: Promise<void>;
   close(): Promise<void>;
 }
@@ -219,11 +231,11 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     acks = [];
     acksChars = 0;
   };
-  const ack = (seq: number, answer: TunnelAnswer, final: boolean): void => {
+  const ack = (seq: number, answer: TunnelAnswer, final: boolean, repeat = false): void => {
     if (!current) return;
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}) };
+    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
     const text = JSON.stringify(one);
     if (acksChars + text.length > ACKS_FRAME_MAX_CHARS) flushAcks();
     acks.push(text);
@@ -241,6 +253,30 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       return { status: 502, headers: [['content-type', 'text/plain']], body: Buffer.from(errorMessage(error)), forwardFailed: true };
     }
   };
+
+  /**
+   * The relay marks every event it sent on an earlier connection (to any listener). This
+   * listener's cursor knows, across restarts, the highest seq it ever handed to its app:
+   * an event above it cannot be a repeat for this app (the mark is dropped), one at or
+   * below it that was not acknowledged may be (marked even if the relay lost track). A
+   * listener that knew nothing when it subscribed (a new cursor, maybe taking over from
+   * another, or a log that changed) takes the relay's word.
+   */
+  let begunKnown = false;
+  const asSeenByThisApp = (event: RelayedEvent): RelayedEvent => {
+    const begun = options.cursor.begun;
+    if (!begunKnown || begun === undefined) return event;
+    const mayHaveIt = event.seq <= begun;
+    if (mayHaveIt === (event.redelivery === true)) return event;
+    if (mayHaveIt) return { ...event, redelivery: true };
+    const { redelivery: _dropped, ...fresh } = event;
+    return fresh;
+  };
+
+  /** Set when a newer listener took the channel over: retries stop, nothing new starts. */
+  const handOver = new AbortController();
+  let replacedBy: { at: Date; by: string | undefined } | undefined;
+  const stopping = AbortSignal.any([stop.signal, handOver.signal]);
 
   const appRetry = options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS };
   // Asking a listener that cannot take events (captures unwritable) costs nothing: look
@@ -262,6 +298,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       body: event.body,
       receivedAt: new Date(event.receivedAt),
       source: { kind: 'relay', channel: options.channel, seq: event.seq },
+      ...(event.redelivery ? { redelivery: true } : {}),
       ...(live ? { forwardTimeoutMs: options.liveAnswerMs ?? LIVE_ANSWER_MS } : {}),
       ...(first ? { annotate: first.annotate } : {}),
     };
@@ -281,13 +318,16 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       ack(event.seq, answer, false);
       const retryInMs = backoffDelayMs(attempt, appRetry);
       emit({ state: 'app-down', seq: event.seq, status: answer.status, retryInMs });
-      await pause(retryInMs, stop.signal);
-      if (stop.signal.aborted) return undefined;
+      await pause(retryInMs, stopping);
+      if (stopping.aborted) return undefined;
     }
   };
 
-  const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
+  const deliverAndAck = async (relayed: RelayedEvent): Promise<void> => {
+    const event = asSeenByThisApp(relayed);
+    const generation = tracker.generation;
     tracker.begin(event.seq);
+    options.cursor.begin(event.seq);
     active++;
     running++;
     const live = event.seq > liveAfter;
@@ -315,23 +355,25 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       answer = await deliver(event, live, returned);
     } finally {
       clearTimeout(slow);
-      tracker.finish(event.seq, answer !== undefined);
+      tracker.finish(event.seq, answer !== undefined, generation, event.receivedAt);
       running--;
     }
     if (answer && live && calls === 1 && firstCallMs > budgetMs) emit({ state: 'late', seq: event.seq, status: answer.status, ms: firstCallMs });
     // On whichever link is current: after a reconnect the relay has sent this seq again.
-    if (answer) ack(event.seq, answer, true);
+    // Not when the relay's log changed meanwhile: this seq now names another event.
+    if (answer && generation === tracker.generation) ack(event.seq, answer, true);
     if (holdsSlot) releaseSlot();
     else dispatch();
   };
 
   /** Starts deliveries in seq order, up to `concurrency` at once. */
   const dispatch = (): void => {
-    while (queue.length > 0 && active < concurrency && !stop.signal.aborted) {
+    while (queue.length > 0 && active < concurrency && !stopping.aborted) {
       const event = queue.shift() as RelayedEvent;
-      // Already reached the app (before a reconnect or a restart), or its retries are
-      // scheduled: acknowledge, do not repeat.
-      if (tracker.forwarded(event.seq) || options.retries?.has(event.seq) === true) ack(event.seq, NO_CONTENT, true);
+      // Already reached the app on an earlier connection, or its retries are scheduled:
+      // acknowledged, not repeated, and marked so the relay never passes this empty
+      // answer to a sender as the app's.
+      if (tracker.forwarded(event.seq) || options.retries?.has(event.seq) === true) ack(event.seq, NO_CONTENT, true, true);
       // Being delivered since before a reconnect: its ack will follow on the new link.
       else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
     }
@@ -361,11 +403,24 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       });
       const onAbort = (): void => ws.close(1000, 'listener stopped');
       stop.signal.addEventListener('abort', onAbort, { once: true });
+      let askedAfter: number | undefined;
+      let askedLog: string | undefined;
       ws.on('open', () => {
         heartbeat.heard();
         tracker.commit();
-        const after = options.cursor.lastForwarded;
-        session.send(encodeMessage({ type: 'subscribe', channel: options.channel, token: options.token, ...(after !== undefined ? { after } : {}) }));
+        askedAfter = options.cursor.lastForwarded;
+        askedLog = askedAfter !== undefined ? options.cursor.log : undefined;
+        const at = askedAfter !== undefined ? options.cursor.lastForwardedAt : undefined;
+        session.send(
+          encodeMessage({
+            type: 'subscribe',
+            channel: options.channel,
+            token: options.token,
+            ...(askedAfter !== undefined ? { after: askedAfter } : {}),
+            ...(askedLog !== undefined ? { log: askedLog } : {}),
+            ...(at !== undefined ? { at } : {}),
+          }),
+        );
       });
       ws.on('message', (data: Buffer, isBinary: boolean) => {
         heartbeat.heard();
@@ -377,12 +432,35 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         }
         if (heartbeat.answer(message)) return;
         switch (message.type) {
-          case 'subscribed':
+          case 'subscribed': {
             current = session;
             liveAfter = message.head;
-            tracker.startAt(message.after);
+            // The relay starts below the cursor only when its log is not the one the cursor
+            // counted in: another identity, or an older copy (head below the cursor).
+            const otherLog = message.log !== undefined && askedLog !== undefined && message.log !== askedLog;
+            if (askedAfter !== undefined && (otherLog || message.after < askedAfter)) {
+              tracker.reset(message.after, message.log);
+              const reason = otherLog ? 'other-log' : message.head < askedAfter ? 'older-log' : 'diverged';
+              emit({ state: 'cursor-reset', reason, cursor: askedAfter, head: message.head, from: message.after + 1 });
+            } else tracker.startAt(message.after);
+            if (message.log !== undefined) tracker.adopt(message.log);
+            begunKnown = options.cursor.begun !== undefined;
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });
+            return;
+          }
+          case 'replaced':
+            // Finish what is being forwarded (its acks still count), start nothing new, then go.
+            replacedBy = { at: new Date(message.at), by: message.by };
+            queue.length = 0;
+            handOver.abort();
+            void whenIdle().then(() => {
+              flushAcks();
+              // What it never handed to the app then reaches the newer listener unmarked.
+              const begun = options.cursor.begun;
+              if (begun !== undefined) session.send(encodeMessage({ type: 'released', begun }));
+              ws.close(1000, 'replaced by a newer listener');
+            });
             return;
           case 'events':
             for (const event of message.events) queue.push(event);
@@ -419,7 +497,12 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
         else if (code === CLOSE_CODES.tokenRevoked || code === CLOSE_CODES.channelDeleted) reject(new TunnelRevokedError(options.relayUrl.origin, options.channel, code === CLOSE_CODES.channelDeleted));
-        else resolve(code === CLOSE_CODES.replaced ? 'another listener took over this channel' : endReason);
+        else if (replacedBy || code === CLOSE_CODES.replaced) {
+          // The newest subscription wins: reconnecting would only take the channel back.
+          replacedBy ??= { at: new Date(), by: undefined };
+          handOver.abort();
+          reject(new TunnelReplacedError(options.channel, replacedBy.at, replacedBy.by));
+        } else resolve(endReason);
       });
     });
 

@@ -120,6 +120,7 @@ function newVerdict(location: string, id: string | undefined, reasons: Reason[])
     messageId: undefined,
     ageMs: undefined,
     ageSource: undefined,
+    redelivery: undefined,
     exactDuplicateOf: undefined,
     samePairAs: undefined,
   };
@@ -181,6 +182,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
     const failure = appFailure(item.forward);
     if (failure) reasons.push(failure);
   }
+  if (item.redelivery === true) verdict.redelivery = true;
   const match = signatureMatch(item.body, item.signatures[0], ctx.secrets);
   const secretIndex = checkSignature(item.signatures, match.index, ctx.secrets.keys.length, reasons);
   if (secretIndex !== -1) verdict.secretIndex = secretIndex;

@@ -77,6 +77,8 @@ export const META_PAIR_LO = 7;
 export const FLAG_OK = 1;
 export const FLAG_HAS_BYTES = 2;
 export const FLAG_HAS_PAIR = 4;
+/** The capture is marked `redelivery: true`. */
+export const FLAG_REDELIVERY = 8;
 
 const NEWLINE = 0x0a;
 /** A piece's text report is about a tenth of its megabyte; json and junit more. */
@@ -176,7 +178,7 @@ class PieceVerdicts {
     meta[at + META_REPORT_END] = this.report.write(this.reporter.verdict(verdict));
     if (!verdict.ok && this.echo) this.failures.write(this.echo.verdict(verdict));
     meta[at + META_LABEL_END] = this.labels.write(verdict.id ?? verdict.location);
-    meta[at + META_FLAGS] = (verdict.ok ? FLAG_OK : 0) | (keys.hasBytes ? FLAG_HAS_BYTES : 0) | (keys.hasPair ? FLAG_HAS_PAIR : 0);
+    meta[at + META_FLAGS] = (verdict.ok ? FLAG_OK : 0) | (keys.hasBytes ? FLAG_HAS_BYTES : 0) | (keys.hasPair ? FLAG_HAS_PAIR : 0) | (verdict.redelivery ? FLAG_REDELIVERY : 0);
     meta[at + META_EVENT] = verdict.ok && verdict.event !== undefined ? (EVENT_INDEX.get(verdict.event) ?? -1) : -1;
     meta[at + META_BYTES_HI] = keys.bytesHi;
     meta[at + META_BYTES_LO] = keys.bytesLo;

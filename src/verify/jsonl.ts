@@ -59,6 +59,7 @@ export function captureLineToItem(text: string, location: string): InputItem {
     rejected: typeof r.rejected === 'string' ? r.rejected : undefined,
     forward: typeof r.forward === 'object' && r.forward !== null ? (r.forward as AppAnswer) : undefined,
     bodyMissing: undefined,
+    redelivery: r.redelivery === true,
   };
 }
 

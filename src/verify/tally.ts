@@ -4,6 +4,7 @@ import {
   FLAG_HAS_BYTES,
   FLAG_HAS_PAIR,
   FLAG_OK,
+  FLAG_REDELIVERY,
   META_BYTES_HI,
   META_BYTES_LO,
   META_EVENT,
@@ -79,6 +80,7 @@ export class RunTally {
     const repeat = this.duplicates.observe(keys, verdict.id ?? verdict.location);
     if (repeat?.exactDuplicateOf !== undefined) verdict.exactDuplicateOf = repeat.exactDuplicateOf;
     else if (repeat?.samePairAs !== undefined) verdict.samePairAs = repeat.samePairAs;
+    if (verdict.redelivery) this.duplicates.noteMarkedRedelivery();
     this.count(verdict.ok, verdict.ok ? verdict.event : undefined, verdict.exactDuplicateOf !== undefined);
     const full = this.report.add(this.reporter.verdict(verdict));
     if (full) await this.emit(full);
@@ -117,6 +119,7 @@ export class RunTally {
       keys.pairHi = meta[at + META_PAIR_HI] as number;
       keys.pairLo = meta[at + META_PAIR_LO] as number;
       const repeat = this.duplicates.observeEncoded(keys, labels, labelStart, labelEnd);
+      if ((flags & FLAG_REDELIVERY) !== 0) this.duplicates.noteMarkedRedelivery();
       const event = meta[at + META_EVENT] as number;
       this.count((flags & FLAG_OK) !== 0, event === -1 ? undefined : EVENT_NAMES[event], repeat?.exactDuplicateOf !== undefined);
       if (repeat) {
@@ -143,6 +146,7 @@ export class RunTally {
       agedByReceipt: counts.agedByReceipt,
       notAged: counts.notAged,
       exactDuplicates: duplicates.exactDuplicates,
+      markedRedeliveries: duplicates.markedRedeliveries,
       repeatedPairs: duplicates.repeatedPairs,
       expectations,
       duplicateKeys: { exact: EXACT_KEY, pair: PAIR_KEY },
