@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -226,4 +227,24 @@ test('--shuffle changes the order but delivers every event exactly once; a non-2
   assert.equal(failed.code, 1);
   assert.match(failed.stdout, /^2\/2 {2}MessageBounced +500/m);
   assert.match(failed.stderr, /1 of 2 deliveries failed/);
+});
+
+test('shell completion offers scenario and its story names (bash loads the script)', async (t) => {
+  const dir = await tempDir(t);
+  const script = await runCli(['completion', 'bash']);
+  assert.equal(script.code, 0, script.stderr);
+  await writeFile(path.join(dir, 'c.bash'), script.stdout);
+  const complete = (words: string[]): string[] => {
+    const bash = `source c.bash; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _fe_webhooks; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const result = spawnSync('bash', ['-c', bash], { encoding: 'utf8', cwd: dir });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout.split('\n').filter(Boolean);
+  };
+  assert.deepEqual(complete(['fe-webhooks', 'sc']), ['scenario']);
+  assert.deepEqual(complete(['fe-webhooks', 'scenario', 'delayed']), ['delayed-then-sent', 'delayed-then-failed']);
+  assert.deepEqual(complete(['fe-webhooks', 'scenario', '--sh']), ['--shuffle']);
+  for (const shell of ['zsh', 'fish']) {
+    const other = await runCli(['completion', shell]);
+    for (const story of BUILTIN_STORIES) assert.ok(other.stdout.includes(story.name), `${shell}: ${story.name}`);
+  }
 });
