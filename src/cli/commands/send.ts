@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { CliIO } from '../io.js';
-import { collect, collectFieldOverride, durationArg, positiveIntArg } from '../parsers.js';
+import { collect, collectFieldOverride, durationArg, positiveIntArg, seedArg } from '../parsers.js';
 import { positiveNumberArg } from '../send/args.js';
 
 /** The flags as commander hands them over; src/cli/send/plan.ts turns them into a SendPlan. */
@@ -11,6 +11,7 @@ export interface SendCliOptions {
   secret?: string;
   set?: FieldOverride[];
   data?: string;
+  seed?: number;
   body?: string;
   header?: string[];
   timeout?: number;
@@ -43,6 +44,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
     .option('--set <path=value>', 'set one field of the generated body (repeatable)', collectFieldOverride)
     .option('--data <file>', 'deep-merge this JSON document over the generated body')
+    .option('--seed <n>', 'repeatable bodies: each event exactly as `generate <event> --seed n --compact` prints it', seedArg)
     .option('--body <file>', 'send these bytes verbatim (signed) instead of a generated body; - reads stdin')
     .option('--header <"Name: value">', 'add a request header (repeatable)', collect)
     .option('--timeout <duration>', 'a delivery fails without a complete 2xx within this (default 5s, FrontEngine\'s rule)', durationArg('--timeout'))

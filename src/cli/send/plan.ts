@@ -36,6 +36,8 @@ export interface SendPlan {
   body?: VerbatimBody;
   partial?: Record<string, unknown>;
   overrides: FieldOverride[];
+  /** Compose the samples from this seed (repeatable bodies). */
+  seed?: number;
   url: URL;
   /** No --url and no config url: aiming at the local `listen`, which may not be running. */
   urlIsDefault: boolean;
@@ -69,6 +71,7 @@ function mode(options: SendCliOptions): SendMode {
   }
   if (load) {
     if (options.body !== undefined) conflict('--count', '--body (load mode sends unique events)');
+    if (options.seed !== undefined) conflict('--count', '--seed (load mode sends unique events)');
     if (options.repeat !== undefined) conflict('--count', '--repeat');
     if (options.retry) conflict('--count', '--retry');
     if (options.badSignature) conflict('--count', '--bad-signature');
@@ -124,8 +127,8 @@ function target(options: SendCliOptions, io: CliIO): Promise<DeliveryTarget> {
 export async function resolveSendPlan(inputs: string[], options: SendCliOptions, io: CliIO): Promise<SendPlan> {
   const sendMode = mode(options);
   const events = eventsToSend(inputs, options);
-  if (options.body !== undefined && (options.set !== undefined || options.data !== undefined)) {
-    conflict('--body', '--set/--data (the body is sent verbatim)');
+  if (options.body !== undefined && (options.set !== undefined || options.data !== undefined || options.seed !== undefined)) {
+    conflict('--body', '--set/--data/--seed (the body is sent verbatim)');
   }
   const headers = (options.header ?? []).map(parseHeaderLine);
   // A repeated header is sent repeated, but a request with two Hosts is one servers must refuse (RFC 9112 §3.2).
@@ -147,6 +150,7 @@ export async function resolveSendPlan(inputs: string[], options: SendCliOptions,
     body,
     partial,
     overrides: options.set ?? [],
+    seed: options.seed,
     url,
     urlIsDefault: isDefault,
     secret,
