@@ -71,7 +71,7 @@ function spamStatus(rng: Random): string {
   return rng.pick(['NotSpam', 'NotSpam', 'NotSpam', 'NotChecked']);
 }
 
-function deliveredMessage(ctx: Context, sentBefore: number): { message: DeliveredMessage; mx: string; mxIp: string } {
+function deliveredMessage(ctx: Context, sentBefore: number): { message: DeliveredMessage; mx: string } {
   const { rng, thread } = ctx;
   const m = thread?.mail ?? mail(rng);
   return {
@@ -89,8 +89,12 @@ function deliveredMessage(ctx: Context, sentBefore: number): { message: Delivere
       tag: m.tag,
     },
     mx: thread?.mx ?? rng.pick(data.MX_HOSTS),
-    mxIp: thread?.mxIp ?? ip(rng),
   };
+}
+
+/** The MX's address: the thread's, else drawn where the builders always drew it (seeded samples stay as they were). */
+function mxAddress(ctx: Context): string {
+  return ctx.thread?.mxIp ?? ip(ctx.rng);
 }
 
 function ip(rng: Random): string {
@@ -108,11 +112,11 @@ function seconds(rng: Random, min: number, max: number): number {
 
 const sent: Builder<'MessageSent'> = (ctx) => {
   const { rng } = ctx;
-  const { message, mx, mxIp } = deliveredMessage(ctx, rng.int(2, 30));
+  const { message, mx } = deliveredMessage(ctx, rng.int(2, 30));
   const queueId = `${rng.hex(10).toUpperCase()}`;
   return {
     status: 'sent',
-    details: `Message for ${message.to} accepted by ${mx} (${mxIp})`,
+    details: `Message for ${message.to} accepted by ${mx} (${mxAddress(ctx)})`,
     output: `250 2.0.0 OK: queued as ${queueId}`,
     time: seconds(rng, 0.2, 3.5),
     sent_with_ssl: rng.chance(0.9),
@@ -123,7 +127,8 @@ const sent: Builder<'MessageSent'> = (ctx) => {
 
 const delayed: Builder<'MessageDelayed'> = (ctx) => {
   const { rng } = ctx;
-  const { message, mx, mxIp } = deliveredMessage(ctx, rng.int(60, 900));
+  const { message, mx } = deliveredMessage(ctx, rng.int(60, 900));
+  const mxIp = mxAddress(ctx);
   const retryIn = ctx.retryInMinutes ?? rng.pick([2, 5, 10, 30]);
   return {
     status: 'softfail',
@@ -138,10 +143,10 @@ const delayed: Builder<'MessageDelayed'> = (ctx) => {
 
 const deliveryFailed: Builder<'MessageDeliveryFailed'> = (ctx) => {
   const { rng } = ctx;
-  const { message, mx, mxIp } = deliveredMessage(ctx, rng.int(2, 60));
+  const { message, mx } = deliveredMessage(ctx, rng.int(2, 60));
   return {
     status: 'hardfail',
-    details: `Permanent failure delivering to ${mx} (${mxIp}). The message will not be retried.`,
+    details: `Permanent failure delivering to ${mx} (${mxAddress(ctx)}). The message will not be retried.`,
     output: rng.pick(data.HARD_FAIL_REPLIES).replace('%s', message.to),
     time: seconds(rng, 0.2, 3),
     sent_with_ssl: rng.chance(0.9),
