@@ -7,7 +7,8 @@ import { CheckFailedError } from '../../errors.js';
 import type { StoryEvent } from '../../scenario/compose-story.js';
 import { drillOrder } from '../../scenario/drill.js';
 import { colors } from '../colors.js';
-import { logLine, printLine, type CliIO } from '../io.js';
+import { printLine, type CliIO } from '../io.js';
+import { printableSnippet } from '../../util/printable.js';
 import { printDelivery } from '../print-delivery.js';
 import { warnAboutChanges } from '../schema-warnings.js';
 import { formatDuration } from '../send/format.js';
@@ -20,10 +21,9 @@ interface Tally {
   duplicates: number;
 }
 
-/** What the story is, on stderr: the events in story order. */
+/** What the story is, as Stripe's `trigger` says what it sets up: the events in story order (not with --json). */
 function announce(plan: ScenarioPlan, io: CliIO): void {
-  const dim = colors(io, 'stderr').dim;
-  logLine(io, dim(`story ${plan.story.name}: ${plan.events.map((e) => e.event).join(' → ')}`));
+  if (!plan.json) printLine(io, colors(io).dim(`story ${printableSnippet(plan.story.name)}: ${plan.events.map((e) => e.event).join(' → ')}`));
   for (const event of plan.events.filter((e) => e.firstOfStep)) {
     const step = plan.story.steps[event.stepIndex];
     if (step) warnAboutChanges(io, step.event, { violations: event.violations, partial: step.data, overrides: step.set });
@@ -45,6 +45,8 @@ export async function deliverStory(plan: ScenarioPlan, io: CliIO): Promise<void>
   const tally: Tally = { sent: 0, ok: 0, duplicates: 0 };
   const started = performance.now();
   const of = plan.events.length;
+  // Tags padded alike, so events line up whether or not a line is a duplicate.
+  const tagWidth = `${of}/${of} dup`.length;
   try {
     for (const [index, { item: event, duplicate }] of order.entries()) {
       const waitMs = (index > 0 ? plan.intervalMs : 0) + (duplicate ? 0 : event.afterMs);
@@ -55,7 +57,7 @@ export async function deliverStory(plan: ScenarioPlan, io: CliIO): Promise<void>
       if (duplicate) tally.duplicates++;
       printDelivery(io, { event: event.event, attempt: 1, outcome }, {
         json: plan.json,
-        tag: `${event.place}/${of}${duplicate ? ' dup' : ''}`,
+        tag: `${event.place}/${of}${duplicate ? ' dup' : ''}`.padEnd(plan.duplicates > 0 ? tagWidth : 0),
         extra: { step: event.step, place: event.place, of, duplicate },
       });
       assertReachable(plan, outcome);
