@@ -11,6 +11,14 @@ export const MAX_REPEAT = 1000;
 /** The longest `after` a step may wait: a story is a drill, not a scheduler. */
 export const MAX_AFTER_MS = 3_600_000;
 
+/** A story is a drill of a few events; more is load testing (`send --count`). */
+export const MAX_STORY_EVENTS = 10_000;
+/**
+ * Values a story document may hold, counted as parsed: YAML aliases share one value
+ * many times (the "billion laughs" file), which every later walk would expand.
+ */
+export const MAX_DOCUMENT_NODES = 100_000;
+
 const STEP_KEYS = new Set(['name', 'event', 'set', 'data', 'repeat', 'after']);
 const STORY_KEYS = new Set(['description', 'steps']);
 const STEP_NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/;
@@ -23,6 +31,7 @@ export function parseStory(document: unknown, source: string): Story {
     throw new UserError(`Invalid story ${source}: ${where}${why}`);
   };
   if (!isJsonObject(document)) return fail('', 'expected an object with "steps"');
+  if (!fewerNodesThan(document, MAX_DOCUMENT_NODES)) fail('', `too large: more than ${MAX_DOCUMENT_NODES} values (YAML aliases count each time they are used)`);
   const unknownKey = Object.keys(document).find((key) => !STORY_KEYS.has(key));
   if (unknownKey !== undefined) fail('', `unknown key ${JSON.stringify(unknownKey)} (a story has "steps" and an optional "description")`);
   if (!Array.isArray(document.steps) || document.steps.length === 0) fail('', '"steps" must be a non-empty list');
@@ -31,8 +40,26 @@ export function parseStory(document: unknown, source: string): Story {
   const labels = raw.map((s, i) => stepLabel(i, named[i], isJsonObject(s) && typeof s.event === 'string' ? s.event : undefined));
   const steps = raw.map((step, index) => parseStep(step, index, named, (why) => fail(`${labels[index]}: `, why)));
   checkReferences(steps, named, (index, why) => fail(`${labels[index]}: `, why));
+  const events = steps.reduce((sum, step) => sum + step.repeat, 0);
+  if (events > MAX_STORY_EVENTS) fail('', `${events} events: a story has at most ${MAX_STORY_EVENTS} (send --count is load mode)`);
   const description = typeof document.description === 'string' ? document.description : undefined;
   return { name: source, description, steps };
+}
+
+/** Whether walking `value` meets fewer than `budget` values; stops as soon as it does not. */
+function fewerNodesThan(value: unknown, budget: number): boolean {
+  let left = budget;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node !== 'object' || node === null) continue;
+    // Counted when met, before they are walked: an alias used many times costs each time.
+    const children = Object.values(node);
+    left -= children.length;
+    if (left < 0) return false;
+    for (const child of children) stack.push(child);
+  }
+  return true;
 }
 
 function parseStep(raw: unknown, index: number, names: readonly (string | undefined)[], fail: (why: string) => never): StoryStep {

@@ -174,12 +174,19 @@ test('story file errors are exit 2 naming the step and the path; nothing is sent
   await writeFile(path.join(dir, 'broken.yaml'), 'steps:\n  - event: [MessageSent\n');
   await writeFile(path.join(dir, 'broken.json'), '{"steps": [');
   await writeFile(path.join(dir, 'infinite.yaml'), 'steps:\n  - event: SendLimitExceeded\n    set:\n      payload.volume: .inf\n');
+  // "Billion laughs": nine levels of aliases, each used nine times (9^9 values if expanded).
+  const laughs = ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+  for (let level = 1; level < 9; level++) laughs.push(`a${level}: &a${level} [${Array(9).fill(`*a${level - 1}`).join(', ')}]`);
+  await writeFile(path.join(dir, 'laughs.yaml'), `${laughs.join('\n')}\nsteps:\n  - event: MessageSent\n    set:\n      payload.message.subject: *a8\n`);
+  await writeFile(path.join(dir, 'long.yaml'), 'steps:\n' + '  - event: MessageSent\n    repeat: 1000\n'.repeat(11));
   await expectUsageErrors(
     [
       ...files.map(([name, , message]): [string[], RegExp] => [['scenario', name, '--url', receiver.url], new RegExp(`^error: Invalid story ${name.replace('.', '\\.')}: ${message.source}`)]),
       [['scenario', 'broken.yaml', '--url', receiver.url], /^error: Invalid story broken\.yaml: not valid YAML/],
       [['scenario', 'broken.json', '--url', receiver.url], /^error: Invalid story broken\.json: not valid JSON/],
       [['scenario', 'infinite.yaml', '--url', receiver.url], /step 1 \(SendLimitExceeded\): set "payload\.volume": the number at payload\.volume is too large for JSON/],
+      [['scenario', 'laughs.yaml', '--url', receiver.url], /^error: Invalid story laughs\.yaml: too large: more than 100000 values/],
+      [['scenario', 'long.yaml', '--url', receiver.url], /^error: Invalid story long\.yaml: 11000 events: a story has at most 10000/],
     ],
     { cwd: dir },
   );

@@ -10,6 +10,8 @@ import { readBytes } from '../inputs.js';
 import type { CliIO } from '../io.js';
 
 const YAML_FILE = /\.ya?ml$/i;
+/** A story file is a few steps; a larger file is a mistake (or a hostile one). */
+const MAX_STORY_FILE_BYTES = 1024 * 1024;
 
 /** A word that could only be meant as a story name, not a file. */
 function looksLikeName(input: string): boolean {
@@ -25,7 +27,9 @@ async function isFile(file: string): Promise<boolean> {
 
 /** The document a story file holds: YAML for .yaml/.yml (through cosmiconfig's loader, as config files), else JSON. */
 async function readDocument(file: string, io: CliIO): Promise<unknown> {
-  const decoded = (await readBytes(file, io)).toString('utf8');
+  const bytes = await readBytes(file, io);
+  if (bytes.length > MAX_STORY_FILE_BYTES) throw new UserError(`Invalid story ${file}: larger than 1 MiB`);
+  const decoded = bytes.toString('utf8');
   const text = decoded.charCodeAt(0) === BOM ? decoded.slice(1) : decoded;
   try {
     if (!YAML_FILE.test(file)) return JSON.parse(text);
