@@ -1,3 +1,4 @@
+import { domainOf } from './generate.js';
 import type { EventName } from './types.js';
 
 /**
@@ -15,9 +16,8 @@ interface Tie {
 
 const replaceAll = (derived: string, before: string, after: string): string => (before === '' ? derived : derived.replaceAll(before, after));
 const replaceWhole = (derived: string, before: string, after: string): string => (derived === before ? after : derived);
-const domain = (address: string): string => address.slice(address.lastIndexOf('@') + 1);
 const replaceDomain = (derived: string, before: string, after: string): string =>
-  derived.endsWith(`@${domain(before)}`) ? `${derived.slice(0, derived.lastIndexOf('@'))}@${domain(after)}` : derived;
+  derived.endsWith(`@${domainOf(before)}`) ? `${derived.slice(0, derived.lastIndexOf('@'))}@${domainOf(after)}` : derived;
 
 const STATUS_TIES: readonly Tie[] = [
   { source: 'payload.message.to', derived: 'payload.details', follow: replaceAll },
