@@ -255,3 +255,17 @@ test('shell completion offers scenario and its story names (bash loads the scrip
     for (const story of BUILTIN_STORIES) assert.ok(other.stdout.includes(story.name), `${shell}: ${story.name}`);
   }
 });
+
+test('--interval spaces the deliveries; --list --json describes each story', async (t) => {
+  const receiver = await startReceiver(t, { secret: SECRET });
+  const result = await runCli(['scenario', 'clicked', '--url', receiver.url, '--secret', SECRET, '--interval', '300ms']);
+  assert.equal(result.code, 0, result.stderr);
+  const [first, second] = receiver.requests;
+  assert.ok(first && second);
+  assert.ok(second.receivedAt - first.receivedAt >= 280, `${second.receivedAt - first.receivedAt} ms apart`);
+  const list = await runCli(['scenario', '--list', '--json']);
+  assert.equal(list.code, 0, list.stderr);
+  const stories = JSON.parse(list.stdout) as Array<{ name: string; events: string[] }>;
+  assert.deepEqual(stories.find((s) => s.name === 'delayed-then-failed')?.events, ['MessageDelayed', 'MessageDelayed', 'MessageDeliveryFailed']);
+  assert.equal(stories.length, BUILTIN_STORIES.length);
+});

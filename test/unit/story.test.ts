@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { composeBody } from '../../src/events/compose.js';
+import * as library from '../../src/index.js';
 import { generate } from '../../src/events/generate.js';
 import { drillOrder } from '../../src/scenario/drill.js';
 import { resolveReferences, UnresolvedReference } from '../../src/scenario/references.js';
@@ -75,4 +76,17 @@ test('drillOrder: duplicates 1 doubles each item next to it; shuffle is a seeded
   let counts = 0;
   for (let seed = 0; seed < 200; seed++) counts += drillOrder(items, { duplicates: 0.25, shuffle: false, seed }).length - items.length;
   assert.ok(counts > 200 * 6 * 0.15 && counts < 200 * 6 * 0.35, `about a quarter duplicated (${counts})`);
+});
+
+test('the library composes a story: one message, times in order, ending at the given clock', () => {
+  const now = new Date('2026-05-01T12:00:00Z');
+  const story = library.builtinStory('delayed-then-sent');
+  assert.ok(story);
+  const events = library.composeStory(story, { seed: 3, now });
+  assert.deepEqual(events.map((e) => [e.place, e.event]), [[1, 'MessageDelayed'], [2, 'MessageSent']]);
+  const [delayed, sent] = events.map((e) => parse(e.body));
+  assert.equal(sent?.payload.timestamp, now.getTime() / 1000);
+  assert.equal(delayed?.payload.message.id, sent?.payload.message.id);
+  assert.ok((delayed?.payload.timestamp as number) < (sent?.payload.timestamp as number));
+  assert.deepEqual(library.composeStory(story, { seed: 3, now }), events, 'a seed repeats it');
 });
