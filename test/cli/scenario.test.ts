@@ -268,4 +268,26 @@ test('--interval spaces the deliveries; --list --json describes each story', asy
   const stories = JSON.parse(list.stdout) as Array<{ name: string; events: string[] }>;
   assert.deepEqual(stories.find((s) => s.name === 'delayed-then-failed')?.events, ['MessageDelayed', 'MessageDelayed', 'MessageDeliveryFailed']);
   assert.equal(stories.length, BUILTIN_STORIES.length);
+  assert.deepEqual((stories.find((s) => s.name === 'bounced') as unknown as { steps: string[] }).steps, ['sent', 'bounced']);
+});
+
+test('--set step.path=value tweaks one step of a built-in story, and later steps follow', async (t) => {
+  const receiver = await startReceiver(t, { secret: SECRET });
+  const result = await runCli([
+    'scenario', 'bounced', '--url', receiver.url, '--secret', SECRET,
+    '--set', 'sent.payload.message.to=ana@customers.example.org',
+    '--set', 'bounced.payload.bounce.subject=Mail delivery failed',
+  ]);
+  assert.equal(result.code, 0, result.stderr);
+  const [sent, bounced] = receiver.requests.map(bodyOf);
+  assert.equal(sent?.payload.message.to, 'ana@customers.example.org');
+  assert.match(sent?.payload.details, /^Message for ana@customers\.example\.org accepted/);
+  assert.equal(bounced?.payload.original_message.to, 'ana@customers.example.org');
+  assert.match(bounced?.payload.bounce.from, /@customers\.example\.org$/);
+  assert.equal(bounced?.payload.bounce.subject, 'Mail delivery failed');
+  await expectUsageErrors([
+    [['scenario', 'bounced', '--url', receiver.url, '--set', 'snet.payload.message.to=x@y.example'], /Invalid --set "snet\.payload\.message\.to": expected <step>\.<path>=value, where <step> is a step of bounced \(one of sent, bounced\)/],
+    [['scenario', 'bounced', '--url', receiver.url, '--set', 'sent=1'], /Invalid --set "sent"/],
+  ]);
+  assert.equal(receiver.requests.length, 2, 'a bad --set sends nothing');
 });

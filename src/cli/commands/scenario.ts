@@ -1,11 +1,13 @@
 import { Argument, Option, type Command } from 'commander';
 import { BUILTIN_STORY_NAMES } from '../../scenario/builtin.js';
 import type { CliIO } from '../io.js';
-import { durationArg, probabilityArg, seedArg } from '../parsers.js';
+import type { FieldOverride } from '../../events/overrides.js';
+import { collectFieldOverride, durationArg, probabilityArg, seedArg } from '../parsers.js';
 
 /** The flags as commander hands them over; src/cli/scenario/plan.ts validates them into a ScenarioPlan. */
 export interface ScenarioCliOptions {
   list?: boolean;
+  set?: FieldOverride[];
   url?: string;
   secret?: string;
   timeout?: number;
@@ -21,6 +23,7 @@ const EXAMPLES = `
 Examples:
   $ fe-webhooks scenario --list
   $ fe-webhooks scenario bounced --url localhost:3000/webhooks/email
+  $ fe-webhooks scenario bounced --set sent.payload.message.to=ana@example.com --url localhost:3000
   $ fe-webhooks scenario delayed-then-failed --url localhost:3000 --duplicates 0.5 --shuffle --seed 7
   $ fe-webhooks scenario fixtures/scenarios/bounce-lookup.json --url localhost:3000 --json`;
 
@@ -31,6 +34,7 @@ export function register(command: Command, io: CliIO): void {
   command
     .addArgument(story)
     .option('--list', 'list the built-in stories, one line each')
+    .option('--set <step.path=value>', "set one field of one step, e.g. sent.payload.message.to=ana@example.com (later steps follow; repeatable)", collectFieldOverride)
     .option('--url <url>', 'target (localhost:3000/path shorthand allowed; default: config `url`, else the local `listen`)')
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
     .option('--timeout <duration>', "a delivery fails without a complete 2xx within this (default 5s, FrontEngine's rule)", durationArg('--timeout'))

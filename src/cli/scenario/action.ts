@@ -8,7 +8,14 @@ import { resolveScenarioPlan } from './plan.js';
 /** `--list`: one line per built-in story (a JSON array with --json). */
 function printStoryList(io: CliIO, json: boolean): void {
   if (json) {
-    printLine(io, JSON.stringify(BUILTIN_STORIES.map((s) => ({ name: s.name, summary: s.summary, events: s.steps.flatMap((step) => Array<string>(step.repeat).fill(step.event)) }))));
+    const described = BUILTIN_STORIES.map((s) => ({
+      name: s.name,
+      summary: s.summary,
+      events: s.steps.flatMap((step) => Array<string>(step.repeat).fill(step.event)),
+      // The names `--set <step>.<path>=value` takes.
+      steps: s.steps.map((step) => step.name),
+    }));
+    printLine(io, JSON.stringify(described));
     return;
   }
   const width = Math.max(...BUILTIN_STORIES.map((s) => s.name.length));

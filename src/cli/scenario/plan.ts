@@ -1,6 +1,7 @@
 import { resolveSigningSecret } from '../../config/secret.js';
 import { UserError } from '../../errors.js';
 import { composeStory, type StoryEvent } from '../../scenario/compose-story.js';
+import type { FieldOverride } from '../../events/overrides.js';
 import type { Story } from '../../scenario/story.js';
 import { assertDeliverableUrl } from '../../util/url.js';
 import type { ScenarioCliOptions } from '../commands/scenario.js';
@@ -27,10 +28,30 @@ export interface ScenarioPlan {
   json: boolean;
 }
 
+/**
+ * The story with `--set step.path=value` added to its steps (after the step's own
+ * `set`): as Stripe's `trigger --override`, a tweak without writing a file.
+ */
+function withOverrides(story: Story, overrides: readonly FieldOverride[]): Story {
+  if (overrides.length === 0) return story;
+  const steps = story.steps.map((step) => ({ ...step, set: [...step.set] }));
+  const names = steps.flatMap((step) => (step.name === undefined ? [] : [step.name]));
+  for (const { path, value } of overrides) {
+    const [name = '', ...field] = path;
+    const step = steps.find((s) => s.name === name);
+    if (!step || field.length === 0) {
+      const choices = names.length > 0 ? `one of ${names.join(', ')}` : 'none: its steps have no names';
+      throw new UserError(`Invalid --set "${path.join('.')}": expected <step>.<path>=value, where <step> is a step of ${story.name} (${choices})`);
+    }
+    step.set.push({ path: field, value });
+  }
+  return { ...story, steps };
+}
+
 /** Reads the story, composes every event (bad references fail here) and resolves the target: bad input never half-sends. */
 export async function resolveScenarioPlan(input: string | undefined, options: ScenarioCliOptions, io: CliIO): Promise<ScenarioPlan> {
   if (input === undefined) throw new UserError('Name a story (e.g. fe-webhooks scenario bounced) or a story file; --list shows the built-in ones');
-  const story = await loadStory(input, io);
+  const story = withOverrides(await loadStory(input, io), options.set ?? []);
   const events = composeStory(story, { seed: options.seed });
   const { url, isDefault, timeoutMs } = await resolveDeliveryTarget({ flag: options.url, flagName: '--url', settings: ['url'], timeoutMs: options.timeout }, io);
   assertDeliverableUrl(url, options.insecure ?? false);
