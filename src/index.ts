@@ -24,3 +24,10 @@ export { openTunnel, TunnelAuthError, TunnelRevokedError, TunnelReplacedError } 
 export type { Tunnel, TunnelOptions, TunnelStatus, TunnelRequest, TunnelAnswer, TunnelHandler } from './tunnel/client.js';
 export { openCursorFile, memoryCursor } from './tunnel/cursor-file.js';
 export type { DeliveryCursor } from './tunnel/cursor-file.js';
+export { composeStory } from './scenario/compose-story.js';
+export type { StoryEvent, ComposeStoryOptions } from './scenario/compose-story.js';
+export { parseStory } from './scenario/parse-story.js';
+export { BUILTIN_STORIES, builtinStory } from './scenario/builtin.js';
+export type { Story, StoryStep } from './scenario/story.js';
+export { drillOrder } from './scenario/drill.js';
+export type { DrillDelivery, DrillOptions } from './scenario/drill.js';

@@ -33,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
   { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
   { name: 'send', summary: 'generate, sign and POST events to a URL, as FrontEngine would', load: () => import('./commands/send.js') },
+  { name: 'scenario', summary: 'send a coherent story of events (a message sent, then bounced…) or a story file; at-least-once drills', load: () => import('./commands/scenario.js') },
   { name: 'verify', summary: 'check captured requests in CI: signature, schema, age, expected events', load: () => import('./commands/verify.js') },
   { name: 'replay', summary: 're-send captured requests byte for byte (signature included)', load: () => import('./commands/replay.js') },
   { name: 'check', summary: 'conformance drill of a live endpoint: valid, forged and repeated deliveries', load: () => import('./commands/check.js') },

@@ -56,7 +56,8 @@ export const HOLD_REASONS = [
   'Message held because the server is in development mode',
 ];
 
-export const BOUNCE_SENDERS = ['MAILER-DAEMON@mx1.example.com', 'postmaster@mx2.example.org', 'mailer-daemon@aspmx.l.example.net'];
+/** Who signs a bounce: the recipient domain's mail system (`postmaster@<recipient domain>`). */
+export const BOUNCE_SENDER_NAMES = ['postmaster', 'MAILER-DAEMON', 'mailer-daemon'];
 export const BOUNCE_SUBJECTS = [
   'Undelivered Mail Returned to Sender',
   'Delivery Status Notification (Failure)',

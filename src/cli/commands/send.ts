@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { CliIO } from '../io.js';
-import { collect, collectFieldOverride, durationArg, positiveIntArg } from '../parsers.js';
+import { collect, collectFieldOverride, durationArg, positiveIntArg, probabilityArg, seedArg } from '../parsers.js';
 import { positiveNumberArg } from '../send/args.js';
 
 /** The flags as commander hands them over; src/cli/send/plan.ts turns them into a SendPlan. */
@@ -11,6 +11,7 @@ export interface SendCliOptions {
   secret?: string;
   set?: FieldOverride[];
   data?: string;
+  seed?: number;
   body?: string;
   header?: string[];
   timeout?: number;
@@ -21,6 +22,7 @@ export interface SendCliOptions {
   count?: number;
   concurrency?: number;
   rate?: number;
+  duplicates?: number;
   insecure?: boolean;
   dryRun?: boolean;
   json?: boolean;
@@ -43,6 +45,7 @@ export function register(command: Command, io: CliIO): void {
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
     .option('--set <path=value>', 'set one field of the generated body (repeatable)', collectFieldOverride)
     .option('--data <file>', 'deep-merge this JSON document over the generated body')
+    .option('--seed <n>', 'repeatable bodies: each event exactly as `generate <event> --seed n --compact` prints it', seedArg)
     .option('--body <file>', 'send these bytes verbatim (signed) instead of a generated body; - reads stdin')
     .option('--header <"Name: value">', 'add a request header (repeatable)', collect)
     .option('--timeout <duration>', 'a delivery fails without a complete 2xx within this (default 5s, FrontEngine\'s rule)', durationArg('--timeout'))
@@ -53,6 +56,7 @@ export function register(command: Command, io: CliIO): void {
     .addOption(new Option('--count <n>', 'load mode: send n unique events').argParser(positiveIntArg('--count')))
     .addOption(new Option('--concurrency <c>', 'load mode: connections (and requests in flight); default 10').argParser(positiveIntArg('--concurrency')))
     .addOption(new Option('--rate <r>', 'load mode: at most r requests per second').argParser(positiveNumberArg('--rate')))
+    .addOption(new Option('--duplicates <p>', 'load mode: send each event again with probability p (same bytes and signature)').argParser(probabilityArg('--duplicates')))
     .option('--insecure', 'allow plain http to non-loopback hosts and untrusted (self-signed) certificates')
     .option('--dry-run', 'print the request and a ready curl command; send nothing')
     .option('--json', 'one JSON object per delivery, then a summary object')

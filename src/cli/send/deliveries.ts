@@ -11,7 +11,9 @@ import { logLine, printLine, type CliIO } from '../io.js';
 import { printDelivery } from '../print-delivery.js';
 import type { PlannedBody } from './bodies.js';
 import type { SendPlan } from './plan.js';
+import { RetrySchedules } from './retry-schedules.js';
 import { assertReachable } from './unreachable.js';
+import { printableSnippet } from '../../util/printable.js';
 
 /** Counts of one run, for the closing summary. */
 interface Tally {
@@ -28,6 +30,8 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
   const dispatcher = createAgent({ insecure: plan.insecure, connectTimeoutMs: plan.timeoutMs });
   const tally: Tally = { sent: 0, ok: 0, attempts: 0 };
   const started = performance.now();
+  const schedules = new RetrySchedules();
+  const named = bodies.length * plan.repeat > 1;
   try {
     for (const body of bodies) {
       // Signed once: a repeat and a retry carry the same bytes and the same signature.
@@ -46,12 +50,23 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
           });
           assertReachable(plan, outcome);
         };
-        const ok = plan.retry ? await withRetries(plan, send, report, io) : await once(send, report);
-        tally.sent++;
-        if (ok) tally.ok++;
+        const count = (ok: boolean): void => {
+          tally.sent++;
+          if (ok) tally.ok++;
+        };
+        if (plan.retry) {
+          // Each delivery keeps its own schedule: once its first attempt is answered, the
+          // next delivery starts while its retries wait on their own timers, as FrontEngine's
+          // queue does (one event's retries never hold up the next event).
+          await schedules.start((onAttempt, signal) => withRetries(plan, send, onAttempt(report), io, signal, named ? body.label : undefined).then(count));
+        } else {
+          count(await once(send, report));
+        }
       }
     }
+    await schedules.finish();
   } finally {
+    schedules.abort();
     await dispatcher.destroy();
   }
   printSummary(plan, tally, performance.now() - started, io);
@@ -72,19 +87,24 @@ async function withRetries(
   send: () => Promise<DeliveryOutcome>,
   report: (attempt: number, outcome: DeliveryOutcome) => void,
   io: CliIO,
+  signal: AbortSignal,
+  label: string | undefined,
 ): Promise<boolean> {
   const dim = colors(io, 'stderr').dim;
+  // With several schedules running at once, each line says whose it is (escaped: a --body's event is outside text).
+  const whose = label === undefined ? '' : `${printableSnippet(label)}: `;
   const result = await deliverWithRetry(send, {
     delaysMs: FRONTENGINE_RETRY_DELAYS_MS,
     timeScale: plan.timeScale,
+    signal,
     onAttempt: report,
     onWait: (next, waitMs) => {
       const nominal = (FRONTENGINE_RETRY_DELAYS_MS[next - 2] ?? 0);
       const scaled = plan.timeScale === 1 ? '' : ` (FrontEngine: ${formatDuration(nominal)})`;
-      logLine(io, dim(`  retry ${next - 1} of ${FRONTENGINE_RETRY_DELAYS_MS.length} in ${formatDuration(waitMs)}${scaled}`));
+      logLine(io, dim(`  ${whose}retry ${next - 1} of ${FRONTENGINE_RETRY_DELAYS_MS.length} in ${formatDuration(waitMs)}${scaled}`));
     },
   });
-  if (!result.ok) logLine(io, colors(io, 'stderr').red(`  failed after ${result.attempts.length} attempts, as FrontEngine would mark it`));
+  if (!result.ok && !signal.aborted) logLine(io, colors(io, 'stderr').red(`  ${whose}failed after ${result.attempts.length} attempts, as FrontEngine would mark it`));
   return result.ok;
 }
 
