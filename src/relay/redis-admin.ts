@@ -25,7 +25,8 @@ return 1
 
 export interface AdminCommands {
   feRotate(recordKey: string, fromHash: string, toHash: string): Promise<number>;
-  feDelete(recordKey: string, seqKey: string, streamKey: string, ackedKey: string, listenerKey: string): Promise<number>;
+  /** KEYS: the channel record first (no record: nothing is deleted, 0), then every other key of the channel. */
+  feDelete(recordKey: string, ...otherKeys: string[]): Promise<number>;
 }
 
 export function encodeRevocation(channel: string, revocation: Revocation): string {

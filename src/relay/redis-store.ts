@@ -10,6 +10,8 @@ import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPoli
 
 /** A channel's custom answer (custom-answer.ts), in the channel's hash slot. */
 const answerKey = (id: string): string => `fe-webhooks:{${id}}:answer`;
+/** The keys feDelete removes: the record, seq, stream, acked, listener, pushed, log-id and answer keys. */
+const CHANNEL_KEY_COUNT = 8;
 
 /** A command Redis has not answered by then fails (→ 503) rather than waiting past FrontEngine's 5 s. */
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -73,7 +75,7 @@ export class RedisChannelStore implements ChannelStore {
     redis.defineCommand('feClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     redis.defineCommand('feRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     redis.defineCommand('feRotate', { numberOfKeys: 1, lua: ROTATE_SCRIPT });
-    redis.defineCommand('feDelete', { numberOfKeys: 5, lua: DELETE_SCRIPT });
+    redis.defineCommand('feDelete', { numberOfKeys: CHANNEL_KEY_COUNT, lua: DELETE_SCRIPT });
     const blocker = redis.duplicate({ commandTimeout: WATCH_BLOCK_MS + COMMAND_TIMEOUT_MS });
     const subscriber = redis.duplicate({ commandTimeout: undefined });
     const all = [redis, blocker, subscriber];
@@ -156,8 +158,8 @@ export class RedisChannelStore implements ChannelStore {
 
   async deleteChannel(id: string): Promise<boolean> {
     const keys = channelKeys(id);
-    if ((await this.redis.feDelete(keys.record, keys.seq, keys.stream, keys.acked, keys.listener)) === 0) return false;
-    await this.redis.del(answerKey(id)).catch((error: unknown) => this.backgroundError(`custom answer: ${errorMessage(error)}`));
+    // Every key of the channel in one step (its log, cursor, pushed mark, identity, custom answer).
+    if ((await this.redis.feDelete(keys.record, keys.seq, keys.stream, keys.acked, keys.listener, keys.pushed, keys.logId, answerKey(id))) === 0) return false;
     // The shared count frees the slot; if Redis fails right here the count stays one high (see README: it is recounted when removed).
     await this.redis.decr(CHANNEL_COUNT_KEY).catch((error: unknown) => this.backgroundError(`channel count: ${errorMessage(error)}`));
     this.forget(id);
