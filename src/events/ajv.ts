@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { Ajv2020, AnySchema } from 'ajv/dist/2020.js';
 
 /** RFC 3339's date-time, the `date-time` format of JSON Schema. */
@@ -24,7 +23,9 @@ function inheritedName(schema: unknown): boolean {
  * commands that never validate a schema of their own never load it.
  */
 export function newAjv({ standalone, schemas = [] }: AjvChoice): Ajv2020 {
-  const require = createRequire(import.meta.url);
+  // Asked for here, not imported: loading node:module starts Node's ES module loader,
+  // which the start-up rules keep out of every command that does not need it.
+  const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
   const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
   return new Ajv({
     schemas,

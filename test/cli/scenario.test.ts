@@ -8,6 +8,8 @@ import { BUILTIN_STORIES } from '../../src/scenario/builtin.js';
 import { sign } from '../../src/signing/index.js';
 import { expectUsageErrors, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver.js';
+import { fishCompletions, zshCompletions } from '../helpers/shell-completion.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'whsec_scenario_test';
 
@@ -250,10 +252,22 @@ test('shell completion offers scenario and its story names (bash loads the scrip
   assert.deepEqual(complete(['fe-webhooks', 'sc']), ['scenario']);
   assert.deepEqual(complete(['fe-webhooks', 'scenario', 'delayed']), ['delayed-then-sent', 'delayed-then-failed']);
   assert.deepEqual(complete(['fe-webhooks', 'scenario', '--sh']), ['--shuffle']);
-  for (const shell of ['zsh', 'fish']) {
-    const other = await runCli(['completion', shell]);
-    for (const story of BUILTIN_STORIES) assert.ok(other.stdout.includes(story.name), `${shell}: ${story.name}`);
+});
+
+test('zsh and fish complete story names and scenario flags too, in the real shells', needs('zsh', 'fish'), async (t) => {
+  const dir = await tempDir(t);
+  for (const shell of ['zsh', 'fish'] as const) {
+    const script = await runCli(['completion', shell]);
+    assert.equal(script.code, 0, script.stderr);
+    await writeFile(path.join(dir, `c.${shell}`), script.stdout);
   }
+  const zsh = path.join(dir, 'c.zsh');
+  const fish = path.join(dir, 'c.fish');
+  assert.deepEqual(zshCompletions(zsh, 'fe-webhooks scenario delayed', dir), ['delayed-then-failed', 'delayed-then-sent']);
+  assert.deepEqual(fishCompletions(fish, 'fe-webhooks scenario delayed'), ['delayed-then-failed', 'delayed-then-sent']);
+  assert.deepEqual(fishCompletions(fish, 'fe-webhooks scenario --sh'), ['--shuffle']);
+  const all = BUILTIN_STORIES.map((story) => story.name).sort();
+  assert.deepEqual(fishCompletions(fish, 'fe-webhooks scenario '), all);
 });
 
 test('--interval spaces the deliveries; --list --json describes each story', async (t) => {

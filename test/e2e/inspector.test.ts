@@ -6,10 +6,11 @@ import { startListen } from '../../src/listen/index.js';
 import { sign } from '../../src/signing/index.js';
 import { launchChromium as launch } from '../helpers/browser.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'inspector-test-secret';
 
-test('the inspector shows a new request live, its details, replays it and copies it as curl', async (t) => {
+test('the inspector shows a new request live, its details, replays it and copies it as curl', needs('chromium'), async (t) => {
   const app = await startReceiver(t, { secret: SECRET });
   const listener = await startListen({ port: 0, secret: SECRET, forward: new URL(`${app.url}/hooks`) });
   t.after(() => listener.close());
@@ -66,7 +67,7 @@ test('the inspector shows a new request live, its details, replays it and copies
   assert.doesNotMatch(curl, /-H 'host:/);
 });
 
-test('requests that arrive while the page is reconnecting are listed once it is back, each once', async (t) => {
+test('requests that arrive while the page is reconnecting are listed once it is back, each once', needs('chromium'), async (t) => {
   const listener = await startListen({ port: 0 });
   t.after(() => listener.close());
   const send = async (path: string): Promise<void> => {
@@ -99,7 +100,7 @@ test('requests that arrive while the page is reconnecting are listed once it is 
   assert.equal(new Set(ids).size, ids.length);
 });
 
-test('the inspector refuses other origins: API, replay and WebSocket', async (t) => {
+test('the inspector refuses other origins: API, replay and WebSocket', needs('chromium'), async (t) => {
   const app = await startReceiver(t);
   const listener = await startListen({ port: 0, forward: new URL(app.url) });
   t.after(() => listener.close());

@@ -9,6 +9,7 @@ import { startListenCli } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startRedis } from '../helpers/redis.js';
 import { createTestChannel, post, startRelayProcess } from '../helpers/relay.js';
+import { needs } from '../helpers/system-programs.js';
 
 const LOCK = 'relay.lock';
 
@@ -144,7 +145,7 @@ test('relays starting together on a dead relay\'s lock: exactly one takes it, th
   }
 });
 
-test('Redis mode takes no lock: two relays with the same --data-dir share one Redis and both serve', async (t: TestContext) => {
+test('Redis mode takes no lock: two relays with the same --data-dir share one Redis and both serve', needs('redis-server'), async (t: TestContext) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   const dataDir = path.join(dir, 'relay-data');
