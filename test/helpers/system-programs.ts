@@ -60,6 +60,6 @@ export function needs(...programs: SystemProgram[]): { skip?: string } {
 /** The program's path, or an error that says how to install it (under CI a missing program fails here). */
 export function programPath(program: SystemProgram): string {
   const file = findProgram(program);
-  if (file === undefined) throw new Error(`${program} is not installed, and ${SYSTEM_PROGRAMS[program]} need it: ${APT_LINE}`);
+  if (file === undefined) throw new Error(`${program} is not installed (the tests of ${SYSTEM_PROGRAMS[program]} run it): ${APT_LINE}`);
   return file;
 }
