@@ -148,7 +148,9 @@ test('the inspector refuses other origins: API, replay and WebSocket', needs('ch
       return String(error);
     }
   }, `${listener.inspectorUrl}api/requests/${id}/replay`);
-  assert.ok(outcome.length > 0);
+  // no-cors: the browser sends the POST and gets an opaque answer, so nothing here can
+  // tell a refusal from a replay; what the app received can.
+  assert.equal(outcome, 'sent', 'the browser did send the cross-origin POST');
   assert.equal(app.requests.filter((r) => r.method === 'POST').length, 1, 'the cross-origin POST replayed nothing');
 
   const same = await request(`${listener.inspectorUrl}api/requests/${id}/replay`, { method: 'POST', headers: { origin: listener.inspectorUrl.replace(/\/$/, '') } });
