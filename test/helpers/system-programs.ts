@@ -21,10 +21,11 @@ const found = new Map<string, string | undefined>();
 
 /** Where `program` is on PATH, or undefined. */
 export function findProgram(program: string): string | undefined {
-  if (!found.has(program)) {
+  const key = `${process.env.PATH ?? ''}\0${program}`;
+  if (!found.has(key)) {
     const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
     found.set(
-      program,
+      key,
       dirs.map((dir) => path.join(dir, program)).find((file) => {
         try {
           accessSync(file, constants.X_OK);
@@ -35,7 +36,7 @@ export function findProgram(program: string): string | undefined {
       }),
     );
   }
-  return found.get(program);
+  return found.get(key);
 }
 
 const told = new Set<string>();
