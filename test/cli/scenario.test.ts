@@ -130,7 +130,7 @@ test('--list shows one line per built-in story; a mistyped story name suggests o
 
 test('fixtures/scenarios: a JSON and a YAML story with references, repeat and after', async (t) => {
   const receiver = await startReceiver(t, { secret: SECRET });
-  const json = await runCli(['scenario', 'fixtures/scenarios/bounce-lookup.json', '--url', receiver.url, '--secret', SECRET, '--json'], { cwd: REPO_ROOT });
+  const json = await runCli(['scenario', path.join(REPO_ROOT, 'fixtures/scenarios/bounce-lookup.json'), '--url', receiver.url, '--secret', SECRET, '--json']);
   assert.equal(json.code, 0, json.stderr);
   const [sent, bounced] = receiver.requests.map(bodyOf);
   assert.ok(sent && bounced);
@@ -143,7 +143,7 @@ test('fixtures/scenarios: a JSON and a YAML story with references, repeat and af
   assert.ok((receiver.requests[1]?.receivedAt ?? 0) - (receiver.requests[0]?.receivedAt ?? 0) >= 90, '"after": "100ms" waited');
   assert.deepEqual(jsonLines(json.stdout).slice(0, 2).map((l) => l.step), ['sent', 'bounced']);
 
-  const yaml = await runCli(['scenario', 'fixtures/scenarios/greylisted-then-clicked.yaml', '--url', receiver.url, '--secret', SECRET], { cwd: REPO_ROOT });
+  const yaml = await runCli(['scenario', path.join(REPO_ROOT, 'fixtures/scenarios/greylisted-then-clicked.yaml'), '--url', receiver.url, '--secret', SECRET]);
   assert.equal(yaml.code, 0, yaml.stderr);
   const story = receiver.requests.slice(2).map(bodyOf);
   assert.deepEqual(story.map((b) => b.event), ['MessageDelayed', 'MessageDelayed', 'MessageSent', 'MessageLinkClicked']);

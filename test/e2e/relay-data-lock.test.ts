@@ -4,7 +4,7 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BIN, REPO_ROOT, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { startListenCli } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startRedis } from '../helpers/redis.js';
@@ -115,8 +115,9 @@ test('relays starting together on a dead relay\'s lock: exactly one takes it, th
   const dataDir = path.join(await tempDir(t), 'relay-data');
   await mkdir(dataDir, { recursive: true });
   await writeFile(path.join(dataDir, LOCK), JSON.stringify({ pid: await deadPid(), host: hostname() }));
+  const cwd = await tempDir(t);
   const starters = Array.from({ length: 3 }, () => {
-    const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--json', '--data-dir', dataDir], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--json', '--data-dir', dataDir], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     t.after(async () => {
       child.kill('SIGKILL');
