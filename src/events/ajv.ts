@@ -33,7 +33,8 @@ export function newAjv({ standalone, schemas = [] }: AjvChoice): Ajv2020 {
     allErrors: true,
     allowUnionTypes: true,
     // `required` reads `data.key === undefined`, which an inherited name never is; ask
-    // hasOwnProperty only when a schema has such a name (it costs verify on every key).
+    // hasOwnProperty only when a catalog schema has such a name (it costs verify on every
+    // key), and always for a schema compiled at run time, whose names are not known here.
     ownProperties: schemas.some(inheritedName) || !standalone,
     formats: { 'date-time': RFC3339_DATE_TIME },
     // The catalog must be exact; a user's schema may carry keywords Ajv does not know,
