@@ -7,17 +7,12 @@ import { tempDir } from '../helpers/cli.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startRedis } from '../helpers/redis.js';
 import { createTestChannel, forwardTo, post, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+import { numbersAt } from '../helpers/event-stream.js';
+import { waitUntil } from '../helpers/poll.js';
 import { needs } from '../helpers/system-programs.js';
 
 const STREAM_TIMEOUT_MS = 20_000;
 
-async function waitUntil(what: string, done: () => boolean | Promise<boolean>, timeoutMs = STREAM_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Redis and two relay instances (A, B) sharing it. */
 async function cluster(t: TestContext): Promise<{ a: RelayProcess; b: RelayProcess; redis: Awaited<ReturnType<typeof startRedis>> }> {
@@ -43,8 +38,6 @@ function tunnelTo(t: TestContext, urls: string[], channel: { id: string; token: 
   t.after(() => tunnel.close());
   return tunnel;
 }
-
-const numbersAt = (app: Receiver): number[] => app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
 
 test('a post to instance B reaches the listener on instance A, and B answers with the app\'s status', needs('redis-server'), async (t) => {
   const { a, b } = await cluster(t);
