@@ -8,6 +8,8 @@ import { BUILTIN_STORIES } from '../../src/scenario/builtin.js';
 import { sign } from '../../src/signing/index.js';
 import { expectUsageErrors, REPO_ROOT, runCli, tempDir } from '../helpers/cli.js';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver.js';
+import { fishCompletions, zshCompletions } from '../helpers/shell-completion.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'whsec_scenario_test';
 
@@ -128,7 +130,7 @@ test('--list shows one line per built-in story; a mistyped story name suggests o
 
 test('fixtures/scenarios: a JSON and a YAML story with references, repeat and after', async (t) => {
   const receiver = await startReceiver(t, { secret: SECRET });
-  const json = await runCli(['scenario', 'fixtures/scenarios/bounce-lookup.json', '--url', receiver.url, '--secret', SECRET, '--json'], { cwd: REPO_ROOT });
+  const json = await runCli(['scenario', path.join(REPO_ROOT, 'fixtures/scenarios/bounce-lookup.json'), '--url', receiver.url, '--secret', SECRET, '--json']);
   assert.equal(json.code, 0, json.stderr);
   const [sent, bounced] = receiver.requests.map(bodyOf);
   assert.ok(sent && bounced);
@@ -141,7 +143,7 @@ test('fixtures/scenarios: a JSON and a YAML story with references, repeat and af
   assert.ok((receiver.requests[1]?.receivedAt ?? 0) - (receiver.requests[0]?.receivedAt ?? 0) >= 90, '"after": "100ms" waited');
   assert.deepEqual(jsonLines(json.stdout).slice(0, 2).map((l) => l.step), ['sent', 'bounced']);
 
-  const yaml = await runCli(['scenario', 'fixtures/scenarios/greylisted-then-clicked.yaml', '--url', receiver.url, '--secret', SECRET], { cwd: REPO_ROOT });
+  const yaml = await runCli(['scenario', path.join(REPO_ROOT, 'fixtures/scenarios/greylisted-then-clicked.yaml'), '--url', receiver.url, '--secret', SECRET]);
   assert.equal(yaml.code, 0, yaml.stderr);
   const story = receiver.requests.slice(2).map(bodyOf);
   assert.deepEqual(story.map((b) => b.event), ['MessageDelayed', 'MessageDelayed', 'MessageSent', 'MessageLinkClicked']);
@@ -250,10 +252,22 @@ test('shell completion offers scenario and its story names (bash loads the scrip
   assert.deepEqual(complete(['fe-webhooks', 'sc']), ['scenario']);
   assert.deepEqual(complete(['fe-webhooks', 'scenario', 'delayed']), ['delayed-then-sent', 'delayed-then-failed']);
   assert.deepEqual(complete(['fe-webhooks', 'scenario', '--sh']), ['--shuffle']);
-  for (const shell of ['zsh', 'fish']) {
-    const other = await runCli(['completion', shell]);
-    for (const story of BUILTIN_STORIES) assert.ok(other.stdout.includes(story.name), `${shell}: ${story.name}`);
+});
+
+test('zsh and fish complete story names and scenario flags too, in the real shells', needs('zsh', 'fish'), async (t) => {
+  const dir = await tempDir(t);
+  for (const shell of ['zsh', 'fish'] as const) {
+    const script = await runCli(['completion', shell]);
+    assert.equal(script.code, 0, script.stderr);
+    await writeFile(path.join(dir, `c.${shell}`), script.stdout);
   }
+  const zsh = path.join(dir, 'c.zsh');
+  const fish = path.join(dir, 'c.fish');
+  assert.deepEqual(zshCompletions(zsh, 'fe-webhooks scenario delayed', dir), ['delayed-then-failed', 'delayed-then-sent']);
+  assert.deepEqual(fishCompletions(fish, 'fe-webhooks scenario delayed'), ['delayed-then-failed', 'delayed-then-sent']);
+  assert.deepEqual(fishCompletions(fish, 'fe-webhooks scenario --sh'), ['--shuffle']);
+  const all = BUILTIN_STORIES.map((story) => story.name).sort();
+  assert.deepEqual(fishCompletions(fish, 'fe-webhooks scenario '), all);
 });
 
 test('--interval spaces the deliveries; --list --json describes each story', async (t) => {

@@ -11,10 +11,11 @@ import type { CaptureRecord } from '../../src/capture/record.js';
 import { launchChromium, post } from '../helpers/browser.js';
 import { runCli, tempDir } from '../helpers/cli.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'inspector-detail-secret';
 
-test('detail: query and form tables, pretty/raw/hex, schema violations by path, the app\'s answer, and a diff of two requests', async (t) => {
+test('detail: query and form tables, pretty/raw/hex, schema violations by path, the app\'s answer, and a diff of two requests', needs('chromium'), async (t) => {
   const app = await startReceiver(t, {
     secret: SECRET,
     respond: (r, _index, res) => {
@@ -88,7 +89,7 @@ test('detail: query and form tables, pretty/raw/hex, schema violations by path, 
   assert.match((await page.locator('#hex').textContent()) ?? '', /^00000000 {2}7b ff fe 00 41 80 +\|\{\.\.\.A\.\|$/);
 });
 
-test('detail: the relay seq and the redelivery mark, when a record has them', async (t) => {
+test('detail: the relay seq and the redelivery mark, when a record has them', needs('chromium'), async (t) => {
   const inspector = await startInspector({ host: '127.0.0.1', port: 0, webhookUrl: 'https://relay.example/c/ch_1/' });
   t.after(() => inspector.close());
   const base: CaptureRecord = {
@@ -123,7 +124,7 @@ test('detail: the relay seq and the redelivery mark, when a record has them', as
   assert.equal(await page.locator('#redelivery-mark').count(), 0);
 });
 
-test('act: edit and replay re-signs the edited bytes; a test event arrives; the exact body downloads; a HAR export passes verify; clear empties the list', async (t) => {
+test('act: edit and replay re-signs the edited bytes; a test event arrives; the exact body downloads; a HAR export passes verify; clear empties the list', needs('chromium'), async (t) => {
   const dir = await tempDir(t);
   const app = await startReceiver(t, { secret: SECRET });
   const listener = await startListen({ port: 0, secret: SECRET, forward: new URL(`${app.url}/hooks`) });

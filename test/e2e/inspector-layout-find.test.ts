@@ -9,6 +9,7 @@ import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { startListen } from '../../src/listen/index.js';
 import { launchChromium, post } from '../helpers/browser.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'inspector-layout-secret';
 const LONG_PATH = `/webhooks/frontengine/${'tenant-with-a-rather-long-name/'.repeat(8)}deliveries?region=eu-west-1&attempt=1`;
@@ -23,7 +24,7 @@ async function cells(page: Page): Promise<Array<{ text: string; left: number; ri
   );
 }
 
-test('layout: column headers, no column clipped at 1280, 1024 and a narrow window; long paths cut with the whole path on hover; dark mode', async (t) => {
+test('layout: column headers, no column clipped at 1280, 1024 and a narrow window; long paths cut with the whole path on hover; dark mode', needs('chromium'), async (t) => {
   const app = await startReceiver(t, { secret: SECRET });
   const listener = await startListen({ port: 0, secret: SECRET, forward: new URL(`${app.url}/hooks`) });
   t.after(() => listener.close());
@@ -77,7 +78,7 @@ test('layout: column headers, no column clipped at 1280, 1024 and a narrow windo
   assert.equal(await background('dark'), 'rgb(22, 24, 29)');
 });
 
-test('find: search over path, headers and body, combinable filters kept in the URL, nine events and "other", a shown/total count, j/k and /', async (t) => {
+test('find: search over path, headers and body, combinable filters kept in the URL, nine events and "other", a shown/total count, j/k and /', needs('chromium'), async (t) => {
   // The app answers a GET 200 and refuses unsigned POSTs.
   const app = await startReceiver(t, { secret: SECRET, respond: (r) => (r.method === 'GET' || r.signatureValid ? 200 : 401) });
   const listener = await startListen({ port: 0, secret: SECRET, forward: new URL(`${app.url}/hooks`) });

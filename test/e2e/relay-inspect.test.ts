@@ -9,6 +9,7 @@ import { runCli, tempDir } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
 import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'relay-inspect-secret';
 
@@ -18,7 +19,7 @@ async function api(url: string, token: string | undefined, init: { method?: 'GET
   return { status: res.statusCode, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
-test('the relay\'s channel page: nothing without the right token, then the stored events with their delivery state; the token never in a URL', async (t) => {
+test('the relay\'s channel page: nothing without the right token, then the stored events with their delivery state; the token never in a URL', needs('chromium'), async (t) => {
   const dir = await tempDir(t);
   const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
   const channel = await createTestChannel(relay.url);
@@ -101,7 +102,7 @@ test('the relay\'s channel page: nothing without the right token, then the store
   for (const url of urls) assert.ok(!url.includes(channel.token), `the token is never in a URL: ${url}`);
 });
 
-test('custom answers while no listener is connected: set from the channel page and with `channel respond`, default 202', async (t) => {
+test('custom answers while no listener is connected: set from the channel page and with `channel respond`, default 202', needs('chromium'), async (t) => {
   const dir = await tempDir(t);
   const relay = await startRelayProcess(t, path.join(dir, 'relay-data'));
   const channel = await createTestChannel(relay.url);
@@ -155,7 +156,7 @@ test('custom answers while no listener is connected: set from the channel page a
   assert.equal((await api(`${again.url}/channels/${channel.id}/answer`, channel.token, { method: 'PUT', body: '{"status":500,"delayMs":10001}' })).status, 400);
 });
 
-test('on Redis: a custom answer set through one instance is given by another; the channel page lists the events', async (t) => {
+test('on Redis: a custom answer set through one instance is given by another; the channel page lists the events', needs('redis-server'), async (t) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   const [a, b] = await Promise.all(['a', 'b'].map((name) => startRelayProcess(t, path.join(dir, name), ['--redis', redis.url])));

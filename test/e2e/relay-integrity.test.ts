@@ -13,6 +13,7 @@ import { startListenCli, type RunningListen } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startRedis } from '../helpers/redis.js';
 import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess, type RelayProcess } from '../helpers/relay.js';
+import { needs } from '../helpers/system-programs.js';
 
 // Operator mistakes around the tunnel (issue 15, items 1, 3, 6), with real processes:
 // a relay, `listen --relay`, and apps.
@@ -188,7 +189,7 @@ test('a second listener on the channel takes it over: the first exits 1 saying w
   await takeoverDrill(t, [relay, relay]);
 });
 
-test('Redis: a second listener on another instance takes the channel over the same way', async (t) => {
+test('Redis: a second listener on another instance takes the channel over the same way', needs('redis-server'), async (t) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   const [a, b] = await Promise.all([
@@ -246,7 +247,7 @@ test('a listener killed mid-stream: what the relay sends again is marked (redeli
   assert.equal(redeliveryLines.length, marked.length, 'each marked capture is marked in the report');
 });
 
-test('Redis: a channel log made anew under a listener\'s cursor has another identity; the listener says so and delivers it all', async (t) => {
+test('Redis: a channel log made anew under a listener\'s cursor has another identity; the listener says so and delivers it all', needs('redis-server'), async (t) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   let relay = await startRelayProcess(t, path.join(dir, 'a'), ['--redis', redis.url]);

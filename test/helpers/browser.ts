@@ -2,12 +2,13 @@ import type { TestContext } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { request } from 'undici';
 import { sign } from '../../src/signing/index.js';
+import { programPath } from './system-programs.js';
 
 /** Real Chromium, headless, with nothing that calls out to the network. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 
 export async function launchChromium(t: TestContext): Promise<Browser> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: programPath('chromium'), args: CHROMIUM_ARGS });
   t.after(() => browser.close());
   return browser;
 }

@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test';
 import { request } from 'undici';
 import { memoryCursor } from '../../src/tunnel/cursor-file.js';
 import { openTunnel, type Tunnel, type TunnelAnswer, type TunnelOptions, type TunnelRequest, type TunnelStatus } from '../../src/tunnel/client.js';
-import { BIN, REPO_ROOT, cleanEnv } from './cli.js';
+import { BIN, cleanEnv, removeScratch, scratchCwd } from './cli.js';
 
 export interface RelayProcess {
   url: string;
@@ -20,8 +20,10 @@ const READY_TIMEOUT_MS = 10_000;
 
 /** Spawns `fe-webhooks relay --json` and waits for its ready line; killed when the test ends. */
 export async function startRelayProcess(t: TestContext, dataDir: string, args: string[] = []): Promise<RelayProcess> {
+  const cwd = scratchCwd();
+  t.after(() => removeScratch(cwd));
   const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', ...args], {
-    cwd: REPO_ROOT,
+    cwd,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

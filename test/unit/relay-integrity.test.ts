@@ -17,6 +17,7 @@ import { textReporter } from '../../src/verify/reporters/text.js';
 import { verifyRequests } from '../../src/verify/run.js';
 import type { VerifySummary } from '../../src/verify/types.js';
 import { tempDir } from '../helpers/cli.js';
+import { waitUntil } from '../helpers/poll.js';
 import { captureRecord, sampleBody, writeCaptures } from '../helpers/verify-captures.js';
 
 const RETENTION = { maxEvents: 1000, maxAgeMs: 86_400_000 };
@@ -149,8 +150,6 @@ async function logWith(t: TestContext, count: number): Promise<FileEventLog> {
   return log;
 }
 
-const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
-
 test('where a subscription starts: the cursor in its own log up to the head; else the head, or the relay\'s own cursor', async (t) => {
   const log = await logWith(t, 5);
   await log.ack(2);
@@ -177,7 +176,7 @@ test('an ack for an event forwarded on an earlier connection never reaches a wai
   const seq = await log.append({ method: 'POST', path: '/', rawHeaders: [], body: Buffer.from('{}'), receivedAt: new Date() });
   const answer = delivery.waitForAnswer(seq, 5_000);
   delivery.appended();
-  await settle();
+  await waitUntil('the event on the link', () => link.events().length === 1);
   delivery.acknowledged(link, [{ seq, status: 200, final: true, headers: [], repeat: true }]);
   const got = await answer;
   assert.ok(got !== undefined && got !== 'timeout');
@@ -191,12 +190,12 @@ test('takeover: the replaced link is told, finishes its event, and only then the
   const delivery = new ChannelDelivery(log);
   const old = recordingLink();
   await delivery.attach(old, {}, { at: new Date() }, () => undefined);
-  await settle();
+  await waitUntil('three events on the old link', () => old.events().length === 3);
   assert.deepEqual(old.events().map((e) => e.seq), [1, 2, 3]);
   let started: number | undefined;
   const newer = recordingLink();
   const attaching = delivery.attach(newer, {}, { at: new Date('2026-12-06T23:00:00Z'), by: '127.0.0.1:4000' }, (after) => void (started = after));
-  await settle();
+  await waitUntil('the old link told it is replaced', () => old.texts().some((m) => m.type === 'replaced'));
   assert.deepEqual(old.texts().filter((m) => m.type === 'replaced'), [{ v: 1, type: 'replaced', at: '2026-12-06T23:00:00.000Z', by: '127.0.0.1:4000' }]);
   assert.equal(started, undefined, 'nothing for the newer listener while the old one may still forward');
   assert.equal(delivery.connected, true, 'senders wait for the newer listener meanwhile');
@@ -204,7 +203,7 @@ test('takeover: the replaced link is told, finishes its event, and only then the
   // The old listener forwarded #1 and dropped #2 and #3; it closes.
   delivery.detach(old);
   assert.equal(await attaching, true);
-  await settle();
+  await waitUntil('two events on the newer link', () => newer.events().length >= 2);
   assert.equal(started, 1);
   assert.deepEqual(newer.events().map((e) => [e.seq, e.redelivery ?? false]), [[2, true], [3, true]]);
   assert.equal(newer.events().length, 2, 'nothing the old one acknowledged');
@@ -215,10 +214,10 @@ test('takeover: a listener still waiting for the replaced one to finish is itsel
   const delivery = new ChannelDelivery(log);
   const old = recordingLink();
   await delivery.attach(old, {}, { at: new Date() }, () => undefined);
-  await settle();
+  await waitUntil('two events on the old link', () => old.events().length === 2);
   const second = recordingLink();
   const secondAttach = delivery.attach(second, {}, { at: new Date() }, () => assert.fail('the second never starts'));
-  await settle();
+  await waitUntil('the old link told it is replaced', () => old.texts().some((m) => m.type === 'replaced'));
   const third = recordingLink();
   let thirdStart: number | undefined;
   const thirdAttach = delivery.attach(third, {}, { at: new Date('2026-12-06T23:30:00Z') }, (after) => void (thirdStart = after));
@@ -229,6 +228,6 @@ test('takeover: a listener still waiting for the replaced one to finish is itsel
   assert.equal(await secondAttach, false);
   assert.equal(await thirdAttach, true);
   assert.equal(thirdStart, 0);
-  await settle();
+  await waitUntil('two events on the third link', () => third.events().length >= 2);
   assert.deepEqual(third.events().map((e) => e.seq), [1, 2]);
 });
