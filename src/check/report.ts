@@ -1,4 +1,4 @@
-import { xmlEscape } from '../verify/reporters/junit.js';
+import { xmlEscape } from '../util/xml-escape.js';
 import type { CaseResult } from './drill.js';
 
 export interface DrillSummary {

@@ -12,9 +12,13 @@ function printableLines(text: string): string {
     .join('\n');
 }
 
-/** A command module configures the command it is given (arguments, options, action). */
+/**
+ * A command module configures the command it is given (arguments, options, action).
+ * `loadAllCommands` builds the whole program, every command loaded (the completion
+ * scripts describe it all), without the module importing this file back.
+ */
 export interface CommandModule {
-  register(command: Command, io: CliIO): void;
+  register(command: Command, io: CliIO, loadAllCommands: () => Promise<Command>): void;
 }
 
 interface CommandEntry {
@@ -79,7 +83,7 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
   const wanted = commandNameOf(args);
   for (const entry of COMMANDS) {
     const command = program.command(entry.name).description(entry.summary);
-    if (loadAll || entry.name === wanted) (await entry.load()).register(command, io);
+    if (loadAll || entry.name === wanted) (await entry.load()).register(command, io, () => createProgram(io, [], true));
     command.exitOverride().showSuggestionAfterError(true).configureOutput(program.configureOutput());
   }
   return program;

@@ -1,6 +1,22 @@
 import { parseDurationMs } from '../util/units.js';
 import { targetUrlProblem } from '../util/url.js';
-import type { FileConfig } from './file-config.js';
+
+/** What the config file (`.fe-webhooksrc`, `fe-webhooks.config.js`, `package.json` key) may set. */
+export interface FileConfig {
+  secret?: string;
+  url?: string;
+  forward?: string;
+  relay?: string;
+  /** `relay`: share channels with other instances through this Redis (redis://host:port[/db]). */
+  redis?: string;
+  channel?: string;
+  token?: string;
+  port?: number;
+  host?: string;
+  timeout?: string | number;
+  /** `listen`: host names served besides IP addresses and localhost (DNS-rebinding guard). */
+  allowHosts?: string[];
+}
 
 /** redis://[user:password@]host[:port][/db] — what `relay --redis` can open. */
 export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+(\/\d+)?\/?$/;

@@ -6,7 +6,7 @@ import { EVENT_NAMES } from '../events/catalog.js';
 import { readPageBody, resignedCopy, schemaCheck, sendTestEvent } from './actions.js';
 import { isInspectorAsset, PAGE_HEADERS, sendInspectorAsset } from './assets.js';
 import { captureAsCurl } from './copy-as-curl.js';
-import { listenOn, urlFor } from '../listen/http-server.js';
+import { listenOn, urlFor } from '../util/listen-on.js';
 import { allowedHosts, isSameOriginRequest } from './origin.js';
 import { inspectorHtml } from './page-html.js';
 import { RECENT_MAX_REQUESTS, RecentRequests } from './recent.js';

@@ -1,6 +1,6 @@
 import { CLOSE_CODES, encodeEventsFrame, encodeMessage, type AckMessage, type RelayedEvent } from '../protocol/index.js';
 import { waitForAnswer } from './answer-waiters.js';
-import type { EventLog, StoredEvent } from './store.js';
+import type { EventLog, Newcomer, StoredEvent, TargetAnswer } from './store.js';
 
 /** Events sent to a listener and not yet acknowledged: enough to fill the pipe, small enough to bound memory. */
 const WINDOW_EVENTS = 64;
@@ -20,25 +20,12 @@ export interface ListenerLink {
   close(code: number, reason: string): void;
 }
 
-/** What the listener's target answered for one event. */
-export interface TargetAnswer {
-  status: number;
-  headers: Array<[string, string]>;
-  body: Buffer;
-}
-
 /** What a subscribing listener asks for: its cursor and the log that cursor counts in. */
 export interface SubscribeWish {
   after?: number;
   log?: string;
   /** When the relay received event #after, as the listener was told. */
   at?: string;
-}
-
-/** Who subscribed, for the line the replaced listener prints. */
-export interface Newcomer {
-  at: Date;
-  by?: string;
 }
 
 /**

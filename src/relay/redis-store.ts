@@ -82,7 +82,7 @@ export class RedisChannelStore implements ChannelStore {
       await Promise.all(all.map((connection) => connection.connect()));
     } catch (error) {
       for (const connection of all) connection.disconnect();
-      throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+      throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`, { cause: error });
     }
     try {
       await initChannelCount(redis);
@@ -90,7 +90,7 @@ export class RedisChannelStore implements ChannelStore {
       await subscriber.subscribe(REVOCATIONS_TOPIC);
     } catch (error) {
       for (const connection of all) connection.disconnect();
-      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`, { cause: error });
     }
     const store = new RedisChannelStore(options, redis, blocker, subscriber);
     store.track();

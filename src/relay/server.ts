@@ -23,6 +23,7 @@ import { isHopByHop } from '../util/hop-by-hop.js';
 import { hasDotSegments } from '../util/url.js';
 import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
 import { requestTargetProblem } from '../util/request-target.js';
+import { listenOn } from '../util/listen-on.js';
 import { serveAsPlainRequest } from './plain-upgrade.js';
 
 /** Answer the sender before FrontEngine's 5 s are up, with room for the network. */
@@ -302,13 +303,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   server.requestTimeout = 60_000;
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, options.host, options.port);
   } catch (error) {
     // The port is taken: the data folder's lock goes with the store, not with a later kill.
     if (!options.store) await store.close();

@@ -7,7 +7,7 @@ import { channelFile, forgetRemembered, loadRemembered, relayKey, remember, type
 import { deleteChannel, rotateChannelToken, setChannelAnswer, type ChannelAnswer, type ChannelCredentials } from '../../tunnel/channel-admin.js';
 import { printLine, type CliIO } from '../io.js';
 import { parseRelayUrls } from '../relay-link.js';
-import type { ChannelAction, ChannelCliOptions } from './channel.js';
+import type { ChannelAction, ChannelCliOptions } from './channel-options.js';
 import { maskSecret } from './config.js';
 
 

@@ -118,7 +118,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
   const redisUrl = await resolveRedisUrl(options, io);
-  const store = redisUrl !== undefined ? await openRedisStore(redisUrl, retention, report, io) : undefined;
+  const store = redisUrl !== undefined ? await openRedisStore(redisUrl, retention, report) : undefined;
   let relay;
   try {
     relay = await startRelay({
@@ -139,7 +139,6 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
     await store?.close();
     lines.flush();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError(`Port ${options.port} on ${options.host} is already in use: pick another with --port`);
     if (code === 'EACCES' || code === 'EROFS') throw new UserError(`Cannot use ${dataDir} or the port: ${errorMessage(error)}`);
     throw error;
   }
@@ -166,7 +165,7 @@ async function resolveRedisUrl(options: RelayCliOptions, io: CliIO): Promise<str
   return url;
 }
 
-async function openRedisStore(url: string, retention: RetentionPolicy, report: (entry: RelayLogEntry) => void, io: CliIO): Promise<ChannelStore> {
+async function openRedisStore(url: string, retention: RetentionPolicy, report: (entry: RelayLogEntry) => void): Promise<ChannelStore> {
   const { RedisChannelStore } = await import('../../relay/redis-store.js');
   try {
     return await RedisChannelStore.open({

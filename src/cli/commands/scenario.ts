@@ -1,23 +1,8 @@
 import { Argument, Option, type Command } from 'commander';
 import { BUILTIN_STORY_NAMES } from '../../scenario/builtin.js';
 import type { CliIO } from '../io.js';
-import type { FieldOverride } from '../../events/overrides.js';
+import type { ScenarioCliOptions } from '../scenario/options.js';
 import { collectFieldOverride, durationArg, probabilityArg, seedArg } from '../parsers.js';
-
-/** The flags as commander hands them over; src/cli/scenario/plan.ts validates them into a ScenarioPlan. */
-export interface ScenarioCliOptions {
-  list?: boolean;
-  set?: FieldOverride[];
-  url?: string;
-  secret?: string;
-  timeout?: number;
-  interval?: number;
-  seed?: number;
-  duplicates?: number;
-  shuffle?: boolean;
-  insecure?: boolean;
-  json?: boolean;
-}
 
 const EXAMPLES = `
 Examples:

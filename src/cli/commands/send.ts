@@ -1,32 +1,8 @@
 import { Option, type Command } from 'commander';
-import type { FieldOverride } from '../../events/overrides.js';
 import type { CliIO } from '../io.js';
+import type { SendCliOptions } from '../send/options.js';
 import { collect, collectFieldOverride, durationArg, positiveIntArg, probabilityArg, seedArg } from '../parsers.js';
 import { positiveNumberArg } from '../send/args.js';
-
-/** The flags as commander hands them over; src/cli/send/plan.ts turns them into a SendPlan. */
-export interface SendCliOptions {
-  all?: boolean;
-  url?: string;
-  secret?: string;
-  set?: FieldOverride[];
-  data?: string;
-  seed?: number;
-  body?: string;
-  header?: string[];
-  timeout?: number;
-  repeat?: number;
-  retry?: boolean;
-  timeScale?: number;
-  badSignature?: boolean;
-  count?: number;
-  concurrency?: number;
-  rate?: number;
-  duplicates?: number;
-  insecure?: boolean;
-  dryRun?: boolean;
-  json?: boolean;
-}
 
 const EXAMPLES = `
 Examples:

@@ -4,7 +4,7 @@ import { composeStory, type StoryEvent } from '../../scenario/compose-story.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { Story } from '../../scenario/story.js';
 import { assertDeliverableUrl } from '../../util/url.js';
-import type { ScenarioCliOptions } from '../commands/scenario.js';
+import type { ScenarioCliOptions } from './options.js';
 import type { CliIO } from '../io.js';
 import { resolveDeliveryTarget } from '../targets.js';
 import { packageVersion } from '../version.js';

@@ -8,7 +8,7 @@ import { resolveEventName } from '../../events/names.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { EventName } from '../../events/types.js';
 import { assertDeliverableUrl } from '../../util/url.js';
-import type { SendCliOptions } from '../commands/send.js';
+import type { SendCliOptions } from './options.js';
 import { readBytes, readJsonObjectFile } from '../inputs.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../version.js';

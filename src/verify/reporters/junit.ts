@@ -1,18 +1,6 @@
 import type { Verdict, VerifySummary } from '../types.js';
+import { xmlEscape } from '../../util/xml-escape.js';
 import { repeatNotes, summaryLines, verdictNotes, type Reporter } from './reporter.js';
-
-// Characters XML 1.0 cannot carry at all, even escaped (bodies can hold anything).
-const NOT_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-export function xmlEscape(text: string): string {
-  return text
-    .replace(NOT_XML, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
 
 const CASE_END = '    </testcase>\n';
 
