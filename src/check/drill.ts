@@ -54,7 +54,13 @@ const UNKNOWN_EVENT_BODY = JSON.stringify({
   payload: {
     ip_address: '198.51.100.42',
     user_agent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15',
-    message: { id: 12345, token: 'abc123def456', to: 'customer@example.com', from: 'shop@example.com', subject: 'Order Confirmation #12345' },
+    message: {
+      id: 12345,
+      token: 'abc123def456',
+      to: 'customer@example.com',
+      from: 'shop@example.com',
+      subject: 'Order Confirmation #12345',
+    },
   },
 });
 
@@ -91,7 +97,13 @@ const acceptCases: DrillCase[] = EVENT_NAMES.map((event) => ({
   async run({ send, signed, within }) {
     const body = Buffer.from(composeBody(event).body);
     const outcome = await send(body, signed(body));
-    return { name: `accepts ${event}`, expected: within, ok: outcome.ok, ...base(outcome), ...(outcome.ok ? {} : { reason: answer(outcome) }) };
+    return {
+      name: `accepts ${event}`,
+      expected: within,
+      ok: outcome.ok,
+      ...base(outcome),
+      ...(outcome.ok ? {} : { reason: answer(outcome) }),
+    };
   },
 }));
 
@@ -117,7 +129,13 @@ const redeliveryCase: DrillCase = {
     const second = first.ok ? await send(again, headers) : undefined;
     const ok = first.ok && second?.ok === true;
     const reason = !first.ok ? `first delivery ${answer(first)}` : second && !second.ok ? `second delivery ${answer(second)}` : undefined;
-    return { name: 'accepts the same delivery twice', expected: `${within}, both times`, ok, ...base(second ?? first), ...(reason ? { reason } : {}) };
+    return {
+      name: 'accepts the same delivery twice',
+      expected: `${within}, both times`,
+      ok,
+      ...base(second ?? first),
+      ...(reason ? { reason } : {}),
+    };
   },
 };
 
@@ -128,7 +146,13 @@ const unknownEventCase: DrillCase = {
     const unknown = Buffer.from(UNKNOWN_EVENT_BODY);
     const outcome = await send(unknown, signed(unknown));
     const ok = outcome.status !== undefined && outcome.status < 500 && !outcome.error;
-    return { name: 'an unknown event type gets no 5xx', expected: 'any answer below 500', ok, ...base(outcome), ...(ok ? {} : { reason: answer(outcome) }) };
+    return {
+      name: 'an unknown event type gets no 5xx',
+      expected: 'any answer below 500',
+      ok,
+      ...base(outcome),
+      ...(ok ? {} : { reason: answer(outcome) }),
+    };
   },
 };
 
@@ -154,7 +178,8 @@ export function selectDrillCases(words: readonly string[]): string[] {
       const groups = [...new Set(DRILL_CASE_IDS.map((id) => id.split(':')[0] as string))];
       const suggestion = closestMatch(word, [...DRILL_CASE_IDS, ...groups, ...EVENT_NAMES]);
       throw new UserError(
-        `Unknown check case "${word}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Cases: ${groups.join(', ')}, or one of ${DRILL_CASE_IDS.join(', ')}`,
+        `Unknown check case "${word}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Cases: ${groups.join(', ')}, or one of ` +
+          `${DRILL_CASE_IDS.join(', ')}`,
       );
     }
     for (const id of matches) selected.add(id);
@@ -182,14 +207,18 @@ export async function runConformanceDrill(options: DrillOptions): Promise<DrillR
       const outcome = await deliver({ url: options.url, body, headers, timeoutMs, dispatcher: options.dispatcher });
       if (delivered++ === 0 && outcome.error && UNREACHABLE_KINDS.has(outcome.error.kind)) unreachable = outcome.error.message;
       if (outcome.ok && outcome.latencyMs > inTimeMs) {
-        const late = `answered ${outcome.status} after ${(outcome.latencyMs / 1000).toFixed(1)} s, too late for FrontEngine's ${inTimeMs / 1000} s`;
+        const late = `answered ${outcome.status} after ${(outcome.latencyMs / 1000).toFixed(1)} s, too late for FrontEngine's ` +
+          `${inTimeMs / 1000} s`;
         return { ...outcome, ok: false, error: { kind: 'timeout', message: late } };
       }
       return outcome;
     },
     signed: (body) => signedHeaders(body, { userAgent: options.userAgent, secret: options.secret }),
     forged: (body, forgery) =>
-      forgedRequests(body, { userAgent: options.userAgent, secret: options.secret }).find((f) => f.case === forgery) as { body: Buffer; headers: Record<string, string> },
+      forgedRequests(body, { userAgent: options.userAgent, secret: options.secret }).find((f) => f.case === forgery) as {
+        body: Buffer;
+        headers: Record<string, string>;
+      },
   };
   const only = options.only ? new Set(selectDrillCases(options.only)) : undefined;
   const results: CaseResult[] = [];

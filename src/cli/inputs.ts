@@ -41,6 +41,7 @@ export async function readJsonObjectFile(file: string, io: CliIO): Promise<Recor
   }
   if (!isJsonObject(value)) throw new UserError(`Invalid data in ${file}: expected a JSON object`);
   const overflow = nonFiniteNumberAt(value, '');
-  if (overflow !== undefined) throw new UserError(`Invalid data in ${file}: the number at ${overflow} is too large for JSON (it would be sent as null)`);
+  if (overflow !== undefined)
+    throw new UserError(`Invalid data in ${file}: the number at ${overflow} is too large for JSON (it would be sent as null)`);
   return value;
 }

@@ -37,14 +37,38 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'generate', summary: 'print a realistic sample request body for one event', load: () => import('./commands/generate.js') },
   { name: 'sign', summary: 'print the X-Webhook-Signature value for some bytes', load: () => import('./commands/sign.js') },
   { name: 'send', summary: 'generate, sign and POST events to a URL, as FrontEngine would', load: () => import('./commands/send.js') },
-  { name: 'scenario', summary: 'send a coherent story of events (a message sent, then bounced…) or a story file; at-least-once drills', load: () => import('./commands/scenario.js') },
-  { name: 'verify', summary: 'check captured requests in CI: signature, schema, age, expected events', load: () => import('./commands/verify.js') },
+  {
+    name: 'scenario',
+    summary: 'send a coherent story of events (a message sent, then bounced…) or a story file; at-least-once drills',
+    load: () => import('./commands/scenario.js'),
+  },
+  {
+    name: 'verify',
+    summary: 'check captured requests in CI: signature, schema, age, expected events',
+    load: () => import('./commands/verify.js'),
+  },
   { name: 'replay', summary: 're-send captured requests byte for byte (signature included)', load: () => import('./commands/replay.js') },
-  { name: 'check', summary: 'conformance drill of a live endpoint: valid, forged and repeated deliveries', load: () => import('./commands/check.js') },
-  { name: 'listen', summary: 'receive webhooks locally: capture them, forward them byte for byte to your app, inspect them in the browser', load: () => import('./commands/listen.js') },
+  {
+    name: 'check',
+    summary: 'conformance drill of a live endpoint: valid, forged and repeated deliveries',
+    load: () => import('./commands/check.js'),
+  },
+  {
+    name: 'listen',
+    summary: 'receive webhooks locally: capture them, forward them byte for byte to your app, inspect them in the browser',
+    load: () => import('./commands/listen.js'),
+  },
   { name: 'captures', summary: 'work with the requests listen captured (export as HAR 1.2)', load: () => import('./commands/captures.js') },
-  { name: 'relay', summary: 'run the public end of the tunnel: stores every request per channel and streams it to `listen --relay`', load: () => import('./commands/relay.js') },
-  { name: 'channel', summary: 'rotate the token of a relay channel (the old one stops working at once) or delete the channel', load: () => import('./commands/channel.js') },
+  {
+    name: 'relay',
+    summary: 'run the public end of the tunnel: stores every request per channel and streams it to `listen --relay`',
+    load: () => import('./commands/relay.js'),
+  },
+  {
+    name: 'channel',
+    summary: 'rotate the token of a relay channel (the old one stops working at once) or delete the channel',
+    load: () => import('./commands/channel.js'),
+  },
   { name: 'config', summary: 'print the effective settings and where each came from', load: () => import('./commands/config.js') },
   { name: 'completion', summary: 'print a shell completion script (bash, zsh or fish)', load: () => import('./commands/completion.js') },
 ];
@@ -74,7 +98,9 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
     })
     .addHelpText(
       'after',
-      '\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n  $ fe-webhooks send MessageBounced               # terminal 2\n\nRun `fe-webhooks <command> --help` for a command\'s flags and examples.',
+      "\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n" +
+        "  $ fe-webhooks send MessageBounced               # terminal 2\n\n" +
+          "Run `fe-webhooks <command> --help` for a command's flags and examples.",
     );
   program.hook('preAction', async (thisCommand) => {
     if (thisCommand.opts<{ color?: boolean }>().color === false) io.noColor = true;

@@ -52,7 +52,9 @@ export function validateFileConfig(raw: unknown, filepath: string): FileConfig {
     }
     const problem = settingProblem(key as keyof FileConfig, value as string | number);
     if (problem) {
-      throw new UserError(`Invalid config in ${filepath}: "${key}" ${problem}${describeValue(key as keyof FileConfig, value as string | number)}`);
+      throw new UserError(
+        `Invalid config in ${filepath}: "${key}" ${problem}${describeValue(key as keyof FileConfig, value as string | number)}`,
+      );
     }
   }
   return raw as FileConfig;

@@ -83,7 +83,8 @@ async function createLocalSecret(cwd: string): Promise<{ secret: string; created
   } catch (error) {
     await fs.rm(temporary, { force: true }).catch(() => undefined);
     throw new UserError(
-      `No signing secret: pass --secret or set FE_WEBHOOKS_SECRET (the local development secret cannot be made in ${path.dirname(file)}: ${reason(error)})`,
+      `No signing secret: pass --secret or set FE_WEBHOOKS_SECRET (the local development secret cannot be made in ` +
+        `${path.dirname(file)}: ${reason(error)})`,
     );
   }
   try {

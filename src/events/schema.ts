@@ -81,7 +81,8 @@ function typeTest(type: JsonType, v: string): string {
  * object node of every schema, which made the generated checkers slow to optimize.
  */
 function objectTest(v: string): string {
-  return `(typeof ${v} === 'object' ? ${v} !== null && !Array.isArray(${v}) : typeof ${v} !== 'string' && typeof ${v} !== 'boolean' && typeof ${v} !== 'number')`;
+  return `(typeof ${v} === 'object' ? ${v} !== null && !Array.isArray(${v}) : typeof ${v} !== 'string' && typeof ${v} !== 'boolean' && ` +
+    `typeof ${v} !== 'number')`;
 }
 
 /** A path known when compiling (a JSON string literal), or an expression (inside arrays). */
@@ -110,11 +111,22 @@ function emit(schema: JsonSchema, v: string, path: PathCode, g: Generated): void
   const types = schema.type === undefined ? undefined : Array.isArray(schema.type) ? schema.type : [schema.type];
   let closeType = false;
   if (types !== undefined) {
-    g.lines.push(`if (!(${types.map((t) => typeTest(t, v)).join(' || ')})) out.push({ path: ${p}, message: ${JSON.stringify(`expected ${types.join(' or ')}, got `)} + typeOf(${v}) });`, 'else {');
+    g.lines.push(
+      `if (!(${types.map((t) => typeTest(t, v)).join(' || ')})) out.push({ path: ${p}, message: ` +
+        `${JSON.stringify(`expected ${types.join(' or ')}, got `)} + typeOf(${v}) });`,
+      'else {',
+    );
     closeType = true;
   }
-  if (schema.const !== undefined) g.lines.push(`if (${v} !== ${JSON.stringify(schema.const)}) out.push({ path: ${p}, message: ${JSON.stringify(`expected ${JSON.stringify(schema.const)}`)} });`);
-  if (schema.format === 'date-time') g.lines.push(`if (typeof ${v} === 'string' && !DATE_TIME.test(${v})) out.push({ path: ${p}, message: 'expected an RFC 3339 date-time' });`);
+  if (schema.const !== undefined)
+    g.lines.push(
+      `if (${v} !== ${JSON.stringify(schema.const)}) out.push({ path: ${p}, message: ` +
+        `${JSON.stringify(`expected ${JSON.stringify(schema.const)}`)} });`,
+    );
+  if (schema.format === 'date-time')
+    g.lines.push(
+      `if (typeof ${v} === 'string' && !DATE_TIME.test(${v})) out.push({ path: ${p}, message: 'expected an RFC 3339 date-time' });`,
+    );
   const required = schema.required ?? [];
   const properties = Object.entries(schema.properties ?? {});
   const closed = schema.additionalProperties === false;
@@ -137,8 +149,11 @@ function emit(schema: JsonSchema, v: string, path: PathCode, g: Generated): void
       return name;
     };
     const present = (key: string): string =>
-      key in Object.prototype ? `hasOwn(${v}, ${JSON.stringify(key)})` : `(${read(key)} !== undefined || hasOwn(${v}, ${JSON.stringify(key)}))`;
-    for (const key of required) g.lines.push(`if (!${present(key)}) out.push({ path: ${pathJs(childPath(path, key))}, message: 'is required' });`);
+      key in Object.prototype
+        ? `hasOwn(${v}, ${JSON.stringify(key)})`
+        : `(${read(key)} !== undefined || hasOwn(${v}, ${JSON.stringify(key)}))`;
+    for (const key of required)
+      g.lines.push(`if (!${present(key)}) out.push({ path: ${pathJs(childPath(path, key))}, message: 'is required' });`);
     for (const [key, child] of properties) {
       g.lines.push(`if (${present(key)}) {`);
       const name = key in Object.prototype ? `v${++g.names}` : read(key);
@@ -148,7 +163,10 @@ function emit(schema: JsonSchema, v: string, path: PathCode, g: Generated): void
     }
     if (closed) {
       g.closed.push(new Set(Object.keys(schema.properties ?? {})));
-      g.lines.push(`for (const key of Object.keys(${v})) if (!closed[${g.closed.length - 1}].has(key)) out.push({ path: join(${p}, key), message: 'is not allowed' });`);
+      g.lines.push(
+        `for (const key of Object.keys(${v})) if (!closed[${g.closed.length - 1}].has(key)) out.push({ path: join(${p}, key), message: ` +
+          `'is not allowed' });`,
+      );
     }
     g.lines.push('}');
   }
@@ -156,7 +174,11 @@ function emit(schema: JsonSchema, v: string, path: PathCode, g: Generated): void
     const index = `i${++g.names}`;
     const name = `v${++g.names}`;
     // forEach's way: holes in a sparse array are not items.
-    g.lines.push(`if (Array.isArray(${v})) for (let ${index} = 0; ${index} < ${v}.length; ${index}++) {`, `if (!(${index} in ${v})) continue;`, `const ${name} = ${v}[${index}];`);
+    g.lines.push(
+      `if (Array.isArray(${v})) for (let ${index} = 0; ${index} < ${v}.length; ${index}++) {`,
+      `if (!(${index} in ${v})) continue;`,
+      `const ${name} = ${v}[${index}];`,
+    );
     emit(schema.items, name, { expression: `(${p} + "[" + ${index} + "]")` }, g);
     g.lines.push('}');
   }

@@ -83,7 +83,13 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
   });
   let server: CaptureServer;
   try {
-    server = await startCaptureServer({ host, port: options.port, intake, maxBodyBytes, ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}) });
+    server = await startCaptureServer({
+      host,
+      port: options.port,
+      intake,
+      maxBodyBytes,
+      ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
+    });
   } catch (error) {
     await intake.close();
     throw error;
@@ -98,7 +104,14 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
     // By default the inspector takes the port after the capture port: 7879 beside 7878.
     const preferred = options.inspectorPort ?? (options.port === 0 ? 0 : server.port + 1);
     inspector = await startOnPreferredPort(preferred, (port) =>
-      startInspector({ host: DEFAULT_LISTEN_HOST, port, webhookUrl: `${server.url}/`, target: options.forward?.href, replay, secret: options.secret }),
+      startInspector({
+        host: DEFAULT_LISTEN_HOST,
+        port,
+        webhookUrl: `${server.url}/`,
+        target: options.forward?.href,
+        replay,
+        secret: options.secret,
+      }),
     );
   } catch (error) {
     await server.close();

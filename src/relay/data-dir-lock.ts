@@ -37,7 +37,8 @@ export class DataDirLockedError extends UserError {
     super(
       holder.host === hostname()
         ? `The data folder ${dataDir} is in use by another relay (PID ${holder.pid}): stop it, or give this relay another --data-dir`
-        : `The data folder ${dataDir} is in use by a relay on ${holder.host} (PID ${holder.pid}): stop it, or delete ${path.join(dataDir, LOCK_FILE)} if it is no longer running`,
+        : `The data folder ${dataDir} is in use by a relay on ${holder.host} (PID ${holder.pid}): stop it, or delete ` +
+          `${path.join(dataDir, LOCK_FILE)} if it is no longer running`,
     );
     this.name = 'DataDirLockedError';
   }
@@ -134,7 +135,8 @@ async function takeOver(file: string, stale: LockHolder | undefined, holder: Loc
   const guard = `${file}.takeover`;
   if (!(await createExclusive(guard, holder))) {
     const guardHolder = await readHolder(guard);
-    if (guardHolder !== 'missing' && (guardHolder === undefined || !isRunning(guardHolder, guard))) await unlink(guard).catch(() => undefined);
+    if (guardHolder !== 'missing' && (guardHolder === undefined || !isRunning(guardHolder, guard)))
+      await unlink(guard).catch(() => undefined);
     return false;
   }
   try {

@@ -100,7 +100,12 @@ export class ChannelDelivery {
    * (the caller tells the listener) and events begin to flow. False when this link was
    * itself replaced or closed meanwhile.
    */
-  async attach(link: ListenerLink, wish: SubscribeWish, newcomer: Newcomer, started: (after: number, head: number) => void): Promise<boolean> {
+  async attach(
+    link: ListenerLink,
+    wish: SubscribeWish,
+    newcomer: Newcomer,
+    started: (after: number, head: number) => void,
+  ): Promise<boolean> {
     // One still waiting to start is replaced at once: it has nothing in flight.
     const waiting = this.pending ?? this.starting;
     if (waiting) {
@@ -268,7 +273,8 @@ export class ChannelDelivery {
   /** The listener's acks, as they came in one frame: the cursor moves and sending resumes once for all. */
   acknowledged(link: ListenerLink, acks: ReadonlyArray<Omit<AckMessage, 'v' | 'type'>>): void {
     const draining = this.draining;
-    const subscription = this.subscription?.link === link ? this.subscription : draining?.subscription.link === link ? draining.subscription : undefined;
+    const subscription =
+      this.subscription?.link === link ? this.subscription : draining?.subscription.link === link ? draining.subscription : undefined;
     if (!subscription) return;
     let cursorMoved = false;
     for (const ack of acks) cursorMoved = this.acknowledgeOne(subscription, ack) || cursorMoved;
@@ -285,7 +291,9 @@ export class ChannelDelivery {
   private acknowledgeOne(subscription: Subscription, ack: Omit<AckMessage, 'v' | 'type'>): boolean {
     if (ack.seq > subscription.sentSeq) return false;
     const wake = this.waiters.get(ack.seq);
-    const answer = ack.repeat ? ANSWER_UNKNOWN : { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
+    const answer = ack.repeat
+      ? ANSWER_UNKNOWN
+      : { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
     if (wake) {
       this.waiters.delete(ack.seq);
       wake(answer);

@@ -196,7 +196,9 @@ export class FileEventLog implements EventLog {
         continue;
       }
       if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
-        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(() => undefined);
+        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(
+          () => undefined,
+        );
       }
     }
   }

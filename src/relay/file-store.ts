@@ -85,7 +85,9 @@ export class FileChannelStore implements ChannelStore {
       const record = parseRecord(text);
       // A folder without a complete record was never acknowledged with a 201: ignore it.
       if (record && record.id === entry.name) this.records.set(record.id, record);
-      const answer = record ? await readFile(path.join(this.channelsDir, entry.name, ANSWER_FILE), 'utf8').then(parseCustomAnswer, () => undefined) : undefined;
+      const answer = record
+        ? await readFile(path.join(this.channelsDir, entry.name, ANSWER_FILE), 'utf8').then(parseCustomAnswer, () => undefined)
+        : undefined;
       if (record && answer !== undefined && typeof answer !== 'string') this.answers.set(record.id, answer);
     }
   }

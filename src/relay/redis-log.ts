@@ -9,7 +9,16 @@ const PUSHED_FLUSH_MS = 100;
 const RETENTION_PAGE_EVENTS = 256;
 
 /** The Redis keys of one channel. One hash slot prefix per channel keeps a Lua call on one node. */
-export function channelKeys(id: string): { record: string; seq: string; stream: string; acked: string; pushed: string; logId: string; listener: string; pubsub: string } {
+export function channelKeys(id: string): {
+  record: string;
+  seq: string;
+  stream: string;
+  acked: string;
+  pushed: string;
+  logId: string;
+  listener: string;
+  pubsub: string;
+} {
   const base = `fe-webhooks:{${id}}`;
   return {
     record: `${base}:channel`,
@@ -38,7 +47,14 @@ export interface RedisLogCommands {
    * [seqs, first kept entry id, listener present]. ARGV: maxLen, then 5 per event. Fails
    * when the channel record is gone (deleted on any instance): nothing is stored.
    */
-  feAppend(seqKey: string, streamKey: string, listenerKey: string, recordKey: string, maxLen: number, ...fields: Array<string | Buffer>): Promise<[number[], string, number]>;
+  feAppend(
+    seqKey: string,
+    streamKey: string,
+    listenerKey: string,
+    recordKey: string,
+    maxLen: number,
+    ...fields: Array<string | Buffer>
+  ): Promise<[number[], string, number]>;
   /** Moves the acked cursor forward only (also the pushed mark: any "never back" number). */
   feAck(ackedKey: string, seq: number): Promise<number>;
 }
@@ -53,7 +69,8 @@ local seqs = {}
 for i = 0, count - 1 do
   local a = 2 + i * 5
   seq = seq + 1
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '0-' .. seq, 'm', ARGV[a], 'p', ARGV[a + 1], 'h', ARGV[a + 2], 't', ARGV[a + 3], 'b', ARGV[a + 4])
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '0-' .. seq,
+    'm', ARGV[a], 'p', ARGV[a + 1], 'h', ARGV[a + 2], 't', ARGV[a + 3], 'b', ARGV[a + 4])
   seqs[#seqs + 1] = seq
 end
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
@@ -86,7 +103,14 @@ function decodeEntry(id: Buffer, fields: Buffer[]): StoredEvent | undefined {
   try {
     const rawHeaders = JSON.parse(values.get('h')?.toString() ?? '[]') as unknown;
     if (!Array.isArray(rawHeaders) || !rawHeaders.every((h) => typeof h === 'string')) return undefined;
-    return { seq: seqOf(id), method: method.toString(), path: values.get('p')?.toString() ?? '/', rawHeaders, body, receivedAt: values.get('t')?.toString() ?? '' };
+    return {
+      seq: seqOf(id),
+      method: method.toString(),
+      path: values.get('p')?.toString() ?? '/',
+      rawHeaders,
+      body,
+      receivedAt: values.get('t')?.toString() ?? '',
+    };
   } catch {
     return undefined;
   }
@@ -204,9 +228,22 @@ export class RedisEventLog implements EventLog {
   }
 
   private async sendBatch(batch: PendingAppend[]): Promise<void> {
-    const fields = batch.flatMap(({ event }) => [event.method, event.path, JSON.stringify(event.rawHeaders), event.receivedAt.toISOString(), event.body]);
+    const fields = batch.flatMap(({ event }) => [
+      event.method,
+      event.path,
+      JSON.stringify(event.rawHeaders),
+      event.receivedAt.toISOString(),
+      event.body,
+    ]);
     try {
-      const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.keys.record, this.context.retention.maxEvents, ...fields);
+      const [seqs, firstId, present] = await this.context.redis.feAppend(
+        this.keys.seq,
+        this.keys.stream,
+        this.keys.listener,
+        this.keys.record,
+        this.context.retention.maxEvents,
+        ...fields,
+      );
       this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
       for (const [i, pending] of batch.entries()) {
         const seq = seqs[i] as number;
@@ -305,7 +342,12 @@ export class RedisEventLog implements EventLog {
     const next = keepFrom ?? this.headSeq + 1;
     await this.context.redis.xtrim(this.keys.stream, 'MINID', entryId(next));
     this.firstSeq = Math.max(this.firstSeq, next);
-    const dropped = { channel: this.channel, from, to: next - 1, reason: `older than ${Math.round(this.context.retention.maxAgeMs / 1000)} s` };
+    const dropped = {
+      channel: this.channel,
+      from,
+      to: next - 1,
+      reason: `older than ${Math.round(this.context.retention.maxAgeMs / 1000)} s`,
+    };
     this.context.onDropped?.(dropped);
     return dropped;
   }

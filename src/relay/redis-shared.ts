@@ -99,7 +99,9 @@ export class RedisSharedChannel implements SharedChannel {
     this.onReplaced = hooks.onReplaced;
     this.hub.watch(this.channel, hooks.onAppend);
     const claim = (mode: 'attach' | 'refresh'): Promise<unknown> =>
-      this.hub.redis.feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode).catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
+      this.hub.redis
+        .feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode)
+        .catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
     void this.ready()
       .then(() => claim('attach'))
       .then(() => this.publish({ kind: 'attached', owner, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) }))
@@ -215,6 +217,8 @@ export class RedisSharedChannel implements SharedChannel {
   }
 
   private publish(message: SharedMessage): void {
-    void this.hub.redis.publish(this.keys.pubsub, JSON.stringify(message)).catch((error: unknown) => this.hub.onError(`publishing to other instances: ${(error as Error).message}`));
+    void this.hub.redis
+      .publish(this.keys.pubsub, JSON.stringify(message))
+      .catch((error: unknown) => this.hub.onError(`publishing to other instances: ${(error as Error).message}`));
   }
 }

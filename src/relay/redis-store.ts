@@ -180,7 +180,9 @@ export class RedisChannelStore implements ChannelStore {
 
   /** Tells every instance (this one too). Already done in Redis: a failed notice is reported, not a failed rotation. */
   private async announce(id: string, revocation: Revocation): Promise<void> {
-    await this.redis.publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation)).catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
+    await this.redis
+      .publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation))
+      .catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
   }
 
   /** Drops what this instance keeps of a deleted channel. */
@@ -285,7 +287,15 @@ export class RedisChannelStore implements ChannelStore {
         continue;
       }
       try {
-        const result = await this.blocker.xreadBuffer('COUNT', 1, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', ...logs.map((log) => log.streamKey), ...logs.map((log) => entryId(log.head())));
+        const result = await this.blocker.xreadBuffer(
+          'COUNT',
+          1,
+          'BLOCK',
+          WATCH_BLOCK_MS,
+          'STREAMS',
+          ...logs.map((log) => log.streamKey),
+          ...logs.map((log) => entryId(log.head())),
+        );
         for (const [key, entries] of result ?? []) {
           const log = logs.find((candidate) => candidate.streamKey === key.toString());
           if (!log) continue;

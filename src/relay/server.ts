@@ -96,7 +96,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       dataDir: options.dataDir,
       retention: options.retention,
       onDropped: (range) => log({ kind: 'dropped', range }),
-      onLockTakenOver: (holder) => log({ kind: 'store-status', channel: '-', message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running` }),
+      onLockTakenOver: (holder) =>
+        log({
+          kind: 'store-status',
+          channel: '-',
+          message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running`,
+        }),
     }));
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
   const buckets = new Map<string, TokenBucket>();
@@ -150,7 +155,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     req.resume();
     const waitSeconds = creators.take(req.socket.remoteAddress ?? '-');
     if (waitSeconds !== undefined) {
-      return sendJson(res, 429, { error: `too many channels created from this address; retry in ${waitSeconds} s` }, { 'retry-after': String(waitSeconds) });
+      return sendJson(
+        res,
+        429,
+        { error: `too many channels created from this address; retry in ${waitSeconds} s` },
+        { 'retry-after': String(waitSeconds) },
+      );
     }
     const id = newChannelId();
     const token = newToken();
@@ -184,7 +194,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const startedMs = performance.now();
     let seq: number;
     try {
-      seq = await channel.log.append({ method: req.method ?? 'POST', path: target.path, rawHeaders: req.rawHeaders, body, receivedAt: new Date() });
+      seq = await channel.log.append({
+        method: req.method ?? 'POST',
+        path: target.path,
+        rawHeaders: req.rawHeaders,
+        body,
+        receivedAt: new Date(),
+      });
     } catch (error) {
       // Deleted while this request was being stored: nothing was kept, and there is no channel.
       if (!(await store.channel(target.id).catch(() => true))) return sendJson(res, 404, { error: 'unknown channel' });
@@ -193,7 +209,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
     }
     // Wait first, then wake the sender loop: the answer cannot arrive before the waiter exists.
-    const answering = channel.connected ? channel.waitForAnswer(seq, answerBudgetMs) : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
+    const answering = channel.connected
+      ? channel.waitForAnswer(seq, answerBudgetMs)
+      : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
     channel.appended();
     const answer = await answering;
     const ms = Math.round(performance.now() - startedMs);
@@ -205,10 +223,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
     if (answer === 'timeout') {
       log({ kind: 'event', channel: target.id, seq, status: 504, ms });
-      return sendJson(res, 504, { error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`, seq });
+      return sendJson(res, 504, {
+        error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`,
+        seq,
+      });
     }
     log({ kind: 'event', channel: target.id, seq, status: answer.status, ms });
-    const headers: Array<[string, string]> = answer.headers.filter(([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length');
+    const headers: Array<[string, string]> = answer.headers.filter(
+      ([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length',
+    );
     res.writeHead(answer.status, [...headers.flat(), 'content-length', String(answer.body.length), 'x-fe-webhooks-seq', String(seq)]);
     res.end(answer.body);
   };
@@ -265,7 +288,9 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     });
   };
 
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_LISTENER_FRAME_BYTES });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Only the listeners' WebSocket is upgraded; any other request offering an upgrade

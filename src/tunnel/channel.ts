@@ -48,7 +48,12 @@ export async function loadRemembered(cwd: string): Promise<RelayChannel | undefi
   }
   try {
     const value = JSON.parse(text) as Partial<RelayChannel>;
-    if (typeof value.relay === 'string' && typeof value.id === 'string' && typeof value.token === 'string' && typeof value.url === 'string') {
+    if (
+      typeof value.relay === 'string' &&
+      typeof value.id === 'string' &&
+      typeof value.token === 'string' &&
+      typeof value.url === 'string'
+    ) {
       return { relay: value.relay, id: value.id, token: value.token, url: value.url };
     }
   } catch {
@@ -75,7 +80,9 @@ export async function forgetRemembered(cwd: string, channelId: string): Promise<
 export function relayRefusal(text: string): string | undefined {
   try {
     const value = JSON.parse(text) as { error?: unknown };
-    return typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS ? value.error.replace(/[\x00-\x1f\x7f]/g, ' ') : undefined;
+    return typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS
+      ? value.error.replace(/[\x00-\x1f\x7f]/g, ' ')
+      : undefined;
   } catch {
     return undefined;
   }
@@ -102,7 +109,13 @@ export async function createChannel(relayUrl: URL): Promise<RelayChannel> {
   // The relay's own refusal (429: too many channels from this address; 503: it is full) says more than a guess.
   const refusal = status !== 201 ? relayRefusal(text) : undefined;
   if (refusal !== undefined) throw new UserError(`The relay at ${relayUrl.origin} refused a new channel (HTTP ${status}): ${refusal}`);
-  if (status !== 201 || typeof value.id !== 'string' || !CHANNEL_ID_PATTERN.test(value.id) || typeof value.token !== 'string' || typeof value.url !== 'string') {
+  if (
+    status !== 201 ||
+    typeof value.id !== 'string' ||
+    !CHANNEL_ID_PATTERN.test(value.id) ||
+    typeof value.token !== 'string' ||
+    typeof value.url !== 'string'
+  ) {
     throw new UserError(`The relay at ${relayUrl.origin} did not create a channel (HTTP ${status}); is it an fe-webhooks relay?`);
   }
   return { relay: relayKey(relayUrl), id: value.id, token: value.token, url: value.url };
@@ -125,7 +138,8 @@ export async function resolveRelayChannel(choice: ChannelChoice): Promise<RelayC
     throw new UserError('--channel and --token go together: give both, or neither to use the remembered (or a new) channel');
   }
   if (choice.channel !== undefined && choice.token !== undefined) {
-    if (!CHANNEL_ID_PATTERN.test(choice.channel)) throw new UserError(`Invalid --channel "${choice.channel}": expected the id the relay gave`);
+    if (!CHANNEL_ID_PATTERN.test(choice.channel))
+      throw new UserError(`Invalid --channel "${choice.channel}": expected the id the relay gave`);
     return { relay, id: choice.channel, token: choice.token, url: `${relay}/c/${choice.channel}`, created: false };
   }
   const remembered = await loadRemembered(choice.cwd);

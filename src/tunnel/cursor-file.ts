@@ -56,7 +56,12 @@ function parseCursor(text: string): CursorState {
   const seq = number(first);
   if (seq === undefined) return { seq, at: undefined, begun: undefined, log: undefined };
   const at = second.trim();
-  return { seq, at: AT_PATTERN.test(at) ? at : undefined, begun: number(third), log: LOG_ID_PATTERN.test(fourth.trim()) ? fourth.trim() : undefined };
+  return {
+    seq,
+    at: AT_PATTERN.test(at) ? at : undefined,
+    begun: number(third),
+    log: LOG_ID_PATTERN.test(fourth.trim()) ? fourth.trim() : undefined,
+  };
 }
 
 const seqLine = (seq: number | undefined): string => `${(seq === undefined ? '' : String(seq)).padStart(CURSOR_WIDTH, ' ')}\n`;

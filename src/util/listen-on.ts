@@ -5,7 +5,9 @@ import { UserError } from '../errors.js';
 // so a taken or forbidden port reads the same everywhere.
 function describeListenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
   if (error.code === 'EADDRINUSE') {
-    return new UserError(`Port ${port} on ${host} is already in use: stop the other program or pick another with --port (0 = any free port)`);
+    return new UserError(
+      `Port ${port} on ${host} is already in use: stop the other program or pick another with --port (0 = any free port)`,
+    );
   }
   if (error.code === 'EACCES') return new UserError(`Not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new UserError(`Cannot listen on ${host}: no such local address`);

@@ -99,7 +99,11 @@ export class VerifyPool {
     this.workers = Array.from({ length: count }, () => {
       // The worker runs our compiled module and needs none of the parent's flags; some
       // (`node --input-type=module -e ...`) would even stop it from loading.
-      const worker = new Worker(workerUrl, { workerData: shared, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = new Worker(workerUrl, {
+        workerData: shared,
+        execArgv: [],
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      });
       const entry: PoolWorker = { worker, ready: false, busy: 0 };
       let markReady = (): void => undefined;
       readiness.push(new Promise<void>((resolve) => (markReady = resolve)));
@@ -228,7 +232,14 @@ export async function* filePieces(file: string, name: string, pool: Pick<VerifyP
         const bytes = new Uint8Array(long.line.length);
         bytes.set(long.line);
         const firstLine = numbered(long.line, 0, long.line.length);
-        yield { name, firstLine, slot: -1, start: 0, end: bytes.length, bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM.length) : bytes };
+        yield {
+          name,
+          firstLine,
+          slot: -1,
+          start: 0,
+          end: bytes.length,
+          bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM.length) : bytes,
+        };
         continue;
       }
       carry = Buffer.from(view.subarray(cut, filled));
@@ -266,7 +277,11 @@ function readLongLine(fd: number, head: Buffer): { line: Buffer; rest: Buffer; e
  * soon as they are ready; fewer pieces than slots are ever unmerged, so a slot is
  * refilled only after its last piece was merged (memory stays flat whatever the size).
  */
-export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece>, merge: (result: ChunkResult) => Promise<void>): Promise<void> {
+export async function checkInOrder(
+  pool: VerifyPool,
+  pieces: AsyncIterable<Piece>,
+  merge: (result: ChunkResult) => Promise<void>,
+): Promise<void> {
   const queue: PendingPiece[] = [];
   let seq = 0;
   const mergeFront = async (): Promise<void> => {
@@ -276,7 +291,15 @@ export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece
   for await (const piece of pieces) {
     // Every job with the same keys in the same order: a spread made jobs of changing hidden
     // classes, and the checker's optimized code was thrown away on a new one.
-    const pending = pool.check({ seq: seq++, name: piece.name, firstLine: piece.firstLine, slot: piece.slot, start: piece.start, end: piece.end, bytes: piece.bytes });
+    const pending = pool.check({
+      seq: seq++,
+      name: piece.name,
+      firstLine: piece.firstLine,
+      slot: piece.slot,
+      start: piece.start,
+      end: piece.end,
+      bytes: piece.bytes,
+    });
     queue.push(pending);
     // Checked here, the piece kept this thread off the event loop (the file is read
     // synchronously): let the workers' messages in, or a worker that has become ready

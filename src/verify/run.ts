@@ -49,7 +49,13 @@ export interface VerifyOptions {
  */
 export async function verifyRequests(options: VerifyOptions): Promise<VerifySummary> {
   const nowMs = (options.now ?? Date.now)();
-  const ctx: CheckContext = { secrets: new PreparedSecrets(options.secrets), maxAgeMs: options.maxAgeMs, nowMs, event: options.event, ignoreAppStatus: options.ignoreAppStatus };
+  const ctx: CheckContext = {
+    secrets: new PreparedSecrets(options.secrets),
+    maxAgeMs: options.maxAgeMs,
+    nowMs,
+    event: options.event,
+    ignoreAppStatus: options.ignoreAppStatus,
+  };
   const { reporter, workers } = options;
   const sizes = await fileSizes(options.inputs, options.cwd);
   const echo = options.echoFailures && new FailureEcho(textReporter(options.secrets.length), options.echoFailures.write, ECHO_LIMIT);
@@ -57,7 +63,15 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
   // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
   const setup: Omit<ChunkSetup, 'slots' | 'results'> | undefined =
     reporter.spec !== undefined && workers !== undefined && workers.count >= 2
-      ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, ignoreAppStatus: options.ignoreAppStatus, nowMs, reporter: reporter.spec, echoFailures: echo !== undefined }
+      ? {
+          secrets: [...options.secrets],
+          event: options.event,
+          maxAgeMs: options.maxAgeMs,
+          ignoreAppStatus: options.ignoreAppStatus,
+          nowMs,
+          reporter: reporter.spec,
+          echoFailures: echo !== undefined,
+        }
       : undefined;
   // Started before the inputs are opened: a worker takes ~60 ms to start, time this
   // thread spends telling the formats apart and checking the first pieces itself.

@@ -1,6 +1,13 @@
 import { Argument, type Command, type Option } from 'commander';
 import { EVENT_NAMES } from '../../events/catalog.js';
-import { bashScript, fishScript, zshScript, type CompletionCommand, type CompletionSpec, type CompletionValue } from '../completion-scripts.js';
+import {
+  bashScript,
+  fishScript,
+  zshScript,
+  type CompletionCommand,
+  type CompletionSpec,
+  type CompletionValue,
+} from '../completion-scripts.js';
 import { type CliIO } from '../io.js';
 
 const SHELLS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
@@ -54,7 +61,10 @@ export function register(command: Command, io: CliIO, loadAllCommands: () => Pro
     .addArgument(new Argument('<shell>', 'the shell to complete for').choices(Object.keys(SHELLS)))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ fe-webhooks completion bash > ~/.local/share/bash-completion/completions/fe-webhooks\n  $ source <(fe-webhooks completion bash)        # or this line in ~/.bashrc\n  $ fe-webhooks completion zsh > "${fpath[1]}/_fe-webhooks"\n  $ fe-webhooks completion fish > ~/.config/fish/completions/fe-webhooks.fish',
+      '\nExamples:\n  $ fe-webhooks completion bash > ~/.local/share/bash-completion/completions/fe-webhooks\n' +
+        '  $ source <(fe-webhooks completion bash)        # or this line in ~/.bashrc\n' +
+          '  $ fe-webhooks completion zsh > "${fpath[1]}/_fe-webhooks"\n' +
+            '  $ fe-webhooks completion fish > ~/.config/fish/completions/fe-webhooks.fish',
     )
     .action(async (shell: Shell) => {
       io.stdout.write(SHELLS[shell](await completionSpec(loadAllCommands)));

@@ -50,7 +50,10 @@ export async function loadStory(input: string, io: CliIO): Promise<Story> {
   const file = path.resolve(io.cwd, input);
   if (!looksLikeName(input) || (await isFile(file))) return parseStory(await readDocument(file, io).catch(renamed(file, input)), input);
   const suggestion = closestMatch(input, BUILTIN_STORY_NAMES);
-  throw new UserError(`Unknown story "${input}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Run \`fe-webhooks scenario --list\`, or give a story file`);
+  throw new UserError(
+    `Unknown story "${input}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Run \`fe-webhooks scenario --list\`, or give a story ` +
+      `file`,
+  );
 }
 
 /** Errors name the file as the user typed it, not its absolute path. */
