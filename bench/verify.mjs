@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { verify as octokitVerify } from '@octokit/webhooks-methods';
 import { EVENT_NAMES, generate, sign } from '../dist/index.js';
 import { encodeBody, newCaptureId } from '../dist/capture/record.js';
-import { lineBatches } from '../dist/verify/lines.js';
+import { lineBatches } from '../dist/capture/lines.js';
 import { createReadStream } from 'node:fs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { UserError, errorMessage } from '../errors.js';
 import { isJsonObject, nonFiniteNumberAt } from '../events/overrides.js';
-import { BOM } from '../verify/lines.js';
+import { BOM } from '../capture/lines.js';
 import type { CliIO } from './io.js';
 
 function describeReadError(file: string, error: unknown): string {

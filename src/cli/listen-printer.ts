@@ -2,6 +2,7 @@ import type { CaptureRecord, SignatureVerdict } from '../capture/record.js';
 import { printableSnippet } from '../util/printable.js';
 import { colors } from './colors.js';
 import { type CliIO } from './io.js';
+import { formatDuration } from '../util/duration.js';
 
 const VERDICT_TEXT: Record<SignatureVerdict, string> = {
   valid: '✓ valid',
@@ -19,7 +20,7 @@ function clock(iso: string): string {
 }
 
 function ms(value: number): string {
-  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
+  return formatDuration(value, { unit: 'ms', fineMs: true });
 }
 
 /** The machine-readable line for one request: what the pretty line says, no headers or body. */

@@ -8,6 +8,10 @@ import { isLocalDestination, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors } from './colors.js';
 import { logLine, type CliIO } from './io.js';
+import { formatDuration } from '../util/duration.js';
+
+/** Seconds with one fixed decimal: reconnect and retry countdowns, late answers. */
+const seconds = (ms: number): string => formatDuration(ms, { unit: 's', decimals: 1, fixed: true });
 
 /** How long listen waits for the relay before it says ready anyway. */
 const FIRST_CONNECT_GRACE_MS = 3_000;
@@ -48,7 +52,7 @@ function describe(status: TunnelStatus): string | undefined {
     case 'connected':
       return `relay: connected, delivering after #${status.after} (newest #${status.head})`;
     case 'reconnecting':
-      return `relay: ${status.reason}; reconnecting in ${(status.delayMs / 1000).toFixed(1)} s (attempt ${status.attempt})…`;
+      return `relay: ${status.reason}; reconnecting in ${seconds(status.delayMs)} (attempt ${status.attempt})…`;
     case 'cursor-reset':
       if (status.reason === 'older-log')
         return `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); ` +
@@ -61,9 +65,9 @@ function describe(status: TunnelStatus): string | undefined {
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':
-      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${(status.retryInMs / 1000).toFixed(1)} s`;
+      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${seconds(status.retryInMs)}`;
     case 'late':
-      return `relay: #${status.seq}: your app answered ${status.status} after ${(status.ms / 1000).toFixed(1)} s, past FrontEngine's ` +
+      return `relay: #${status.seq}: your app answered ${status.status} after ${seconds(status.ms)}, past FrontEngine's ` +
         `limit: its sender got 504 and retries on its own; not sent again`;
     case 'closed':
       return undefined;

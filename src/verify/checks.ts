@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
 import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
-import { formatAge } from './format.js';
+import { formatDuration } from '../util/duration.js';
 import { isUnreadable, type AgeSource, type AppAnswer, type InputItem, type Reason, type ReasonCode, type Verdict } from './types.js';
 
 export interface CheckContext {
@@ -228,7 +228,8 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
       verdict.ageMs = age.ms;
       verdict.ageSource = age.source;
       if (age.ms > ctx.maxAgeMs) {
-        reasons.push(reason('too-old', `${formatAge(age.ms)} old (by ${age.source}), over --max-age ${formatAge(ctx.maxAgeMs)}`));
+        const [ageText, maxText] = [formatDuration(age.ms, { compact: true }), formatDuration(ctx.maxAgeMs, { compact: true })];
+        reasons.push(reason('too-old', `${ageText} old (by ${age.source}), over --max-age ${maxText}`));
       }
     }
   }

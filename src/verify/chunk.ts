@@ -2,7 +2,7 @@ import { EVENT_NAMES } from '../events/catalog.js';
 import { PreparedSecrets } from '../signing/index.js';
 import { checkCounted, type CheckContext, type CheckCounts } from './checks.js';
 import { captureLineToItem } from './jsonl.js';
-import { isBlankLine } from './lines.js';
+import { isBlankLine } from '../capture/lines.js';
 import { reporterFromSpec } from './reporters/index.js';
 import type { Reporter, ReporterSpec } from './reporters/reporter.js';
 

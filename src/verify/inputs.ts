@@ -5,7 +5,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { harItems, type HarPlace } from './har.js';
 import { HarStream, HarSyntaxError } from './har-stream.js';
 import { captureItems } from './jsonl.js';
-import { BOM, lineBatches } from './lines.js';
+import { BOM, lineBatches } from '../capture/lines.js';
 import type { InputItem } from './types.js';
 
 export type InputSpec =

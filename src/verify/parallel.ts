@@ -2,6 +2,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setImmediate } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { chunkChecker, RESULT_SLOT_BYTES, WORKER_READY, type ChunkJob, type ChunkResult, type ChunkSetup } from './chunk.js';
+import { BOM_BYTES } from '../capture/lines.js';
 
 /**
  * Verifying a large captures file on every core: this thread reads the file and cuts it
@@ -46,7 +47,6 @@ const ENDING_PIECE_BYTES = SLOT_BYTES / 4;
  */
 const WORKER_YOUNG_GENERATION_MB = 2;
 const NEWLINE = 0x0a;
-const BOM = [0xef, 0xbb, 0xbf];
 
 /** A piece being checked: `result` is set as soon as it is known. */
 export interface PendingPiece {
@@ -238,13 +238,13 @@ export async function* filePieces(file: string, name: string, pool: Pick<VerifyP
           slot: -1,
           start: 0,
           end: bytes.length,
-          bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM.length) : bytes,
+          bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM_BYTES.length) : bytes,
         };
         continue;
       }
       carry = Buffer.from(view.subarray(cut, filled));
       const firstLine = numbered(view, 0, cut);
-      yield { name, firstLine, slot, start: startsWithBom(firstLine, view) ? BOM.length : 0, end: cut, bytes: undefined };
+      yield { name, firstLine, slot, start: startsWithBom(firstLine, view) ? BOM_BYTES.length : 0, end: cut, bytes: undefined };
     }
   } finally {
     closeSync(fd);
@@ -252,7 +252,7 @@ export async function* filePieces(file: string, name: string, pool: Pick<VerifyP
 }
 
 function startsWithBom(firstLine: number, bytes: Buffer): boolean {
-  return firstLine === 1 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  return firstLine === 1 && bytes[0] === BOM_BYTES[0] && bytes[1] === BOM_BYTES[1] && bytes[2] === BOM_BYTES[2];
 }
 
 /** Reads on from `head` (a slot's worth with no newline) to the end of its line. */

@@ -11,7 +11,7 @@ import { printLine, type CliIO } from '../io.js';
 import { printableSnippet } from '../../util/printable.js';
 import { printDelivery } from '../print-delivery.js';
 import { warnAboutChanges } from '../schema-warnings.js';
-import { formatDuration } from '../send/format.js';
+import { formatDuration } from '../../util/duration.js';
 import { assertReachable } from '../send/unreachable.js';
 import type { ScenarioPlan } from './plan.js';
 

@@ -5,7 +5,7 @@ import { BUILTIN_STORY_NAMES, builtinStory } from '../../scenario/builtin.js';
 import { parseStory } from '../../scenario/parse-story.js';
 import type { Story } from '../../scenario/story.js';
 import { closestMatch } from '../../util/suggest.js';
-import { BOM } from '../../verify/lines.js';
+import { BOM } from '../../capture/lines.js';
 import { readBytes } from '../inputs.js';
 import type { CliIO } from '../io.js';
 

@@ -5,7 +5,7 @@ import { createAgent } from '../../delivery/dispatcher.js';
 import { signedHeaders } from '../../delivery/request.js';
 import { deliverWithRetry } from '../../delivery/retry.js';
 import { CheckFailedError } from '../../errors.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../../util/duration.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { printDelivery } from '../print-delivery.js';

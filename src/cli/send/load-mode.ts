@@ -9,7 +9,7 @@ import { colors } from '../colors.js';
 import { printLine, showsProgress, type CliIO } from '../io.js';
 import { watchStopSignals } from '../stop-signals.js';
 import { plannedBodies } from './bodies.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../../util/duration.js';
 import type { SendPlan } from './plan.js';
 import { unreachableError } from './unreachable.js';
 
