@@ -2,6 +2,7 @@ import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'n
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
+import { debugSkipped } from '../util/debug.js';
 
 /**
  * Appending with O_DSYNC makes each write(2) return only once its bytes (and the file
@@ -283,7 +284,8 @@ export class DurableAppender {
     if (!stall) return true;
     try {
       this.fd ??= await this.openFile();
-    } catch {
+    } catch (error) {
+      debugSkipped('reopening the captures file (still stalled)', error);
       return false;
     }
     if (this.torn) {

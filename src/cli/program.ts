@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { enableDebug } from '../util/debug.js';
 import { printableSnippet } from '../util/printable.js';
 import { preloadColors } from './colors.js';
 import type { CliIO } from './io.js';
@@ -89,6 +90,7 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
     .description('Generate, send, receive, tunnel and verify FrontEngine webhooks.')
     .version(packageVersion(), '-v, --version', 'print the version')
     .option('--no-color', 'no colours, even on a terminal')
+    .option('--debug', 'print debug lines on stderr (skipped errors and why), as NODE_DEBUG=fe-webhooks does')
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
@@ -103,7 +105,9 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
           "Run `fe-webhooks <command> --help` for a command's flags and examples.",
     );
   program.hook('preAction', async (thisCommand) => {
-    if (thisCommand.opts<{ color?: boolean }>().color === false) io.noColor = true;
+    const global = thisCommand.opts<{ color?: boolean; debug?: boolean }>();
+    if (global.color === false) io.noColor = true;
+    if (global.debug) enableDebug();
     await preloadColors(io);
   });
   const wanted = commandNameOf(args);

@@ -6,6 +6,7 @@ import { createIntake } from '../intake/pipeline.js';
 import type { Intake } from '../intake/types.js';
 import { startInspector, type Inspector } from '../inspector/server.js';
 import { startCaptureServer, type CaptureServer } from './http-server.js';
+import { debugSkipped } from '../util/debug.js';
 
 export interface ListenOptions {
   host?: string;
@@ -54,7 +55,8 @@ async function startOnPreferredPort(preferred: number, start: (port: number) => 
   if (preferred === 0 || preferred > 65535) return start(0);
   try {
     return await start(preferred);
-  } catch {
+  } catch (error) {
+    debugSkipped("the inspector's usual port (taking any free one)", error);
     return start(0);
   }
 }

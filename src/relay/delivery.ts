@@ -1,6 +1,7 @@
 import { CLOSE_CODES, encodeEventsFrame, encodeMessage, type AckMessage, type RelayedEvent } from '../protocol/index.js';
 import { waitForAnswer } from './answer-waiters.js';
 import type { EventLog, Newcomer, StoredEvent, TargetAnswer } from './store.js';
+import { skipped } from '../util/debug.js';
 
 /** Events sent to a listener and not yet acknowledged: enough to fill the pipe, small enough to bound memory. */
 const WINDOW_EVENTS = 64;
@@ -122,7 +123,7 @@ export class ChannelDelivery {
     } else if (this.log.shared) {
       await this.log.shared.takeOver(newcomer, TAKEOVER_DRAIN_MS + 1_000);
       // What the replaced listener acknowledged meanwhile, on its instance.
-      await this.log.refresh?.().catch(() => undefined);
+      await this.log.refresh?.().catch(skipped('refreshing the log after a takeover'));
     }
     // A newer listener came while this one waited, or this one went away.
     if (this.pending !== link) return false;
@@ -149,7 +150,7 @@ export class ChannelDelivery {
         // still waiting here get 202: the other instance's listener delivers their events.
         void this.drain(replaced, by)
           .then(() => this.log.refresh?.())
-          .catch(() => undefined)
+          .catch(skipped('draining the replaced listener'))
           .then(() => {
             unshare?.();
             if (!this.connected) this.wakeAll();

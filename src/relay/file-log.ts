@@ -5,6 +5,7 @@ import { readCompleteLines } from './file-lines.js';
 import { fsyncPath } from './fsync.js';
 import { loadLogId } from './log-identity.js';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
 const SEGMENT_MAX_EVENTS = 10_000;
@@ -208,8 +209,8 @@ export class FileEventLog implements EventLog {
     const handle = this.handle;
     this.handle = undefined;
     if (!handle) return;
-    await handle.truncate(size).catch(() => undefined);
-    await handle.close().catch(() => undefined);
+    await handle.truncate(size).catch(skipped('truncating a torn segment'));
+    await handle.close().catch(skipped('closing a torn segment'));
     this.segmentBytes = size;
   }
 
@@ -349,7 +350,7 @@ export class FileEventLog implements EventLog {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined;
-      void this.writeState().catch(() => undefined);
+      void this.writeState().catch(skipped("writing the log's state file (written again at the next change)"));
     }, STATE_FLUSH_MS);
     this.stateTimer.unref();
   }
@@ -366,7 +367,7 @@ export class FileEventLog implements EventLog {
     await this.flushing;
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
-    await this.writeState().catch(() => undefined);
+    await this.writeState().catch(skipped("writing the log's state file on close"));
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -377,7 +378,8 @@ async function readState(file: string): Promise<{ first?: number; acked?: number
     const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const seq = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
     return { first: seq(value.first), acked: seq(value.acked), pushed: seq(value.pushed) };
-  } catch {
+  } catch (error) {
+    debugSkipped("reading the log's state file (rebuilt from the segments)", error);
     return {};
   }
 }

@@ -7,6 +7,7 @@ import { FileEventLog, type FileLogTuning } from './file-log.js';
 import { fsyncPath } from './fsync.js';
 import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, TokenReplacement } from './store.js';
+import { skipped } from '../util/debug.js';
 
 const CHANNEL_FILE = 'channel.json';
 /** The channel's custom answer (custom-answer.ts), when one is set. */
@@ -81,7 +82,9 @@ export class FileChannelStore implements ChannelStore {
         continue;
       }
       if (!entry.isDirectory() || !CHANNEL_ID_PATTERN.test(entry.name)) continue;
-      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(() => '');
+      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(
+        skipped('a channel record (unreadable: the channel is not loaded)', ''),
+      );
       const record = parseRecord(text);
       // A folder without a complete record was never acknowledged with a 201: ignore it.
       if (record && record.id === entry.name) this.records.set(record.id, record);
@@ -126,7 +129,7 @@ export class FileChannelStore implements ChannelStore {
       this.answers.delete(id);
       const log = this.logs.get(id);
       this.logs.delete(id);
-      const opened = await log?.catch(() => undefined);
+      const opened = await log?.catch(skipped("closing a deleted channel's log (it never opened)"));
       if (opened) {
         this.opened.splice(this.opened.indexOf(opened), 1);
         // Appends already under way finish first; later ones are refused.

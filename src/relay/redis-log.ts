@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, SharedChannel, StoredEvent } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** Entries fetched per XRANGE: bodies can be large, so pages stay small. */
 const READ_PAGE_EVENTS = 16;
@@ -178,7 +179,7 @@ export class RedisEventLog implements EventLog {
       // Also on close: the mark waiting for its timer is written now.
       clearTimeout(this.pushedTimer);
       this.pushedTimer = undefined;
-      await this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(() => undefined);
+      await this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(skipped('writing the pushed mark to Redis'));
     }
     const [head, acked, first, pushed] = await Promise.all([
       this.context.redis.get(this.keys.seq),
@@ -283,7 +284,8 @@ export class RedisEventLog implements EventLog {
     try {
       await this.context.redis.feAck(this.keys.acked, target);
       if (this.unsavedAck <= target) this.unsavedAck = 0;
-    } catch {
+    } catch (error) {
+      debugSkipped('writing an ack to Redis (kept, written when Redis is back)', error);
       // Redis down: kept, and written when it is back; the listener's own cursor covers the gap.
       this.unsavedAck = Math.max(this.unsavedAck, target);
     }
@@ -304,7 +306,7 @@ export class RedisEventLog implements EventLog {
     if (this.pushedTimer) return;
     this.pushedTimer = setTimeout(() => {
       this.pushedTimer = undefined;
-      void this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(() => undefined);
+      void this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(skipped('writing the pushed mark to Redis'));
     }, PUSHED_FLUSH_MS);
     this.pushedTimer.unref();
   }
@@ -315,7 +317,7 @@ export class RedisEventLog implements EventLog {
     if (this.pushedTimer) clearTimeout(this.pushedTimer);
     this.pushedTimer = undefined;
     // A plain SET: the one place the mark moves back (one listener at a time holds a channel).
-    void this.context.redis.set(this.keys.pushed, this.pushedSeq).catch(() => undefined);
+    void this.context.redis.set(this.keys.pushed, this.pushedSeq).catch(skipped('resetting the pushed mark in Redis'));
   }
 
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */

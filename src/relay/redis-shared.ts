@@ -4,6 +4,7 @@ import type { Newcomer, TargetAnswer } from './store.js';
 import { channelKeys } from './redis-log.js';
 import type { SharedChannel } from './store.js';
 import { waitForAnswer } from './answer-waiters.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** The listener's presence key lives this long unless refreshed: a killed instance's claim fades fast. */
 export const PRESENCE_TTL_MS = 6_000;
@@ -105,7 +106,7 @@ export class RedisSharedChannel implements SharedChannel {
     void this.ready()
       .then(() => claim('attach'))
       .then(() => this.publish({ kind: 'attached', owner, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) }))
-      .catch(() => undefined);
+      .catch(skipped('announcing a listener in Redis'));
     const refresh = setInterval(() => void claim('refresh'), PRESENCE_REFRESH_MS);
     refresh.unref();
     return () => {
@@ -117,7 +118,7 @@ export class RedisSharedChannel implements SharedChannel {
       void this.hub.redis
         .feRelease(this.keys.listener, owner)
         .then(() => this.publish({ kind: 'detached', owner }))
-        .catch(() => undefined);
+        .catch(skipped('releasing a listener in Redis'));
     };
   }
 
@@ -127,7 +128,8 @@ export class RedisSharedChannel implements SharedChannel {
     try {
       await this.ready();
       current = await this.hub.redis.get(this.keys.listener);
-    } catch {
+    } catch (error) {
+      debugSkipped("looking up the channel's listener in Redis", error);
       return;
     }
     if (!current) return;

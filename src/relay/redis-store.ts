@@ -7,6 +7,7 @@ import { DELETE_SCRIPT, REVOCATIONS_TOPIC, ROTATE_SCRIPT, decodeRevocation, enco
 import { CLAIM_SCRIPT, RELEASE_SCRIPT, RedisSharedChannel, type SharedCommands } from './redis-shared.js';
 import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, Revocation, TokenReplacement } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A channel's custom answer (custom-answer.ts), in the channel's hash slot. */
 const answerKey = (id: string): string => `fe-webhooks:{${id}}:answer`;
@@ -77,7 +78,7 @@ export class RedisChannelStore implements ChannelStore {
     const blocker = redis.duplicate({ commandTimeout: WATCH_BLOCK_MS + COMMAND_TIMEOUT_MS });
     const subscriber = redis.duplicate({ commandTimeout: undefined });
     const all = [redis, blocker, subscriber];
-    for (const connection of all) connection.on('error', () => undefined);
+    for (const connection of all) connection.on('error', skipped('a Redis connection error (ioredis reconnects)'));
     try {
       await Promise.all(all.map((connection) => connection.connect()));
     } catch (error) {
@@ -124,7 +125,7 @@ export class RedisChannelStore implements ChannelStore {
       if (this.healthy) return;
       this.healthy = true;
       this.status(`Redis at ${where} is back`, true);
-      for (const log of this.opened.values()) void log.refresh().catch(() => undefined);
+      for (const log of this.opened.values()) void log.refresh().catch(skipped('refreshing a log after Redis came back'));
     });
     this.blocker.on('ready', () => void this.learnBlockerId());
     void this.learnBlockerId();
@@ -191,7 +192,7 @@ export class RedisChannelStore implements ChannelStore {
     this.opened.delete(id);
     this.shared.delete(id);
     if (this.watched.has(id)) this.watch(id, undefined);
-    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(() => undefined);
+    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(skipped('unsubscribing from a deleted channel'));
   }
 
   private async learnBlockerId(): Promise<void> {
@@ -207,7 +208,7 @@ export class RedisChannelStore implements ChannelStore {
     try {
       await this.redis.hset(channelKeys(record.id).record, { tokenHash: record.tokenHash, createdAt: record.createdAt });
     } catch (error) {
-      await this.redis.decr(CHANNEL_COUNT_KEY).catch(() => undefined);
+      await this.redis.decr(CHANNEL_COUNT_KEY).catch(skipped('giving back the channel count after a failed create'));
       throw error;
     }
     return true;
@@ -273,7 +274,7 @@ export class RedisChannelStore implements ChannelStore {
     else this.watched.delete(channel);
     this.wakeWatch?.();
     // The blocking read in progress still has the old set of streams: end it now.
-    if (this.blockerId !== undefined) void this.redis.client('UNBLOCK', this.blockerId).catch(() => undefined);
+    if (this.blockerId !== undefined) void this.redis.client('UNBLOCK', this.blockerId).catch(skipped('unblocking the Redis watch'));
   }
 
   /** Blocks on the streams of channels whose listener is here, so other instances' appends reach it at once. */
@@ -307,7 +308,8 @@ export class RedisChannelStore implements ChannelStore {
           // Appends made while the watch was down are not new to XREAD: look at every log once.
           for (const wake of this.watched.values()) wake();
         }
-      } catch {
+      } catch (error) {
+        debugSkipped('the Redis watch (retrying)', error);
         if (this.closed) return;
         failed = true;
         await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));

@@ -25,6 +25,7 @@ import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRa
 import { requestTargetProblem } from '../util/request-target.js';
 import { listenOn } from '../util/listen-on.js';
 import { serveAsPlainRequest } from './plain-upgrade.js';
+import { skipped } from '../util/debug.js';
 
 /** Answer the sender before FrontEngine's 5 s are up, with room for the network. */
 export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
@@ -45,6 +46,8 @@ export type RelayLogEntry =
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
   | { kind: 'dropped'; range: DroppedRange }
   | { kind: 'store-error'; channel: string; message: string }
+  /** A request failed for a reason that is not the store's (answered 503). */
+  | { kind: 'request-error'; message: string }
   | { kind: 'store-status'; channel: string; message: string };
 
 export interface RelayOptions {
@@ -203,7 +206,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       });
     } catch (error) {
       // Deleted while this request was being stored: nothing was kept, and there is no channel.
-      if (!(await store.channel(target.id).catch(() => true))) return sendJson(res, 404, { error: 'unknown channel' });
+      if (!(await store.channel(target.id).catch(skipped('checking whether the channel still exists (assuming it does)', true))))
+        return sendJson(res, 404, { error: 'unknown channel' });
       // Never acknowledge what is not on disk: 503 makes FrontEngine retry later.
       log({ kind: 'store-error', channel: target.id, message: errorMessage(error) });
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
@@ -217,7 +221,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const ms = Math.round(performance.now() - startedMs);
     if (answer === undefined) {
       // No listener: 202 queued, or the answer the channel's owner set (custom-answer.ts).
-      const custom = await store.customAnswer?.(target.id).catch(() => undefined);
+      const custom = await store.customAnswer?.(target.id).catch(skipped("the channel's custom answer (answering 202)"));
       log({ kind: 'event', channel: target.id, seq, status: custom?.status ?? 202, ms });
       return answerQueued(res, seq, custom);
     }
@@ -282,7 +286,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      log({ kind: 'store-error', channel: '-', message: errorMessage(error) });
+      log({ kind: 'request-error', message: errorMessage(error) });
       if (!res.headersSent) sendJson(res, 503, { error: 'the relay could not handle this request' });
       else res.destroy();
     });
@@ -336,7 +340,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
   const port = (server.address() as AddressInfo).port;
   const sweep = setInterval(() => {
-    for (const eventLog of store.openLogs()) void eventLog.applyRetention(new Date()).catch(() => undefined);
+    for (const eventLog of store.openLogs())
+      void eventLog.applyRetention(new Date()).catch(skipped('a retention sweep (the next one tries again)'));
   }, RETENTION_SWEEP_MS);
   sweep.unref();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;

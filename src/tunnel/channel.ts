@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { ensurePrivateDir, stateDir } from '../config/state-dir.js';
 import { UserError, errorMessage } from '../errors.js';
 import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
+import { debugSkipped } from '../util/debug.js';
 
 /** A relay channel as the listener remembers it. The token is a credential: the file is 0600. */
 export interface RelayChannel {
@@ -56,7 +57,8 @@ export async function loadRemembered(cwd: string): Promise<RelayChannel | undefi
     ) {
       return { relay: value.relay, id: value.id, token: value.token, url: value.url };
     }
-  } catch {
+  } catch (error) {
+    debugSkipped('the saved channel (unreadable: a new one is created)', error);
     // Unreadable: treated as absent, and replaced by the channel created next.
   }
   return undefined;

@@ -2,6 +2,7 @@ import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'nod
 import path from 'node:path';
 import { ensurePrivateDir } from '../config/state-dir.js';
 import { LOG_ID_PATTERN } from '../protocol/index.js';
+import { debugSkipped } from '../util/debug.js';
 
 /**
  * The last seq this listener forwarded to its app: what makes a restarted listener skip
@@ -166,7 +167,8 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
   let state: CursorState;
   try {
     state = parseCursor(readFileSync(file, 'utf8'));
-  } catch {
+  } catch (error) {
+    debugSkipped("reading the cursor file (starting from the relay's oldest event)", error);
     state = { seq: undefined, at: undefined, begun: undefined, log: undefined };
   }
   // r+ keeps the old value until the first save overwrites it: never a moment without one.

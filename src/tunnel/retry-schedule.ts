@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.js';
 import type { RelayedEvent } from '../protocol/index.js';
 import { APP_RETRY_INITIAL_MS, APP_RETRY_MAX_MS, backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import type { StoredEventRetries, TunnelAnswer, TunnelHandler, TunnelRequest } from './client.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** Scheduled retries that may be with the app at once: each event has its own schedule, none waits for another. */
 const MAX_RETRIES_IN_FLIGHT = 4;
@@ -98,7 +99,8 @@ function loadJournal(file: string): Map<number, PendingRetry> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
+  } catch (error) {
+    debugSkipped('reading the retry journal (starting with no stored retries)', error);
     return pending;
   }
   for (const line of text.split('\n')) {
@@ -152,7 +154,8 @@ export class RetrySchedule implements StoredEventRetries {
     this.pending = loadJournal(options.file);
     try {
       compactJournal(options.file, this.pending.values());
-    } catch {
+    } catch (error) {
+      debugSkipped('compacting the retry journal (new lines follow the old ones)', error);
       // No room to rewrite it (a full disk): the old journal stays as it is, still
       // correct, and new lines follow it.
       rmSync(`${options.file}.tmp`, { force: true });
@@ -218,14 +221,15 @@ export class RetrySchedule implements StoredEventRetries {
     this.closed = true;
     clearTimeout(this.timer);
     if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    await this.journal.close().catch(() => undefined);
+    await this.journal.close().catch(skipped('closing the retry journal'));
   }
 
   /** Journal lines wait for the disk; one the disk refuses is kept by the appender and written later. */
   private async write(line: JournalLine): Promise<void> {
     try {
       await this.journal.append(JSON.stringify(line));
-    } catch {
+    } catch (error) {
+      debugSkipped('a retry journal line (kept in memory, written when the disk takes it)', error);
       // Said once by the appender's stall hook; the state stays in memory meanwhile.
     }
   }

@@ -11,6 +11,7 @@ import type { Reporter } from './reporters/reporter.js';
 import { textReporter } from './reporters/text.js';
 import { RunTally } from './tally.js';
 import type { VerifySummary } from './types.js';
+import { skipped } from '../util/debug.js';
 
 export interface VerifyOptions {
   inputs: readonly InputSpec[];
@@ -110,7 +111,7 @@ async function fileSizes(inputs: readonly InputSpec[], cwd: string): Promise<num
   const sizes: number[] = [];
   for (const spec of inputs) {
     if (spec.kind !== 'file') continue;
-    const info = await stat(path.resolve(cwd, spec.path)).catch(() => undefined);
+    const info = await stat(path.resolve(cwd, spec.path)).catch(skipped('the size of an input file (counted as 0)'));
     sizes.push(info?.isFile() ? info.size : 0);
   }
   return sizes;

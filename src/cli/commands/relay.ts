@@ -75,6 +75,8 @@ function describeLog(entry: RelayLogEntry): string {
       return entry.channel === '-' ? entry.message : `could not store a request for ${entry.channel}: ${entry.message} (answered 503)`;
     case 'store-status':
       return entry.message;
+    case 'request-error':
+      return `could not handle a request: ${entry.message} (answered 503)`;
   }
 }
 
@@ -84,7 +86,7 @@ function describeLog(entry: RelayLogEntry): string {
  */
 export function relayLogLine(entry: RelayLogEntry, c: ChalkInstance, now = new Date()): string {
   const text = printableSnippet(describeLog(entry), LOG_LINE_MAX_CHARS);
-  return `${c.dim(now.toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(text) : text}`;
+  return `${c.dim(now.toISOString().slice(11, 23))} ${entry.kind === 'store-error' || entry.kind === 'request-error' ? c.red(text) : text}`;
 }
 
 /** Refuses plain HTTP on a public interface: webhook bodies and tokens would cross the network in clear. */
