@@ -196,7 +196,8 @@ export class RedisChannelStore implements ChannelStore {
   }
 
   private async learnBlockerId(): Promise<void> {
-    this.blockerId = Number(await this.blocker.client('ID').catch(() => Number.NaN)) || undefined;
+    this.blockerId =
+      Number(await this.blocker.client('ID').catch(skipped('learning the Redis watch connection id', Number.NaN))) || undefined;
   }
 
   async createChannel(record: ChannelRecord, maxChannels = Number.POSITIVE_INFINITY): Promise<boolean> {

@@ -108,7 +108,8 @@ function loadJournal(file: string): Map<number, PendingRetry> {
     let value: JournalLine;
     try {
       value = JSON.parse(line) as JournalLine;
-    } catch {
+    } catch (error) {
+      debugSkipped('a torn retry journal line', error);
       continue;
     }
     if ('done' in value && Number.isSafeInteger(value.seq)) pending.delete(value.seq);
