@@ -3,6 +3,7 @@ import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import { deliver, type DeliveryErrorKind, type DeliveryOutcome } from '../delivery/deliver.js';
 import { FORGERY_LABELS, forgedRequests, type ForgeryCase } from '../delivery/forgery.js';
 import { UserError } from '../errors.js';
+import { formatDuration } from '../util/duration.js';
 import { closestMatch } from '../util/suggest.js';
 import { signedHeaders } from '../delivery/request.js';
 import { EVENT_NAMES } from '../events/catalog.js';
@@ -199,16 +200,17 @@ export async function runConformanceDrill(options: DrillOptions): Promise<DrillR
   // How long to wait (--timeout) is the user's; a 2xx later than FrontEngine's 5 s is still too late.
   const timeoutMs = options.timeoutMs ?? FRONTENGINE_TIMEOUT_MS;
   const inTimeMs = Math.min(timeoutMs, FRONTENGINE_TIMEOUT_MS);
+  const inTime = formatDuration(inTimeMs, { unit: 's', decimals: 3 });
   let unreachable: string | undefined;
   let delivered = 0;
   const context: DrillContext = {
-    within: `2xx within ${inTimeMs / 1000} s`,
+    within: `2xx within ${inTime}`,
     async send(body, headers) {
       const outcome = await deliver({ url: options.url, body, headers, timeoutMs, dispatcher: options.dispatcher });
       if (delivered++ === 0 && outcome.error && UNREACHABLE_KINDS.has(outcome.error.kind)) unreachable = outcome.error.message;
       if (outcome.ok && outcome.latencyMs > inTimeMs) {
-        const late = `answered ${outcome.status} after ${(outcome.latencyMs / 1000).toFixed(1)} s, too late for FrontEngine's ` +
-          `${inTimeMs / 1000} s`;
+        const after = formatDuration(outcome.latencyMs, { unit: 's', decimals: 1, fixed: true });
+        const late = `answered ${outcome.status} after ${after}, too late for FrontEngine's ${inTime}`;
         return { ...outcome, ok: false, error: { kind: 'timeout', message: late } };
       }
       return outcome;
