@@ -192,12 +192,12 @@ function report(name, what, { direct, via, directRps, viaRps, directRounds, viaR
   console.log(
     `RESULT ${name}-added-p50-ms ${(viaP50 - directP50).toFixed(3)} ${what}: direct p50 ${directP50.toFixed(3)} ms, via listen p50 ` +
       `${viaP50.toFixed(3)} ms, p99 ${percentile(direct, 99).toFixed(2)} vs ${percentile(via, 99).toFixed(2)} ms (${bodyBytes} B ` +
-        `bodies, ${direct.length} sequential requests each; goal < 2 ms)`,
+      `bodies, ${direct.length} sequential requests each; goal < 2 ms)`,
   );
   console.log(
     `RESULT ${name}-throughput ${(viaRps / directRps).toFixed(3)} ${what}: via listen ${Math.round(viaRps)} req/s vs direct ` +
       `${Math.round(directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ` +
-        `${rounds(viaRounds)}, direct ${rounds(directRounds)}; ${CONNECTIONS} connections; goal >= 0.5)`,
+      `${rounds(viaRounds)}, direct ${rounds(directRounds)}; ${CONNECTIONS} connections; goal >= 0.5)`,
   );
 }
 
@@ -225,8 +225,8 @@ try {
     console.log(
       `RESULT ${name}-throughput ${(ref.viaRps / ref.directRps).toFixed(3)} (reference) ${what} (bench/_${name}.cjs): ` +
         `${Math.round(ref.viaRps)} req/s vs direct ${Math.round(ref.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ` +
-          `${THROUGHPUT_SECONDS} s rounds each (via ${rounds(ref.viaRounds)}, direct ${rounds(ref.directRounds)}; ${CONNECTIONS} ` +
-            `connections)`,
+        `${THROUGHPUT_SECONDS} s rounds each (via ${rounds(ref.viaRounds)}, direct ${rounds(ref.directRounds)}; ${CONNECTIONS} ` +
+        `connections)`,
     );
   }
 } finally {

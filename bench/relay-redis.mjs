@@ -96,13 +96,13 @@ try {
   console.log(
     `RESULT relay-redis-vs-file ${vsFile.toFixed(2)} redis ${Math.round(one.perSecond)} ev/s vs file log ${Math.round(file.perSecond)} ` +
       `ev/s (one instance, ${CONNECTIONS} connections, best of ${ROUNDS} × ${SECONDS} s, fsync on every write both; goal >= 0.7; errors ` +
-        `${one.errors}/${file.errors})`,
+      `${one.errors}/${file.errors})`,
   );
   const scale = two.perSecond / one.perSecond;
   console.log(
     `RESULT relay-redis-2x-vs-1x ${scale.toFixed(2)} two instances ${Math.round(two.perSecond)} ev/s vs one ` +
       `${Math.round(one.perSecond)} ev/s (one shared channel, ${CONNECTIONS} connections each, best of ${ROUNDS} × ${SECONDS} s, ` +
-        `${availableParallelism()} cores; goal > 1; errors ${two.errors})`,
+      `${availableParallelism()} cores; goal > 1; errors ${two.errors})`,
   );
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);

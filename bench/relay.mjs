@@ -202,8 +202,8 @@ try {
   console.log(
     `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ` +
       `ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ` +
-        `${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors}; CPU µs/event ` +
-          `relayed: ${describeCpu(relayed.cpuUs)}; direct: ${describeCpu(direct.cpuUs)})`,
+      `${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors}; CPU µs/event ` +
+      `relayed: ${describeCpu(relayed.cpuUs)}; direct: ${describeCpu(direct.cpuUs)})`,
   );
   console.log(
     `RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ` +
@@ -242,7 +242,7 @@ try {
   console.log(
     `RESULT relay-backlog-rss-mb ${peak.toFixed(0)} peak relay RSS: ${afterPosting.toFixed(0)} MB after storing ${BACKLOG_EVENTS} ` +
       `events, ${peak.toFixed(0)} MB after replaying ${drained} of them in ${((performance.now() - drainStart) / 1000).toFixed(1)} s ` +
-        `(goal < 150)`,
+      `(goal < 150)`,
   );
   await app.stop();
 } finally {

@@ -129,7 +129,7 @@ try {
   console.log(
     `RESULT send-vs-autocannon ${ratio.toFixed(2)} send=${Math.round(best(ours))}rps autocannon=${Math.round(best(theirs))}rps ` +
       `(rounds send ${list(ours)}, autocannon ${list(theirs)}; CPU per request incl. start-up send ${cpuPerRequest(ours)} µs, ` +
-        `autocannon ${cpuPerRequest(theirs)} µs; ` +
+      `autocannon ${cpuPerRequest(theirs)} µs; ` +
       `connections=${CONNECTIONS} count=${COUNT}, order alternating, unique signed events vs one fixed body)`,
   );
 } finally {

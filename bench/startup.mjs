@@ -47,5 +47,5 @@ const [slowest, slowestMs] = Object.keys(helps)
 console.log(
   `RESULT startup-slowest-help-vs-bare-node ${(slowestMs / bare).toFixed(2)} ${slowest}: median ${slowestMs.toFixed(1)} ms ` +
     `(${samples[slowest].length} runs) vs node -e 0 ${bare.toFixed(1)} ms; slowest of the ${COMMANDS.length} commands' --help (target ` +
-      `<= 1.5)`,
+    `<= 1.5)`,
 );

@@ -215,13 +215,13 @@ try {
   console.log(
     `RESULT verify-marginal-vs-bare ${(marginalRate / (REQUESTS / (bareMs / 1000))).toFixed(2)} past start-up: ` +
       `${Math.round(marginalRate)} req/s (${REQUESTS} requests in ${full.ms.toFixed(0)} ms, ${SMALL_REQUESTS} in ${tenth.ms.toFixed(0)} ` +
-        `ms: ${(full.ms - ((full.ms - tenth.ms) / (REQUESTS - SMALL_REQUESTS)) * REQUESTS).toFixed(0)} ms paid once per run)`,
+      `ms: ${(full.ms - ((full.ms - tenth.ms) / (REQUESTS - SMALL_REQUESTS)) * REQUESTS).toFixed(0)} ms paid once per run)`,
   );
   const touch = firstTouchMsPerMiB();
   console.log(
     `RESULT machine-first-touch-vs-refill ${(touch.first / touch.again).toFixed(1)} writing fresh memory costs ` +
       `${touch.first.toFixed(2)} ms/MiB here (page faults), writing it again ${touch.again.toFixed(2)} ms/MiB: verify touches ` +
-        `~${((full.minorFaults * 4) / 1024).toFixed(0)} MiB fresh per run (${full.minorFaults} page faults)`,
+      `~${((full.minorFaults * 4) / 1024).toFixed(0)} MiB fresh per run (${full.minorFaults} page faults)`,
   );
   console.log(
     `RESULT verify-rss-full-vs-tenth ${(full.maxRssKiB / tenth.maxRssKiB).toFixed(2)} peak RSS ${(full.maxRssKiB / 1024).toFixed(0)} ` +

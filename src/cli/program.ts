@@ -102,7 +102,7 @@ export async function createProgram(io: CliIO, args: readonly string[], loadAll 
       'after',
       "\nThe whole local loop:\n  $ fe-webhooks listen --forward localhost:3000   # terminal 1\n" +
         "  $ fe-webhooks send MessageBounced               # terminal 2\n\n" +
-          "Run `fe-webhooks <command> --help` for a command's flags and examples.",
+        "Run `fe-webhooks <command> --help` for a command's flags and examples.",
     );
   program.hook('preAction', async (thisCommand) => {
     const global = thisCommand.opts<{ color?: boolean; debug?: boolean }>();

@@ -63,8 +63,8 @@ export function register(command: Command, io: CliIO, loadAllCommands: () => Pro
       'after',
       '\nExamples:\n  $ fe-webhooks completion bash > ~/.local/share/bash-completion/completions/fe-webhooks\n' +
         '  $ source <(fe-webhooks completion bash)        # or this line in ~/.bashrc\n' +
-          '  $ fe-webhooks completion zsh > "${fpath[1]}/_fe-webhooks"\n' +
-            '  $ fe-webhooks completion fish > ~/.config/fish/completions/fe-webhooks.fish',
+        '  $ fe-webhooks completion zsh > "${fpath[1]}/_fe-webhooks"\n' +
+        '  $ fe-webhooks completion fish > ~/.config/fish/completions/fe-webhooks.fish',
     )
     .action(async (shell: Shell) => {
       io.stdout.write(SHELLS[shell](await completionSpec(loadAllCommands)));

@@ -259,8 +259,8 @@ export function register(command: Command, io: CliIO): void {
       'after',
       '\nExamples:\n  $ fe-webhooks listen --forward localhost:3000/webhooks\n' +
         '  $ fe-webhooks listen --relay https://relay.example.com --forward localhost:3000/webhooks\n' +
-          '  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n' +
-            '  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
+        '  $ fe-webhooks listen --respond 500 --delay 6s     # drill your sender\'s retries\n' +
+        '  $ fe-webhooks listen --port 0 --json --no-save     # for scripts: first line is {"type":"ready",...}',
     )
     .action((options: ListenCliOptions) => listenCommand(options, io));
 }

@@ -245,7 +245,7 @@ export function register(command: Command, io: CliIO): void {
       'after',
       `\nExamples:\n  $ fe-webhooks relay --port 8080\n` +
         `  $ fe-webhooks relay --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --public-url https://hooks.example.com\n` +
-          `  $ fe-webhooks relay --redis redis://127.0.0.1:6379 --port 8081   # several instances, one Redis
+        `  $ fe-webhooks relay --redis redis://127.0.0.1:6379 --port 8081   # several instances, one Redis
   $ fe-webhooks listen --relay https://hooks.example.com --forward localhost:3000`,
     )
     .action((options: RelayCliOptions) => relayCommand(options, io));

@@ -80,7 +80,7 @@ export function junitReporter(): Reporter {
       const head =
         '<?xml version="1.0" encoding="UTF-8"?>\n' +
         `<testsuites name="fe-webhooks verify" tests="${requests + summary.expectations.length}" ` +
-          `failures="${requestFailures + expectFailures}">\n` +
+        `failures="${requestFailures + expectFailures}">\n` +
         `  <testsuite name="requests" tests="${requests}" failures="${requestFailures}" errors="0" skipped="0">\n` +
         (properties ? `    <properties>\n${properties}    </properties>\n` : '');
       const tail =
