@@ -102,7 +102,8 @@ async function readHolder(file: string): Promise<LockHolder | 'missing' | undefi
     const value = JSON.parse(text) as Partial<LockHolder>;
     if (!Number.isSafeInteger(value.pid) || (value.pid as number) <= 0 || typeof value.host !== 'string') return undefined;
     return { pid: value.pid as number, host: value.host, ...(typeof value.startTime === 'string' ? { startTime: value.startTime } : {}) };
-  } catch {
+  } catch (error) {
+    debugSkipped('a lock file that does not parse (treated as stale)', error);
     return undefined;
   }
 }

@@ -62,7 +62,8 @@ function decodeLine(text: string): StoredEvent | undefined {
     const value = JSON.parse(text) as Omit<StoredEvent, 'body'> & { body: string };
     if (!Number.isSafeInteger(value.seq) || typeof value.body !== 'string') return undefined;
     return { ...value, body: Buffer.from(value.body, 'base64') };
-  } catch {
+  } catch (error) {
+    debugSkipped('a stored line that does not decode (torn: the log ends before it)', error);
     return undefined;
   }
 }

@@ -7,7 +7,7 @@ import { FileEventLog, type FileLogTuning } from './file-log.js';
 import { fsyncPath } from './fsync.js';
 import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, TokenReplacement } from './store.js';
-import { skipped } from '../util/debug.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 const CHANNEL_FILE = 'channel.json';
 /** The channel's custom answer (custom-answer.ts), when one is set. */
@@ -30,7 +30,8 @@ function parseRecord(text: string): ChannelRecord | undefined {
     const value = JSON.parse(text) as Partial<ChannelRecord>;
     if (typeof value.id !== 'string' || typeof value.tokenHash !== 'string' || typeof value.createdAt !== 'string') return undefined;
     return { id: value.id, tokenHash: value.tokenHash, createdAt: value.createdAt };
-  } catch {
+  } catch (error) {
+    debugSkipped('a channel record that does not parse (the channel is not loaded)', error);
     return undefined;
   }
 }

@@ -112,7 +112,8 @@ function decodeEntry(id: Buffer, fields: Buffer[]): StoredEvent | undefined {
       body,
       receivedAt: values.get('t')?.toString() ?? '',
     };
-  } catch {
+  } catch (error) {
+    debugSkipped('a Redis stream entry that does not decode', error);
     return undefined;
   }
 }
