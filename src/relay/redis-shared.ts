@@ -171,7 +171,8 @@ export class RedisSharedChannel implements SharedChannel {
     let message: SharedMessage;
     try {
       message = JSON.parse(text) as SharedMessage;
-    } catch {
+    } catch (error) {
+      debugSkipped('a shared-channel message that does not parse', error);
       return;
     }
     if (message.kind === 'answer') {
