@@ -4,6 +4,7 @@
 // information so `npm run lint` stays a few seconds on a 2-core machine.
 import js from '@eslint/js';
 import stylistic from '@stylistic/eslint-plugin';
+import { defineConfig } from 'eslint/config';
 import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
@@ -43,7 +44,7 @@ const CLI_ONLY = ['commander', 'chalk', 'ora'].map((name) => ({
   message: `${name} belongs to src/cli/ only: the core returns values and throws errors, the CLI prints and exits.`,
 }));
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'node_modules/', '.fe-webhooks/', 'tmp/', 'test/fixtures/'] },
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -60,16 +61,20 @@ export default tseslint.config(
       ],
     },
     rules: {
-      '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }],
-      // Layering and cycles are the point; the rest is typescript-eslint's recommended set,
-      // with the few rules this codebase deliberately does otherwise turned down below.
-      // Runtime cycles, in the editor too; scripts/check-cycles.mjs (npm run lint) also counts
-      // type-only imports and import(), which this rule skips.
-      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      // Layering and cycles are the point. no-cycle catches runtime cycles in the editor too;
+      // scripts/check-cycles.mjs (npm run lint) also counts type-only imports and import(),
+      // which this rule skips.
       'import-x/no-restricted-paths': ['error', { zones: [...layerZones, pageZone] }],
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      '@stylistic/max-len': ['error', { code: 140, ignoreUrls: true, ignoreRegExpLiterals: true }],
+      // The rest is typescript-eslint's recommended set, less what this codebase does on purpose:
+      // `_`-prefixed names are unused by design, `any` and `!` appear where a type check
+      // just happened, and control characters in regexps are how outside bytes get escaped.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // A catch that swallows an error says so: debugSkipped()/skipped() from src/util/debug.ts,
+      // or at least a comment on why nothing is lost.
       'no-empty': ['error', { allowEmptyCatch: false }],
       'no-control-regex': 'off',
       // TypeScript already reports undefined names; scripts and benches run on Node's globals.
@@ -84,8 +89,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Tests hold long literal inputs and expected outputs (and the other floors' rules do not
-    // apply to them): the line length is checked on src/, scripts/, bin/ and bench/.
+    // Tests hold long literal inputs and expected outputs: the line length is checked on
+    // src/, scripts/, bin/ and bench/.
     files: ['test/**'],
     rules: { '@stylistic/max-len': 'off' },
   },
