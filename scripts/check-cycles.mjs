@@ -7,8 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
+// `node scripts/check-cycles.mjs [folder]`: src/ of this checkout unless a folder is given.
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const srcDir = path.join(root, 'src');
+const srcDir = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root, 'src');
 const files = readdirSync(srcDir, { recursive: true })
   .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))
   .map((name) => path.join(srcDir, name));
@@ -78,7 +79,7 @@ for (const start of files) {
   }
 }
 
-const relative = (file) => path.relative(root, file);
+const relative = (file) => path.relative(process.cwd(), file);
 for (const group of cycles) {
   const members = new Set(group);
   console.error(`import cycle among ${group.length} files:`);
@@ -88,6 +89,7 @@ for (const group of cycles) {
   }
 }
 if (cycles.length > 0) {
-  console.error(`${cycles.length} import cycle(s) in src/ (type-only and import() count): move the shared piece to the lower module.`);
+  const where = relative(srcDir) || '.';
+  console.error(`${cycles.length} import cycle(s) in ${where}/ (type-only and import() count): move the shared piece down.`);
   process.exitCode = 1;
 }
