@@ -87,10 +87,7 @@ export type TunnelStatus =
 /** The relay refused the channel id and token: retrying cannot help, so the tunnel stops. */
 export class TunnelAuthError extends UserError {
   constructor(relay: string, channel: string) {
-    super(
-      `The relay at ${relay} refused channel ${channel}: wrong token or unknown channel. Check --channel/--token, or remove ` +
-        `.fe-webhooks/relay.json to create a new channel`,
-    );
+    super(`The relay at ${relay} refused channel ${channel}: wrong token or unknown channel. Check --channel/--token, or remove .fe-webhooks/relay.json to create a new channel`);
     this.name = 'TunnelAuthError';
   }
 }
@@ -100,10 +97,8 @@ export class TunnelRevokedError extends UserError {
   constructor(relay: string, channel: string, deleted: boolean) {
     super(
       deleted
-        ? `The relay at ${relay} deleted channel ${channel} (its stored events are gone): listen creates a new channel once neither ` +
-          `--channel nor .fe-webhooks/relay.json names this one`
-        : `The relay at ${relay} revoked this listener's token for channel ${channel} (the token was rotated): restart listen with the ` +
-          `new one (\`fe-webhooks channel rotate-token\` saved it in .fe-webhooks/relay.json, or pass --token)`,
+        ? `The relay at ${relay} deleted channel ${channel} (its stored events are gone): listen creates a new channel once neither --channel nor .fe-webhooks/relay.json names this one`
+        : `The relay at ${relay} revoked this listener's token for channel ${channel} (the token was rotated): restart listen with the new one (\`fe-webhooks channel rotate-token\` saved it in .fe-webhooks/relay.json, or pass --token)`,
     );
     this.name = 'TunnelRevokedError';
   }
@@ -112,10 +107,7 @@ export class TunnelRevokedError extends UserError {
 /** A newer listener subscribed to the channel: this one stopped (exit 1, not retried). */
 export class TunnelReplacedError extends CheckFailedError {
   constructor(channel: string, at: Date, by: string | undefined) {
-    super(
-      `another listener subscribed to channel ${channel} at ${at.toISOString()}${by ? ` from ${by}` : ''} and took it over; this ` +
-        `listener stopped (the newest one gets the events)`,
-    );
+    super(`another listener subscribed to channel ${channel} at ${at.toISOString()}${by ? ` from ${by}` : ''} and took it over; this listener stopped (the newest one gets the events)`);
     this.name = 'TunnelReplacedError';
   }
 }
@@ -183,22 +175,8 @@ interface Session {
 type Ack = Omit<AckMessage, 'v' | 'type'>;
 
 /** A single-event text frame from an older relay, as the handler needs it. */
-function fromTextEvent(message: {
-  seq: number;
-  method: string;
-  path: string;
-  rawHeaders: string[];
-  body: string;
-  receivedAt: string;
-}): RelayedEvent {
-  return {
-    seq: message.seq,
-    method: message.method,
-    path: message.path,
-    rawHeaders: message.rawHeaders,
-    receivedAt: message.receivedAt,
-    body: Buffer.from(message.body, 'base64'),
-  };
+function fromTextEvent(message: { seq: number; method: string; path: string; rawHeaders: string[]; body: string; receivedAt: string }): RelayedEvent {
+  return { seq: message.seq, method: message.method, path: message.path, rawHeaders: message.rawHeaders, receivedAt: message.receivedAt, body: Buffer.from(message.body, 'base64') };
 }
 
 function tunnelUrl(relayUrl: URL): string {
@@ -258,14 +236,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     if (!current) return;
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    const one: Ack = {
-      seq,
-      status: answer.status,
-      final,
-      headers,
-      ...(body.length > 0 ? { body: body.toString('base64') } : {}),
-      ...(repeat ? { repeat: true } : {}),
-    };
+    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
     const text = JSON.stringify(one);
     if (acksChars + text.length > ACKS_FRAME_MAX_CHARS) flushAcks();
     acks.push(text);
@@ -388,8 +359,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       tracker.finish(event.seq, answer !== undefined, generation, event.receivedAt);
       running--;
     }
-    if (answer && live && calls === 1 && firstCallMs > budgetMs)
-      emit({ state: 'late', seq: event.seq, status: answer.status, ms: firstCallMs });
+    if (answer && live && calls === 1 && firstCallMs > budgetMs) emit({ state: 'late', seq: event.seq, status: answer.status, ms: firstCallMs });
     // On whichever link is current: after a reconnect the relay has sent this seq again.
     // Not when the relay's log changed meanwhile: this seq now names another event.
     if (answer && generation === tracker.generation) ack(event.seq, answer, true);
@@ -419,10 +389,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   /** One connection, from dial to close. Resolves with why it ended; throws TunnelAuthError. */
   const connectOnce = (onSubscribed: () => void): Promise<string> =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), {
-        maxPayload: MAX_RELAY_FRAME_BYTES,
-        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      });
+      const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
       const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
       let refused = false;
       let endReason = 'connection closed';
@@ -530,8 +497,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         heartbeat.stop();
         stop.signal.removeEventListener('abort', onAbort);
         if (refused || code === CLOSE_CODES.unauthorized) reject(new TunnelAuthError(options.relayUrl.origin, options.channel));
-        else if (code === CLOSE_CODES.tokenRevoked || code === CLOSE_CODES.channelDeleted)
-          reject(new TunnelRevokedError(options.relayUrl.origin, options.channel, code === CLOSE_CODES.channelDeleted));
+        else if (code === CLOSE_CODES.tokenRevoked || code === CLOSE_CODES.channelDeleted) reject(new TunnelRevokedError(options.relayUrl.origin, options.channel, code === CLOSE_CODES.channelDeleted));
         else if (replacedBy || code === CLOSE_CODES.replaced) {
           // The newest subscription wins: reconnecting would only take the channel back.
           replacedBy ??= { at: new Date(), by: undefined };
@@ -555,12 +521,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       attempt = subscribed ? 0 : attempt + 1;
       // An instance not yet tried in this round: at once; a whole round failed: back off.
       const rotating = !subscribed && urlIndex % relayUrls.length !== 0;
-      const delayMs = rotating
-        ? 0
-        : backoffDelayMs(
-            Math.floor(attempt / relayUrls.length),
-            options.reconnect ?? { initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS },
-          );
+      const delayMs = rotating ? 0 : backoffDelayMs(Math.floor(attempt / relayUrls.length), options.reconnect ?? { initialMs: RECONNECT_INITIAL_MS, maxMs: RECONNECT_MAX_MS });
       emit({ state: 'reconnecting', attempt: attempt + 1, delayMs, reason });
       await pause(delayMs, stop.signal);
     }
