@@ -25,7 +25,11 @@ export function stopper(child) {
 
 /** `fe-webhooks relay` on a free port with the rate limit out of the way of the load. */
 export async function startRelay(dataDir, extra = [], nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--rate-limit', '100000000', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--rate-limit', '100000000', ...extra],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const ready = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {

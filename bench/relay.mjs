@@ -42,7 +42,26 @@ const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sig
 
 /** The real `listen --relay` (captures on, as a user runs it), delivering `concurrency` events at once. */
 async function startListen(relay, appUrl, concurrency, dir) {
-  const args = [BIN, 'listen', '--json', '--port', '0', '--relay', relay.url, '--channel', relay.channel.id, '--token', relay.channel.token, '--forward', appUrl, '--concurrency', String(concurrency), '--secret', SECRET, ...(process.env.BENCH_NO_SAVE ? ['--no-save'] : [])];
+  const args = [
+    BIN,
+    'listen',
+    '--json',
+    '--port',
+    '0',
+    '--relay',
+    relay.url,
+    '--channel',
+    relay.channel.id,
+    '--token',
+    relay.channel.token,
+    '--forward',
+    appUrl,
+    '--concurrency',
+    String(concurrency),
+    '--secret',
+    SECRET,
+    ...(process.env.BENCH_NO_SAVE ? ['--no-save'] : []),
+  ];
   const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`listen exited ${code}`)));
@@ -53,7 +72,10 @@ async function startListen(relay, appUrl, concurrency, dir) {
 
 /** Runs a module source in a child (cwd: the repo) and resolves with its first stdout line as JSON. */
 async function startChild(source, args = []) {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const first = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
@@ -68,7 +90,14 @@ async function startRelayWithChannel(dataDir) {
 }
 
 function connect(relay, handler, concurrency = 1) {
-  const tunnel = openTunnel({ relayUrl: new URL(relay.url), channel: relay.channel.id, token: relay.channel.token, cursor: memoryCursor(), handler, concurrency });
+  const tunnel = openTunnel({
+    relayUrl: new URL(relay.url),
+    channel: relay.channel.id,
+    token: relay.channel.token,
+    cursor: memoryCursor(),
+    handler,
+    concurrency,
+  });
   return tunnel.ready.then(() => tunnel);
 }
 
@@ -88,7 +117,10 @@ async function throughput(url, processes) {
   const before = await Promise.all(processes.map(([, pid]) => cpuMs(pid)));
   const ownBefore = ownCpuMs();
   const result = await new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS }, (error, value) => (error ? reject(error) : resolve(value)));
+    autocannon(
+      { url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS },
+      (error, value) => (error ? reject(error) : resolve(value)),
+    );
   });
   const ok = result['2xx'];
   const after = await Promise.all(processes.map(([, pid]) => cpuMs(pid)));
@@ -168,16 +200,32 @@ try {
   const ratio = relayed.perSecond / direct.perSecond;
   const fsyncMs = fdatasyncP50Ms(work);
   console.log(
-    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors}; CPU µs/event relayed: ${describeCpu(relayed.cpuUs)}; direct: ${describeCpu(direct.cpuUs)})`,
+    `RESULT relay-throughput ${ratio.toFixed(2)} relay ${Math.round(relayed.perSecond)} ev/s vs direct ${Math.round(direct.perSecond)} ` +
+      `ev/s (${CONNECTIONS} connections, ${ROUNDS}×${THROUGHPUT_SECONDS} s each, relay fsync on, listen captures on, --concurrency ` +
+      `${CONNECTIONS}; fdatasync p50 on this disk now ${fsyncMs.toFixed(2)} ms; goal >= 0.6; errors ${relayed.errors}; CPU µs/event ` +
+      `relayed: ${describeCpu(relayed.cpuUs)}; direct: ${describeCpu(direct.cpuUs)})`,
   );
-  console.log(`RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`);
+  console.log(
+    `RESULT relay-added-p50-ms ${(relayP50 - directP50).toFixed(2)} p50 relay ${relayP50.toFixed(2)} ms vs direct ` +
+      `${directP50.toFixed(2)} ms (${LATENCY_SAMPLES} sequential posts; goal < 5)`,
+  );
 
   // Backlog: no listener while BACKLOG_EVENTS are posted, then a listener drains it.
   const backlog = await startRelayWithChannel(path.join(work, 'backlog'));
   const backlogUrl = backlog.channel.url;
   await new Promise((resolve, reject) =>
-    autocannon({ url: backlogUrl, method: 'POST', headers: HEADERS, body: BODY, connections: BACKLOG_CONNECTIONS, amount: BACKLOG_EVENTS, timeout: 30 }, (error, result) =>
-      error ? reject(error) : result['2xx'] === BACKLOG_EVENTS ? resolve() : reject(new Error(`backlog: only ${result['2xx']} stored`)),
+    autocannon(
+      {
+        url: backlogUrl,
+        method: 'POST',
+        headers: HEADERS,
+        body: BODY,
+        connections: BACKLOG_CONNECTIONS,
+        amount: BACKLOG_EVENTS,
+        timeout: 30,
+      },
+      (error, result) =>
+        error ? reject(error) : result['2xx'] === BACKLOG_EVENTS ? resolve() : reject(new Error(`backlog: only ${result['2xx']} stored`)),
     ),
   );
   const afterPosting = await peakRssMb(backlog.child.pid);
@@ -192,7 +240,9 @@ try {
   await drain.close();
   await backlog.stop();
   console.log(
-    `RESULT relay-backlog-rss-mb ${peak.toFixed(0)} peak relay RSS: ${afterPosting.toFixed(0)} MB after storing ${BACKLOG_EVENTS} events, ${peak.toFixed(0)} MB after replaying ${drained} of them in ${((performance.now() - drainStart) / 1000).toFixed(1)} s (goal < 150)`,
+    `RESULT relay-backlog-rss-mb ${peak.toFixed(0)} peak relay RSS: ${afterPosting.toFixed(0)} MB after storing ${BACKLOG_EVENTS} ` +
+      `events, ${peak.toFixed(0)} MB after replaying ${drained} of them in ${((performance.now() - drainStart) / 1000).toFixed(1)} s ` +
+      `(goal < 150)`,
   );
   await app.stop();
 } finally {

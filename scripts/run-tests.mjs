@@ -35,11 +35,14 @@ const started = performance.now();
 const importAll = `for (const file of ${JSON.stringify(files.map((file) => pathToFileURL(path.resolve(file)).href))}) await import(file);`;
 const child = spawn(
   process.execPath,
-  inProcess ? ['--import', 'tsx', '--test-reporter=spec', '--input-type=module', '--eval', importAll] : ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  inProcess
+    ? ['--import', 'tsx', '--test-reporter=spec', '--input-type=module', '--eval', importAll]
+    : ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => {
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`\ntest wall time: ${seconds} s for ${files.length} file${files.length === 1 ? '' : 's'}${inProcess ? ', in one process' : ''}`);
+  const where = inProcess ? ', in one process' : '';
+  console.log(`\ntest wall time: ${seconds} s for ${files.length} file${files.length === 1 ? '' : 's'}${where}`);
   process.exit(signal ? 1 : (code ?? 1));
 });

@@ -19,7 +19,17 @@ export type * from './events/types.js';
 export { UserError, CheckFailedError } from './errors.js';
 export { startRelay } from './relay/server.js';
 export type { RelayOptions, RunningRelay, RelayLogEntry } from './relay/server.js';
-export type { ChannelStore, EventLog, ChannelRecord, StoredEvent, NewEvent, RetentionPolicy, DroppedRange, TokenReplacement, Revocation } from './relay/store.js';
+export type {
+  ChannelStore,
+  EventLog,
+  ChannelRecord,
+  StoredEvent,
+  NewEvent,
+  RetentionPolicy,
+  DroppedRange,
+  TokenReplacement,
+  Revocation,
+} from './relay/store.js';
 export { openTunnel, TunnelAuthError, TunnelRevokedError, TunnelReplacedError } from './tunnel/client.js';
 export type { Tunnel, TunnelOptions, TunnelStatus, TunnelRequest, TunnelAnswer, TunnelHandler } from './tunnel/client.js';
 export { openCursorFile, memoryCursor } from './tunnel/cursor-file.js';

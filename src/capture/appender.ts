@@ -2,6 +2,7 @@ import { close, constants, fchmod, fdatasync, fstat, open, read, write } from 'n
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { STATE_DIR_NAME, ensurePrivateDir } from '../config/state-dir.js';
+import { debugSkipped } from '../util/debug.js';
 
 /**
  * Appending with O_DSYNC makes each write(2) return only once its bytes (and the file
@@ -149,7 +150,9 @@ export class DurableAppender {
       await ensureCapturesDir(path.dirname(this.file));
       // 0600: captures hold other people's webhook bodies and headers (a file that
       // already exists keeps its mode at open, hence the chmod).
-      const fd = await new Promise<number>((resolve, reject) => open(this.file, APPEND_FLAGS, 0o600, (error, opened) => (error ? reject(error) : resolve(opened))));
+      const fd = await new Promise<number>((resolve, reject) =>
+        open(this.file, APPEND_FLAGS, 0o600, (error, opened) => (error ? reject(error) : resolve(opened))),
+      );
       await new Promise<void>((resolve, reject) => fchmod(fd, 0o600, (error) => (error ? reject(error) : resolve())));
       this.torn = await endsTorn(fd);
       return fd;
@@ -248,7 +251,12 @@ export class DurableAppender {
   private stallOn(cause: Error, batch: PendingLine[], unwritten: Buffer): void {
     const error = new AppendStalledError(this.file, cause);
     const later = this.takeBatch();
-    this.stall = { error, unwritten: Buffer.concat([unwritten, ...later.map((line) => Buffer.from(line.data, 'utf8'))]), attempt: 0, timer: undefined };
+    this.stall = {
+      error,
+      unwritten: Buffer.concat([unwritten, ...later.map((line) => Buffer.from(line.data, 'utf8'))]),
+      attempt: 0,
+      timer: undefined,
+    };
     for (const line of [...batch, ...later]) line.reject(error);
     this.flushing = false;
     for (const resolve of this.drained.splice(0)) resolve();
@@ -276,7 +284,8 @@ export class DurableAppender {
     if (!stall) return true;
     try {
       this.fd ??= await this.openFile();
-    } catch {
+    } catch (error) {
+      debugSkipped('reopening the captures file (still stalled)', error);
       return false;
     }
     if (this.torn) {
@@ -284,7 +293,9 @@ export class DurableAppender {
       this.torn = false;
     }
     const fd = this.fd;
-    const rest = await new Promise<Buffer | undefined>((resolve) => writeDurably(fd, stall.unwritten, (error, unwritten) => resolve(error ? unwritten : undefined)));
+    const rest = await new Promise<Buffer | undefined>((resolve) =>
+      writeDurably(fd, stall.unwritten, (error, unwritten) => resolve(error ? unwritten : undefined)),
+    );
     if (rest !== undefined) {
       stall.unwritten = rest;
       return false;
@@ -306,7 +317,14 @@ export class DurableAppender {
       const lost = this.stall;
       if (!(await this.unstall())) {
         await this.closeFd();
-        throw new Error(`${lost.error.message}; ${lost.unwritten.toString('utf8').split('\n').filter((line) => line !== '').length} capture line(s) could not be written`);
+        throw new Error(
+          `${lost.error.message}; ${
+            lost.unwritten
+              .toString('utf8')
+              .split('\n')
+              .filter((line) => line !== '').length
+          } capture line(s) could not be written`,
+        );
       }
     }
     await this.closeFd();

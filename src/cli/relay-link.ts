@@ -8,6 +8,10 @@ import { isLocalDestination, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors } from './colors.js';
 import { logLine, type CliIO } from './io.js';
+import { formatDuration } from '../util/duration.js';
+
+/** Seconds with one fixed decimal: reconnect and retry countdowns, late answers. */
+const seconds = (ms: number): string => formatDuration(ms, { unit: 's', decimals: 1, fixed: true });
 
 /** How long listen waits for the relay before it says ready anyway. */
 const FIRST_CONNECT_GRACE_MS = 3_000;
@@ -48,17 +52,23 @@ function describe(status: TunnelStatus): string | undefined {
     case 'connected':
       return `relay: connected, delivering after #${status.after} (newest #${status.head})`;
     case 'reconnecting':
-      return `relay: ${status.reason}; reconnecting in ${(status.delayMs / 1000).toFixed(1)} s (attempt ${status.attempt})…`;
+      return `relay: ${status.reason}; reconnecting in ${seconds(status.delayMs)} (attempt ${status.attempt})…`;
     case 'cursor-reset':
-      if (status.reason === 'older-log') return `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); delivering from #${status.from} again`;
-      if (status.reason === 'diverged') return `relay: the relay's log for this channel holds another event at this listener's cursor #${status.cursor} (restored from an older copy?); delivering from #${status.from} again`;
-      return `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made anew); delivering from #${status.from}`;
+      if (status.reason === 'older-log')
+        return `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); ` +
+          `delivering from #${status.from} again`;
+      if (status.reason === 'diverged')
+        return `relay: the relay's log for this channel holds another event at this listener's cursor #${status.cursor} (restored from ` +
+          `an older copy?); delivering from #${status.from} again`;
+      return `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made ` +
+        `anew); delivering from #${status.from}`;
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':
-      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${(status.retryInMs / 1000).toFixed(1)} s`;
+      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${seconds(status.retryInMs)}`;
     case 'late':
-      return `relay: #${status.seq}: your app answered ${status.status} after ${(status.ms / 1000).toFixed(1)} s, past FrontEngine's limit: its sender got 504 and retries on its own; not sent again`;
+      return `relay: #${status.seq}: your app answered ${status.status} after ${seconds(status.ms)}, past FrontEngine's ` +
+        `limit: its sender got 504 and retries on its own; not sent again`;
     case 'closed':
       return undefined;
   }
@@ -69,7 +79,8 @@ function describeRetry(status: RetryStatus): string {
     case 'retry-ok':
       return `relay: #${status.seq} delivered on attempt ${status.attempt}`;
     case 'retry-failed':
-      return `relay: #${status.seq} FAILED after ${status.attempts} attempt${status.attempts === 1 ? '' : 's'} (FrontEngine's schedule); kept in the captures: fe-webhooks replay sends it again`;
+      return `relay: #${status.seq} FAILED after ${status.attempts} attempt${status.attempts === 1 ? '' : 's'} (FrontEngine's ` +
+        `schedule); kept in the captures: fe-webhooks replay sends it again`;
     case 'journal-stalled':
       return `relay: ${status.message}; the retry schedule is kept in memory until it can be written`;
   }
@@ -102,7 +113,13 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
   });
   if (retries.size > 0) {
     const scaled = options.retryScale !== undefined && options.retryScale !== 1 ? ` (--retry-scale ${options.retryScale})` : '';
-    logLine(io, c.dim(`relay: ${retries.size} stored event${retries.size === 1 ? '' : 's'} still on FrontEngine's retry schedule${scaled}, from ${path.relative(io.cwd, retryJournalFile(io.cwd, channel.id))}`));
+    logLine(
+      io,
+      c.dim(
+        `relay: ${retries.size} stored event${retries.size === 1 ? '' : 's'} still on FrontEngine's retry schedule${scaled}, from ` +
+          `${path.relative(io.cwd, retryJournalFile(io.cwd, channel.id))}`,
+      ),
+    );
   }
   const tunnel = openTunnel({
     relayUrl: options.relayUrl,
@@ -119,7 +136,12 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
       if (!described) return;
       // A relay's close reason or error text is quoted here: escaped to one line.
       const line = printableSnippet(described, STATUS_LINE_MAX_CHARS);
-      const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down' || status.state === 'late' || status.state === 'cursor-reset';
+      const warn =
+        status.state === 'reconnecting' ||
+        status.state === 'gap' ||
+        status.state === 'app-down' ||
+        status.state === 'late' ||
+        status.state === 'cursor-reset';
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },
   });
@@ -128,7 +150,9 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
   // later, ends listen through `done`.
   let grace: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([tunnel.ready, new Promise((resolve) => (grace = setTimeout(resolve, FIRST_CONNECT_GRACE_MS)))]).finally(() => clearTimeout(grace));
+    await Promise.race([tunnel.ready, new Promise((resolve) => (grace = setTimeout(resolve, FIRST_CONNECT_GRACE_MS)))]).finally(() =>
+      clearTimeout(grace),
+    );
   } catch (error) {
     await retries.close();
     throw error;
@@ -149,7 +173,9 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
 export function parseRelayUrl(input: string): URL {
   const url = parseTargetUrl(input, '--relay URL');
   if (url.protocol === 'http:' && !isLocalDestination(url.hostname)) {
-    throw new UserError(`Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`);
+    throw new UserError(
+      `Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`,
+    );
   }
   return url;
 }

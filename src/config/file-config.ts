@@ -3,24 +3,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { closestMatch } from '../util/suggest.js';
-import { describeValue, settingProblem } from './rules.js';
+import { describeValue, settingProblem, type FileConfig } from './rules.js';
 
-/** What the config file (`.fe-webhooksrc`, `fe-webhooks.config.js`, `package.json` key) may set. */
-export interface FileConfig {
-  secret?: string;
-  url?: string;
-  forward?: string;
-  relay?: string;
-  /** `relay`: share channels with other instances through this Redis (redis://host:port[/db]). */
-  redis?: string;
-  channel?: string;
-  token?: string;
-  port?: number;
-  host?: string;
-  timeout?: string | number;
-  /** `listen`: host names served besides IP addresses and localhost (DNS-rebinding guard). */
-  allowHosts?: string[];
-}
+export type { FileConfig };
 
 export interface LoadedFileConfig {
   config: FileConfig;
@@ -67,7 +52,9 @@ export function validateFileConfig(raw: unknown, filepath: string): FileConfig {
     }
     const problem = settingProblem(key as keyof FileConfig, value as string | number);
     if (problem) {
-      throw new UserError(`Invalid config in ${filepath}: "${key}" ${problem}${describeValue(key as keyof FileConfig, value as string | number)}`);
+      throw new UserError(
+        `Invalid config in ${filepath}: "${key}" ${problem}${describeValue(key as keyof FileConfig, value as string | number)}`,
+      );
     }
   }
   return raw as FileConfig;

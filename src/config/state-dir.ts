@@ -34,7 +34,10 @@ function enclosingStateDir(dir: string): string | undefined {
  */
 async function ensureGitignore(dir: string): Promise<void> {
   try {
-    await fs.writeFile(path.join(dir, '.gitignore'), '# Made by fe-webhooks: local secrets and captures, never committed.\n*\n', { flag: 'wx', mode: 0o600 });
+    await fs.writeFile(path.join(dir, '.gitignore'), '# Made by fe-webhooks: local secrets and captures, never committed.\n*\n', {
+      flag: 'wx',
+      mode: 0o600,
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }

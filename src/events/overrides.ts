@@ -27,11 +27,15 @@ export function parseFieldOverride(spec: string): FieldOverride {
     // Not JSON: the string itself.
   }
   if (typeof value === 'number' && /^-?\d+$/.test(raw.trim()) && !Number.isSafeInteger(value)) {
-    throw new UserError(`Invalid --set "${spec}": ${raw.trim()} is past 2^53 and would change as a JSON number (to ${value}); quote it for a string`);
+    throw new UserError(
+      `Invalid --set "${spec}": ${raw.trim()} is past 2^53 and would change as a JSON number (to ${value}); quote it for a string`,
+    );
   }
   const overflow = nonFiniteNumberAt(value, path.join('.'));
   if (overflow !== undefined) {
-    throw new UserError(`Invalid --set "${spec}": ${overflow} is too large for a JSON number (it would be sent as null); quote it for a string`);
+    throw new UserError(
+      `Invalid --set "${spec}": ${overflow} is too large for a JSON number (it would be sent as null); quote it for a string`,
+    );
   }
   return { path, value };
 }

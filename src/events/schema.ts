@@ -110,7 +110,10 @@ function violation(error: ErrorObject, document: unknown): SchemaViolation {
     case 'enum':
       return { path, message: `expected one of ${quoteAll(params.allowedValues as unknown[])}` };
     case 'format':
-      return { path, message: params.format === 'date-time' ? 'expected an RFC 3339 date-time' : `expected format ${String(params.format)}` };
+      return {
+        path,
+        message: params.format === 'date-time' ? 'expected an RFC 3339 date-time' : `expected format ${String(params.format)}`,
+      };
     case 'pattern':
       return { path, message: `must match the pattern ${String(params.pattern)}` };
     case 'oneOf':
@@ -128,7 +131,9 @@ function violation(error: ErrorObject, document: unknown): SchemaViolation {
  * every branch's reasons.
  */
 function relevant(errors: ErrorObject[]): ErrorObject[] {
-  const wrongType = errors.filter((e) => e.keyword === 'type').map((e) => ({ at: e.instancePath, node: e.schemaPath.slice(0, -'type'.length) }));
+  const wrongType = errors
+    .filter((e) => e.keyword === 'type')
+    .map((e) => ({ at: e.instancePath, node: e.schemaPath.slice(0, -'type'.length) }));
   const branches = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').map((e) => `${e.schemaPath}/`);
   if (wrongType.length === 0 && branches.length === 0) return errors;
   return errors.filter(

@@ -14,7 +14,8 @@ interface Tie {
   follow: (derived: string, before: string, after: string) => string;
 }
 
-const replaceAll = (derived: string, before: string, after: string): string => (before === '' ? derived : derived.replaceAll(before, after));
+const replaceAll = (derived: string, before: string, after: string): string =>
+  before === '' ? derived : derived.replaceAll(before, after);
 const replaceWhole = (derived: string, before: string, after: string): string => (derived === before ? after : derived);
 const replaceDomain = (derived: string, before: string, after: string): string =>
   derived.endsWith(`@${domainOf(before)}`) ? `${derived.slice(0, derived.lastIndexOf('@'))}@${domainOf(after)}` : derived;

@@ -48,7 +48,13 @@ export async function sendTestEvent(webhookUrl: string, eventName: string, secre
   if (secret !== undefined) headers[SIGNATURE_NAME] = sign(body, secret);
   const started = performance.now();
   try {
-    const res = await request(webhookUrl, { method: 'POST', body, headers, headersTimeout: TEST_EVENT_TIMEOUT_MS, bodyTimeout: TEST_EVENT_TIMEOUT_MS });
+    const res = await request(webhookUrl, {
+      method: 'POST',
+      body,
+      headers,
+      headersTimeout: TEST_EVENT_TIMEOUT_MS,
+      bodyTimeout: TEST_EVENT_TIMEOUT_MS,
+    });
     await res.body.dump();
     return { status: res.statusCode, latencyMs: Math.round(performance.now() - started) };
   } catch (error) {

@@ -23,7 +23,14 @@ export async function sendInspectorAsset(res: ServerResponse, name: string): Pro
     bytes = await readFile(new URL(name, ASSET_DIR));
     cache.set(name, bytes);
   }
-  res.writeHead(200, { 'content-type': TYPES[name] as string, 'content-length': bytes.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' }).end(bytes);
+  res
+    .writeHead(200, {
+      'content-type': TYPES[name] as string,
+      'content-length': bytes.length,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+    })
+    .end(bytes);
 }
 
 /** The page's headers: its own scripts and styles only, no framing, no referrer. */
@@ -33,5 +40,7 @@ export const PAGE_HEADERS = {
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; form-action 'none'; " +
+      "base-uri 'none'; frame-ancestors 'none'",
 } as const;

@@ -50,7 +50,8 @@ export function inspectorHtml(shell: InspectorShell): string {
 <main id="main" hidden>
   <section id="list">
     <table>
-      <colgroup><col class="c-time"><col class="c-method"><col class="c-path"><col class="c-event"><col class="c-signature"><col class="c-status"></colgroup>
+      <colgroup><col class="c-time"><col class="c-method"><col class="c-path">
+        <col class="c-event"><col class="c-signature"><col class="c-status"></colgroup>
       <thead><tr><th>Time</th><th>Method</th><th>Path</th><th>Event</th><th>Signature</th><th>Status</th></tr></thead>
       <tbody id="rows"></tbody>
     </table>

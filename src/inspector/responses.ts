@@ -47,7 +47,11 @@ export function sendBody(res: ServerResponse, record: CaptureRecord): void {
 
 /** A HAR 1.2 document of the records, in the order given (`verify` reads it). */
 export async function sendHar(res: ServerResponse, records: AsyncIterable<CaptureRecord> | Iterable<CaptureRecord>): Promise<void> {
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-disposition': 'attachment; filename="fe-webhooks-inspector.har"', 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-disposition': 'attachment; filename="fe-webhooks-inspector.har"',
+    'cache-control': 'no-store',
+  });
   const stream = (async function* () {
     yield* records;
   })();

@@ -6,7 +6,7 @@ import { EVENT_NAMES } from '../events/catalog.js';
 import { readPageBody, resignedCopy, schemaCheck, sendTestEvent } from './actions.js';
 import { isInspectorAsset, PAGE_HEADERS, sendInspectorAsset } from './assets.js';
 import { captureAsCurl } from './copy-as-curl.js';
-import { listenOn, urlFor } from '../listen/http-server.js';
+import { listenOn, urlFor } from '../util/listen-on.js';
 import { allowedHosts, isSameOriginRequest } from './origin.js';
 import { inspectorHtml } from './page-html.js';
 import { RECENT_MAX_REQUESTS, RecentRequests } from './recent.js';
@@ -41,7 +41,9 @@ export interface Inspector {
 }
 
 function sendResult(result: ForwardResult): WireSendResult {
-  return result.error !== undefined ? { error: result.error, latencyMs: result.latencyMs } : { status: result.status, latencyMs: result.latencyMs };
+  return result.error !== undefined
+    ? { error: result.error, latencyMs: result.latencyMs }
+    : { status: result.status, latencyMs: result.latencyMs };
 }
 
 /**
@@ -66,7 +68,9 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     if (action === 'body' && req.method === 'GET') return sendBody(res, record);
     if (action === 'check' && req.method === 'GET') return sendJson(res, 200, schemaCheck(decodeBody(record)));
     if (action === 'curl' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(captureAsCurl(record, options.webhookUrl));
+      res
+        .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        .end(captureAsCurl(record, options.webhookUrl));
       return;
     }
     if (action === 'replay' && req.method === 'POST') {
@@ -149,7 +153,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     // turn that adds the socket to the live feed, so nothing falls in between.
     const after = new URL(req.url ?? '/', 'http://inspector').searchParams.get('after');
     sockets.handleUpgrade(req, socket, head, (ws) => {
-      for (const record of recent.after(after)) ws.send(JSON.stringify({ type: 'request', request: forPage(record) } satisfies WireMessage));
+      for (const record of recent.after(after))
+        ws.send(JSON.stringify({ type: 'request', request: forPage(record) } satisfies WireMessage));
       sockets.emit('connection', ws, req);
     });
   });

@@ -79,7 +79,11 @@ function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; 
   if (code === 'ECONNREFUSED') return { status: 502, reason: 'refused: nothing listens there', unreachable: true };
   if (code === 'ECONNRESET' || error instanceof errors.SocketError) return { status: 502, reason: 'reset: the app closed the connection' };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { status: 502, reason: 'unknown host', unreachable: true };
-  return { status: 502, reason: (error as Error).message || String(error), ...(code !== undefined && UNREACHABLE_CODES.has(code) ? { unreachable: true as const } : {}) };
+  return {
+    status: 502,
+    reason: (error as Error).message || String(error),
+    ...(code !== undefined && UNREACHABLE_CODES.has(code) ? { unreachable: true as const } : {}),
+  };
 }
 
 export interface ForwarderOptions {
@@ -152,7 +156,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i < raw.length; i++) headers[i] = (raw[i] as Buffer).toString('latin1');
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
     this.done({
-      result: { target: this.route.href, status: this.status, latencyMs: round(performance.now() - this.started), answer: answerExcerpt(headers, body) },
+      result: {
+        target: this.route.href,
+        status: this.status,
+        latencyMs: round(performance.now() - this.started),
+        answer: answerExcerpt(headers, body),
+      },
       answer: { status: this.status, headers: answerHeaders(headers, this.isHead), body },
     });
   }
@@ -163,7 +172,8 @@ class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.timer);
     const failure = failureReason(this.timedOut ? new TimeoutError() : error, this.timeoutMs);
     const href = this.route.href;
-    const what = failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
+    const what =
+      failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
     this.done({
       result: { target: href, latencyMs: round(performance.now() - this.started), error: failure.reason },
       answer: { ...explain(failure.status, what), ...(failure.unreachable ? { forwardFailed: true as const } : {}) },

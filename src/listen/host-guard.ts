@@ -90,11 +90,17 @@ export function hostRefusal(rawHeaders: readonly string[], allowed: AllowedHosts
       host = rawHeaders[i + 1] as string;
       hosts++;
     } else if (name.length === 6 && name.toLowerCase() === 'origin') {
-      return { status: 403, reason: 'a browser sent this request (it has an Origin header): listen takes webhooks, not cross-site requests' };
+      return {
+        status: 403,
+        reason: 'a browser sent this request (it has an Origin header): listen takes webhooks, not cross-site requests',
+      };
     } else if (name.length === 14 && name.toLowerCase() === 'sec-fetch-site') {
       const site = (rawHeaders[i + 1] as string).trim().toLowerCase();
       if (site === 'cross-site' || site === 'same-site') {
-        return { status: 403, reason: `a browser sent this request (Sec-Fetch-Site: ${site}): listen takes webhooks, not cross-site requests` };
+        return {
+          status: 403,
+          reason: `a browser sent this request (Sec-Fetch-Site: ${site}): listen takes webhooks, not cross-site requests`,
+        };
       }
     }
   }
@@ -105,6 +111,7 @@ export function hostRefusal(rawHeaders: readonly string[], allowed: AllowedHosts
   if (hostAllowed(hostname, allowed)) return undefined;
   return {
     status: 403,
-    reason: `Host${quotable(hostname)} is not allowed (DNS-rebinding guard): listen takes requests for an IP address, localhost, or a name given with --allow-host`,
+    reason: `Host${quotable(hostname)} is not allowed (DNS-rebinding guard): listen takes requests for an IP address, localhost, or a ` +
+      `name given with --allow-host`,
   };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { UserError } from '../errors.js';
+import { listenOn, urlFor } from '../util/listen-on.js';
 import type { InboundRequest, Intake } from '../intake/types.js';
 import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
 import { requestTargetProblem } from '../util/request-target.js';
@@ -77,29 +77,6 @@ async function toInbound(req: IncomingMessage, maxBodyBytes: number, allowed: Al
     ...(tooLarge ? { bodyTooLarge: true } : {}),
     ...(refusal ? { refusal } : {}),
   };
-}
-
-function describeListenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === 'EADDRINUSE') return new UserError(`Port ${port} on ${host} is already in use: stop the other program or pick another with --port (0 = any free port)`);
-  if (error.code === 'EACCES') return new UserError(`Not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new UserError(`Cannot listen on ${host}: no such local address`);
-  return error;
-}
-
-/** Binds a node http server, with a clear one-line error when the port is taken. */
-export function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => reject(describeListenError(error, host, port));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-export function urlFor(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** The local capture endpoint: any method, any path, every request into the intake. */

@@ -6,6 +6,7 @@ import { createIntake } from '../intake/pipeline.js';
 import type { Intake } from '../intake/types.js';
 import { startInspector, type Inspector } from '../inspector/server.js';
 import { startCaptureServer, type CaptureServer } from './http-server.js';
+import { debugSkipped } from '../util/debug.js';
 
 export interface ListenOptions {
   host?: string;
@@ -54,7 +55,8 @@ async function startOnPreferredPort(preferred: number, start: (port: number) => 
   if (preferred === 0 || preferred > 65535) return start(0);
   try {
     return await start(preferred);
-  } catch {
+  } catch (error) {
+    debugSkipped("the inspector's usual port (taking any free one)", error);
     return start(0);
   }
 }
@@ -83,7 +85,13 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
   });
   let server: CaptureServer;
   try {
-    server = await startCaptureServer({ host, port: options.port, intake, maxBodyBytes, ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}) });
+    server = await startCaptureServer({
+      host,
+      port: options.port,
+      intake,
+      maxBodyBytes,
+      ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
+    });
   } catch (error) {
     await intake.close();
     throw error;
@@ -98,7 +106,14 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
     // By default the inspector takes the port after the capture port: 7879 beside 7878.
     const preferred = options.inspectorPort ?? (options.port === 0 ? 0 : server.port + 1);
     inspector = await startOnPreferredPort(preferred, (port) =>
-      startInspector({ host: DEFAULT_LISTEN_HOST, port, webhookUrl: `${server.url}/`, target: options.forward?.href, replay, secret: options.secret }),
+      startInspector({
+        host: DEFAULT_LISTEN_HOST,
+        port,
+        webhookUrl: `${server.url}/`,
+        target: options.forward?.href,
+        replay,
+        secret: options.secret,
+      }),
     );
   } catch (error) {
     await server.close();

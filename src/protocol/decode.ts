@@ -103,11 +103,13 @@ export function decodeListenerMessage(data: string | Buffer): ListenerMessage | 
   if (isInvalid(f)) return f;
   switch (f.type) {
     case 'subscribe':
-      if (typeof f.channel !== 'string' || !CHANNEL_ID_PATTERN.test(f.channel)) return invalid('subscribe needs a channel id', 'unauthorized');
+      if (typeof f.channel !== 'string' || !CHANNEL_ID_PATTERN.test(f.channel))
+        return invalid('subscribe needs a channel id', 'unauthorized');
       if (typeof f.token !== 'string' || !TOKEN_PATTERN.test(f.token)) return invalid('subscribe needs a token', 'unauthorized');
       if (f.after !== undefined && !isSeq(f.after)) return invalid('after must be a sequence number');
       if (f.log !== undefined && !isLogId(f.log)) return invalid('log must be a log identity');
-      if (f.at !== undefined && (typeof f.at !== 'string' || f.at.length > 40 || Number.isNaN(Date.parse(f.at)))) return invalid('at must be a time');
+      if (f.at !== undefined && (typeof f.at !== 'string' || f.at.length > 40 || Number.isNaN(Date.parse(f.at))))
+        return invalid('at must be a time');
       return f as unknown as ListenerMessage;
     case 'ack':
       return decodeAck(f);

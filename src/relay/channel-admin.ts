@@ -31,7 +31,12 @@ export function channelAdminTarget(url: string): ChannelAdminTarget | undefined 
   return { id: match[1] as string, action: match[2] ? 'rotate-token' : 'delete' };
 }
 
-export async function handleChannelAdmin(req: IncomingMessage, res: ServerResponse, target: ChannelAdminTarget, context: ChannelAdminContext): Promise<void> {
+export async function handleChannelAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ChannelAdminTarget,
+  context: ChannelAdminContext,
+): Promise<void> {
   req.resume();
   const method = target.action === 'rotate-token' ? 'POST' : 'DELETE';
   if (req.method !== method) return sendJson(res, 405, { error: `use ${method} here` }, { allow: method });

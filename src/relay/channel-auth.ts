@@ -14,10 +14,21 @@ function bearerToken(req: IncomingMessage): string | undefined {
  * (admin, channel page, custom answer) refuses the same way: 401 without one, 404 for
  * an unknown channel, 403 for a wrong one. Undefined when refused (already answered).
  */
-export async function authorizeChannel(req: IncomingMessage, res: ServerResponse, id: string, store: ChannelStore, onRefused: () => void): Promise<ChannelRecord | undefined> {
+export async function authorizeChannel(
+  req: IncomingMessage,
+  res: ServerResponse,
+  id: string,
+  store: ChannelStore,
+  onRefused: () => void,
+): Promise<ChannelRecord | undefined> {
   const token = bearerToken(req);
   if (token === undefined) {
-    sendJson(res, 401, { error: 'give the channel\'s token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer realm="fe-webhooks relay"' });
+    sendJson(
+      res,
+      401,
+      { error: "give the channel's token as Authorization: Bearer <token>" },
+      { 'www-authenticate': 'Bearer realm="fe-webhooks relay"' },
+    );
     return undefined;
   }
   const record = CHANNEL_ID_PATTERN.test(id) ? await store.channel(id) : undefined;

@@ -24,15 +24,20 @@ export function parseCustomAnswer(text: string): CustomAnswer | string {
   } catch {
     return 'expected a JSON object {"status", "contentType", "body", "delayMs"}';
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object {"status", "contentType", "body", "delayMs"}';
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return 'expected a JSON object {"status", "contentType", "body", "delayMs"}';
   const status = value.status ?? 202;
   const delayMs = value.delayMs ?? 0;
   const contentType = value.contentType ?? 'application/json';
   const body = value.body ?? '';
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) return 'status must be a whole number from 200 to 599';
-  if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_CUSTOM_DELAY_MS) return `delayMs must be a whole number from 0 to ${MAX_CUSTOM_DELAY_MS}`;
-  if (typeof contentType !== 'string' || !CONTENT_TYPE.test(contentType)) return 'contentType must be printable ASCII, at most 200 characters';
-  if (typeof body !== 'string' || Buffer.byteLength(body) > MAX_CUSTOM_BODY_BYTES) return `body must be a string of at most ${MAX_CUSTOM_BODY_BYTES} bytes`;
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599)
+    return 'status must be a whole number from 200 to 599';
+  if (typeof delayMs !== 'number' || !Number.isInteger(delayMs) || delayMs < 0 || delayMs > MAX_CUSTOM_DELAY_MS)
+    return `delayMs must be a whole number from 0 to ${MAX_CUSTOM_DELAY_MS}`;
+  if (typeof contentType !== 'string' || !CONTENT_TYPE.test(contentType))
+    return 'contentType must be printable ASCII, at most 200 characters';
+  if (typeof body !== 'string' || Buffer.byteLength(body) > MAX_CUSTOM_BODY_BYTES)
+    return `body must be a string of at most ${MAX_CUSTOM_BODY_BYTES} bytes`;
   return { status, contentType, body, delayMs };
 }
 
@@ -40,10 +45,18 @@ export function parseCustomAnswer(text: string): CustomAnswer | string {
 export async function answerQueued(res: ServerResponse, seq: number, custom: CustomAnswer | undefined): Promise<void> {
   if (custom === undefined) {
     const body = JSON.stringify({ queued: true, seq });
-    res.writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-fe-webhooks-seq': String(seq) }).end(body);
+    res
+      .writeHead(202, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-fe-webhooks-seq': String(seq) })
+      .end(body);
     return;
   }
   if (custom.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, custom.delayMs));
   if (res.destroyed) return;
-  res.writeHead(custom.status, { 'content-type': custom.contentType, 'content-length': Buffer.byteLength(custom.body), 'x-fe-webhooks-seq': String(seq) }).end(custom.body);
+  res
+    .writeHead(custom.status, {
+      'content-type': custom.contentType,
+      'content-length': Buffer.byteLength(custom.body),
+      'x-fe-webhooks-seq': String(seq),
+    })
+    .end(custom.body);
 }

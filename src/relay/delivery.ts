@@ -1,6 +1,7 @@
 import { CLOSE_CODES, encodeEventsFrame, encodeMessage, type AckMessage, type RelayedEvent } from '../protocol/index.js';
 import { waitForAnswer } from './answer-waiters.js';
-import type { EventLog, StoredEvent } from './store.js';
+import type { EventLog, Newcomer, StoredEvent, TargetAnswer } from './store.js';
+import { skipped } from '../util/debug.js';
 
 /** Events sent to a listener and not yet acknowledged: enough to fill the pipe, small enough to bound memory. */
 const WINDOW_EVENTS = 64;
@@ -20,25 +21,12 @@ export interface ListenerLink {
   close(code: number, reason: string): void;
 }
 
-/** What the listener's target answered for one event. */
-export interface TargetAnswer {
-  status: number;
-  headers: Array<[string, string]>;
-  body: Buffer;
-}
-
 /** What a subscribing listener asks for: its cursor and the log that cursor counts in. */
 export interface SubscribeWish {
   after?: number;
   log?: string;
   /** When the relay received event #after, as the listener was told. */
   at?: string;
-}
-
-/** Who subscribed, for the line the replaced listener prints. */
-export interface Newcomer {
-  at: Date;
-  by?: string;
 }
 
 /**
@@ -113,7 +101,12 @@ export class ChannelDelivery {
    * (the caller tells the listener) and events begin to flow. False when this link was
    * itself replaced or closed meanwhile.
    */
-  async attach(link: ListenerLink, wish: SubscribeWish, newcomer: Newcomer, started: (after: number, head: number) => void): Promise<boolean> {
+  async attach(
+    link: ListenerLink,
+    wish: SubscribeWish,
+    newcomer: Newcomer,
+    started: (after: number, head: number) => void,
+  ): Promise<boolean> {
     // One still waiting to start is replaced at once: it has nothing in flight.
     const waiting = this.pending ?? this.starting;
     if (waiting) {
@@ -130,7 +123,7 @@ export class ChannelDelivery {
     } else if (this.log.shared) {
       await this.log.shared.takeOver(newcomer, TAKEOVER_DRAIN_MS + 1_000);
       // What the replaced listener acknowledged meanwhile, on its instance.
-      await this.log.refresh?.().catch(() => undefined);
+      await this.log.refresh?.().catch(skipped('refreshing the log after a takeover'));
     }
     // A newer listener came while this one waited, or this one went away.
     if (this.pending !== link) return false;
@@ -157,7 +150,7 @@ export class ChannelDelivery {
         // still waiting here get 202: the other instance's listener delivers their events.
         void this.drain(replaced, by)
           .then(() => this.log.refresh?.())
-          .catch(() => undefined)
+          .catch(skipped('draining the replaced listener'))
           .then(() => {
             unshare?.();
             if (!this.connected) this.wakeAll();
@@ -281,7 +274,8 @@ export class ChannelDelivery {
   /** The listener's acks, as they came in one frame: the cursor moves and sending resumes once for all. */
   acknowledged(link: ListenerLink, acks: ReadonlyArray<Omit<AckMessage, 'v' | 'type'>>): void {
     const draining = this.draining;
-    const subscription = this.subscription?.link === link ? this.subscription : draining?.subscription.link === link ? draining.subscription : undefined;
+    const subscription =
+      this.subscription?.link === link ? this.subscription : draining?.subscription.link === link ? draining.subscription : undefined;
     if (!subscription) return;
     let cursorMoved = false;
     for (const ack of acks) cursorMoved = this.acknowledgeOne(subscription, ack) || cursorMoved;
@@ -298,7 +292,9 @@ export class ChannelDelivery {
   private acknowledgeOne(subscription: Subscription, ack: Omit<AckMessage, 'v' | 'type'>): boolean {
     if (ack.seq > subscription.sentSeq) return false;
     const wake = this.waiters.get(ack.seq);
-    const answer = ack.repeat ? ANSWER_UNKNOWN : { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
+    const answer = ack.repeat
+      ? ANSWER_UNKNOWN
+      : { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
     if (wake) {
       this.waiters.delete(ack.seq);
       wake(answer);

@@ -5,6 +5,7 @@ import { readCompleteLines } from './file-lines.js';
 import { fsyncPath } from './fsync.js';
 import { loadLogId } from './log-identity.js';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
 const SEGMENT_MAX_EVENTS = 10_000;
@@ -61,7 +62,8 @@ function decodeLine(text: string): StoredEvent | undefined {
     const value = JSON.parse(text) as Omit<StoredEvent, 'body'> & { body: string };
     if (!Number.isSafeInteger(value.seq) || typeof value.body !== 'string') return undefined;
     return { ...value, body: Buffer.from(value.body, 'base64') };
-  } catch {
+  } catch (error) {
+    debugSkipped('a stored line that does not decode (torn: the log ends before it)', error);
     return undefined;
   }
 }
@@ -196,7 +198,9 @@ export class FileEventLog implements EventLog {
         continue;
       }
       if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
-        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(() => undefined);
+        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(
+          () => undefined,
+        );
       }
     }
   }
@@ -206,8 +210,8 @@ export class FileEventLog implements EventLog {
     const handle = this.handle;
     this.handle = undefined;
     if (!handle) return;
-    await handle.truncate(size).catch(() => undefined);
-    await handle.close().catch(() => undefined);
+    await handle.truncate(size).catch(skipped('truncating a torn segment'));
+    await handle.close().catch(skipped('closing a torn segment'));
     this.segmentBytes = size;
   }
 
@@ -347,7 +351,7 @@ export class FileEventLog implements EventLog {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined;
-      void this.writeState().catch(() => undefined);
+      void this.writeState().catch(skipped("writing the log's state file (written again at the next change)"));
     }, STATE_FLUSH_MS);
     this.stateTimer.unref();
   }
@@ -364,7 +368,7 @@ export class FileEventLog implements EventLog {
     await this.flushing;
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
-    await this.writeState().catch(() => undefined);
+    await this.writeState().catch(skipped("writing the log's state file on close"));
     await this.handle?.close();
     this.handle = undefined;
   }
@@ -375,7 +379,8 @@ async function readState(file: string): Promise<{ first?: number; acked?: number
     const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const seq = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
     return { first: seq(value.first), acked: seq(value.acked), pushed: seq(value.pushed) };
-  } catch {
+  } catch (error) {
+    debugSkipped("reading the log's state file (rebuilt from the segments)", error);
     return {};
   }
 }

@@ -7,6 +7,7 @@ import { FileEventLog, type FileLogTuning } from './file-log.js';
 import { fsyncPath } from './fsync.js';
 import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, TokenReplacement } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 const CHANNEL_FILE = 'channel.json';
 /** The channel's custom answer (custom-answer.ts), when one is set. */
@@ -29,7 +30,8 @@ function parseRecord(text: string): ChannelRecord | undefined {
     const value = JSON.parse(text) as Partial<ChannelRecord>;
     if (typeof value.id !== 'string' || typeof value.tokenHash !== 'string' || typeof value.createdAt !== 'string') return undefined;
     return { id: value.id, tokenHash: value.tokenHash, createdAt: value.createdAt };
-  } catch {
+  } catch (error) {
+    debugSkipped('a channel record that does not parse (the channel is not loaded)', error);
     return undefined;
   }
 }
@@ -81,11 +83,15 @@ export class FileChannelStore implements ChannelStore {
         continue;
       }
       if (!entry.isDirectory() || !CHANNEL_ID_PATTERN.test(entry.name)) continue;
-      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(() => '');
+      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(
+        skipped('a channel record (unreadable: the channel is not loaded)', ''),
+      );
       const record = parseRecord(text);
       // A folder without a complete record was never acknowledged with a 201: ignore it.
       if (record && record.id === entry.name) this.records.set(record.id, record);
-      const answer = record ? await readFile(path.join(this.channelsDir, entry.name, ANSWER_FILE), 'utf8').then(parseCustomAnswer, () => undefined) : undefined;
+      const answer = record
+        ? await readFile(path.join(this.channelsDir, entry.name, ANSWER_FILE), 'utf8').then(parseCustomAnswer, () => undefined)
+        : undefined;
       if (record && answer !== undefined && typeof answer !== 'string') this.answers.set(record.id, answer);
     }
   }
@@ -124,7 +130,7 @@ export class FileChannelStore implements ChannelStore {
       this.answers.delete(id);
       const log = this.logs.get(id);
       this.logs.delete(id);
-      const opened = await log?.catch(() => undefined);
+      const opened = await log?.catch(skipped("closing a deleted channel's log (it never opened)"));
       if (opened) {
         this.opened.splice(this.opened.indexOf(opened), 1);
         // Appends already under way finish first; later ones are refused.

@@ -63,7 +63,12 @@ function deliveryOf(log: EventLog, seq: number): DeliveryState {
 type RelayRecord = CaptureRecord & { seq: number; delivery: DeliveryState; bodyTruncated?: boolean };
 
 /** A stored event as a capture record (what the inspector's helpers take), with the whole body or a preview. */
-function asRecord(event: StoredEvent, channel: string, log: EventLog, body: Pick<RelayRecord, 'body' | 'bodyEncoding' | 'bodySize' | 'bodyTruncated'> = encodeBody(event.body)): RelayRecord {
+function asRecord(
+  event: StoredEvent,
+  channel: string,
+  log: EventLog,
+  body: Pick<RelayRecord, 'body' | 'bodyEncoding' | 'bodySize' | 'bodyTruncated'> = encodeBody(event.body),
+): RelayRecord {
   const record: RelayRecord = {
     id: `seq-${event.seq}`,
     receivedAt: event.receivedAt,
@@ -125,7 +130,15 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
     // `?after=N`: only what came since the page's newest (it polls); the cursor moves its queued ones to delivered.
     const since = Number(new URL(req.url ?? '/', 'http://relay').searchParams.get('after') ?? 0);
     const requests = await listEvents(log, id, Number.isSafeInteger(since) && since > 0 ? since : 0);
-    const list: WireList = { mode: 'relay', webhookUrl: context.channelUrl(req, id), target: null, events: [...EVENT_NAMES], canSign: false, requests, acked: log.acked() };
+    const list: WireList = {
+      mode: 'relay',
+      webhookUrl: context.channelUrl(req, id),
+      target: null,
+      events: [...EVENT_NAMES],
+      canSign: false,
+      requests,
+      acked: log.acked(),
+    };
     return sendJson(res, 200, list, { 'cache-control': 'no-store' });
   }
   if (route === 'har' && req.method === 'POST') {
@@ -146,13 +159,20 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
     if (match[2] === 'check') return sendJson(res, 200, schemaCheck(event.body));
     const record = asRecord(event, id, log);
     if (match[2] === 'body') return sendBody(res, record);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(captureAsCurl(record, context.channelUrl(req, id)));
+    res
+      .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+      .end(captureAsCurl(record, context.channelUrl(req, id)));
     return;
   }
   sendJson(res, 404, { error: 'not found' });
 }
 
-export async function handleInspect(req: IncomingMessage, res: ServerResponse, target: InspectTarget, context: InspectContext): Promise<void> {
+export async function handleInspect(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: InspectTarget,
+  context: InspectContext,
+): Promise<void> {
   if (target.kind === 'asset') {
     req.resume();
     if (req.method !== 'GET' || !isInspectorAsset(target.name)) return sendJson(res, 404, { error: 'not found' });
@@ -166,7 +186,9 @@ export async function handleInspect(req: IncomingMessage, res: ServerResponse, t
     req.resume();
     if (req.method !== 'GET') return sendJson(res, 405, { error: 'use GET here' }, { allow: 'GET' });
     // The page itself holds nothing of the channel: everything comes through the API, with the token.
-    res.writeHead(200, PAGE_HEADERS).end(inspectorHtml({ mode: 'relay', apiBase: `/inspect/${target.id}/api`, assetBase: '/inspect/assets' }));
+    res
+      .writeHead(200, PAGE_HEADERS)
+      .end(inspectorHtml({ mode: 'relay', apiBase: `/inspect/${target.id}/api`, assetBase: '/inspect/assets' }));
     return;
   }
   if (!(await authorizeChannel(req, res, target.id, context.store, () => context.onRefused(target.id)))) {

@@ -48,7 +48,12 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     () => refuse('subscribe-timeout', `no subscribe within ${SUBSCRIBE_TIMEOUT_MS} ms`, CLOSE_CODES.protocol),
     SUBSCRIBE_TIMEOUT_MS,
   );
-  const heartbeat = startHeartbeat({ send: link.send, onDead: () => ws.terminate(), intervalMs: context.pingIntervalMs, deadAfterMs: context.deadAfterMs });
+  const heartbeat = startHeartbeat({
+    send: link.send,
+    onDead: () => ws.terminate(),
+    intervalMs: context.pingIntervalMs,
+    deadAfterMs: context.deadAfterMs,
+  });
   subscribeTimer.unref();
 
   const subscribe = async (message: SubscribeMessage): Promise<void> => {

@@ -1,4 +1,5 @@
 import type { Revocation } from './store.js';
+import { debugSkipped } from '../util/debug.js';
 
 /**
  * Token rotation and channel deletion on Redis, and how every instance hears of them:
@@ -39,7 +40,8 @@ export function decodeRevocation(text: string): { channel: string; revocation: R
     if (typeof value.channel !== 'string') return undefined;
     if (value.revocation !== 'token-rotated' && value.revocation !== 'channel-deleted') return undefined;
     return { channel: value.channel, revocation: value.revocation };
-  } catch {
+  } catch (error) {
+    debugSkipped('a revocation message that does not parse', error);
     return undefined;
   }
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Newcomer, TargetAnswer } from './delivery.js';
+import type { Newcomer, TargetAnswer } from './store.js';
 import { channelKeys } from './redis-log.js';
 import type { SharedChannel } from './store.js';
 import { waitForAnswer } from './answer-waiters.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** The listener's presence key lives this long unless refreshed: a killed instance's claim fades fast. */
 export const PRESENCE_TTL_MS = 6_000;
@@ -99,11 +100,13 @@ export class RedisSharedChannel implements SharedChannel {
     this.onReplaced = hooks.onReplaced;
     this.hub.watch(this.channel, hooks.onAppend);
     const claim = (mode: 'attach' | 'refresh'): Promise<unknown> =>
-      this.hub.redis.feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode).catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
+      this.hub.redis
+        .feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode)
+        .catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
     void this.ready()
       .then(() => claim('attach'))
       .then(() => this.publish({ kind: 'attached', owner, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) }))
-      .catch(() => undefined);
+      .catch(skipped('announcing a listener in Redis'));
     const refresh = setInterval(() => void claim('refresh'), PRESENCE_REFRESH_MS);
     refresh.unref();
     return () => {
@@ -115,7 +118,7 @@ export class RedisSharedChannel implements SharedChannel {
       void this.hub.redis
         .feRelease(this.keys.listener, owner)
         .then(() => this.publish({ kind: 'detached', owner }))
-        .catch(() => undefined);
+        .catch(skipped('releasing a listener in Redis'));
     };
   }
 
@@ -125,7 +128,8 @@ export class RedisSharedChannel implements SharedChannel {
     try {
       await this.ready();
       current = await this.hub.redis.get(this.keys.listener);
-    } catch {
+    } catch (error) {
+      debugSkipped("looking up the channel's listener in Redis", error);
       return;
     }
     if (!current) return;
@@ -167,7 +171,8 @@ export class RedisSharedChannel implements SharedChannel {
     let message: SharedMessage;
     try {
       message = JSON.parse(text) as SharedMessage;
-    } catch {
+    } catch (error) {
+      debugSkipped('a shared-channel message that does not parse', error);
       return;
     }
     if (message.kind === 'answer') {
@@ -215,6 +220,8 @@ export class RedisSharedChannel implements SharedChannel {
   }
 
   private publish(message: SharedMessage): void {
-    void this.hub.redis.publish(this.keys.pubsub, JSON.stringify(message)).catch((error: unknown) => this.hub.onError(`publishing to other instances: ${(error as Error).message}`));
+    void this.hub.redis
+      .publish(this.keys.pubsub, JSON.stringify(message))
+      .catch((error: unknown) => this.hub.onError(`publishing to other instances: ${(error as Error).message}`));
   }
 }

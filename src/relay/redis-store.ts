@@ -7,6 +7,7 @@ import { DELETE_SCRIPT, REVOCATIONS_TOPIC, ROTATE_SCRIPT, decodeRevocation, enco
 import { CLAIM_SCRIPT, RELEASE_SCRIPT, RedisSharedChannel, type SharedCommands } from './redis-shared.js';
 import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, Revocation, TokenReplacement } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A channel's custom answer (custom-answer.ts), in the channel's hash slot. */
 const answerKey = (id: string): string => `fe-webhooks:{${id}}:answer`;
@@ -79,12 +80,12 @@ export class RedisChannelStore implements ChannelStore {
     const blocker = redis.duplicate({ commandTimeout: WATCH_BLOCK_MS + COMMAND_TIMEOUT_MS });
     const subscriber = redis.duplicate({ commandTimeout: undefined });
     const all = [redis, blocker, subscriber];
-    for (const connection of all) connection.on('error', () => undefined);
+    for (const connection of all) connection.on('error', skipped('a Redis connection error (ioredis reconnects)'));
     try {
       await Promise.all(all.map((connection) => connection.connect()));
     } catch (error) {
       for (const connection of all) connection.disconnect();
-      throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+      throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`, { cause: error });
     }
     try {
       await initChannelCount(redis);
@@ -92,7 +93,7 @@ export class RedisChannelStore implements ChannelStore {
       await subscriber.subscribe(REVOCATIONS_TOPIC);
     } catch (error) {
       for (const connection of all) connection.disconnect();
-      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`, { cause: error });
     }
     const store = new RedisChannelStore(options, redis, blocker, subscriber);
     store.track();
@@ -126,7 +127,7 @@ export class RedisChannelStore implements ChannelStore {
       if (this.healthy) return;
       this.healthy = true;
       this.status(`Redis at ${where} is back`, true);
-      for (const log of this.opened.values()) void log.refresh().catch(() => undefined);
+      for (const log of this.opened.values()) void log.refresh().catch(skipped('refreshing a log after Redis came back'));
     });
     this.blocker.on('ready', () => void this.learnBlockerId());
     void this.learnBlockerId();
@@ -159,7 +160,8 @@ export class RedisChannelStore implements ChannelStore {
   async deleteChannel(id: string): Promise<boolean> {
     const keys = channelKeys(id);
     // Every key of the channel in one step (its log, cursor, pushed mark, identity, custom answer).
-    if ((await this.redis.feDelete(keys.record, keys.seq, keys.stream, keys.acked, keys.listener, keys.pushed, keys.logId, answerKey(id))) === 0) return false;
+    const others = [keys.seq, keys.stream, keys.acked, keys.listener, keys.pushed, keys.logId, answerKey(id)];
+    if ((await this.redis.feDelete(keys.record, ...others)) === 0) return false;
     // The shared count frees the slot; if Redis fails right here the count stays one high (see README: it is recounted when removed).
     await this.redis.decr(CHANNEL_COUNT_KEY).catch((error: unknown) => this.backgroundError(`channel count: ${errorMessage(error)}`));
     this.forget(id);
@@ -182,7 +184,9 @@ export class RedisChannelStore implements ChannelStore {
 
   /** Tells every instance (this one too). Already done in Redis: a failed notice is reported, not a failed rotation. */
   private async announce(id: string, revocation: Revocation): Promise<void> {
-    await this.redis.publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation)).catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
+    await this.redis
+      .publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation))
+      .catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
   }
 
   /** Drops what this instance keeps of a deleted channel. */
@@ -191,11 +195,12 @@ export class RedisChannelStore implements ChannelStore {
     this.opened.delete(id);
     this.shared.delete(id);
     if (this.watched.has(id)) this.watch(id, undefined);
-    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(() => undefined);
+    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(skipped('unsubscribing from a deleted channel'));
   }
 
   private async learnBlockerId(): Promise<void> {
-    this.blockerId = Number(await this.blocker.client('ID').catch(() => Number.NaN)) || undefined;
+    this.blockerId =
+      Number(await this.blocker.client('ID').catch(skipped('learning the Redis watch connection id', Number.NaN))) || undefined;
   }
 
   async createChannel(record: ChannelRecord, maxChannels = Number.POSITIVE_INFINITY): Promise<boolean> {
@@ -207,7 +212,7 @@ export class RedisChannelStore implements ChannelStore {
     try {
       await this.redis.hset(channelKeys(record.id).record, { tokenHash: record.tokenHash, createdAt: record.createdAt });
     } catch (error) {
-      await this.redis.decr(CHANNEL_COUNT_KEY).catch(() => undefined);
+      await this.redis.decr(CHANNEL_COUNT_KEY).catch(skipped('giving back the channel count after a failed create'));
       throw error;
     }
     return true;
@@ -273,7 +278,7 @@ export class RedisChannelStore implements ChannelStore {
     else this.watched.delete(channel);
     this.wakeWatch?.();
     // The blocking read in progress still has the old set of streams: end it now.
-    if (this.blockerId !== undefined) void this.redis.client('UNBLOCK', this.blockerId).catch(() => undefined);
+    if (this.blockerId !== undefined) void this.redis.client('UNBLOCK', this.blockerId).catch(skipped('unblocking the Redis watch'));
   }
 
   /** Blocks on the streams of channels whose listener is here, so other instances' appends reach it at once. */
@@ -287,7 +292,15 @@ export class RedisChannelStore implements ChannelStore {
         continue;
       }
       try {
-        const result = await this.blocker.xreadBuffer('COUNT', 1, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', ...logs.map((log) => log.streamKey), ...logs.map((log) => entryId(log.head())));
+        const result = await this.blocker.xreadBuffer(
+          'COUNT',
+          1,
+          'BLOCK',
+          WATCH_BLOCK_MS,
+          'STREAMS',
+          ...logs.map((log) => log.streamKey),
+          ...logs.map((log) => entryId(log.head())),
+        );
         for (const [key, entries] of result ?? []) {
           const log = logs.find((candidate) => candidate.streamKey === key.toString());
           if (!log) continue;
@@ -299,7 +312,8 @@ export class RedisChannelStore implements ChannelStore {
           // Appends made while the watch was down are not new to XREAD: look at every log once.
           for (const wake of this.watched.values()) wake();
         }
-      } catch {
+      } catch (error) {
+        debugSkipped('the Redis watch (retrying)', error);
         if (this.closed) return;
         failed = true;
         await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));

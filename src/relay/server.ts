@@ -23,7 +23,9 @@ import { isHopByHop } from '../util/hop-by-hop.js';
 import { hasDotSegments } from '../util/url.js';
 import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
 import { requestTargetProblem } from '../util/request-target.js';
+import { listenOn } from '../util/listen-on.js';
 import { serveAsPlainRequest } from './plain-upgrade.js';
+import { skipped } from '../util/debug.js';
 
 /** Answer the sender before FrontEngine's 5 s are up, with room for the network. */
 export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
@@ -44,6 +46,8 @@ export type RelayLogEntry =
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
   | { kind: 'dropped'; range: DroppedRange }
   | { kind: 'store-error'; channel: string; message: string }
+  /** A request failed for a reason that is not the store's (answered 503). */
+  | { kind: 'request-error'; message: string }
   | { kind: 'store-status'; channel: string; message: string };
 
 export interface RelayOptions {
@@ -95,7 +99,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       dataDir: options.dataDir,
       retention: options.retention,
       onDropped: (range) => log({ kind: 'dropped', range }),
-      onLockTakenOver: (holder) => log({ kind: 'store-status', channel: '-', message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running` }),
+      onLockTakenOver: (holder) =>
+        log({
+          kind: 'store-status',
+          channel: '-',
+          message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running`,
+        }),
     }));
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
   const buckets = new Map<string, TokenBucket>();
@@ -149,7 +158,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     req.resume();
     const waitSeconds = creators.take(req.socket.remoteAddress ?? '-');
     if (waitSeconds !== undefined) {
-      return sendJson(res, 429, { error: `too many channels created from this address; retry in ${waitSeconds} s` }, { 'retry-after': String(waitSeconds) });
+      return sendJson(
+        res,
+        429,
+        { error: `too many channels created from this address; retry in ${waitSeconds} s` },
+        { 'retry-after': String(waitSeconds) },
+      );
     }
     const id = newChannelId();
     const token = newToken();
@@ -183,31 +197,45 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const startedMs = performance.now();
     let seq: number;
     try {
-      seq = await channel.log.append({ method: req.method ?? 'POST', path: target.path, rawHeaders: req.rawHeaders, body, receivedAt: new Date() });
+      seq = await channel.log.append({
+        method: req.method ?? 'POST',
+        path: target.path,
+        rawHeaders: req.rawHeaders,
+        body,
+        receivedAt: new Date(),
+      });
     } catch (error) {
       // Deleted while this request was being stored: nothing was kept, and there is no channel.
-      if (!(await store.channel(target.id).catch(() => true))) return sendJson(res, 404, { error: 'unknown channel' });
+      if (!(await store.channel(target.id).catch(skipped('checking whether the channel still exists (assuming it does)', true))))
+        return sendJson(res, 404, { error: 'unknown channel' });
       // Never acknowledge what is not on disk: 503 makes FrontEngine retry later.
       log({ kind: 'store-error', channel: target.id, message: errorMessage(error) });
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
     }
     // Wait first, then wake the sender loop: the answer cannot arrive before the waiter exists.
-    const answering = channel.connected ? channel.waitForAnswer(seq, answerBudgetMs) : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
+    const answering = channel.connected
+      ? channel.waitForAnswer(seq, answerBudgetMs)
+      : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
     channel.appended();
     const answer = await answering;
     const ms = Math.round(performance.now() - startedMs);
     if (answer === undefined) {
       // No listener: 202 queued, or the answer the channel's owner set (custom-answer.ts).
-      const custom = await store.customAnswer?.(target.id).catch(() => undefined);
+      const custom = await store.customAnswer?.(target.id).catch(skipped("the channel's custom answer (answering 202)"));
       log({ kind: 'event', channel: target.id, seq, status: custom?.status ?? 202, ms });
       return answerQueued(res, seq, custom);
     }
     if (answer === 'timeout') {
       log({ kind: 'event', channel: target.id, seq, status: 504, ms });
-      return sendJson(res, 504, { error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`, seq });
+      return sendJson(res, 504, {
+        error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`,
+        seq,
+      });
     }
     log({ kind: 'event', channel: target.id, seq, status: answer.status, ms });
-    const headers: Array<[string, string]> = answer.headers.filter(([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length');
+    const headers: Array<[string, string]> = answer.headers.filter(
+      ([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length',
+    );
     res.writeHead(answer.status, [...headers.flat(), 'content-length', String(answer.body.length), 'x-fe-webhooks-seq', String(seq)]);
     res.end(answer.body);
   };
@@ -258,13 +286,15 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      log({ kind: 'store-error', channel: '-', message: errorMessage(error) });
+      log({ kind: 'request-error', message: errorMessage(error) });
       if (!res.headersSent) sendJson(res, 503, { error: 'the relay could not handle this request' });
       else res.destroy();
     });
   };
 
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_LISTENER_FRAME_BYTES });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Only the listeners' WebSocket is upgraded; any other request offering an upgrade
@@ -302,13 +332,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   server.requestTimeout = 60_000;
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, options.host, options.port);
   } catch (error) {
     // The port is taken: the data folder's lock goes with the store, not with a later kill.
     if (!options.store) await store.close();
@@ -316,7 +340,8 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   }
   const port = (server.address() as AddressInfo).port;
   const sweep = setInterval(() => {
-    for (const eventLog of store.openLogs()) void eventLog.applyRetention(new Date()).catch(() => undefined);
+    for (const eventLog of store.openLogs())
+      void eventLog.applyRetention(new Date()).catch(skipped('a retention sweep (the next one tries again)'));
   }, RETENTION_SWEEP_MS);
   sweep.unref();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;

@@ -7,7 +7,19 @@
 
 import type { RelayedEvent } from '../protocol/index.js';
 import type { CustomAnswer } from './custom-answer.js';
-import type { Newcomer, TargetAnswer } from './delivery.js';
+
+/** What the listener's target answered for one event. */
+export interface TargetAnswer {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+/** Who subscribed, for the line the replaced listener prints. */
+export interface Newcomer {
+  at: Date;
+  by?: string;
+}
 
 /** A request as the relay received it, before it has a sequence number. */
 export interface NewEvent {

@@ -65,7 +65,9 @@ function timeline(steps: readonly StoryStep[]): Occurrence[] {
         offsetS += gap + (n === 0 ? Math.ceil(step.afterMs / 1000) : 0);
       }
       const retryInMinutes =
-        step.event === 'MessageDelayed' ? (DELAY_SCHEDULE_MINUTES[Math.min(delays++, DELAY_SCHEDULE_MINUTES.length - 1)] as number) : undefined;
+        step.event === 'MessageDelayed'
+          ? (DELAY_SCHEDULE_MINUTES[Math.min(delays++, DELAY_SCHEDULE_MINUTES.length - 1)] as number)
+          : undefined;
       out.push({ stepIndex, step, first: n === 0, retryInMinutes, offsetS });
     }
   });

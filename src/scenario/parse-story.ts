@@ -31,7 +31,8 @@ export function parseStory(document: unknown, source: string): Story {
     throw new UserError(`Invalid story ${source}: ${where}${why}`);
   };
   if (!isJsonObject(document)) return fail('', 'expected an object with "steps"');
-  if (!fewerNodesThan(document, MAX_DOCUMENT_NODES)) fail('', `too large: more than ${MAX_DOCUMENT_NODES} values (YAML aliases count each time they are used)`);
+  if (!fewerNodesThan(document, MAX_DOCUMENT_NODES))
+    fail('', `too large: more than ${MAX_DOCUMENT_NODES} values (YAML aliases count each time they are used)`);
   const unknownKey = Object.keys(document).find((key) => !STORY_KEYS.has(key));
   if (unknownKey !== undefined) fail('', `unknown key ${JSON.stringify(unknownKey)} (a story has "steps" and an optional "description")`);
   if (!Array.isArray(document.steps) || document.steps.length === 0) fail('', '"steps" must be a non-empty list');
@@ -65,11 +66,14 @@ function fewerNodesThan(value: unknown, budget: number): boolean {
 function parseStep(raw: unknown, index: number, names: readonly (string | undefined)[], fail: (why: string) => never): StoryStep {
   if (!isJsonObject(raw)) return fail('expected an object with "event"');
   const unknownKey = Object.keys(raw).find((key) => !STEP_KEYS.has(key));
-  if (unknownKey !== undefined) fail(`unknown key ${JSON.stringify(unknownKey)} (a step has ${[...STEP_KEYS].map((k) => `"${k}"`).join(', ')})`);
+  if (unknownKey !== undefined)
+    fail(`unknown key ${JSON.stringify(unknownKey)} (a step has ${[...STEP_KEYS].map((k) => `"${k}"`).join(', ')})`);
   const name = raw.name;
   if (name !== undefined) {
-    if (typeof name !== 'string' || !STEP_NAME.test(name)) fail(`"name" must be a word of letters, digits, _ and - (it is used as \${name.path})`);
-    if (names.indexOf(name as string) !== index) fail(`"name" ${JSON.stringify(name)} is already the name of step ${names.indexOf(name as string) + 1}`);
+    if (typeof name !== 'string' || !STEP_NAME.test(name))
+      fail(`"name" must be a word of letters, digits, _ and - (it is used as \${name.path})`);
+    if (names.indexOf(name as string) !== index)
+      fail(`"name" ${JSON.stringify(name)} is already the name of step ${names.indexOf(name as string) + 1}`);
   }
   if (typeof raw.event !== 'string') return fail('"event" is required (an event name, e.g. MessageSent)');
   let event: EventName;
@@ -110,7 +114,8 @@ function parseData(raw: unknown, fail: (why: string) => never): Json | undefined
 
 function parseRepeat(raw: unknown, fail: (why: string) => never): number {
   if (raw === undefined) return 1;
-  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_REPEAT) fail(`"repeat" must be a whole number from 1 to ${MAX_REPEAT}`);
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1 || raw > MAX_REPEAT)
+    fail(`"repeat" must be a whole number from 1 to ${MAX_REPEAT}`);
   return raw as number;
 }
 
@@ -132,19 +137,27 @@ function parseAfter(raw: unknown, fail: (why: string) => never): number {
  * a pair of steps that refer to each other is a cycle, which no order can satisfy.
  */
 function checkReferences(steps: StoryStep[], names: readonly (string | undefined)[], fail: (index: number, why: string) => never): void {
-  const refersTo = steps.map((step) => new Set([...step.set.flatMap((o) => referencesIn(o.value)), ...referencesIn(step.data)].map((r) => r.step)));
+  const refersTo = steps.map(
+    (step) => new Set([...step.set.flatMap((o) => referencesIn(o.value)), ...referencesIn(step.data)].map((r) => r.step)),
+  );
   steps.forEach((step, index) => {
     const fields: Array<[string, unknown]> = [...step.set.map((o): [string, unknown] => [o.path.join('.'), o.value]), ['data', step.data]];
     for (const [field, value] of fields) {
       for (const reference of referencesIn(value)) {
         const where = `${field === 'data' ? '"data"' : `set ${JSON.stringify(field)}`}: ${reference.text}`;
         const target = names.indexOf(reference.step);
-        if (reference.step === '' || !STEP_NAME.test(reference.step)) fail(index, `${where}: expected \${step.path}, e.g. \${sent.payload.message.id}`);
+        if (reference.step === '' || !STEP_NAME.test(reference.step))
+          fail(index, `${where}: expected \${step.path}, e.g. \${sent.payload.message.id}`);
         if (target === -1) fail(index, `${where}: no step is named ${JSON.stringify(reference.step)}`);
         if (target === index) fail(index, `${where}: a step cannot refer to itself (a cycle)`);
         if (target > index) {
           const back = refersTo[target]?.has(names[index] ?? '\u0000');
-          fail(index, `${where}: ${back ? `a cycle (step ${target + 1} refers back to this step)` : `step ${target + 1} comes later; a step can only refer to earlier steps`}`);
+          fail(
+            index,
+            back
+              ? `${where}: a cycle (step ${target + 1} refers back to this step)`
+              : `${where}: step ${target + 1} comes later; a step can only refer to earlier steps`,
+          );
         }
       }
     }

@@ -26,6 +26,7 @@ import {
 import type { CaptureRecord } from '../capture/record.js';
 import type { DeliveryCursor } from './cursor-file.js';
 import { ForwardedTracker } from './forwarded.js';
+import { skipped } from '../util/debug.js';
 
 /** A relayed request as the handler receives it (the shape of the intake's InboundRequest). */
 export interface TunnelRequest {
@@ -550,7 +551,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     async close() {
       stop.abort();
       rejectReady(new Error('tunnel closed'));
-      await done.catch(() => undefined);
+      await done.catch(skipped("the tunnel's last error, on close"));
     },
   };
 }

@@ -2,6 +2,7 @@ import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from 'nod
 import path from 'node:path';
 import { ensurePrivateDir } from '../config/state-dir.js';
 import { LOG_ID_PATTERN } from '../protocol/index.js';
+import { debugSkipped } from '../util/debug.js';
 
 /**
  * The last seq this listener forwarded to its app: what makes a restarted listener skip
@@ -56,7 +57,12 @@ function parseCursor(text: string): CursorState {
   const seq = number(first);
   if (seq === undefined) return { seq, at: undefined, begun: undefined, log: undefined };
   const at = second.trim();
-  return { seq, at: AT_PATTERN.test(at) ? at : undefined, begun: number(third), log: LOG_ID_PATTERN.test(fourth.trim()) ? fourth.trim() : undefined };
+  return {
+    seq,
+    at: AT_PATTERN.test(at) ? at : undefined,
+    begun: number(third),
+    log: LOG_ID_PATTERN.test(fourth.trim()) ? fourth.trim() : undefined,
+  };
 }
 
 const seqLine = (seq: number | undefined): string => `${(seq === undefined ? '' : String(seq)).padStart(CURSOR_WIDTH, ' ')}\n`;
@@ -161,7 +167,8 @@ export async function openCursorFile(file: string): Promise<DeliveryCursor> {
   let state: CursorState;
   try {
     state = parseCursor(readFileSync(file, 'utf8'));
-  } catch {
+  } catch (error) {
+    debugSkipped("reading the cursor file (starting from the relay's oldest event)", error);
     state = { seq: undefined, at: undefined, begun: undefined, log: undefined };
   }
   // r+ keeps the old value until the first save overwrites it: never a moment without one.

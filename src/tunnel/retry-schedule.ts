@@ -7,6 +7,7 @@ import { errorMessage } from '../errors.js';
 import type { RelayedEvent } from '../protocol/index.js';
 import { APP_RETRY_INITIAL_MS, APP_RETRY_MAX_MS, backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import type { StoredEventRetries, TunnelAnswer, TunnelHandler, TunnelRequest } from './client.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** Scheduled retries that may be with the app at once: each event has its own schedule, none waits for another. */
 const MAX_RETRIES_IN_FLIGHT = 4;
@@ -25,7 +26,13 @@ export type AttemptDecision =
  * attempt waits delaysMs[attempt - 1] (scaled), and after the last one it has failed.
  * An app that could not be reached did not answer: that attempt does not count.
  */
-export function decideAttempt(attempt: number, answer: TunnelAnswer, delaysMs: readonly number[], scale: number, now: number): AttemptDecision {
+export function decideAttempt(
+  attempt: number,
+  answer: TunnelAnswer,
+  delaysMs: readonly number[],
+  scale: number,
+  now: number,
+): AttemptDecision {
   if (answer.held === true || answer.forwardFailed === true) return { kind: 'not-counted' };
   if (answer.status >= 200 && answer.status < 300) return { kind: 'ok' };
   const delay = delaysMs[attempt - 1];
@@ -74,7 +81,16 @@ export interface RetryScheduleOptions {
 
 function isPendingRetry(value: unknown): value is PendingRetry {
   const v = value as Partial<PendingRetry> | null;
-  return typeof v === 'object' && v !== null && Number.isSafeInteger(v.seq) && Number.isSafeInteger(v.attempts) && typeof v.dueAt === 'number' && typeof v.request === 'object' && v.request !== null && typeof v.request.body === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isSafeInteger(v.seq) &&
+    Number.isSafeInteger(v.attempts) &&
+    typeof v.dueAt === 'number' &&
+    typeof v.request === 'object' &&
+    v.request !== null &&
+    typeof v.request.body === 'string'
+  );
 }
 
 /** The pending retries a journal holds: the last line per seq wins, a `done` line ends it; torn or foreign lines are skipped. */
@@ -83,7 +99,8 @@ function loadJournal(file: string): Map<number, PendingRetry> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
-  } catch {
+  } catch (error) {
+    debugSkipped('reading the retry journal (starting with no stored retries)', error);
     return pending;
   }
   for (const line of text.split('\n')) {
@@ -91,7 +108,8 @@ function loadJournal(file: string): Map<number, PendingRetry> {
     let value: JournalLine;
     try {
       value = JSON.parse(line) as JournalLine;
-    } catch {
+    } catch (error) {
+      debugSkipped('a torn retry journal line', error);
       continue;
     }
     if ('done' in value && Number.isSafeInteger(value.seq)) pending.delete(value.seq);
@@ -137,7 +155,8 @@ export class RetrySchedule implements StoredEventRetries {
     this.pending = loadJournal(options.file);
     try {
       compactJournal(options.file, this.pending.values());
-    } catch {
+    } catch (error) {
+      debugSkipped('compacting the retry journal (new lines follow the old ones)', error);
       // No room to rewrite it (a full disk): the old journal stays as it is, still
       // correct, and new lines follow it.
       rmSync(`${options.file}.tmp`, { force: true });
@@ -166,7 +185,8 @@ export class RetrySchedule implements StoredEventRetries {
   firstAttempt(event: RelayedEvent): { annotate: NonNullable<TunnelRequest['annotate']>; settle(answer: TunnelAnswer): Promise<void> } {
     let decided: { answer: TunnelAnswer; decision: AttemptDecision } | undefined;
     const decide = (answer: TunnelAnswer): AttemptDecision => {
-      if (decided?.answer !== answer) decided = { answer, decision: decideAttempt(1, answer, this.options.delaysMs, this.options.scale, Date.now()) };
+      if (decided?.answer !== answer)
+        decided = { answer, decision: decideAttempt(1, answer, this.options.delaysMs, this.options.scale, Date.now()) };
       return decided.decision;
     };
     return {
@@ -182,7 +202,13 @@ export class RetrySchedule implements StoredEventRetries {
           seq: event.seq,
           attempts: 1,
           dueAt: decision.dueAt,
-          request: { method: event.method, path: event.path, rawHeaders: event.rawHeaders, body: event.body.toString('base64'), receivedAt: event.receivedAt },
+          request: {
+            method: event.method,
+            path: event.path,
+            rawHeaders: event.rawHeaders,
+            body: event.body.toString('base64'),
+            receivedAt: event.receivedAt,
+          },
         };
         this.pending.set(event.seq, entry);
         await this.write(entry);
@@ -196,14 +222,15 @@ export class RetrySchedule implements StoredEventRetries {
     this.closed = true;
     clearTimeout(this.timer);
     if (this.inFlight.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
-    await this.journal.close().catch(() => undefined);
+    await this.journal.close().catch(skipped('closing the retry journal'));
   }
 
   /** Journal lines wait for the disk; one the disk refuses is kept by the appender and written later. */
   private async write(line: JournalLine): Promise<void> {
     try {
       await this.journal.append(JSON.stringify(line));
-    } catch {
+    } catch (error) {
+      debugSkipped('a retry journal line (kept in memory, written when the disk takes it)', error);
       // Said once by the appender's stall hook; the state stays in memory meanwhile.
     }
   }
@@ -217,7 +244,9 @@ export class RetrySchedule implements StoredEventRetries {
     // While the app is unreachable, one attempt probes for it at a time.
     const limit = this.blocked > 0 ? 1 : MAX_RETRIES_IN_FLIGHT;
     let nextDue = Number.POSITIVE_INFINITY;
-    const due = [...this.pending.values()].filter((entry) => !this.inFlight.has(entry.seq)).sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
+    const due = [...this.pending.values()]
+      .filter((entry) => !this.inFlight.has(entry.seq))
+      .sort((a, b) => a.dueAt - b.dueAt || a.seq - b.seq);
     for (const entry of due) {
       const startAt = Math.max(entry.dueAt, this.blockedUntil);
       if (startAt > now || this.inFlight.size >= limit) {
@@ -239,7 +268,8 @@ export class RetrySchedule implements StoredEventRetries {
     const attempt = entry.attempts + 1;
     let decided: { answer: TunnelAnswer; decision: AttemptDecision } | undefined;
     const decide = (answer: TunnelAnswer): AttemptDecision => {
-      if (decided?.answer !== answer) decided = { answer, decision: decideAttempt(attempt, answer, this.options.delaysMs, this.options.scale, Date.now()) };
+      if (decided?.answer !== answer)
+        decided = { answer, decision: decideAttempt(attempt, answer, this.options.delaysMs, this.options.scale, Date.now()) };
       return decided.decision;
     };
     let answer: TunnelAnswer;
@@ -259,7 +289,9 @@ export class RetrySchedule implements StoredEventRetries {
     const decision = decide(answer);
     if (decision.kind === 'not-counted') {
       this.blocked++;
-      this.blockedUntil = Date.now() + backoffDelayMs(this.blocked - 1, this.options.unreachableRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
+      this.blockedUntil =
+        Date.now() +
+        backoffDelayMs(this.blocked - 1, this.options.unreachableRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS });
     } else {
       this.blocked = 0;
       this.blockedUntil = 0;
@@ -270,7 +302,11 @@ export class RetrySchedule implements StoredEventRetries {
       } else {
         this.pending.delete(entry.seq);
         await this.write({ seq: entry.seq, done: decision.kind === 'ok' ? 'ok' : 'failed' });
-        this.options.onStatus?.(decision.kind === 'ok' ? { state: 'retry-ok', seq: entry.seq, attempt } : { state: 'retry-failed', seq: entry.seq, attempts: attempt });
+        this.options.onStatus?.(
+          decision.kind === 'ok'
+            ? { state: 'retry-ok', seq: entry.seq, attempt }
+            : { state: 'retry-failed', seq: entry.seq, attempts: attempt },
+        );
       }
     }
     this.inFlight.delete(entry.seq);

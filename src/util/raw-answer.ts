@@ -8,7 +8,8 @@ import { MAX_REQUEST_TARGET_BYTES } from './request-target.js';
  */
 export function writeRawAnswer(socket: Duplex, status: number, body: Buffer, extraHeaders: ReadonlyArray<[string, string]> = []): void {
   if (!socket.writable) return void socket.destroy();
-  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n`;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\n` +
+    `content-length: ${body.length}\r\nconnection: close\r\n`;
   for (const [name, value] of extraHeaders) head += `${name}: ${value}\r\n`;
   socket.end(Buffer.concat([Buffer.from(`${head}\r\n`, 'latin1'), body]));
 }

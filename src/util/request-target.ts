@@ -20,7 +20,8 @@ export interface TargetProblem {
 /** Why a request target is refused, or undefined when it is an ordinary path. */
 export function requestTargetProblem(target: string): TargetProblem | undefined {
   if (target === '*') return { status: 400, reason: 'asterisk-form request target (OPTIONS *) is not forwarded: send a path' };
-  if (!target.startsWith('/')) return { status: 400, reason: 'absolute-form request target is not forwarded: send the path only (/path?query), not a full URL' };
+  if (!target.startsWith('/'))
+    return { status: 400, reason: 'absolute-form request target is not forwarded: send the path only (/path?query), not a full URL' };
   if (target.length > MAX_REQUEST_TARGET_BYTES) return { status: 414, reason: `the request URL is over ${MAX_REQUEST_TARGET_BYTES} bytes` };
   return undefined;
 }

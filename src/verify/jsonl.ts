@@ -1,5 +1,5 @@
 import type { CapturedHeaders } from '../capture/record.js';
-import { isBlankLine, type LineBatch } from './lines.js';
+import { isBlankLine, type LineBatch } from '../capture/lines.js';
 import type { AppAnswer, InputItem } from './types.js';
 
 const SIGNATURE_HEADER_KEY = 'x-webhook-signature';

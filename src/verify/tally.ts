@@ -53,7 +53,14 @@ function copyOf(bytes: Uint8Array): Buffer {
  * worker's formatted piece (checked elsewhere); both end in the same report.
  */
 export class RunTally {
-  readonly counts: CheckCounts & { passed: number; failed: number } = { passed: 0, failed: 0, skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
+  readonly counts: CheckCounts & { passed: number; failed: number } = {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    filteredOut: 0,
+    agedByReceipt: 0,
+    notAged: 0,
+  };
   private readonly duplicates: DuplicateTracker;
   private readonly expectations: ExpectationTally;
   private readonly report = new ReportBytes();
@@ -123,7 +130,10 @@ export class RunTally {
       const event = meta[at + META_EVENT] as number;
       this.count((flags & FLAG_OK) !== 0, event === -1 ? undefined : EVENT_NAMES[event], repeat?.exactDuplicateOf !== undefined);
       if (repeat) {
-        parts.push(report.subarray(copiedTo, reportStart), Buffer.from(this.reporter.withRepeat(report.toString('utf8', reportStart, reportEnd), repeat)));
+        parts.push(
+          report.subarray(copiedTo, reportStart),
+          Buffer.from(this.reporter.withRepeat(report.toString('utf8', reportStart, reportEnd), repeat)),
+        );
         copiedTo = reportEnd;
       }
       reportStart = reportEnd;

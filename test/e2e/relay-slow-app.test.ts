@@ -32,7 +32,7 @@ function stderrOf(listen: RunningListen): () => string {
 }
 
 async function captures(file: string): Promise<CaptureRecord[]> {
-  let text = '';
+  let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {

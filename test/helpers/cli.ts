@@ -33,6 +33,7 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   delete env.FE_WEBHOOKS_REDIS_URL;
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
+  delete env.NODE_DEBUG;
   return { ...env, ...extra };
 }
 

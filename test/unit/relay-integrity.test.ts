@@ -97,7 +97,7 @@ function io(): CliIO {
 
 test('listen marks a redelivery in its line and its json line, and not otherwise', () => {
   const record = captureRecord({ body: sampleBody('MessageSent', 1), secret: null, extra: { responseStatus: 200, redelivery: true } });
-  assert.match(requestLine(record, io()), /<-- 200  \(redelivery\)$/);
+  assert.match(requestLine(record, io()), /<-- 200 {2}\(redelivery\)$/);
   assert.equal(requestJson(record).redelivery, true);
   const plain: CaptureRecord = { ...record };
   delete plain.redelivery;

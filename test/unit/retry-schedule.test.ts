@@ -29,7 +29,7 @@ test('RetrySchedule: a failed first attempt is journaled, survives a reopen, and
   const records: CaptureRecord[] = [];
   const requests: TunnelRequest[] = [];
   const statuses: RetryStatus[] = [];
-  let status = 500;
+  const status = 500;
   // The handler plays the intake: builds a record, lets the tunnel annotate it.
   const handler = async (request: TunnelRequest): Promise<TunnelAnswer> => {
     requests.push(request);

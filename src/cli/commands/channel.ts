@@ -1,27 +1,18 @@
 import { Argument, type Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { CHANNEL_ACTIONS, type ChannelAction, type ChannelCliOptions } from './channel-options.js';
 import { durationArg, positiveIntArg } from '../parsers.js';
 
 // The action (and undici, the relay client) loads only when the command runs: --help stays light.
-const ACTIONS = ['rotate-token', 'delete', 'respond'] as const;
-export type ChannelAction = (typeof ACTIONS)[number];
-
-export interface ChannelCliOptions {
-  relay?: string;
-  channel?: string;
-  token?: string;
-  json: boolean;
-  /** respond: the answer while no listener is connected. */
-  status?: number;
-  delay?: number;
-  body?: string;
-  contentType?: string;
-  reset?: boolean;
-}
-
 export function register(command: Command, io: CliIO): void {
   command
-    .addArgument(new Argument('<action>', 'rotate-token: a new token, the old one stops working at once; delete: the channel and its stored events; respond: what senders get while no listener is connected').choices(ACTIONS))
+    .addArgument(
+      new Argument(
+        '<action>',
+        'rotate-token: a new token, the old one stops working at once; delete: the channel and its stored events; respond: what senders ' +
+          'get while no listener is connected',
+      ).choices(CHANNEL_ACTIONS),
+    )
     .option('--relay <url>', 'the relay (default: the one in .fe-webhooks/relay.json; config "relay")')
     .option('--channel <id>', 'the channel (default: the one in .fe-webhooks/relay.json; with --token)')
     .option('--token <token>', 'the channel\'s current token')
@@ -43,5 +34,7 @@ Examples:
   $ fe-webhooks channel respond --reset         # back to 202 queued
   $ fe-webhooks channel rotate-token --relay https://hooks.example.com --channel J13d2kDdUMyu7TIiZaJDjaRZ --token "$OLD_TOKEN" --json`,
     )
-    .action((action: ChannelAction, options: ChannelCliOptions) => import('./channel-action.js').then((loaded) => loaded.channelCommand(action, options, io)));
+    .action((action: ChannelAction, options: ChannelCliOptions) =>
+      import('./channel-action.js').then((loaded) => loaded.channelCommand(action, options, io)),
+    );
 }

@@ -82,7 +82,11 @@ export function register(command: Command, io: CliIO): void {
     .option('--json', 'print {configFile, settings: [{key, value, source, origin?}]}', false)
     .addHelpText(
       'after',
-      '\nSettings come from flags, then FE_WEBHOOKS_<KEY> environment variables, then the config file\n(.fe-webhooksrc[.json|.yaml], fe-webhooks.config.{js,mjs,cjs}, or the "fe-webhooks" key of package.json).\nSecrets, tokens and passwords in URLs are masked. Every value is checked when it is loaded:\na bad one is an error (exit 2) naming the file or variable, the key and the rule.\n\nExamples:\n  $ fe-webhooks config\n  $ FE_WEBHOOKS_URL=https://staging.example.com/hooks fe-webhooks config --json',
+      '\nSettings come from flags, then FE_WEBHOOKS_<KEY> environment variables, then the config file\n' +
+        '(.fe-webhooksrc[.json|.yaml], fe-webhooks.config.{js,mjs,cjs}, or the "fe-webhooks" key of package.json).\n' +
+        'Secrets, tokens and passwords in URLs are masked. Every value is checked when it is loaded:\n' +
+        'a bad one is an error (exit 2) naming the file or variable, the key and the rule.\n\nExamples:\n  $ fe-webhooks config\n' +
+        '  $ FE_WEBHOOKS_URL=https://staging.example.com/hooks fe-webhooks config --json',
     )
     .action((options: { json: boolean }) => configCommand(options, io));
 }

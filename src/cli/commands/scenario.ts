@@ -1,23 +1,8 @@
 import { Argument, Option, type Command } from 'commander';
 import { BUILTIN_STORY_NAMES } from '../../scenario/builtin.js';
 import type { CliIO } from '../io.js';
-import type { FieldOverride } from '../../events/overrides.js';
+import type { ScenarioCliOptions } from '../scenario/options.js';
 import { collectFieldOverride, durationArg, probabilityArg, seedArg } from '../parsers.js';
-
-/** The flags as commander hands them over; src/cli/scenario/plan.ts validates them into a ScenarioPlan. */
-export interface ScenarioCliOptions {
-  list?: boolean;
-  set?: FieldOverride[];
-  url?: string;
-  secret?: string;
-  timeout?: number;
-  interval?: number;
-  seed?: number;
-  duplicates?: number;
-  shuffle?: boolean;
-  insecure?: boolean;
-  json?: boolean;
-}
 
 const EXAMPLES = `
 Examples:
@@ -34,13 +19,25 @@ export function register(command: Command, io: CliIO): void {
   command
     .addArgument(story)
     .option('--list', 'list the built-in stories, one line each')
-    .option('--set <step.path=value>', "set one field of one step, e.g. sent.payload.message.to=ana@example.com (later steps follow; repeatable)", collectFieldOverride)
+    .option(
+      '--set <step.path=value>',
+      'set one field of one step, e.g. sent.payload.message.to=ana@example.com (later steps follow; repeatable)',
+      collectFieldOverride,
+    )
     .option('--url <url>', 'target (localhost:3000/path shorthand allowed; default: config `url`, else the local `listen`)')
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
-    .option('--timeout <duration>', "a delivery fails without a complete 2xx within this (default 5s, FrontEngine's rule)", durationArg('--timeout'))
+    .option(
+      '--timeout <duration>',
+      "a delivery fails without a complete 2xx within this (default 5s, FrontEngine's rule)",
+      durationArg('--timeout'),
+    )
     .option('--interval <duration>', 'wait this long between deliveries (default 0)', durationArg('--interval'))
     .option('--seed <n>', 'make the story (ids, times, drill choices) repeatable byte for byte', seedArg)
-    .addOption(new Option('--duplicates <p>', 'send each delivery again with probability p (same bytes and signature)').argParser(probabilityArg('--duplicates')))
+    .addOption(
+      new Option('--duplicates <p>', 'send each delivery again with probability p (same bytes and signature)').argParser(
+        probabilityArg('--duplicates'),
+      ),
+    )
     .option('--shuffle', "deliver the story's events in a random order")
     .option('--insecure', 'allow plain http to non-loopback hosts and untrusted (self-signed) certificates')
     .option('--json', 'one JSON object per delivery (with its place in the story and whether it is a duplicate), then a summary')

@@ -1,6 +1,6 @@
 import { UserError } from '../../errors.js';
 import { BUILTIN_STORIES } from '../../scenario/builtin.js';
-import type { ScenarioCliOptions } from '../commands/scenario.js';
+import type { ScenarioCliOptions } from './options.js';
 import { colors } from '../colors.js';
 import { printLine, type CliIO } from '../io.js';
 import { resolveScenarioPlan } from './plan.js';

@@ -11,7 +11,7 @@ import { printLine, type CliIO } from '../io.js';
 import { printableSnippet } from '../../util/printable.js';
 import { printDelivery } from '../print-delivery.js';
 import { warnAboutChanges } from '../schema-warnings.js';
-import { formatDuration } from '../send/format.js';
+import { formatDuration } from '../../util/duration.js';
 import { assertReachable } from '../send/unreachable.js';
 import type { ScenarioPlan } from './plan.js';
 
@@ -23,7 +23,8 @@ interface Tally {
 
 /** What the story is, as Stripe's `trigger` says what it sets up: the events in story order (not with --json). */
 function announce(plan: ScenarioPlan, io: CliIO): void {
-  if (!plan.json) printLine(io, colors(io).dim(`story ${printableSnippet(plan.story.name)}: ${plan.events.map((e) => e.event).join(' → ')}`));
+  if (!plan.json)
+    printLine(io, colors(io).dim(`story ${printableSnippet(plan.story.name)}: ${plan.events.map((e) => e.event).join(' → ')}`));
   for (const event of plan.events.filter((e) => e.firstOfStep)) {
     const step = plan.story.steps[event.stepIndex];
     if (step) warnAboutChanges(io, step.event, { violations: event.violations, partial: step.data, overrides: step.set });
@@ -51,7 +52,13 @@ export async function deliverStory(plan: ScenarioPlan, io: CliIO): Promise<void>
     for (const [index, { item: event, duplicate }] of order.entries()) {
       const waitMs = (index > 0 ? plan.intervalMs : 0) + (duplicate ? 0 : event.afterMs);
       if (waitMs > 0) await sleep(waitMs);
-      const outcome = await deliver({ url: plan.url, body: event.body, headers: headers.get(event) as Record<string, string>, timeoutMs: plan.timeoutMs, dispatcher });
+      const outcome = await deliver({
+        url: plan.url,
+        body: event.body,
+        headers: headers.get(event) as Record<string, string>,
+        timeoutMs: plan.timeoutMs,
+        dispatcher,
+      });
       tally.sent++;
       if (outcome.ok) tally.ok++;
       if (duplicate) tally.duplicates++;
@@ -68,18 +75,32 @@ export async function deliverStory(plan: ScenarioPlan, io: CliIO): Promise<void>
   printSummary(plan, tally, performance.now() - started, io);
   const failed = tally.sent - tally.ok;
   if (failed > 0) {
-    throw new CheckFailedError(`${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ${formatDuration(plan.timeoutMs)})`);
+    throw new CheckFailedError(
+      `${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ` +
+        `${formatDuration(plan.timeoutMs)})`,
+    );
   }
 }
 
 function printSummary(plan: ScenarioPlan, tally: Tally, durationMs: number, io: CliIO): void {
   const failed = tally.sent - tally.ok;
   if (plan.json) {
-    printLine(io, JSON.stringify({ story: plan.story.name, sent: tally.sent, ok: tally.ok, failed, duplicates: tally.duplicates, durationMs: Math.round(durationMs) }));
+    printLine(
+      io,
+      JSON.stringify({
+        story: plan.story.name,
+        sent: tally.sent,
+        ok: tally.ok,
+        failed,
+        duplicates: tally.duplicates,
+        durationMs: Math.round(durationMs),
+      }),
+    );
     return;
   }
   const chalk = colors(io);
   const duplicates = tally.duplicates > 0 ? `, ${tally.duplicates} duplicate${tally.duplicates === 1 ? '' : 's'}` : '';
-  const words = `${tally.ok} of ${tally.sent} delivered${failed > 0 ? `, ${failed} failed` : ''} (${plan.events.length} events${duplicates}${plan.shuffle ? ', shuffled' : ''}, ${formatDuration(durationMs)})`;
+  const words = `${tally.ok} of ${tally.sent} delivered${failed > 0 ? `, ${failed} failed` : ''} (${plan.events.length} ` +
+    `events${duplicates}${plan.shuffle ? ', shuffled' : ''}, ${formatDuration(durationMs)})`;
   printLine(io, failed > 0 ? chalk.red(words) : chalk.green(words));
 }

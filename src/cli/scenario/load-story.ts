@@ -5,7 +5,7 @@ import { BUILTIN_STORY_NAMES, builtinStory } from '../../scenario/builtin.js';
 import { parseStory } from '../../scenario/parse-story.js';
 import type { Story } from '../../scenario/story.js';
 import { closestMatch } from '../../util/suggest.js';
-import { BOM } from '../../verify/lines.js';
+import { BOM } from '../../capture/lines.js';
 import { readBytes } from '../inputs.js';
 import type { CliIO } from '../io.js';
 
@@ -50,7 +50,10 @@ export async function loadStory(input: string, io: CliIO): Promise<Story> {
   const file = path.resolve(io.cwd, input);
   if (!looksLikeName(input) || (await isFile(file))) return parseStory(await readDocument(file, io).catch(renamed(file, input)), input);
   const suggestion = closestMatch(input, BUILTIN_STORY_NAMES);
-  throw new UserError(`Unknown story "${input}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Run \`fe-webhooks scenario --list\`, or give a story file`);
+  throw new UserError(
+    `Unknown story "${input}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Run \`fe-webhooks scenario --list\`, or give a story ` +
+      `file`,
+  );
 }
 
 /** Errors name the file as the user typed it, not its absolute path. */

@@ -4,7 +4,7 @@ import { composeStory, type StoryEvent } from '../../scenario/compose-story.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { Story } from '../../scenario/story.js';
 import { assertDeliverableUrl } from '../../util/url.js';
-import type { ScenarioCliOptions } from '../commands/scenario.js';
+import type { ScenarioCliOptions } from './options.js';
 import type { CliIO } from '../io.js';
 import { resolveDeliveryTarget } from '../targets.js';
 import { packageVersion } from '../version.js';
@@ -41,7 +41,9 @@ function withOverrides(story: Story, overrides: readonly FieldOverride[]): Story
     const step = steps.find((s) => s.name === name);
     if (!step || field.length === 0) {
       const choices = names.length > 0 ? `one of ${names.join(', ')}` : 'none: its steps have no names';
-      throw new UserError(`Invalid --set "${path.join('.')}": expected <step>.<path>=value, where <step> is a step of ${story.name} (${choices})`);
+      throw new UserError(
+        `Invalid --set "${path.join('.')}": expected <step>.<path>=value, where <step> is a step of ${story.name} (${choices})`,
+      );
     }
     step.set.push({ path: field, value });
   }
@@ -50,10 +52,14 @@ function withOverrides(story: Story, overrides: readonly FieldOverride[]): Story
 
 /** Reads the story, composes every event (bad references fail here) and resolves the target: bad input never half-sends. */
 export async function resolveScenarioPlan(input: string | undefined, options: ScenarioCliOptions, io: CliIO): Promise<ScenarioPlan> {
-  if (input === undefined) throw new UserError('Name a story (e.g. fe-webhooks scenario bounced) or a story file; --list shows the built-in ones');
+  if (input === undefined)
+    throw new UserError('Name a story (e.g. fe-webhooks scenario bounced) or a story file; --list shows the built-in ones');
   const story = withOverrides(await loadStory(input, io), options.set ?? []);
   const events = composeStory(story, { seed: options.seed });
-  const { url, isDefault, timeoutMs } = await resolveDeliveryTarget({ flag: options.url, flagName: '--url', settings: ['url'], timeoutMs: options.timeout }, io);
+  const { url, isDefault, timeoutMs } = await resolveDeliveryTarget(
+    { flag: options.url, flagName: '--url', settings: ['url'], timeoutMs: options.timeout },
+    io,
+  );
   assertDeliverableUrl(url, options.insecure ?? false);
   const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   return {

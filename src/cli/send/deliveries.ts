@@ -5,7 +5,7 @@ import { createAgent } from '../../delivery/dispatcher.js';
 import { signedHeaders } from '../../delivery/request.js';
 import { deliverWithRetry } from '../../delivery/retry.js';
 import { CheckFailedError } from '../../errors.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../../util/duration.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { printDelivery } from '../print-delivery.js';
@@ -58,7 +58,9 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
           // Each delivery keeps its own schedule: once its first attempt is answered, the
           // next delivery starts while its retries wait on their own timers, as FrontEngine's
           // queue does (one event's retries never hold up the next event).
-          await schedules.start((onAttempt, signal) => withRetries(plan, send, onAttempt(report), io, signal, named ? body.label : undefined).then(count));
+          await schedules.start((onAttempt, signal) =>
+            withRetries(plan, send, onAttempt(report), io, signal, named ? body.label : undefined).then(count),
+          );
         } else {
           count(await once(send, report));
         }
@@ -72,7 +74,10 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
   printSummary(plan, tally, performance.now() - started, io);
   const failed = tally.sent - tally.ok;
   if (failed > 0) {
-    throw new CheckFailedError(`${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ${formatDuration(plan.timeoutMs)})`);
+    throw new CheckFailedError(
+      `${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ` +
+        `${formatDuration(plan.timeoutMs)})`,
+    );
   }
 }
 
@@ -104,7 +109,8 @@ async function withRetries(
       logLine(io, dim(`  ${whose}retry ${next - 1} of ${FRONTENGINE_RETRY_DELAYS_MS.length} in ${formatDuration(waitMs)}${scaled}`));
     },
   });
-  if (!result.ok && !signal.aborted) logLine(io, colors(io, 'stderr').red(`  ${whose}failed after ${result.attempts.length} attempts, as FrontEngine would mark it`));
+  if (!result.ok && !signal.aborted)
+    logLine(io, colors(io, 'stderr').red(`  ${whose}failed after ${result.attempts.length} attempts, as FrontEngine would mark it`));
   return result.ok;
 }
 
@@ -117,13 +123,20 @@ function lineTag(plan: SendPlan, repeat: number, attempt: number): string | unde
 
 function printSummary(plan: SendPlan, tally: Tally, durationMs: number, io: CliIO): void {
   if (plan.json) {
-    const summary = { sent: tally.sent, ok: tally.ok, failed: tally.sent - tally.ok, attempts: tally.attempts, durationMs: Math.round(durationMs) };
+    const summary = {
+      sent: tally.sent,
+      ok: tally.ok,
+      failed: tally.sent - tally.ok,
+      attempts: tally.attempts,
+      durationMs: Math.round(durationMs),
+    };
     printLine(io, JSON.stringify(summary));
     return;
   }
   if (tally.sent <= 1 && tally.attempts <= 1) return;
   const chalk = colors(io);
   const failed = tally.sent - tally.ok;
-  const words = `${tally.ok} of ${tally.sent} delivered${failed > 0 ? `, ${failed} failed` : ''} (${tally.attempts} requests, ${formatDuration(durationMs)})`;
+  const words = `${tally.ok} of ${tally.sent} delivered${failed > 0 ? `, ${failed} failed` : ''} (${tally.attempts} requests, ` +
+    `${formatDuration(durationMs)})`;
   printLine(io, failed > 0 ? chalk.red(words) : chalk.green(words));
 }

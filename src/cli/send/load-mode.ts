@@ -9,7 +9,7 @@ import { colors } from '../colors.js';
 import { printLine, showsProgress, type CliIO } from '../io.js';
 import { watchStopSignals } from '../stop-signals.js';
 import { plannedBodies } from './bodies.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../../util/duration.js';
 import type { SendPlan } from './plan.js';
 import { unreachableError } from './unreachable.js';
 
@@ -22,7 +22,9 @@ function summaryJson(summary: LoadSummary): string {
 }
 
 function failuresByCause(summary: LoadSummary): Record<string, { count: number; reason: string }> {
-  return Object.fromEntries(Object.entries(summary.failures).map(([cause, count]) => [cause, { count, reason: summary.failureReasons[cause] ?? '' }]));
+  return Object.fromEntries(
+    Object.entries(summary.failures).map(([cause, count]) => [cause, { count, reason: summary.failureReasons[cause] ?? '' }]),
+  );
 }
 
 /** No more connections than events: `--count 3 --concurrency 100000` opens 3. */
@@ -77,9 +79,16 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
     await pool.close();
   }
   // --duplicates adds its count to the summary (and only then: the documented fields stay as they are).
-  if (plan.json) printLine(io, duplicates.duplicates > 0 ? JSON.stringify({ ...(JSON.parse(summaryJson(summary)) as object), duplicates: duplicates.duplicates }) : summaryJson(summary));
+  if (plan.json)
+    printLine(
+      io,
+      duplicates.duplicates > 0
+        ? JSON.stringify({ ...(JSON.parse(summaryJson(summary)) as object), duplicates: duplicates.duplicates })
+        : summaryJson(summary),
+    );
   else printSummary(plan, summary, io);
-  if (!plan.json && duplicates.duplicates > 0) printLine(io, `  ${'duplicates'.padEnd(11)} ${duplicates.duplicates} (sent twice, same bytes and signature)`);
+  if (!plan.json && duplicates.duplicates > 0)
+    printLine(io, `  ${'duplicates'.padEnd(11)} ${duplicates.duplicates} (sent twice, same bytes and signature)`);
   if (interrupt.signal.aborted) throw new InterruptedError(`Interrupted after ${summary.sent} of ${duplicates.total} deliveries`);
   if (plan.urlIsDefault && summary.failures.refused === summary.sent) throw unreachableError(plan);
   if (summary.failed > 0) throw new CheckFailedError(`${summary.failed} of ${summary.sent} deliveries failed`);
@@ -112,7 +121,11 @@ function printSummary(plan: SendPlan, summary: LoadSummary, io: CliIO): void {
     [`over ${formatDuration(FRONTENGINE_TIMEOUT_MS)}`, summary.over5s > 0 ? chalk.red(String(summary.over5s)) : '0'],
   ];
   const connections = connectionCount(plan);
-  printLine(io, `Load: ${plan.load.count} events to ${plan.url.href} over ${connections} connection${connections === 1 ? '' : 's'}${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`);
+  printLine(
+    io,
+    `Load: ${plan.load.count} events to ${plan.url.href} over ${connections} ` +
+      `connection${connections === 1 ? '' : 's'}${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`,
+  );
   for (const [name, value] of rows) printLine(io, `  ${name.padEnd(11)} ${value}`);
   // Each cause once, with what it means: "other 764" told nobody that the file limit was hit.
   for (const [cause, reason] of Object.entries(summary.failureReasons)) printLine(io, `  ${chalk.red(`${cause}:`)} ${reason}`);

@@ -8,7 +8,7 @@ import { resolveEventName } from '../../events/names.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { EventName } from '../../events/types.js';
 import { assertDeliverableUrl } from '../../util/url.js';
-import type { SendCliOptions } from '../commands/send.js';
+import type { SendCliOptions } from './options.js';
 import { readBytes, readJsonObjectFile } from '../inputs.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../version.js';
@@ -64,7 +64,8 @@ function mode(options: SendCliOptions): SendMode {
   const load = options.count !== undefined;
   if (!load && options.concurrency !== undefined) throw new UserError('--concurrency needs --count (load mode)');
   if (!load && options.rate !== undefined) throw new UserError('--rate needs --count (load mode)');
-  if (!load && options.duplicates !== undefined) throw new UserError('--duplicates needs --count (load mode); --repeat sends the same bytes again, and `scenario` drills a story');
+  if (!load && options.duplicates !== undefined)
+    throw new UserError('--duplicates needs --count (load mode); --repeat sends the same bytes again, and `scenario` drills a story');
   if (options.timeScale !== undefined && !options.retry) throw new UserError('--time-scale only applies with --retry');
   const longestWaitMs = Math.max(...FRONTENGINE_RETRY_DELAYS_MS) * (options.timeScale ?? 1);
   if (longestWaitMs > MAX_TIMER_MS) {
@@ -143,7 +144,12 @@ export async function resolveSendPlan(inputs: string[], options: SendCliOptions,
     body = verbatimBody(await readBytes(options.body, io), options.body, events[0]);
   }
   const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
-  const load = { count: options.count ?? 0, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, ratePerSec: options.rate, duplicates: options.duplicates ?? 0 };
+  const load = {
+    count: options.count ?? 0,
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    ratePerSec: options.rate,
+    duplicates: options.duplicates ?? 0,
+  };
   return {
     mode: sendMode,
     dryRun: options.dryRun ?? false,

@@ -57,7 +57,11 @@ export class Api {
 
   /** The edited body goes as the request's bytes; the server re-signs them. */
   replayEdited(id: string, body: string): Promise<WireSendResult> {
-    return this.json(`/requests/${encodeURIComponent(id)}/replay-edited`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    return this.json(`/requests/${encodeURIComponent(id)}/replay-edited`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
   }
 
   sendTestEvent(event: string): Promise<WireSendResult> {
@@ -79,7 +83,11 @@ export class Api {
   }
 
   setCustomAnswer(answer: WireCustomAnswer | null): Promise<WireCustomAnswer | null> {
-    return this.json('/answer', { method: answer === null ? 'DELETE' : 'PUT', body: answer === null ? null : JSON.stringify(answer), headers: { 'content-type': 'application/json' } });
+    return this.json('/answer', {
+      method: answer === null ? 'DELETE' : 'PUT',
+      body: answer === null ? null : JSON.stringify(answer),
+      headers: { 'content-type': 'application/json' },
+    });
   }
 }
 

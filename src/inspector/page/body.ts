@@ -54,5 +54,7 @@ export function formPairs(headers: WireHeaders, text: string | null): Array<[str
 }
 
 export function headerPairs(headers: WireHeaders): Array<[string, string]> {
-  return Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((one): [string, string] => [name, one]));
+  return Object.entries(headers).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((one): [string, string] => [name, one]),
+  );
 }

@@ -18,14 +18,28 @@ export function answerEditor(api: Api): HTMLElement {
   };
   api.customAnswer().then(show, (e: Error) => (result.textContent = `failed: ${e.message}`));
   const save = button('answer-save', 'Save', () => {
-    const answer: WireCustomAnswer = { status: Number(status.value), contentType: contentType.value, body: body.value, delayMs: Number(delay.value) };
+    const answer: WireCustomAnswer = {
+      status: Number(status.value),
+      contentType: contentType.value,
+      body: body.value,
+      delayMs: Number(delay.value),
+    };
     api.setCustomAnswer(answer).then(show, (e: Error) => (result.textContent = `failed: ${e.message}`));
   });
-  const reset = button('answer-reset', 'Back to 202', () => api.setCustomAnswer(null).then(show, (e: Error) => (result.textContent = `failed: ${e.message}`)));
+  const reset = button('answer-reset', 'Back to 202', () =>
+    api.setCustomAnswer(null).then(show, (e: Error) => (result.textContent = `failed: ${e.message}`)),
+  );
   return el('div', { id: 'answer-editor' }, [
     el('h2', { text: 'Answer while no listener is connected' }),
-    el('p', { class: 'muted', text: 'Senders get this instead of 202 while nobody listens; the event is still stored and delivered later. Delay at most 10 s.' }),
-    el('div', { class: 'bar' }, [el('label', {}, ['Status ', status]), el('label', {}, ['Content type ', contentType]), el('label', {}, ['Delay (ms) ', delay])]),
+    el('p', {
+      class: 'muted',
+      text: 'Senders get this instead of 202 while nobody listens; the event is still stored and delivered later. Delay at most 10 s.',
+    }),
+    el('div', { class: 'bar' }, [
+      el('label', {}, ['Status ', status]),
+      el('label', {}, ['Content type ', contentType]),
+      el('label', {}, ['Delay (ms) ', delay]),
+    ]),
     body,
     el('div', { class: 'bar' }, [save, reset, result]),
   ]);

@@ -5,7 +5,12 @@ import { lineDiff } from './diff.js';
 import { button, el, kvTable } from './dom.js';
 import { deliveryStates } from './filters.js';
 
-export const VERDICT: Record<string, string> = { valid: '✓ valid', invalid: '✗ invalid', unsigned: '– unsigned', unchecked: '– not checked' };
+export const VERDICT: Record<string, string> = {
+  valid: '✓ valid',
+  invalid: '✗ invalid',
+  unsigned: '– unsigned',
+  unchecked: '– not checked',
+};
 
 export interface DetailContext {
   api: Api;
@@ -62,7 +67,15 @@ function bodyViews(r: WireRequest): Node[] {
     tabs.append(tab);
   }
   show(initial);
-  const note = r.bodyTruncated === true ? [el('p', { class: 'muted', text: `Showing the first ${r.body.length} characters of ${r.bodySize} bytes; download the body for all of it.` })] : [];
+  const note =
+    r.bodyTruncated === true
+      ? [
+          el('p', {
+            class: 'muted',
+            text: `Showing the first ${r.body.length} characters of ${r.bodySize} bytes; download the body for all of it.`,
+          }),
+        ]
+      : [];
   return section(`Body (${r.bodySize} bytes)`, tabs, ...note, ...pres);
 }
 
@@ -75,7 +88,14 @@ function schemaSection(r: WireRequest, ctx: DetailContext): Node[] {
       box.className = '';
       if (!check.json) box.append(el('span', { class: 'muted', text: 'not JSON: no schema to check' }));
       else if (check.violations.length === 0) box.append(el('span', { class: 'valid', text: `✓ matches the ${check.event ?? ''} schema` }));
-      else box.append(el('ul', {}, check.violations.map((v) => el('li', { class: 'violation' }, [el('code', { text: v.path }), ` ${v.message}`]))));
+      else
+        box.append(
+          el(
+            'ul',
+            {},
+            check.violations.map((v) => el('li', { class: 'violation' }, [el('code', { text: v.path }), ` ${v.message}`])),
+          ),
+        );
     },
     (error: Error) => (box.textContent = `could not check: ${error.message}`),
   );
@@ -85,12 +105,19 @@ function schemaSection(r: WireRequest, ctx: DetailContext): Node[] {
 function answerSection(r: WireRequest): Node[] {
   const f = r.forward;
   if (f === undefined) return [];
-  const nodes: Node[] = [kvTable([['target', f.target], ['status', f.status === undefined ? `none (${f.error ?? 'no answer'})` : String(f.status)], ['latency', `${f.latencyMs} ms`]])];
+  const nodes: Node[] = [
+    kvTable([
+      ['target', f.target],
+      ['status', f.status === undefined ? `none (${f.error ?? 'no answer'})` : String(f.status)],
+      ['latency', `${f.latencyMs} ms`],
+    ]),
+  ];
   if (f.answer !== undefined) {
     nodes.push(el('h3', { text: 'Answer headers' }), kvTable(headerPairs(f.answer.headers)));
     const bytes = bodyBytes(f.answer);
     const shown = f.answer.bodyEncoding === 'utf8' ? f.answer.body : hexDump(bytes);
-    const of = f.answer.bodySize > bytes.length ? ` (first ${bytes.length} of ${f.answer.bodySize} bytes)` : ` (${f.answer.bodySize} bytes)`;
+    const of =
+      f.answer.bodySize > bytes.length ? ` (first ${bytes.length} of ${f.answer.bodySize} bytes)` : ` (${f.answer.bodySize} bytes)`;
     nodes.push(el('h3', { text: `Answer body${of}` }), el('pre', { id: 'answer-body', text: shown }));
   }
   return [el('h3', { text: "The app's answer" }), el('div', { id: 'answer' }, nodes)];
@@ -135,16 +162,31 @@ export function renderDetail(container: HTMLElement, r: WireRequest, ctx: Detail
     const text = wholeText(r);
     if (info.target === null || !info.canSign || text === null) {
       edit.disabled = true;
-      edit.title = info.target === null ? 'start listen with --forward to replay' : text === null ? 'only a whole UTF-8 body can be edited here' : 'listen has no secret to sign with';
+      edit.title =
+        info.target === null
+          ? 'start listen with --forward to replay'
+          : text === null
+            ? 'only a whole UTF-8 body can be edited here'
+            : 'listen has no secret to sign with';
     }
     const area = el('textarea', { id: 'edit-body', rows: '12', spellcheck: 'false' });
     area.value = text ?? '';
     const editResult = el('span', { id: 'edit-result', class: 'muted' });
     const send = button('edit-send', 'Sign and send', () => {
       editResult.textContent = 'sending…';
-      api.replayEdited(r.id, area.value).then((out) => (editResult.textContent = sendText(out)), (e: Error) => (editResult.textContent = `failed: ${e.message}`));
+      api.replayEdited(r.id, area.value).then(
+        (out) => (editResult.textContent = sendText(out)),
+        (e: Error) => (editResult.textContent = `failed: ${e.message}`),
+      );
     });
-    editBox.append(el('p', { class: 'muted', text: "The edited bytes are signed with listen's secret and sent to the target with the original headers." }), area, el('div', { class: 'bar' }, [send, editResult]));
+    editBox.append(
+      el('p', {
+        class: 'muted',
+        text: "The edited bytes are signed with listen's secret and sent to the target with the original headers.",
+      }),
+      area,
+      el('div', { class: 'bar' }, [send, editResult]),
+    );
     bar.append(edit);
   }
   const curl = el('textarea', { id: 'curl', rows: '4', readonly: 'readonly', hidden: '' });

@@ -15,7 +15,10 @@ export function lineDiff(left: string[], right: string[]): DiffLine[] {
   const table = new Uint32Array(rows * cols);
   for (let i = left.length - 1; i >= 0; i--) {
     for (let j = right.length - 1; j >= 0; j--) {
-      table[i * cols + j] = left[i] === right[j] ? (table[(i + 1) * cols + j + 1] as number) + 1 : Math.max(table[(i + 1) * cols + j] as number, table[i * cols + j + 1] as number);
+      table[i * cols + j] =
+        left[i] === right[j]
+          ? (table[(i + 1) * cols + j + 1] as number) + 1
+          : Math.max(table[(i + 1) * cols + j] as number, table[i * cols + j + 1] as number);
     }
   }
   const out: DiffLine[] = [];

@@ -24,7 +24,11 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /** A two-column table of name/value pairs. */
 export function kvTable(pairs: Array<[string, string]>, id?: string): HTMLTableElement {
-  const table = el('table', id === undefined ? { class: 'kv' } : { class: 'kv', id }, pairs.map(([name, value]) => el('tr', {}, [el('td', { text: name }), el('td', { text: value })])));
+  const table = el(
+    'table',
+    id === undefined ? { class: 'kv' } : { class: 'kv', id },
+    pairs.map(([name, value]) => el('tr', {}, [el('td', { text: name }), el('td', { text: value })])),
+  );
   return table;
 }
 

@@ -61,7 +61,9 @@ const searchText = new WeakMap<WireRequest, string>();
 function textOf(request: WireRequest): string {
   let text = searchText.get(request);
   if (text === undefined) {
-    const headers = Object.entries(request.headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((one) => `${name}: ${one}`));
+    const headers = Object.entries(request.headers).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((one) => `${name}: ${one}`),
+    );
     text = [request.path, ...headers, request.bodyEncoding === 'utf8' ? request.body : ''].join('\n').toLowerCase();
     searchText.set(request, text);
   }

@@ -53,7 +53,11 @@ export function setUpToolbar(info: WireList, ctx: ToolbarContext): void {
   const actions = byId('actions');
   const result = el('span', { id: 'action-result', class: 'muted' });
   if (info.mode === 'listen') {
-    const picker = el('select', { id: 'test-event', 'aria-label': 'test event' }, info.events.map((name) => el('option', { value: name, text: name })));
+    const picker = el(
+      'select',
+      { id: 'test-event', 'aria-label': 'test event' },
+      info.events.map((name) => el('option', { value: name, text: name })),
+    );
     const send = button('send-test', 'Send test event', () => {
       result.textContent = 'sending…';
       ctx.api().sendTestEvent(picker.value).then(
@@ -66,11 +70,27 @@ export function setUpToolbar(info: WireList, ctx: ToolbarContext): void {
   }
   actions.append(
     button('export-har', 'Export HAR', () => {
-      ctx.api().har(ctx.shownIds()).then((blob) => saveBlob(blob, 'fe-webhooks-inspector.har'), (e: Error) => (result.textContent = `export failed: ${e.message}`));
+      ctx
+        .api()
+        .har(ctx.shownIds())
+        .then(
+          (blob) => saveBlob(blob, 'fe-webhooks-inspector.har'),
+          (e: Error) => (result.textContent = `export failed: ${e.message}`),
+        );
     }),
   );
   if (info.mode === 'listen') {
-    actions.append(button('clear', 'Clear', () => void ctx.api().clear().then(ctx.onCleared, (e: Error) => (result.textContent = `clear failed: ${e.message}`))));
+    actions.append(
+      button(
+        'clear',
+        'Clear',
+        () =>
+          void ctx
+            .api()
+            .clear()
+            .then(ctx.onCleared, (e: Error) => (result.textContent = `clear failed: ${e.message}`)),
+      ),
+    );
   } else {
     actions.append(button('custom-answer', 'Custom answer', () => byId('details').replaceChildren(answerEditor(ctx.api()))));
   }

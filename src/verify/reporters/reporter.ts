@@ -64,9 +64,12 @@ export function repeatNotes(repeat: Repeat): string[] {
 export function summaryLines(summary: VerifySummary): string[] {
   const lines: string[] = [];
   if (summary.skipped > 0) lines.push(`skipped ${summary.skipped} non-POST request${summary.skipped === 1 ? '' : 's'}`);
-  if (summary.filteredOut > 0) lines.push(`left out ${summary.filteredOut} request${summary.filteredOut === 1 ? '' : 's'} of other events (--event)`);
+  if (summary.filteredOut > 0)
+    lines.push(`left out ${summary.filteredOut} request${summary.filteredOut === 1 ? '' : 's'} of other events (--event)`);
   if (summary.agedByReceipt > 0) {
-    lines.push(`--max-age: ${summary.agedByReceipt} request(s) aged by receipt time (bounces, clicks and send-limit events carry no timestamp)`);
+    lines.push(
+      `--max-age: ${summary.agedByReceipt} request(s) aged by receipt time (bounces, clicks and send-limit events carry no timestamp)`,
+    );
   }
   if (summary.notAged > 0) lines.push(`--max-age: ${summary.notAged} request(s) not aged (no timestamp in the payload or the capture)`);
   if (summary.exactDuplicates > 0 || summary.repeatedPairs > 0 || summary.markedRedeliveries > 0) {
