@@ -323,11 +323,10 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
-  const deliverAndAck = async (relayed: RelayedEvent): Promise<void> => {
-    const event = asSeenByThisApp(relayed);
+  /** `event` as this app sees it (asSeenByThisApp), its begun mark already saved (see dispatch). */
+  const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
     const generation = tracker.generation;
     tracker.begin(event.seq);
-    options.cursor.begin(event.seq);
     active++;
     running++;
     const live = event.seq > liveAfter;
@@ -339,7 +338,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       if (!holdsSlot) return;
       holdsSlot = false;
       active--;
-      dispatch();
+      dispatchSoon();
     };
     const slow = live ? setTimeout(releaseSlot, budgetMs) : undefined;
     // Only an answer from the first call can be "late": after a try that found the app
@@ -363,20 +362,40 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     // Not when the relay's log changed meanwhile: this seq now names another event.
     if (answer && generation === tracker.generation) ack(event.seq, answer, true);
     if (holdsSlot) releaseSlot();
-    else dispatch();
+    else dispatchSoon();
+  };
+
+  // Deliveries finish in bunches (one capture fsync answers many): the slots they free are
+  // filled together once the promise jobs running now are done, so the events started
+  // share one begun write (see dispatch) instead of one each.
+  let dispatchScheduled = false;
+  const dispatchScheduledNow = (): void => {
+    dispatchScheduled = false;
+    dispatch();
+  };
+  const dispatchSoon = (): void => {
+    if (dispatchScheduled) return;
+    dispatchScheduled = true;
+    process.nextTick(dispatchScheduledNow);
   };
 
   /** Starts deliveries in seq order, up to `concurrency` at once. */
   const dispatch = (): void => {
-    while (queue.length > 0 && active < concurrency && !stopping.aborted) {
+    const starting: RelayedEvent[] = [];
+    while (queue.length > 0 && active + starting.length < concurrency && !stopping.aborted) {
       const event = queue.shift() as RelayedEvent;
       // Already reached the app on an earlier connection, or its retries are scheduled:
       // acknowledged, not repeated, and marked so the relay never passes this empty
       // answer to a sender as the app's.
       if (tracker.forwarded(event.seq) || options.retries?.has(event.seq) === true) ack(event.seq, NO_CONTENT, true, true);
       // Being delivered since before a reconnect: its ack will follow on the new link.
-      else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
+      else if (!tracker.inProgress(event.seq)) starting.push(asSeenByThisApp(event));
     }
+    // The begun mark of all the events starting now, in one write (not one per event),
+    // after their redelivery marks were decided and before the first reaches the app.
+    const last = starting.at(-1);
+    if (last) options.cursor.begin(last.seq);
+    for (const event of starting) void deliverAndAck(event);
     if (running === 0) for (const wake of idleWaiters.splice(0)) wake();
   };
 
