@@ -7,7 +7,10 @@ import {
   PING_INTERVAL_MS,
   PROTOCOL_VERSION,
   TUNNEL_PATH,
+  ACKS_PER_FRAME,
   decodeRelayFrame,
+  encodeAck,
+  encodeAcksFrame,
   encodeMessage,
   isInvalid,
   startHeartbeat,
@@ -168,7 +171,9 @@ const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(
 const ACKS_FRAME_MAX_CHARS = 256 * 1024;
 
 interface Session {
-  send(frame: string): void;
+  send(frame: string | Buffer): void;
+  /** The relay reads binary acks (it said so when subscribing). */
+  binaryAcks: boolean;
 }
 
 type Ack = Omit<AckMessage, 'v' | 'type'>;
@@ -219,27 +224,43 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   // Acks wait until the promise jobs running now are done (process.nextTick runs after
   // them), then go out in one frame: deliveries finish in bunches (one capture fsync
   // answers many), so do their acks, without waiting for the next turn of the loop.
+  // Binary (acks-frame.ts) when the relay reads them, else JSON texts.
   let acks: string[] = [];
+  let binaryAcks: Buffer[] = [];
+  let acksCount = 0;
   let acksChars = 0;
   let acksScheduled = false;
   const flushAcks = (): void => {
     acksScheduled = false;
-    if (acks.length === 0) return;
+    if (acksCount === 0) return;
     // The cursor reaches the file before any ack it covers leaves.
     tracker.commit();
-    current?.send(`{"v":${PROTOCOL_VERSION},"type":"acks","acks":[${acks.join(',')}]}`);
+    if (current?.binaryAcks) current.send(encodeAcksFrame(acksCount, binaryAcks));
+    else current?.send(`{"v":${PROTOCOL_VERSION},"type":"acks","acks":[${acks.join(',')}]}`);
     acks = [];
+    binaryAcks = [];
+    acksCount = 0;
     acksChars = 0;
   };
   const ack = (seq: number, answer: TunnelAnswer, final: boolean, repeat = false): void => {
     if (!current) return;
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
-    const text = JSON.stringify(one);
-    if (acksChars + text.length > ACKS_FRAME_MAX_CHARS) flushAcks();
-    acks.push(text);
-    acksChars += text.length + 1;
+    let size: number;
+    if (current.binaryAcks) {
+      const bytes = encodeAck(seq, answer.status, final, repeat, headers, body);
+      size = bytes.length;
+      if (acksChars + size > ACKS_FRAME_MAX_CHARS || acksCount === ACKS_PER_FRAME) flushAcks();
+      binaryAcks.push(bytes);
+    } else {
+      const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
+      const text = JSON.stringify(one);
+      size = text.length + 1;
+      if (acksChars + size > ACKS_FRAME_MAX_CHARS) flushAcks();
+      acks.push(text);
+    }
+    acksCount++;
+    acksChars += size;
     if (!acksScheduled) {
       acksScheduled = true;
       process.nextTick(flushAcks);
@@ -408,7 +429,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const connectOnce = (onSubscribed: () => void): Promise<string> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-      const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
+      const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame), binaryAcks: false };
       let refused = false;
       let endReason = 'connection closed';
       const heartbeat = startHeartbeat({
@@ -452,6 +473,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         if (heartbeat.answer(message)) return;
         switch (message.type) {
           case 'subscribed': {
+            session.binaryAcks = message.binaryAcks === true;
             current = session;
             liveAfter = message.head;
             // The relay starts below the cursor only when its log is not the one the cursor
@@ -507,6 +529,8 @@ export function openTunnel(options: TunnelOptions): Tunnel {
           // Acks not yet sent are lost with the link: the relay sends those events again.
           tracker.commit();
           acks = [];
+          binaryAcks = [];
+          acksCount = 0;
           acksChars = 0;
           current = undefined;
         }
