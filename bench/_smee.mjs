@@ -14,7 +14,11 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SMEE_CLIENT = path.join(ROOT, 'node_modules/smee-client/bin/smee.js');
 const READY_MS = 20_000;
 
-const HOW_TO_GET_IT = `bench: SMEE_SERVER_DIR is not set, so the smee row is skipped. To run it: fetch github:probot/smee.io into a folder outside this repo, run \`npm install --omit=dev\` there, create empty public/main.min.css and public/main.min.js (its webpack build is not needed), then SMEE_SERVER_DIR=<that folder> node bench/relay.mjs`;
+const HOW_TO_GET_IT = [
+  'bench: SMEE_SERVER_DIR is not set, so the smee row is skipped. To run it: fetch github:probot/smee.io into a folder',
+  'outside this repo, run `npm install --omit=dev` there, create empty public/main.min.css and public/main.min.js',
+  '(its webpack build is not needed), then SMEE_SERVER_DIR=<that folder> node bench/relay.mjs',
+].join(' ');
 
 /** A free loopback port (smee's server takes PORT, not 0). */
 function freePort() {
@@ -52,14 +56,16 @@ export async function startSmee(appUrl, workDir) {
   await mkdir(workDir, { recursive: true });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ['index.js'], { cwd: serverDir, env: { ...process.env, PORT: String(port), NODE_ENV: 'development' }, stdio: 'ignore' });
+  const env = { ...process.env, PORT: String(port), NODE_ENV: 'development' };
+  const server = spawn(process.execPath, ['index.js'], { cwd: serverDir, env, stdio: 'ignore' });
   const stops = [stopper(server)];
   try {
     await until('server', async () => (await request(`${base}/`)).body.dump().then(() => true));
     const postUrl = `${base}/fe-bench-${port}`;
     const outFile = path.join(workDir, 'smee-client.out');
     const out = await open(outFile, 'w');
-    const client = spawn(process.execPath, [SMEE_CLIENT, '--url', postUrl, '--target', `${appUrl}/webhooks`], { cwd: workDir, stdio: ['ignore', out.fd, out.fd] });
+    const args = [SMEE_CLIENT, '--url', postUrl, '--target', `${appUrl}/webhooks`];
+    const client = spawn(process.execPath, args, { cwd: workDir, stdio: ['ignore', out.fd, out.fd] });
     await out.close();
     stops.push(stopper(client));
     await until('client', async () => (await readFile(outFile, 'utf8')).includes('Connected'));

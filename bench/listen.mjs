@@ -207,7 +207,8 @@ try {
       const proxyShare = ref.viaRps / ref.directRps;
       for (const [label, side, goal] of [['listen-vs-bare-proxy', noSave, 1.0], ['listen-durable-vs-bare-proxy', durable, 0.8]]) {
         const share = side.viaRps / side.directRps;
-        console.log(`RESULT ${label} ${(share / proxyShare).toFixed(2)} listen ${share.toFixed(3)} of direct vs the bare Node http + undici proxy ${proxyShare.toFixed(3)} of direct (best rounds above; goal >= ${goal})`);
+        const detail = `listen ${share.toFixed(3)} of direct vs the bare Node http + undici proxy ${proxyShare.toFixed(3)} of direct`;
+        console.log(`RESULT ${label} ${(share / proxyShare).toFixed(2)} ${detail} (best rounds above; goal >= ${goal})`);
       }
     }
     console.log(

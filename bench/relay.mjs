@@ -61,7 +61,8 @@ async function startListen(relay, appUrl, concurrency, dir) {
 
 /** Runs a module source in a child (cwd: the repo) and resolves with its first stdout line as JSON. */
 async function startChild(source, args = []) {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source, '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = ['--input-type=module', '-e', source, '--', ...args];
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`child exited ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve(JSON.parse(line)));
@@ -155,7 +156,8 @@ async function endToEnd(url, appUrl, processes) {
   const ownBefore = ownCpuMs();
   const startedAt = performance.timeOrigin + performance.now();
   const result = await new Promise((resolve, reject) => {
-    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: E2E_SECONDS }, (error, value) => (error ? reject(error) : resolve(value)));
+    const options = { url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: E2E_SECONDS };
+    autocannon(options, (error, value) => (error ? reject(error) : resolve(value)));
   });
   const ownAfter = ownCpuMs();
   const accepted = result['2xx'];
@@ -172,11 +174,21 @@ async function endToEnd(url, appUrl, processes) {
   const seconds = (stats.last - startedAt) / 1000;
   const cpuUs = { loadgen: ((ownAfter - ownBefore) * 1000) / Math.max(1, stats.delivered) };
   processes.forEach(([name], i) => (cpuUs[name] = ((after[i] - before[i]) * 1000) / Math.max(1, stats.delivered)));
-  return { perSecond: stats.delivered / seconds, accepted, delivered: stats.delivered, lost: Math.max(0, accepted - stats.delivered), invalid: stats.invalid, refused: result.non2xx + result.errors + result.timeouts, seconds, cpuUs };
+  return {
+    perSecond: stats.delivered / seconds,
+    accepted,
+    delivered: stats.delivered,
+    lost: Math.max(0, accepted - stats.delivered),
+    invalid: stats.invalid,
+    refused: result.non2xx + result.errors + result.timeouts,
+    seconds,
+    cpuUs,
+  };
 }
 
 const describeE2e = (name, r) =>
-  `${name} ${Math.round(r.perSecond)} ev/s (${r.delivered} of ${r.accepted} accepted delivered in ${r.seconds.toFixed(2)} s, lost ${r.lost}, bad signatures ${r.invalid}, refused ${r.refused}; CPU µs/event ${describeCpu(r.cpuUs)})`;
+  `${name} ${Math.round(r.perSecond)} ev/s (${r.delivered} of ${r.accepted} accepted delivered in ${r.seconds.toFixed(2)} s, ` +
+  `lost ${r.lost}, bad signatures ${r.invalid}, refused ${r.refused}; CPU µs/event ${describeCpu(r.cpuUs)})`;
 
 async function peakRssMb(pid) {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -217,8 +229,10 @@ try {
   if (smee) {
     const rounds = { tunnel: [], smee: [] };
     for (let round = 0; round < ROUNDS; round++) {
-      rounds.smee.push(await endToEnd(smee.postUrl, app.url, [['smee-server', smee.server.pid], ['smee-client', smee.client.pid], ['app', app.child.pid]]));
-      rounds.tunnel.push(await endToEnd(channelUrl, app.url, [['relay', relay.child.pid], ['listen', listener.child.pid], ['app', app.child.pid]]));
+      const smeeProcesses = [['smee-server', smee.server.pid], ['smee-client', smee.client.pid], ['app', app.child.pid]];
+      rounds.smee.push(await endToEnd(smee.postUrl, app.url, smeeProcesses));
+      const tunnelProcesses = [['relay', relay.child.pid], ['listen', listener.child.pid], ['app', app.child.pid]];
+      rounds.tunnel.push(await endToEnd(channelUrl, app.url, tunnelProcesses));
     }
     await smee.stop();
     // The disk's own bound on the tunnel: each of the CONNECTIONS senders waits for two
@@ -230,8 +244,19 @@ try {
     const tunnel = best(rounds.tunnel);
     const peer = best(rounds.smee);
     const lost = [...rounds.tunnel, ...rounds.smee].map((r) => r.lost);
+    const perRound = (list) => list.map((r) => Math.round(r.perSecond)).join('/');
+    const lostPerRound = (list) => list.map((r) => r.lost).join('/');
     console.log(
-      `RESULT relay-vs-smee ${(tunnel.perSecond / peer.perSecond).toFixed(2)} end to end, first post to last arrival, best of ${ROUNDS} alternating ${E2E_SECONDS} s rounds each (tunnel ${rounds.tunnel.map((r) => Math.round(r.perSecond)).join('/')}, smee ${rounds.smee.map((r) => Math.round(r.perSecond)).join('/')}; lost per round tunnel ${rounds.tunnel.map((r) => r.lost).join('/')}, smee ${rounds.smee.map((r) => r.lost).join('/')}): ${describeE2e('tunnel (relay fsync on, listen durable captures, --concurrency 16)', tunnel)}; ${describeE2e('smee', peer)}; ${CONNECTIONS} connections, app checks every signature; fdatasync p50 on this disk now ${syncMs.toFixed(2)} ms, so two in a row per round trip bound the tunnel at ${Math.round(diskBound)} ev/s = ${(diskBound / peer.perSecond).toFixed(2)}× smee here; goal >= 1.5 with lost ${Math.max(...lost)} = 0)`,
+      [
+        `RESULT relay-vs-smee ${(tunnel.perSecond / peer.perSecond).toFixed(2)} end to end, first post to last arrival,`,
+        `best of ${ROUNDS} alternating ${E2E_SECONDS} s rounds each (tunnel ${perRound(rounds.tunnel)}, smee ${perRound(rounds.smee)};`,
+        `lost per round tunnel ${lostPerRound(rounds.tunnel)}, smee ${lostPerRound(rounds.smee)}):`,
+        `${describeE2e('tunnel (relay fsync on, listen durable captures, --concurrency 16)', tunnel)};`,
+        `${describeE2e('smee', peer)}; ${CONNECTIONS} connections, app checks every signature;`,
+        `fdatasync p50 on this disk now ${syncMs.toFixed(2)} ms, so two in a row per round trip bound the tunnel`,
+        `at ${Math.round(diskBound)} ev/s = ${(diskBound / peer.perSecond).toFixed(2)}× smee here;`,
+        `goal >= 1.5 with lost ${Math.max(...lost)} = 0)`,
+      ].join(' '),
     );
   }
   await listener.stop();

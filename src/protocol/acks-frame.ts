@@ -20,7 +20,14 @@ const MAX_ACKS_PER_FRAME = 10_000;
 const SEQ_BYTES = 6;
 
 /** One ack's bytes (one buffer; the body copied once), to be joined with others by encodeAcksFrame. */
-export function encodeAck(seq: number, status: number, final: boolean, repeat: boolean, headers: ReadonlyArray<readonly [string, string]>, body: Buffer): Buffer {
+export function encodeAck(
+  seq: number,
+  status: number,
+  final: boolean,
+  repeat: boolean,
+  headers: ReadonlyArray<readonly [string, string]>,
+  body: Buffer,
+): Buffer {
   let size = SEQ_BYTES + 4 + 4 + body.length;
   for (const [name, value] of headers) size += 4 + Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
   const out = Buffer.allocUnsafe(size);
@@ -60,7 +67,9 @@ function invalid(why: string): InvalidMessage {
 export function decodeAcksFrame(frame: Buffer): BinaryAcksMessage | InvalidMessage {
   if (frame.length < 3) return invalid('binary frame too short');
   const version = frame.readUInt8(0);
-  if (version !== PROTOCOL_VERSION) return { invalid: `protocol version ${version} is not ${PROTOCOL_VERSION}; upgrade fe-webhooks on both ends`, code: 'version' };
+  if (version !== PROTOCOL_VERSION) {
+    return { invalid: `protocol version ${version} is not ${PROTOCOL_VERSION}; upgrade fe-webhooks on both ends`, code: 'version' };
+  }
   const count = frame.readUInt16BE(1);
   if (count === 0) return invalid('acks needs a list of acks');
   const acks: ReceivedAck[] = [];

@@ -253,7 +253,14 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       if (acksChars + size > ACKS_FRAME_MAX_CHARS || acksCount === ACKS_PER_FRAME) flushAcks();
       binaryAcks.push(bytes);
     } else {
-      const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
+      const one: Ack = {
+        seq,
+        status: answer.status,
+        final,
+        headers,
+        ...(body.length > 0 ? { body: body.toString('base64') } : {}),
+        ...(repeat ? { repeat: true } : {}),
+      };
       const text = JSON.stringify(one);
       size = text.length + 1;
       if (acksChars + size > ACKS_FRAME_MAX_CHARS) flushAcks();
