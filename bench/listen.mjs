@@ -209,19 +209,25 @@ try {
   const headers = { 'content-type': 'application/json', 'x-webhook-signature': sign(body, SECRET) };
   // The forwarding path alone (--no-save), then as a user runs it: every request
   // fdatasync'd to the captures file before it is answered.
-  report('listen', 'forwarding, --no-save', await compare(dir, appUrl, body, headers, false), Buffer.byteLength(body));
-  report(
-    'listen-durable',
-    'forwarding + durable captures (default)',
-    await compare(dir, appUrl, body, headers, true),
-    Buffer.byteLength(body),
-  );
+  const noSave = await compare(dir, appUrl, body, headers, false);
+  report('listen', 'forwarding, --no-save', noSave, Buffer.byteLength(body));
+  const durable = await compare(dir, appUrl, body, headers, true);
+  report('listen-durable', 'forwarding + durable captures (default)', durable, Buffer.byteLength(body));
   const references = [
     ['bare-proxy', 'a bare Node http + undici proxy, nothing else'],
     ['tcp-passthrough', 'bytes piped through a second process, no HTTP parsing'],
   ];
   for (const [name, what] of references) {
     const ref = await compareReference(name, appUrl, body, headers);
+    if (name === 'bare-proxy') {
+      // listen against the bare proxy, each as a share of direct measured beside it (issue 18).
+      const proxyShare = ref.viaRps / ref.directRps;
+      for (const [label, side, goal] of [['listen-vs-bare-proxy', noSave, 1.0], ['listen-durable-vs-bare-proxy', durable, 0.8]]) {
+        const share = side.viaRps / side.directRps;
+        const detail = `listen ${share.toFixed(3)} of direct vs the bare Node http + undici proxy ${proxyShare.toFixed(3)} of direct`;
+        console.log(`RESULT ${label} ${(share / proxyShare).toFixed(2)} ${detail} (best rounds above; goal >= ${goal})`);
+      }
+    }
     console.log(
       `RESULT ${name}-throughput ${(ref.viaRps / ref.directRps).toFixed(3)} (reference) ${what} (bench/_${name}.cjs): ` +
         `${Math.round(ref.viaRps)} req/s vs direct ${Math.round(ref.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ` +

@@ -10,6 +10,7 @@ import {
 } from './messages.js';
 import { eventMetaProblem, isSeq, MAX_RAW_HEADERS } from './event-meta.js';
 import { decodeEventsFrame } from './events-frame.js';
+import { decodeAcksFrame } from './acks-frame.js';
 
 /**
  * Validation on receipt. Frames come from the network: anything may arrive (wrong
@@ -97,8 +98,9 @@ function decodeAck(f: Fields): AckMessage | InvalidMessage {
   return f as unknown as AckMessage;
 }
 
-/** What the relay accepts from a listener. */
-export function decodeListenerMessage(data: string | Buffer): ListenerMessage | InvalidMessage {
+/** What the relay accepts from a listener: text frames are JSON messages, binary ones carry acks. */
+export function decodeListenerMessage(data: string | Buffer, isBinary = false): ListenerMessage | InvalidMessage {
+  if (isBinary && typeof data !== 'string') return decodeAcksFrame(data);
   const f = parseFrame(data);
   if (isInvalid(f)) return f;
   switch (f.type) {
@@ -138,6 +140,7 @@ export function decodeRelayMessage(data: string | Buffer): RelayMessage | Invali
     case 'subscribed':
       if (typeof f.channel !== 'string' || !isSeq(f.after) || !isSeq(f.head)) return invalid('bad subscribed message');
       if (f.log !== undefined && !isLogId(f.log)) return invalid('bad log identity in subscribed');
+      if (f.binaryAcks !== undefined && f.binaryAcks !== true) return invalid('binaryAcks must be true when present');
       return f as unknown as RelayMessage;
     case 'event': {
       const problem = eventMetaProblem(f);

@@ -99,6 +99,16 @@ export interface AcksMessage {
   acks: Array<Omit<AckMessage, 'v' | 'type'>>;
 }
 
+/** An ack as the relay handles it, from either frame: the answer body as bytes (binary) or base64 (JSON). */
+export type ReceivedAck = Omit<AckMessage, 'v' | 'type' | 'body'> & { body?: string | Buffer };
+
+/** Acks from one binary frame (acks-frame.ts): bodies byte for byte, never base64. */
+export interface BinaryAcksMessage {
+  v: number;
+  type: 'acks';
+  acks: ReceivedAck[];
+}
+
 export interface PingMessage {
   v: number;
   type: 'ping' | 'pong';
@@ -116,6 +126,8 @@ export interface SubscribedMessage {
   head: number;
   /** The channel log's identity, made at random when the log was created (absent from older relays). */
   log?: string;
+  /** The relay reads acks as binary frames (acks-frame.ts); absent from older relays, which get JSON `acks`. */
+  binaryAcks?: true;
 }
 
 /**
@@ -195,7 +207,7 @@ export interface ReleasedMessage {
   begun: number;
 }
 
-export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | ReleasedMessage | PingMessage;
+export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | BinaryAcksMessage | ReleasedMessage | PingMessage;
 export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | ReplacedMessage | PingMessage | ErrorMessage;
 
 /** A frame that failed validation: why, for a log line and an `error` reply. */
@@ -207,6 +219,6 @@ export interface InvalidMessage {
 type Draft<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 /** Serialises a message with the protocol version stamped in (events go as binary: events-frame.ts). */
-export function encodeMessage(message: Draft<Exclude<ListenerMessage | RelayMessage, EventsMessage>>): string {
+export function encodeMessage(message: Draft<Exclude<ListenerMessage | RelayMessage, EventsMessage | BinaryAcksMessage>>): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
 }

@@ -1,4 +1,4 @@
-import { CLOSE_CODES, encodeEventsFrame, encodeMessage, type AckMessage, type RelayedEvent } from '../protocol/index.js';
+import { CLOSE_CODES, encodeEventsFrame, encodeMessage, type ReceivedAck, type RelayedEvent } from '../protocol/index.js';
 import { waitForAnswer } from './answer-waiters.js';
 import type { EventLog, Newcomer, StoredEvent, TargetAnswer } from './store.js';
 import { skipped } from '../util/debug.js';
@@ -38,6 +38,8 @@ const ANSWER_UNKNOWN: TargetAnswer = {
   headers: [['content-type', 'application/json']],
   body: Buffer.from('{"error":"the listener had forwarded this event on an earlier connection; the app\'s answer is not known"}\n'),
 };
+
+const EMPTY = Buffer.alloc(0);
 
 type Waiter = (answer: TargetAnswer | undefined) => void;
 
@@ -272,7 +274,7 @@ export class ChannelDelivery {
   }
 
   /** The listener's acks, as they came in one frame: the cursor moves and sending resumes once for all. */
-  acknowledged(link: ListenerLink, acks: ReadonlyArray<Omit<AckMessage, 'v' | 'type'>>): void {
+  acknowledged(link: ListenerLink, acks: ReadonlyArray<ReceivedAck>): void {
     const draining = this.draining;
     const subscription =
       this.subscription?.link === link ? this.subscription : draining?.subscription.link === link ? draining.subscription : undefined;
@@ -289,12 +291,11 @@ export class ChannelDelivery {
   }
 
   /** Wakes the sender waiting for this seq; true when the ack was final (the window moved). */
-  private acknowledgeOne(subscription: Subscription, ack: Omit<AckMessage, 'v' | 'type'>): boolean {
+  private acknowledgeOne(subscription: Subscription, ack: ReceivedAck): boolean {
     if (ack.seq > subscription.sentSeq) return false;
     const wake = this.waiters.get(ack.seq);
-    const answer = ack.repeat
-      ? ANSWER_UNKNOWN
-      : { status: ack.status, headers: ack.headers ?? [], body: ack.body ? Buffer.from(ack.body, 'base64') : Buffer.alloc(0) };
+    const body = ack.body === undefined ? EMPTY : typeof ack.body === 'string' ? Buffer.from(ack.body, 'base64') : ack.body;
+    const answer = ack.repeat ? ANSWER_UNKNOWN : { status: ack.status, headers: ack.headers ?? [], body };
     if (wake) {
       this.waiters.delete(ack.seq);
       wake(answer);

@@ -74,7 +74,7 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     };
     const newcomer = { at: new Date(), ...(context.address ? { by: context.address } : {}) };
     await found.delivery.attach(link, wish, newcomer, (after, head) => {
-      link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log: found.delivery.log.id }));
+      link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log: found.delivery.log.id, binaryAcks: true }));
       context.onSubscribed(message.channel, after);
     });
   };
@@ -82,7 +82,7 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
   let subscribing = false;
   ws.on('message', (data, isBinary) => {
     heartbeat.heard();
-    const message = decodeListenerMessage(isBinary ? Buffer.from(data as Buffer) : (data as Buffer));
+    const message = decodeListenerMessage(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary);
     if (isInvalid(message)) {
       refuse(message.code, message.invalid, message.code === 'unauthorized' ? CLOSE_CODES.unauthorized : CLOSE_CODES.protocol);
       return;

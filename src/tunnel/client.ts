@@ -7,7 +7,10 @@ import {
   PING_INTERVAL_MS,
   PROTOCOL_VERSION,
   TUNNEL_PATH,
+  ACKS_PER_FRAME,
   decodeRelayFrame,
+  encodeAck,
+  encodeAcksFrame,
   encodeMessage,
   isInvalid,
   startHeartbeat,
@@ -169,7 +172,9 @@ const NO_CONTENT: TunnelAnswer = { status: 200, headers: [], body: Buffer.alloc(
 const ACKS_FRAME_MAX_CHARS = 256 * 1024;
 
 interface Session {
-  send(frame: string): void;
+  send(frame: string | Buffer): void;
+  /** The relay reads binary acks (it said so when subscribing). */
+  binaryAcks: boolean;
 }
 
 type Ack = Omit<AckMessage, 'v' | 'type'>;
@@ -220,27 +225,50 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   // Acks wait until the promise jobs running now are done (process.nextTick runs after
   // them), then go out in one frame: deliveries finish in bunches (one capture fsync
   // answers many), so do their acks, without waiting for the next turn of the loop.
+  // Binary (acks-frame.ts) when the relay reads them, else JSON texts.
   let acks: string[] = [];
+  let binaryAcks: Buffer[] = [];
+  let acksCount = 0;
   let acksChars = 0;
   let acksScheduled = false;
   const flushAcks = (): void => {
     acksScheduled = false;
-    if (acks.length === 0) return;
+    if (acksCount === 0) return;
     // The cursor reaches the file before any ack it covers leaves.
     tracker.commit();
-    current?.send(`{"v":${PROTOCOL_VERSION},"type":"acks","acks":[${acks.join(',')}]}`);
+    if (current?.binaryAcks) current.send(encodeAcksFrame(acksCount, binaryAcks));
+    else current?.send(`{"v":${PROTOCOL_VERSION},"type":"acks","acks":[${acks.join(',')}]}`);
     acks = [];
+    binaryAcks = [];
+    acksCount = 0;
     acksChars = 0;
   };
   const ack = (seq: number, answer: TunnelAnswer, final: boolean, repeat = false): void => {
     if (!current) return;
     const body = answer.body.subarray(0, MAX_ACK_BODY_BYTES);
     const headers = answer.headers.filter(([name]) => /^content-type$/i.test(name));
-    const one: Ack = { seq, status: answer.status, final, headers, ...(body.length > 0 ? { body: body.toString('base64') } : {}), ...(repeat ? { repeat: true } : {}) };
-    const text = JSON.stringify(one);
-    if (acksChars + text.length > ACKS_FRAME_MAX_CHARS) flushAcks();
-    acks.push(text);
-    acksChars += text.length + 1;
+    let size: number;
+    if (current.binaryAcks) {
+      const bytes = encodeAck(seq, answer.status, final, repeat, headers, body);
+      size = bytes.length;
+      if (acksChars + size > ACKS_FRAME_MAX_CHARS || acksCount === ACKS_PER_FRAME) flushAcks();
+      binaryAcks.push(bytes);
+    } else {
+      const one: Ack = {
+        seq,
+        status: answer.status,
+        final,
+        headers,
+        ...(body.length > 0 ? { body: body.toString('base64') } : {}),
+        ...(repeat ? { repeat: true } : {}),
+      };
+      const text = JSON.stringify(one);
+      size = text.length + 1;
+      if (acksChars + size > ACKS_FRAME_MAX_CHARS) flushAcks();
+      acks.push(text);
+    }
+    acksCount++;
+    acksChars += size;
     if (!acksScheduled) {
       acksScheduled = true;
       process.nextTick(flushAcks);
@@ -324,11 +352,10 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     }
   };
 
-  const deliverAndAck = async (relayed: RelayedEvent): Promise<void> => {
-    const event = asSeenByThisApp(relayed);
+  /** `event` as this app sees it (asSeenByThisApp), its begun mark already saved (see dispatch). */
+  const deliverAndAck = async (event: RelayedEvent): Promise<void> => {
     const generation = tracker.generation;
     tracker.begin(event.seq);
-    options.cursor.begin(event.seq);
     active++;
     running++;
     const live = event.seq > liveAfter;
@@ -340,7 +367,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       if (!holdsSlot) return;
       holdsSlot = false;
       active--;
-      dispatch();
+      dispatchSoon();
     };
     const slow = live ? setTimeout(releaseSlot, budgetMs) : undefined;
     // Only an answer from the first call can be "late": after a try that found the app
@@ -364,20 +391,40 @@ export function openTunnel(options: TunnelOptions): Tunnel {
     // Not when the relay's log changed meanwhile: this seq now names another event.
     if (answer && generation === tracker.generation) ack(event.seq, answer, true);
     if (holdsSlot) releaseSlot();
-    else dispatch();
+    else dispatchSoon();
+  };
+
+  // Deliveries finish in bunches (one capture fsync answers many): the slots they free are
+  // filled together once the promise jobs running now are done, so the events started
+  // share one begun write (see dispatch) instead of one each.
+  let dispatchScheduled = false;
+  const dispatchScheduledNow = (): void => {
+    dispatchScheduled = false;
+    dispatch();
+  };
+  const dispatchSoon = (): void => {
+    if (dispatchScheduled) return;
+    dispatchScheduled = true;
+    process.nextTick(dispatchScheduledNow);
   };
 
   /** Starts deliveries in seq order, up to `concurrency` at once. */
   const dispatch = (): void => {
-    while (queue.length > 0 && active < concurrency && !stopping.aborted) {
+    const starting: RelayedEvent[] = [];
+    while (queue.length > 0 && active + starting.length < concurrency && !stopping.aborted) {
       const event = queue.shift() as RelayedEvent;
       // Already reached the app on an earlier connection, or its retries are scheduled:
       // acknowledged, not repeated, and marked so the relay never passes this empty
       // answer to a sender as the app's.
       if (tracker.forwarded(event.seq) || options.retries?.has(event.seq) === true) ack(event.seq, NO_CONTENT, true, true);
       // Being delivered since before a reconnect: its ack will follow on the new link.
-      else if (!tracker.inProgress(event.seq)) void deliverAndAck(event);
+      else if (!tracker.inProgress(event.seq)) starting.push(asSeenByThisApp(event));
     }
+    // The begun mark of all the events starting now, in one write (not one per event),
+    // after their redelivery marks were decided and before the first reaches the app.
+    const last = starting.at(-1);
+    if (last) options.cursor.begin(last.seq);
+    for (const event of starting) void deliverAndAck(event);
     if (running === 0) for (const wake of idleWaiters.splice(0)) wake();
   };
 
@@ -390,7 +437,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
   const connectOnce = (onSubscribed: () => void): Promise<string> =>
     new Promise((resolve, reject) => {
       const ws = new WebSocket(tunnelUrl(relayUrls[urlIndex % relayUrls.length] as URL), { maxPayload: MAX_RELAY_FRAME_BYTES, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-      const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame) };
+      const session: Session = { send: (frame) => ws.readyState === ws.OPEN && ws.send(frame), binaryAcks: false };
       let refused = false;
       let endReason = 'connection closed';
       const heartbeat = startHeartbeat({
@@ -434,6 +481,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
         if (heartbeat.answer(message)) return;
         switch (message.type) {
           case 'subscribed': {
+            session.binaryAcks = message.binaryAcks === true;
             current = session;
             liveAfter = message.head;
             // The relay starts below the cursor only when its log is not the one the cursor
@@ -489,6 +537,8 @@ export function openTunnel(options: TunnelOptions): Tunnel {
           // Acks not yet sent are lost with the link: the relay sends those events again.
           tracker.commit();
           acks = [];
+          binaryAcks = [];
+          acksCount = 0;
           acksChars = 0;
           current = undefined;
         }
