@@ -15,7 +15,12 @@ const server = http.createServer((req, res) => {
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', async () => {
     try {
-      const answer = await pool.request({ path: req.url, method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' }, body: Buffer.concat(chunks) });
+      const answer = await pool.request({
+        path: req.url,
+        method: req.method,
+        headers: { 'content-type': req.headers['content-type'] ?? 'application/octet-stream' },
+        body: Buffer.concat(chunks),
+      });
       const body = Buffer.from(await answer.body.arrayBuffer());
       res.writeHead(answer.statusCode, { 'content-type': answer.headers['content-type'] ?? 'application/octet-stream' }).end(body);
     } catch {

@@ -52,7 +52,11 @@ async function firstLine(child) {
 }
 
 function load(url, amount) {
-  return new Promise((resolve, reject) => autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, amount }, (e, r) => (e ? reject(e) : resolve(r))));
+  return new Promise((resolve, reject) =>
+    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, amount }, (e, r) =>
+      e ? reject(e) : resolve(r),
+    ),
+  );
 }
 
 async function measure(label, url, pids) {
@@ -69,7 +73,10 @@ async function measure(label, url, pids) {
   parts.unshift(`loadgen ${per(selfMs() - self0)}`);
   const total = pids.reduce((s, _, i) => s + after[i] - before[i], selfMs() - self0);
   const wakes = pids.map(([name], i) => `${name} ${((wakeAfter[i] - wakeBefore[i]) / EVENTS).toFixed(2)}`);
-  console.log(`${label}: ${Math.round((EVENTS / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} (wall ${per(wall)} µs/event); sleeps/event: ${wakes.join(', ')}`);
+  console.log(
+    `${label}: ${Math.round((EVENTS / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} ` +
+      `(wall ${per(wall)} µs/event); sleeps/event: ${wakes.join(', ')}`,
+  );
 }
 
 const work = await mkdtemp(path.join(tmpdir(), 'fe-relay-cpu-'));
@@ -84,7 +91,31 @@ try {
   const channel = await createChannel(relay.url);
   await mkdir(path.join(work, 'listen'));
   const extra = process.env.BENCH_NO_SAVE ? ['--no-save'] : [];
-  const listen = spawn(process.execPath, [...NODE_FLAGS, BIN, 'listen', '--json', '--port', '0', '--relay', relay.url, '--channel', channel.id, '--token', channel.token, '--forward', appUrl, '--concurrency', String(CONNECTIONS), '--secret', SECRET, ...extra], { cwd: path.join(work, 'listen'), stdio: ['ignore', 'pipe', 'inherit'] });
+  const listen = spawn(
+    process.execPath,
+    [
+      ...NODE_FLAGS,
+      BIN,
+      'listen',
+      '--json',
+      '--port',
+      '0',
+      '--relay',
+      relay.url,
+      '--channel',
+      channel.id,
+      '--token',
+      channel.token,
+      '--forward',
+      appUrl,
+      '--concurrency',
+      String(CONNECTIONS),
+      '--secret',
+      SECRET,
+      ...extra,
+    ],
+    { cwd: path.join(work, 'listen'), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   children.push(listen);
   await firstLine(listen);
   await load(`${appUrl}/warm`, 2000);

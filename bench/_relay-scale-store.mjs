@@ -35,9 +35,15 @@ for (let pass = 0; pass < 3; pass++) {
   stall = Math.min(stall, Math.max(longest, performance.now() - last));
 }
 sweep.stop();
-console.log(`RESULT relay-scale-sweep-stall-ms ${stall.toFixed(1)} ms longest event-loop stall during a retention pass over ${ids.length} open logs (best of 3; goal < 50)`);
+console.log(
+  `RESULT relay-scale-sweep-stall-ms ${stall.toFixed(1)} ms longest event-loop stall during a retention pass ` +
+    `over ${ids.length} open logs (best of 3; goal < 50)`,
+);
 // Idle: the pass a minute after the last use drops the logs' recent caches.
 for (const log of store.openLogs()) await log.applyRetention(new Date(Date.now() + 120_000));
 const perChannel = (memory() - before) / ids.length / 1024;
-console.log(`RESULT relay-scale-kb-per-idle-channel ${perChannel.toFixed(2)} KB (heap and buffers) per channel with its log opened and idle, records excluded (goal < 10)`);
+console.log(
+  `RESULT relay-scale-kb-per-idle-channel ${perChannel.toFixed(2)} KB (heap and buffers) per channel ` +
+    'with its log opened and idle, records excluded (goal < 10)',
+);
 await store.close();

@@ -101,7 +101,20 @@ async function startListen(dir, appUrl, save) {
   const out = await open(outFile, 'w');
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin/fe-webhooks.js'), 'listen', '--json', '--port', '0', '--inspector-port', '0', '--forward', appUrl, '--secret', SECRET, ...saveArgs],
+    [
+      path.join(ROOT, 'bin/fe-webhooks.js'),
+      'listen',
+      '--json',
+      '--port',
+      '0',
+      '--inspector-port',
+      '0',
+      '--forward',
+      appUrl,
+      '--secret',
+      SECRET,
+      ...saveArgs,
+    ],
     { cwd: dir, stdio: ['ignore', out.fd, 'inherit'] },
   );
   await out.close();
@@ -177,10 +190,14 @@ function report(name, what, { direct, via, directRps, viaRps, directRounds, viaR
   const directP50 = percentile(direct, 50);
   const viaP50 = percentile(via, 50);
   console.log(
-    `RESULT ${name}-added-p50-ms ${(viaP50 - directP50).toFixed(3)} ${what}: direct p50 ${directP50.toFixed(3)} ms, via listen p50 ${viaP50.toFixed(3)} ms, p99 ${percentile(direct, 99).toFixed(2)} vs ${percentile(via, 99).toFixed(2)} ms (${bodyBytes} B bodies, ${direct.length} sequential requests each; goal < 2 ms)`,
+    `RESULT ${name}-added-p50-ms ${(viaP50 - directP50).toFixed(3)} ${what}: direct p50 ${directP50.toFixed(3)} ms, via listen p50 ` +
+      `${viaP50.toFixed(3)} ms, p99 ${percentile(direct, 99).toFixed(2)} vs ${percentile(via, 99).toFixed(2)} ms (${bodyBytes} B ` +
+      `bodies, ${direct.length} sequential requests each; goal < 2 ms)`,
   );
   console.log(
-    `RESULT ${name}-throughput ${(viaRps / directRps).toFixed(3)} ${what}: via listen ${Math.round(viaRps)} req/s vs direct ${Math.round(directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ${rounds(viaRounds)}, direct ${rounds(directRounds)}; ${CONNECTIONS} connections; goal >= 0.5)`,
+    `RESULT ${name}-throughput ${(viaRps / directRps).toFixed(3)} ${what}: via listen ${Math.round(viaRps)} req/s vs direct ` +
+      `${Math.round(directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ` +
+      `${rounds(viaRounds)}, direct ${rounds(directRounds)}; ${CONNECTIONS} connections; goal >= 0.5)`,
   );
 }
 
@@ -192,16 +209,30 @@ try {
   const headers = { 'content-type': 'application/json', 'x-webhook-signature': sign(body, SECRET) };
   // The forwarding path alone (--no-save), then as a user runs it: every request
   // fdatasync'd to the captures file before it is answered.
-  report('listen', 'forwarding, --no-save', await compare(dir, appUrl, body, headers, false), Buffer.byteLength(body));
-  report('listen-durable', 'forwarding + durable captures (default)', await compare(dir, appUrl, body, headers, true), Buffer.byteLength(body));
+  const noSave = await compare(dir, appUrl, body, headers, false);
+  report('listen', 'forwarding, --no-save', noSave, Buffer.byteLength(body));
+  const durable = await compare(dir, appUrl, body, headers, true);
+  report('listen-durable', 'forwarding + durable captures (default)', durable, Buffer.byteLength(body));
   const references = [
     ['bare-proxy', 'a bare Node http + undici proxy, nothing else'],
     ['tcp-passthrough', 'bytes piped through a second process, no HTTP parsing'],
   ];
   for (const [name, what] of references) {
     const ref = await compareReference(name, appUrl, body, headers);
+    if (name === 'bare-proxy') {
+      // listen against the bare proxy, each as a share of direct measured beside it (issue 18).
+      const proxyShare = ref.viaRps / ref.directRps;
+      for (const [label, side, goal] of [['listen-vs-bare-proxy', noSave, 1.0], ['listen-durable-vs-bare-proxy', durable, 0.8]]) {
+        const share = side.viaRps / side.directRps;
+        const detail = `listen ${share.toFixed(3)} of direct vs the bare Node http + undici proxy ${proxyShare.toFixed(3)} of direct`;
+        console.log(`RESULT ${label} ${(share / proxyShare).toFixed(2)} ${detail} (best rounds above; goal >= ${goal})`);
+      }
+    }
     console.log(
-      `RESULT ${name}-throughput ${(ref.viaRps / ref.directRps).toFixed(3)} (reference) ${what} (bench/_${name}.cjs): ${Math.round(ref.viaRps)} req/s vs direct ${Math.round(ref.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ${THROUGHPUT_SECONDS} s rounds each (via ${rounds(ref.viaRounds)}, direct ${rounds(ref.directRounds)}; ${CONNECTIONS} connections)`,
+      `RESULT ${name}-throughput ${(ref.viaRps / ref.directRps).toFixed(3)} (reference) ${what} (bench/_${name}.cjs): ` +
+        `${Math.round(ref.viaRps)} req/s vs direct ${Math.round(ref.directRps)} req/s, best of ${THROUGHPUT_ROUNDS} interleaved ` +
+        `${THROUGHPUT_SECONDS} s rounds each (via ${rounds(ref.viaRounds)}, direct ${rounds(ref.directRounds)}; ${CONNECTIONS} ` +
+        `connections)`,
     );
   }
 } finally {

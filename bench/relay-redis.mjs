@@ -33,7 +33,11 @@ async function freePort() {
 
 async function startRedis(dir) {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
     let output = '';
@@ -51,7 +55,9 @@ async function throughput(urls) {
     urls.map(
       (url) =>
         new Promise((resolve, reject) =>
-          autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: SECONDS }, (error, result) => (error ? reject(error) : resolve(result))),
+          autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, duration: SECONDS }, (error, result) =>
+            error ? reject(error) : resolve(result),
+          ),
         ),
     ),
   );
@@ -88,11 +94,15 @@ try {
   const { file, one, two } = best;
   const vsFile = one.perSecond / file.perSecond;
   console.log(
-    `RESULT relay-redis-vs-file ${vsFile.toFixed(2)} redis ${Math.round(one.perSecond)} ev/s vs file log ${Math.round(file.perSecond)} ev/s (one instance, ${CONNECTIONS} connections, best of ${ROUNDS} × ${SECONDS} s, fsync on every write both; goal >= 0.7; errors ${one.errors}/${file.errors})`,
+    `RESULT relay-redis-vs-file ${vsFile.toFixed(2)} redis ${Math.round(one.perSecond)} ev/s vs file log ${Math.round(file.perSecond)} ` +
+      `ev/s (one instance, ${CONNECTIONS} connections, best of ${ROUNDS} × ${SECONDS} s, fsync on every write both; goal >= 0.7; errors ` +
+      `${one.errors}/${file.errors})`,
   );
   const scale = two.perSecond / one.perSecond;
   console.log(
-    `RESULT relay-redis-2x-vs-1x ${scale.toFixed(2)} two instances ${Math.round(two.perSecond)} ev/s vs one ${Math.round(one.perSecond)} ev/s (one shared channel, ${CONNECTIONS} connections each, best of ${ROUNDS} × ${SECONDS} s, ${availableParallelism()} cores; goal > 1; errors ${two.errors})`,
+    `RESULT relay-redis-2x-vs-1x ${scale.toFixed(2)} two instances ${Math.round(two.perSecond)} ev/s vs one ` +
+      `${Math.round(one.perSecond)} ev/s (one shared channel, ${CONNECTIONS} connections each, best of ${ROUNDS} × ${SECONDS} s, ` +
+      `${availableParallelism()} cores; goal > 1; errors ${two.errors})`,
   );
 } finally {
   for (const stop of stops.reverse()) await stop().catch(() => undefined);

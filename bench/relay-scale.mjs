@@ -63,8 +63,10 @@ function cpuMs(pid) {
 /** The real relay under `ulimit -n 1024` (exec: the PID is the relay's), ready once it printed its ready line. */
 async function startRelay(dataDir, openFilesLimit) {
   const started = performance.now();
-  const command = [process.execPath, BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', '--channel-burst', '100000', '--max-channels', '100000'];
-  const child = spawn('bash', ['-c', `ulimit -n ${openFilesLimit} && exec "$@"`, 'relay', ...command], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const limits = ['--channel-burst', '100000', '--max-channels', '100000'];
+  const command = [process.execPath, BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', ...limits];
+  const shell = ['-c', `ulimit -n ${openFilesLimit} && exec "$@"`, 'relay', ...command];
+  const child = spawn('bash', shell, { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`relay exited ${code}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -72,7 +74,8 @@ async function startRelay(dataDir, openFilesLimit) {
       if (value.type === 'ready') resolve(value);
     });
   });
-  return { ...ready, readyMs: performance.now() - started, pid: child.pid, stop: () => (child.kill('SIGTERM'), new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))) };
+  const stop = () => (child.kill('SIGTERM'), new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r))));
+  return { ...ready, readyMs: performance.now() - started, pid: child.pid, stop };
 }
 
 async function post(url, body = BODY) {
@@ -111,15 +114,24 @@ try {
     await settle();
     rss[step] = rssMb(relay.pid);
     const label = step >= 1_000 ? `${step / 1_000}k` : String(step);
-    console.log(`RESULT relay-scale-fds-${label} ${descriptors(relay.pid)} descriptors with ${step} channels, one event each (relay under ulimit -n ${OPEN_FILES_LIMIT})`);
+    console.log(
+      `RESULT relay-scale-fds-${label} ${descriptors(relay.pid)} descriptors with ${step} channels, one event each ` +
+        `(relay under ulimit -n ${OPEN_FILES_LIMIT})`,
+    );
     console.log(`RESULT relay-scale-rss-mb-${label} ${rss[step].toFixed(1)} MB RSS with ${step} channels`);
   }
   const [low, , high] = STEPS;
   // Restart with every channel on disk, under the limit the listeners need.
   await relay.stop();
   relay = await startRelay(dataDir, LISTENERS_OPEN_FILES_LIMIT);
-  console.log(`RESULT relay-scale-startup-ms ${Math.round(relay.readyMs)} ms from spawn to ready with ${channels.length} channels (goal < 2000)`);
-  console.log(`RESULT relay-scale-kb-per-channel ${(((rss[high] - rss[low]) * 1024) / (high - low)).toFixed(2)} KB RSS per channel ((RSS at ${high} − RSS at ${low}) / ${high - low}, recent caches still held; goal < 10)`);
+  console.log(
+    `RESULT relay-scale-startup-ms ${Math.round(relay.readyMs)} ms from spawn to ready with ${channels.length} channels (goal < 2000)`,
+  );
+  const kbPerChannel = ((rss[high] - rss[low]) * 1024) / (high - low);
+  console.log(
+    `RESULT relay-scale-kb-per-channel ${kbPerChannel.toFixed(2)} KB RSS per channel ` +
+      `((RSS at ${high} − RSS at ${low}) / ${high - low}, recent caches still held; goal < 10)`,
+  );
 
   // Many listeners connected through the library's openTunnel, all idle, then posts answered by them.
   const listened = channels.slice(0, LISTENERS);
@@ -146,7 +158,11 @@ try {
   const idleStarted = performance.now();
   await settle(IDLE_CPU_SECONDS * 1_000);
   const idlePct = ((cpuMs(relay.pid) - cpuBefore) / (performance.now() - idleStarted)) * 100;
-  console.log(`RESULT relay-scale-idle-cpu-pct ${idlePct.toFixed(2)} % of one core, ${LISTENERS} listeners connected and idle for ${IDLE_CPU_SECONDS} s (their heartbeats included), ${descriptors(relay.pid)} descriptors (relay under ulimit -n ${LISTENERS_OPEN_FILES_LIMIT})`);
+  console.log(
+    `RESULT relay-scale-idle-cpu-pct ${idlePct.toFixed(2)} % of one core, ${LISTENERS} listeners connected and idle ` +
+      `for ${IDLE_CPU_SECONDS} s (their heartbeats included), ${descriptors(relay.pid)} descriptors ` +
+      `(relay under ulimit -n ${LISTENERS_OPEN_FILES_LIMIT})`,
+  );
   const latencies = [];
   for (let i = 0; i < LATENCY_POSTS; i++) {
     const channel = listened[(i * 7919) % listened.length];
@@ -154,7 +170,10 @@ try {
     if (status !== 200) throw new Error(`post with a listener → ${status}`);
     latencies.push(ms);
   }
-  console.log(`RESULT relay-scale-post-p50-ms ${percentile(latencies, 50).toFixed(2)} ms, a post answered by its channel's listener while ${LISTENERS} are connected (${LATENCY_POSTS} posts, one at a time)`);
+  console.log(
+    `RESULT relay-scale-post-p50-ms ${percentile(latencies, 50).toFixed(2)} ms, a post answered by its channel's listener ` +
+      `while ${LISTENERS} are connected (${LATENCY_POSTS} posts, one at a time)`,
+  );
   console.log(`RESULT relay-scale-post-p99-ms ${percentile(latencies, 99).toFixed(2)} ms (same posts)`);
   await Promise.all(tunnels.map((tunnel) => tunnel.close()));
 
@@ -193,7 +212,9 @@ try {
   flooding = false;
   await Promise.all(floods);
   console.log(
-    `RESULT relay-scale-fairness ${(during / alone).toFixed(2)} quiet channel p99 ${during.toFixed(2)} ms while another floods (${Math.round(accepted / floodSeconds)}/s stored, ${Math.round(refused / floodSeconds)}/s answered 429) vs ${alone.toFixed(2)} ms alone (goal <= 2)`,
+    `RESULT relay-scale-fairness ${(during / alone).toFixed(2)} quiet channel p99 ${during.toFixed(2)} ms while another floods ` +
+      `(${Math.round(accepted / floodSeconds)}/s stored, ${Math.round(refused / floodSeconds)}/s answered 429) ` +
+      `vs ${alone.toFixed(2)} ms alone (goal <= 2)`,
   );
 
   await relay.stop();
@@ -201,7 +222,8 @@ try {
 
   // The retention pass and the memory of idle channels: the relay's own store on the
   // same folder, in a fresh process (the relay runs the pass once a minute).
-  const child = spawn(process.execPath, ['--expose-gc', path.join(ROOT, 'bench/_relay-scale-store.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const script = path.join(ROOT, 'bench/_relay-scale-store.mjs');
+  const child = spawn(process.execPath, ['--expose-gc', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
   child.stdout.on('data', (chunk) => process.stdout.write(chunk));
   const code = await new Promise((resolve) => child.once('exit', resolve));
   if (code !== 0) throw new Error(`bench/_relay-scale-store.mjs exited ${code}`);

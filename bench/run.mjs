@@ -37,7 +37,8 @@ for (const script of scripts) {
   }
 }
 
-const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ` +
+  `${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 const table = [
   `Machine: ${machine}`,
   '',

@@ -13,7 +13,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { composeBody } from '../dist/events/compose.js';
 import { signedHeaders } from '../dist/delivery/request.js';
 
@@ -42,7 +41,20 @@ function startSink() {
 }
 
 async function runSend(url) {
-  const args = [BIN, 'send', 'MessageSent', '--url', url, '--secret', SECRET, '--count', String(COUNT), '--concurrency', String(CONNECTIONS), '--json'];
+  const args = [
+    BIN,
+    'send',
+    'MessageSent',
+    '--url',
+    url,
+    '--secret',
+    SECRET,
+    '--count',
+    String(COUNT),
+    '--concurrency',
+    String(CONNECTIONS),
+    '--json',
+  ];
   const { result: summary, cpuUs } = await runChild(args);
   if (summary.failed > 0) throw new Error(`send saw ${summary.failed} failures`);
   return { rps: summary.rps, cpuUs };
@@ -60,7 +72,8 @@ let lastAt = 0;
 const startedAt = performance.now();
 const instance = autocannon({ url, method: 'POST', body, headers, connections, pipelining: 1, amount }, (error, result) => {
   if (error) throw error;
-  if (result.non2xx > 0 || result.errors > 0) throw new Error('autocannon saw ' + result.non2xx + ' non-2xx and ' + result.errors + ' errors');
+  if (result.non2xx > 0 || result.errors > 0) throw new Error('autocannon saw ' + result.non2xx + ' non-2xx and ' + result.errors + ' ' +
+    'errors');
   process.stdout.write(JSON.stringify({ rps: (answered / (lastAt - startedAt)) * 1000 }));
 });
 instance.on('response', () => {
@@ -115,7 +128,8 @@ try {
   const cpuPerRequest = (runs) => (Math.min(...runs.map((r) => r.cpuUs)) / COUNT).toFixed(1);
   console.log(
     `RESULT send-vs-autocannon ${ratio.toFixed(2)} send=${Math.round(best(ours))}rps autocannon=${Math.round(best(theirs))}rps ` +
-      `(rounds send ${list(ours)}, autocannon ${list(theirs)}; CPU per request incl. start-up send ${cpuPerRequest(ours)} µs, autocannon ${cpuPerRequest(theirs)} µs; ` +
+      `(rounds send ${list(ours)}, autocannon ${list(theirs)}; CPU per request incl. start-up send ${cpuPerRequest(ours)} µs, ` +
+      `autocannon ${cpuPerRequest(theirs)} µs; ` +
       `connections=${CONNECTIONS} count=${COUNT}, order alternating, unique signed events vs one fixed body)`,
   );
 } finally {

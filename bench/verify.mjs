@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { verify as octokitVerify } from '@octokit/webhooks-methods';
 import { EVENT_NAMES, generate, sign } from '../dist/index.js';
 import { encodeBody, newCaptureId } from '../dist/capture/record.js';
-import { lineBatches } from '../dist/verify/lines.js';
+import { lineBatches } from '../dist/capture/lines.js';
 import { createReadStream } from 'node:fs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,7 +128,8 @@ function runVerify(file) {
     const used = process.cpuUsage(cpu);
     const cpuMs = (used.user + used.system) / 1000;
     const usage = process.resourceUsage();
-    process.stderr.write('\\nBENCH ' + JSON.stringify({ code, ms, cpuMs, maxRssKiB: usage.maxRSS, minorFaults: usage.minorPageFault - faults }) + '\\n');`;
+    process.stderr.write('\\nBENCH ' +
+      '' + JSON.stringify({ code, ms, cpuMs, maxRssKiB: usage.maxRSS, minorFaults: usage.minorPageFault - faults }) + '\\n');`;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -175,7 +176,10 @@ try {
   let tenth;
   let verifyCpuMs = Infinity;
   // The fastest run, keeping the highest peak RSS seen.
-  const best = (kept, run) => (!kept || run.ms < kept.ms ? { ...run, maxRssKiB: Math.max(run.maxRssKiB, kept?.maxRssKiB ?? 0) } : { ...kept, maxRssKiB: Math.max(run.maxRssKiB, kept.maxRssKiB) });
+  const best = (kept, run) =>
+    !kept || run.ms < kept.ms
+      ? { ...run, maxRssKiB: Math.max(run.maxRssKiB, kept?.maxRssKiB ?? 0) }
+      : { ...kept, maxRssKiB: Math.max(run.maxRssKiB, kept.maxRssKiB) };
   for (let round = 0; round < ROUNDS; round++) {
     bareMs = Math.min(bareMs, bareLoopMs(bodies, signatures));
     octokitMs = Math.min(octokitMs, await octokitLoopMs(bodies, signatures));
@@ -188,28 +192,40 @@ try {
   const rate = (ms) => Math.round((REQUESTS / ms) * 1000);
   const detail = `verify ${rate(full.ms)} req/s (${full.ms.toFixed(0)} ms, ${REQUESTS} requests, ${fileMiB.toFixed(1)} MiB file)`;
   console.log(`RESULT verify-vs-bare ${(bareMs / full.ms).toFixed(2)} ${detail}; bare createHmac+JSON.parse ${rate(bareMs)} req/s`);
-  console.log(`RESULT verify-vs-octokit ${(octokitMs / full.ms).toFixed(2)} ${detail}; @octokit/webhooks-methods verify+JSON.parse ${rate(octokitMs)} req/s`);
-  console.log(`RESULT format-floor-vs-bare ${(bareMs / floorMs).toFixed(2)} read+split+JSON.parse(record)+createHmac+JSON.parse(body), nothing else: ${rate(floorMs)} req/s`);
+  console.log(
+    `RESULT verify-vs-octokit ${(octokitMs / full.ms).toFixed(2)} ${detail}; @octokit/webhooks-methods verify+JSON.parse ` +
+      `${rate(octokitMs)} req/s`,
+  );
+  console.log(
+    `RESULT format-floor-vs-bare ${(bareMs / floorMs).toFixed(2)} read+split+JSON.parse(record)+createHmac+JSON.parse(body), nothing ` +
+      `else: ${rate(floorMs)} req/s`,
+  );
   // What verify's checks, duplicate tracking and report add on top of merely reading the format.
   console.log(`RESULT verify-vs-format-floor ${(floorMs / full.ms).toFixed(2)} ${detail}; format floor ${rate(floorMs)} req/s`);
   // CPU per request, all threads counted (verify uses every core on a large file): what a
   // loaded machine barely moves, unlike the wall-clock ratios above.
   console.log(
-    `RESULT verify-cpu-vs-bare ${(bareCpuMs / verifyCpuMs).toFixed(2)} CPU time, all threads: verify ${verifyCpuMs.toFixed(0)} ms vs bare ${bareCpuMs.toFixed(0)} ms for ${REQUESTS} requests (best of ${ROUNDS} each)`,
+    `RESULT verify-cpu-vs-bare ${(bareCpuMs / verifyCpuMs).toFixed(2)} CPU time, all threads: verify ${verifyCpuMs.toFixed(0)} ms vs ` +
+      `bare ${bareCpuMs.toFixed(0)} ms for ${REQUESTS} requests (best of ${ROUNDS} each)`,
   );
   // Past start-up: the requests the full file has beyond the tenth, over the time they add.
   // What a run pays once (loading the CLI, starting a worker thread, V8 compiling the
   // checks in each thread, first touches of fresh memory) cancels out.
   const marginalRate = (REQUESTS - SMALL_REQUESTS) / ((full.ms - tenth.ms) / 1000);
   console.log(
-    `RESULT verify-marginal-vs-bare ${(marginalRate / (REQUESTS / (bareMs / 1000))).toFixed(2)} past start-up: ${Math.round(marginalRate)} req/s (${REQUESTS} requests in ${full.ms.toFixed(0)} ms, ${SMALL_REQUESTS} in ${tenth.ms.toFixed(0)} ms: ${(full.ms - (full.ms - tenth.ms) / (REQUESTS - SMALL_REQUESTS) * REQUESTS).toFixed(0)} ms paid once per run)`,
+    `RESULT verify-marginal-vs-bare ${(marginalRate / (REQUESTS / (bareMs / 1000))).toFixed(2)} past start-up: ` +
+      `${Math.round(marginalRate)} req/s (${REQUESTS} requests in ${full.ms.toFixed(0)} ms, ${SMALL_REQUESTS} in ${tenth.ms.toFixed(0)} ` +
+      `ms: ${(full.ms - ((full.ms - tenth.ms) / (REQUESTS - SMALL_REQUESTS)) * REQUESTS).toFixed(0)} ms paid once per run)`,
   );
   const touch = firstTouchMsPerMiB();
   console.log(
-    `RESULT machine-first-touch-vs-refill ${(touch.first / touch.again).toFixed(1)} writing fresh memory costs ${touch.first.toFixed(2)} ms/MiB here (page faults), writing it again ${touch.again.toFixed(2)} ms/MiB: verify touches ~${((full.minorFaults * 4) / 1024).toFixed(0)} MiB fresh per run (${full.minorFaults} page faults)`,
+    `RESULT machine-first-touch-vs-refill ${(touch.first / touch.again).toFixed(1)} writing fresh memory costs ` +
+      `${touch.first.toFixed(2)} ms/MiB here (page faults), writing it again ${touch.again.toFixed(2)} ms/MiB: verify touches ` +
+      `~${((full.minorFaults * 4) / 1024).toFixed(0)} MiB fresh per run (${full.minorFaults} page faults)`,
   );
   console.log(
-    `RESULT verify-rss-full-vs-tenth ${(full.maxRssKiB / tenth.maxRssKiB).toFixed(2)} peak RSS ${(full.maxRssKiB / 1024).toFixed(0)} MiB on ${REQUESTS} requests vs ${(tenth.maxRssKiB / 1024).toFixed(0)} MiB on ${SMALL_REQUESTS}`,
+    `RESULT verify-rss-full-vs-tenth ${(full.maxRssKiB / tenth.maxRssKiB).toFixed(2)} peak RSS ${(full.maxRssKiB / 1024).toFixed(0)} ` +
+      `MiB on ${REQUESTS} requests vs ${(tenth.maxRssKiB / 1024).toFixed(0)} MiB on ${SMALL_REQUESTS}`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -72,7 +72,12 @@ function fromOtherFile(name, file, key, indexOf) {
       b.onResolve({ filter: /.*/ }, async (args) => {
         if (args.namespace === name) return { path: file, external: true };
         if (args.pluginData === name) return undefined;
-        const resolved = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: name });
+        const resolved = await b.resolve(args.path, {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+          importer: args.importer,
+          pluginData: name,
+        });
         const index = resolved.errors.length === 0 ? indexOf(resolved.path, args) : -1;
         return index >= 0 ? { path: String(index), namespace: name } : undefined;
       });
@@ -90,10 +95,20 @@ const probe = await build({
   entryPoints: [MAIN],
   write: false,
   metafile: true,
-  plugins: [{ name: 'probe', setup: (b) => b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined)) }],
+  plugins: [
+    {
+      name: 'probe',
+      setup: (b) =>
+        b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined)),
+    },
+  ],
 });
-const upFront = Object.keys(probe.metafile.inputs).map((input) => path.resolve(ROOT, input)).filter((file) => file !== MAIN);
-const lazySpecifiers = [...new Set(probe.metafile.inputs[path.relative(ROOT, MAIN)].imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path))];
+const upFront = Object.keys(probe.metafile.inputs)
+  .map((input) => path.resolve(ROOT, input))
+  .filter((file) => file !== MAIN);
+const lazySpecifiers = [
+  ...new Set(probe.metafile.inputs[path.relative(ROOT, MAIN)].imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path)),
+];
 
 const entry = (contents) => ({ contents, resolveDir: path.dirname(MAIN), sourcefile: 'entry.ts', loader: 'ts' });
 const list = (items, line) => items.map((item, i) => line(JSON.stringify(item), i)).join('\n');
@@ -106,11 +121,18 @@ await build({
       `export const __upFront = [${upFront.map((_, i) => `m${i}`).join(', ')}];`,
   ),
   outfile: path.join(OUT_DIR, 'main.cjs'),
-  plugins: [fromOtherFile('lazy', './cli.cjs', '__lazy', (_, args) => (args.importer === MAIN && args.kind === 'dynamic-import' ? lazySpecifiers.indexOf(args.path) : -1))],
+  plugins: [
+    fromOtherFile('lazy', './cli.cjs', '__lazy', (_, args) =>
+      args.importer === MAIN && args.kind === 'dynamic-import' ? lazySpecifiers.indexOf(args.path) : -1,
+    ),
+  ],
 });
 await build({
   ...common,
-  stdin: entry(`${list(lazySpecifiers, (spec, i) => `import * as l${i} from ${spec};`)}\nexport const __lazy = [${lazySpecifiers.map((_, i) => `l${i}`).join(', ')}];`),
+  stdin: entry(
+    `${list(lazySpecifiers, (spec, i) => `import * as l${i} from ${spec};`)}\n` +
+      `export const __lazy = [${lazySpecifiers.map((_, i) => `l${i}`).join(', ')}];`,
+  ),
   outfile: path.join(OUT_DIR, 'cli.cjs'),
   plugins: [fromOtherFile('up-front', './main.cjs', '__upFront', (file) => upFront.indexOf(file)), lazyChildProcessForCommander],
 });
@@ -120,4 +142,21 @@ await build({
   ...common,
   entryPoints: [path.join(ROOT, 'src', 'verify', 'worker.ts')],
   outfile: path.join(ROOT, 'dist', 'verify', 'worker.cjs'),
+});
+
+// The inspector page (browser code, src/inspector/page/): one script and one style sheet,
+// served by listen and the relay from dist/inspector/assets (src/inspector/assets.ts).
+await build({
+  entryPoints: [
+    { in: path.join(ROOT, 'src', 'inspector', 'page', 'main.ts'), out: 'inspector' },
+    { in: path.join(ROOT, 'src', 'inspector', 'page', 'inspector.css'), out: 'inspector' },
+  ],
+  outdir: path.join(ROOT, 'dist', 'inspector', 'assets'),
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: ['chrome110', 'firefox110', 'safari16'],
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
 });

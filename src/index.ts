@@ -19,8 +19,25 @@ export type * from './events/types.js';
 export { UserError, CheckFailedError } from './errors.js';
 export { startRelay } from './relay/server.js';
 export type { RelayOptions, RunningRelay, RelayLogEntry } from './relay/server.js';
-export type { ChannelStore, EventLog, ChannelRecord, StoredEvent, NewEvent, RetentionPolicy, DroppedRange, TokenReplacement, Revocation } from './relay/store.js';
-export { openTunnel, TunnelAuthError, TunnelRevokedError } from './tunnel/client.js';
+export type {
+  ChannelStore,
+  EventLog,
+  ChannelRecord,
+  StoredEvent,
+  NewEvent,
+  RetentionPolicy,
+  DroppedRange,
+  TokenReplacement,
+  Revocation,
+} from './relay/store.js';
+export { openTunnel, TunnelAuthError, TunnelRevokedError, TunnelReplacedError } from './tunnel/client.js';
 export type { Tunnel, TunnelOptions, TunnelStatus, TunnelRequest, TunnelAnswer, TunnelHandler } from './tunnel/client.js';
 export { openCursorFile, memoryCursor } from './tunnel/cursor-file.js';
 export type { DeliveryCursor } from './tunnel/cursor-file.js';
+export { composeStory } from './scenario/compose-story.js';
+export type { StoryEvent, ComposeStoryOptions } from './scenario/compose-story.js';
+export { parseStory } from './scenario/parse-story.js';
+export { BUILTIN_STORIES, builtinStory } from './scenario/builtin.js';
+export type { Story, StoryStep } from './scenario/story.js';
+export { drillOrder } from './scenario/drill.js';
+export type { DrillDelivery, DrillOptions } from './scenario/drill.js';

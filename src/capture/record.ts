@@ -13,6 +13,27 @@ export interface ForwardResult {
   latencyMs: number;
   /** Why there is no answer: refused, timeout, ... */
   error?: string;
+  /** What the app answered, bounded: its headers and the first bytes of its body (the inspector shows them). */
+  answer?: AnswerExcerpt;
+}
+
+/** The start of the app's answer, kept with the capture so the inspector can show it. */
+export interface AnswerExcerpt {
+  headers: CapturedHeaders;
+  /** The first ANSWER_EXCERPT_BYTES of the body: text when valid UTF-8, else base64. */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  /** The whole body's size in bytes. */
+  bodySize: number;
+}
+
+/** How much of the app's answer body a capture keeps. */
+export const ANSWER_EXCERPT_BYTES = 1024;
+
+/** The app's answer as an excerpt: all its headers, the first ANSWER_EXCERPT_BYTES of its body. */
+export function answerExcerpt(rawHeaders: readonly string[], body: Buffer): AnswerExcerpt {
+  const start = body.length > ANSWER_EXCERPT_BYTES ? body.subarray(0, ANSWER_EXCERPT_BYTES) : body;
+  return { headers: headersFromRaw(rawHeaders), ...encodeBody(start), bodySize: body.length };
 }
 
 /** One received request, one line of the captures file. */
@@ -37,8 +58,23 @@ export interface CaptureRecord {
   responseStatus?: number;
   /** Where it came in: the local endpoint, or the relay (with its sequence number). */
   source?: { kind: 'local' } | { kind: 'relay'; channel: string; seq: number };
+  /**
+   * The relay had sent this event to a listener before, on an earlier connection: the
+   * app may have received it already (the earlier delivery may have no capture line,
+   * when the listener was killed before writing it). Absent otherwise.
+   */
+  redelivery?: true;
   /** Set when the request was refused, e.g. over the body limit. */
   rejected?: string;
+  /**
+   * A relayed event stored while no listener was connected (answered 202) is retried by
+   * the listener on FrontEngine's schedule: which attempt this was (1 = the first)...
+   */
+  attempt?: number;
+  /** ...when the next one is due, if this one failed and one is left (ISO 8601)... */
+  nextAttemptAt?: string;
+  /** ...or true when this was the last attempt and it failed: the event is given up (replay it). */
+  failed?: true;
 }
 
 /** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */

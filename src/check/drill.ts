@@ -3,6 +3,7 @@ import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import { deliver, type DeliveryErrorKind, type DeliveryOutcome } from '../delivery/deliver.js';
 import { FORGERY_LABELS, forgedRequests, type ForgeryCase } from '../delivery/forgery.js';
 import { UserError } from '../errors.js';
+import { formatDuration } from '../util/duration.js';
 import { closestMatch } from '../util/suggest.js';
 import { signedHeaders } from '../delivery/request.js';
 import { EVENT_NAMES } from '../events/catalog.js';
@@ -54,7 +55,13 @@ const UNKNOWN_EVENT_BODY = JSON.stringify({
   payload: {
     ip_address: '198.51.100.42',
     user_agent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15',
-    message: { id: 12345, token: 'abc123def456', to: 'customer@example.com', from: 'shop@example.com', subject: 'Order Confirmation #12345' },
+    message: {
+      id: 12345,
+      token: 'abc123def456',
+      to: 'customer@example.com',
+      from: 'shop@example.com',
+      subject: 'Order Confirmation #12345',
+    },
   },
 });
 
@@ -91,7 +98,13 @@ const acceptCases: DrillCase[] = EVENT_NAMES.map((event) => ({
   async run({ send, signed, within }) {
     const body = Buffer.from(composeBody(event).body);
     const outcome = await send(body, signed(body));
-    return { name: `accepts ${event}`, expected: within, ok: outcome.ok, ...base(outcome), ...(outcome.ok ? {} : { reason: answer(outcome) }) };
+    return {
+      name: `accepts ${event}`,
+      expected: within,
+      ok: outcome.ok,
+      ...base(outcome),
+      ...(outcome.ok ? {} : { reason: answer(outcome) }),
+    };
   },
 }));
 
@@ -117,7 +130,13 @@ const redeliveryCase: DrillCase = {
     const second = first.ok ? await send(again, headers) : undefined;
     const ok = first.ok && second?.ok === true;
     const reason = !first.ok ? `first delivery ${answer(first)}` : second && !second.ok ? `second delivery ${answer(second)}` : undefined;
-    return { name: 'accepts the same delivery twice', expected: `${within}, both times`, ok, ...base(second ?? first), ...(reason ? { reason } : {}) };
+    return {
+      name: 'accepts the same delivery twice',
+      expected: `${within}, both times`,
+      ok,
+      ...base(second ?? first),
+      ...(reason ? { reason } : {}),
+    };
   },
 };
 
@@ -128,7 +147,13 @@ const unknownEventCase: DrillCase = {
     const unknown = Buffer.from(UNKNOWN_EVENT_BODY);
     const outcome = await send(unknown, signed(unknown));
     const ok = outcome.status !== undefined && outcome.status < 500 && !outcome.error;
-    return { name: 'an unknown event type gets no 5xx', expected: 'any answer below 500', ok, ...base(outcome), ...(ok ? {} : { reason: answer(outcome) }) };
+    return {
+      name: 'an unknown event type gets no 5xx',
+      expected: 'any answer below 500',
+      ok,
+      ...base(outcome),
+      ...(ok ? {} : { reason: answer(outcome) }),
+    };
   },
 };
 
@@ -154,7 +179,8 @@ export function selectDrillCases(words: readonly string[]): string[] {
       const groups = [...new Set(DRILL_CASE_IDS.map((id) => id.split(':')[0] as string))];
       const suggestion = closestMatch(word, [...DRILL_CASE_IDS, ...groups, ...EVENT_NAMES]);
       throw new UserError(
-        `Unknown check case "${word}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Cases: ${groups.join(', ')}, or one of ${DRILL_CASE_IDS.join(', ')}`,
+        `Unknown check case "${word}".${suggestion ? ` Did you mean ${suggestion}?` : ''} Cases: ${groups.join(', ')}, or one of ` +
+          `${DRILL_CASE_IDS.join(', ')}`,
       );
     }
     for (const id of matches) selected.add(id);
@@ -174,22 +200,27 @@ export async function runConformanceDrill(options: DrillOptions): Promise<DrillR
   // How long to wait (--timeout) is the user's; a 2xx later than FrontEngine's 5 s is still too late.
   const timeoutMs = options.timeoutMs ?? FRONTENGINE_TIMEOUT_MS;
   const inTimeMs = Math.min(timeoutMs, FRONTENGINE_TIMEOUT_MS);
+  const inTime = formatDuration(inTimeMs, { unit: 's', decimals: 3 });
   let unreachable: string | undefined;
   let delivered = 0;
   const context: DrillContext = {
-    within: `2xx within ${inTimeMs / 1000} s`,
+    within: `2xx within ${inTime}`,
     async send(body, headers) {
       const outcome = await deliver({ url: options.url, body, headers, timeoutMs, dispatcher: options.dispatcher });
       if (delivered++ === 0 && outcome.error && UNREACHABLE_KINDS.has(outcome.error.kind)) unreachable = outcome.error.message;
       if (outcome.ok && outcome.latencyMs > inTimeMs) {
-        const late = `answered ${outcome.status} after ${(outcome.latencyMs / 1000).toFixed(1)} s, too late for FrontEngine's ${inTimeMs / 1000} s`;
+        const after = formatDuration(outcome.latencyMs, { unit: 's', decimals: 1, fixed: true });
+        const late = `answered ${outcome.status} after ${after}, too late for FrontEngine's ${inTime}`;
         return { ...outcome, ok: false, error: { kind: 'timeout', message: late } };
       }
       return outcome;
     },
     signed: (body) => signedHeaders(body, { userAgent: options.userAgent, secret: options.secret }),
     forged: (body, forgery) =>
-      forgedRequests(body, { userAgent: options.userAgent, secret: options.secret }).find((f) => f.case === forgery) as { body: Buffer; headers: Record<string, string> },
+      forgedRequests(body, { userAgent: options.userAgent, secret: options.secret }).find((f) => f.case === forgery) as {
+        body: Buffer;
+        headers: Record<string, string>;
+      },
   };
   const only = options.only ? new Set(selectDrillCases(options.only)) : undefined;
   const results: CaseResult[] = [];

@@ -1,4 +1,4 @@
-import { xmlEscape } from '../verify/reporters/junit.js';
+import { xmlEscape } from '../util/xml-escape.js';
 import type { CaseResult } from './drill.js';
 
 export interface DrillSummary {
@@ -32,7 +32,10 @@ export function drillJunit(summary: DrillSummary, results: readonly CaseResult[]
   if (summary.unreachable !== undefined) {
     // One failed testcase, so that CI shows why nothing else ran.
     const message = `cannot reach the endpoint: ${summary.unreachable}`;
-    cases.push(`    <testcase classname="fe-webhooks.check" name="the endpoint can be reached" time="0">\n      <failure type="unreachable" message="${xmlEscape(message)}">${xmlEscape(message)}</failure>\n    </testcase>\n`);
+    cases.push(
+      `    <testcase classname="fe-webhooks.check" name="the endpoint can be reached" time="0">\n` +
+        `      <failure type="unreachable" message="${xmlEscape(message)}">${xmlEscape(message)}</failure>\n    </testcase>\n`,
+    );
   }
   const total = cases.length;
   const failures = summary.failed + (summary.unreachable !== undefined ? 1 : 0);

@@ -53,7 +53,10 @@ export function bashScript(spec: CompletionSpec): string {
       const valueCases = c.options
         .filter((o) => o.value.kind !== 'none')
         .map((o) => {
-          const reply = o.value.kind === 'file' ? `compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))` : `COMPREPLY=($(compgen -W "${words(o.value)}" -- "$cur"))`;
+          const reply =
+            o.value.kind === 'file'
+              ? `compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur"))`
+              : `COMPREPLY=($(compgen -W "${words(o.value)}" -- "$cur"))`;
           return `        ${o.flag}) ${reply}; return ;;`;
         });
       const positional = c.subcommands.length > 0 ? c.subcommands.map((s) => s.name).join(' ') : words(c.positional);
@@ -68,7 +71,8 @@ export function bashScript(spec: CompletionSpec): string {
     .join('\n');
   const parents = flatten(spec.commands).filter(({ command }) => command.subcommands.length > 0);
   const descend = parents.length
-    ? `  case "$cmd" in\n    ${parents.map(({ path }) => quoteSingle(path.join(' '))).join('|')})\n      if [ "$COMP_CWORD" -gt 2 ]; then cmd="$cmd \${COMP_WORDS[2]}"; fi ;;\n  esac\n`
+    ? `  case "$cmd" in\n    ${parents.map(({ path }) => quoteSingle(path.join(' '))).join('|')})\n` +
+      `      if [ "$COMP_CWORD" -gt 2 ]; then cmd="$cmd \${COMP_WORDS[2]}"; fi ;;\n  esac\n`
     : '';
   return `# fe-webhooks bash completion. Load it with:
 #   source <(fe-webhooks completion bash)
@@ -177,7 +181,8 @@ export function fishScript(spec: CompletionSpec): string {
     const when = quoteFish(seen);
     if (c.subcommands.length > 0) {
       const none = quoteFish(`${seen}; and not __fish_seen_subcommand_from ${c.subcommands.map((s) => s.name).join(' ')}`);
-      for (const s of c.subcommands) lines.push(`complete -c fe-webhooks -n ${none} -a ${quoteFish(s.name)} -d ${quoteFish(s.description)}`);
+      for (const s of c.subcommands)
+        lines.push(`complete -c fe-webhooks -n ${none} -a ${quoteFish(s.name)} -d ${quoteFish(s.description)}`);
       continue;
     }
     const positional = words(c.positional);
@@ -185,7 +190,8 @@ export function fishScript(spec: CompletionSpec): string {
     if (c.positional.kind === 'file') lines.push(`complete -c fe-webhooks -n ${when} -F`);
     for (const o of c.options) {
       const choices = words(o.value);
-      const value = o.value.kind === 'none' ? '' : o.value.kind === 'file' ? ' -r -F' : choices !== undefined ? ` -x -a ${quoteFish(choices)}` : ' -x';
+      const value =
+        o.value.kind === 'none' ? '' : o.value.kind === 'file' ? ' -r -F' : choices !== undefined ? ` -x -a ${quoteFish(choices)}` : ' -x';
       lines.push(`complete -c fe-webhooks -n ${when} -l ${o.flag.replace(/^--/, '')} -d ${quoteFish(o.description)}${value}`);
     }
   }

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import { UserError, errorMessage } from '../errors.js';
 import { isJsonObject, nonFiniteNumberAt } from '../events/overrides.js';
-import { BOM } from '../verify/lines.js';
+import { BOM } from '../capture/lines.js';
 import type { CliIO } from './io.js';
 
 function describeReadError(file: string, error: unknown): string {
@@ -41,6 +41,7 @@ export async function readJsonObjectFile(file: string, io: CliIO): Promise<Recor
   }
   if (!isJsonObject(value)) throw new UserError(`Invalid data in ${file}: expected a JSON object`);
   const overflow = nonFiniteNumberAt(value, '');
-  if (overflow !== undefined) throw new UserError(`Invalid data in ${file}: the number at ${overflow} is too large for JSON (it would be sent as null)`);
+  if (overflow !== undefined)
+    throw new UserError(`Invalid data in ${file}: the number at ${overflow} is too large for JSON (it would be sent as null)`);
   return value;
 }

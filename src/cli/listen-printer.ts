@@ -2,6 +2,7 @@ import type { CaptureRecord, SignatureVerdict } from '../capture/record.js';
 import { printableSnippet } from '../util/printable.js';
 import { colors } from './colors.js';
 import { type CliIO } from './io.js';
+import { formatDuration } from '../util/duration.js';
 
 const VERDICT_TEXT: Record<SignatureVerdict, string> = {
   valid: '✓ valid',
@@ -19,7 +20,7 @@ function clock(iso: string): string {
 }
 
 function ms(value: number): string {
-  return value < 10 ? `${value.toFixed(1)} ms` : `${Math.round(value)} ms`;
+  return formatDuration(value, { unit: 'ms', fineMs: true });
 }
 
 /** The machine-readable line for one request: what the pretty line says, no headers or body. */
@@ -36,7 +37,19 @@ export function requestJson(record: CaptureRecord): Record<string, unknown> {
     forward: record.forward ?? null,
     responseStatus: record.responseStatus ?? null,
     ...(record.rejected ? { rejected: record.rejected } : {}),
+    ...(record.attempt !== undefined ? { attempt: record.attempt } : {}),
+    ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: record.nextAttemptAt } : {}),
+    ...(record.failed ? { failed: true } : {}),
+    ...(record.redelivery ? { redelivery: true } : {}),
   };
+}
+
+/** A stored relay event on FrontEngine's retry schedule: which attempt, and what comes next. */
+function attemptText(record: CaptureRecord): string {
+  if (record.attempt === undefined) return '';
+  if (record.failed) return `  attempt ${record.attempt}: FAILED, no retries left (fe-webhooks replay ${record.id})`;
+  if (record.nextAttemptAt !== undefined) return `  attempt ${record.attempt}, next at ${clock(record.nextAttemptAt)}`;
+  return `  attempt ${record.attempt}`;
 }
 
 /**
@@ -48,16 +61,25 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
   const verdict = VERDICT_TEXT[record.signature];
   const verdictColored = record.signature === 'valid' ? c.green(verdict) : record.signature === 'invalid' ? c.red(verdict) : c.dim(verdict);
   const status = record.responseStatus ?? 0;
-  const statusColored = status >= 200 && status < 300 ? c.green(String(status)) : status >= 300 && status < 400 ? c.yellow(String(status)) : c.red(String(status));
+  const statusColored =
+    status >= 200 && status < 300
+      ? c.green(String(status))
+      : status >= 300 && status < 400
+        ? c.yellow(String(status))
+        : c.red(String(status));
   let outcome: string;
   if (record.rejected) outcome = `<-- ${statusColored} ${printableSnippet(record.rejected)}`;
-  else if (record.forward?.error) outcome = `--> ${statusColored} ${printableSnippet(record.forward.error)} (${ms(record.forward.latencyMs)})`;
+  else if (record.forward?.error)
+    outcome = `--> ${statusColored} ${printableSnippet(record.forward.error)} (${ms(record.forward.latencyMs)})`;
   else if (record.forward) outcome = `--> ${statusColored} in ${ms(record.forward.latencyMs)}`;
   else outcome = `<-- ${statusColored}`;
   // Method, path and event are the sender's text: escaped, after our time stamp.
   const request = `${printableSnippet(record.method, 20)} ${printableSnippet(record.path, PATH_MAX_CHARS)}`;
   const event = record.event !== undefined ? printableSnippet(record.event, EVENT_MAX_CHARS) : '–';
-  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ${outcome}`;
+  const attempt = attemptText(record);
+  const redelivery = record.redelivery ? `  ${c.yellow('(redelivery)')}` : '';
+  return `${c.dim(clock(record.receivedAt))}  ${request}  ${c.bold(event)}  ${verdictColored}  ` +
+    `${outcome}${record.failed ? c.red(attempt) : c.dim(attempt)}${redelivery}`;
 }
 
 /**

@@ -44,3 +44,14 @@ export function collectFieldOverride(value: string, previous: FieldOverride[] = 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** A probability from 0 to 1 (`--duplicates 0.3`). */
+export function probabilityArg(flag: string): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number > 1) {
+      throw new InvalidArgumentError(`Invalid ${flag} "${value}": expected a probability from 0 to 1, e.g. 0.3`);
+    }
+    return number;
+  };
+}

@@ -4,6 +4,7 @@ import type { DeliveryError, DeliveryOutcome } from '../delivery/deliver.js';
 import { printableLine, printableSnippet } from '../util/printable.js';
 import { colors } from './colors.js';
 import { printLine, type CliIO } from './io.js';
+import { formatDuration } from '../util/duration.js';
 
 /** One delivery to report: shared by `send`, `replay` and `check`. */
 export interface DeliveryReport {
@@ -47,8 +48,9 @@ export function roundMs(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
+/** A latency column: whole ms, or seconds with two fixed decimals so the column does not jitter. */
 export function formatLatency(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
+  return formatDuration(ms, { unit: ms < 1000 ? 'ms' : 's', fixed: true });
 }
 
 /**

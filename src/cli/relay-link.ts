@@ -1,10 +1,17 @@
+import path from 'node:path';
 import { UserError } from '../errors.js';
-import { resolveRelayChannel, cursorFile } from '../tunnel/channel.js';
+import { FRONTENGINE_RETRY_DELAYS_MS } from '../config/defaults.js';
+import { resolveRelayChannel, cursorFile, retryJournalFile } from '../tunnel/channel.js';
+import type { RetryStatus } from '../tunnel/retry-schedule.js';
 import { printableSnippet } from '../util/printable.js';
 import { isLocalDestination, parseTargetUrl } from '../util/url.js';
 import type { TunnelHandler, TunnelStatus } from '../tunnel/client.js';
 import { colors } from './colors.js';
 import { logLine, type CliIO } from './io.js';
+import { formatDuration } from '../util/duration.js';
+
+/** Seconds with one fixed decimal: reconnect and retry countdowns, late answers. */
+const seconds = (ms: number): string => formatDuration(ms, { unit: 's', decimals: 1, fixed: true });
 
 /** How long listen waits for the relay before it says ready anyway. */
 const FIRST_CONNECT_GRACE_MS = 3_000;
@@ -21,6 +28,10 @@ export interface RelayLinkOptions {
   io: CliIO;
   /** Deliveries in flight at once (1: strictly in order). */
   concurrency?: number;
+  /** Multiplies FrontEngine's retry waits for stored events (`--retry-scale`; default 1). */
+  retryScale?: number;
+  /** FrontEngine's budget (`--timeout`): after it, a live event's sender has 504 and the next event may start. */
+  answerBudgetMs?: number;
 }
 
 export interface RelayLink {
@@ -41,13 +52,37 @@ function describe(status: TunnelStatus): string | undefined {
     case 'connected':
       return `relay: connected, delivering after #${status.after} (newest #${status.head})`;
     case 'reconnecting':
-      return `relay: ${status.reason}; reconnecting in ${(status.delayMs / 1000).toFixed(1)} s (attempt ${status.attempt})…`;
+      return `relay: ${status.reason}; reconnecting in ${seconds(status.delayMs)} (attempt ${status.attempt})…`;
+    case 'cursor-reset':
+      if (status.reason === 'older-log')
+        return `relay: the relay's log for this channel is older than this listener's cursor (#${status.cursor} > #${status.head}); ` +
+          `delivering from #${status.from} again`;
+      if (status.reason === 'diverged')
+        return `relay: the relay's log for this channel holds another event at this listener's cursor #${status.cursor} (restored from ` +
+          `an older copy?); delivering from #${status.from} again`;
+      return `relay: the relay's log for this channel is not the one this listener's cursor (#${status.cursor}) counted in (it was made ` +
+        `anew); delivering from #${status.from}`;
     case 'gap':
       return `relay: events #${status.from}–#${status.to} were dropped by the relay before delivery (${status.reason})`;
     case 'app-down':
-      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${(status.retryInMs / 1000).toFixed(1)} s`;
+      return `relay: #${status.seq} got ${status.status} (app down?); kept, retrying in ${seconds(status.retryInMs)}`;
+    case 'late':
+      return `relay: #${status.seq}: your app answered ${status.status} after ${seconds(status.ms)}, past FrontEngine's ` +
+        `limit: its sender got 504 and retries on its own; not sent again`;
     case 'closed':
       return undefined;
+  }
+}
+
+function describeRetry(status: RetryStatus): string {
+  switch (status.state) {
+    case 'retry-ok':
+      return `relay: #${status.seq} delivered on attempt ${status.attempt}`;
+    case 'retry-failed':
+      return `relay: #${status.seq} FAILED after ${status.attempts} attempt${status.attempts === 1 ? '' : 's'} (FrontEngine's ` +
+        `schedule); kept in the captures: fe-webhooks replay sends it again`;
+    case 'journal-stalled':
+      return `relay: ${status.message}; the retry schedule is kept in memory until it can be written`;
   }
 }
 
@@ -67,6 +102,25 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
   });
   const cursor = await openCursorFile(cursorFile(io.cwd, channel.id));
   const c = colors(io, 'stderr');
+  const { RetrySchedule } = await import('../tunnel/retry-schedule.js');
+  const retries = await RetrySchedule.open({
+    file: retryJournalFile(io.cwd, channel.id),
+    channel: channel.id,
+    handler: options.handler,
+    delaysMs: FRONTENGINE_RETRY_DELAYS_MS,
+    scale: options.retryScale ?? 1,
+    onStatus: (status) => logLine(io, status.state === 'retry-ok' ? c.dim(describeRetry(status)) : c.yellow(describeRetry(status))),
+  });
+  if (retries.size > 0) {
+    const scaled = options.retryScale !== undefined && options.retryScale !== 1 ? ` (--retry-scale ${options.retryScale})` : '';
+    logLine(
+      io,
+      c.dim(
+        `relay: ${retries.size} stored event${retries.size === 1 ? '' : 's'} still on FrontEngine's retry schedule${scaled}, from ` +
+          `${path.relative(io.cwd, retryJournalFile(io.cwd, channel.id))}`,
+      ),
+    );
+  }
   const tunnel = openTunnel({
     relayUrl: options.relayUrl,
     ...(options.fallbackUrls && options.fallbackUrls.length > 0 ? { fallbackUrls: options.fallbackUrls } : {}),
@@ -75,12 +129,19 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
     cursor,
     handler: options.handler,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.answerBudgetMs !== undefined ? { answerBudgetMs: options.answerBudgetMs } : {}),
+    retries,
     onStatus: (status) => {
       const described = describe(status);
       if (!described) return;
       // A relay's close reason or error text is quoted here: escaped to one line.
       const line = printableSnippet(described, STATUS_LINE_MAX_CHARS);
-      const warn = status.state === 'reconnecting' || status.state === 'gap' || status.state === 'app-down';
+      const warn =
+        status.state === 'reconnecting' ||
+        status.state === 'gap' ||
+        status.state === 'app-down' ||
+        status.state === 'late' ||
+        status.state === 'cursor-reset';
       logLine(io, warn ? c.yellow(line) : c.dim(line));
     },
   });
@@ -88,15 +149,33 @@ export async function startRelayLink(options: RelayLinkOptions): Promise<RelayLi
   // relay down, listen still starts and says "reconnecting…". A refusal throws here or,
   // later, ends listen through `done`.
   let grace: NodeJS.Timeout | undefined;
-  await Promise.race([tunnel.ready, new Promise((resolve) => (grace = setTimeout(resolve, FIRST_CONNECT_GRACE_MS)))]).finally(() => clearTimeout(grace));
-  return { publicUrl: channel.url, channel: channel.id, created: channel.created, done: tunnel.done, close: () => tunnel.close() };
+  try {
+    await Promise.race([tunnel.ready, new Promise((resolve) => (grace = setTimeout(resolve, FIRST_CONNECT_GRACE_MS)))]).finally(() =>
+      clearTimeout(grace),
+    );
+  } catch (error) {
+    await retries.close();
+    throw error;
+  }
+  return {
+    publicUrl: channel.url,
+    channel: channel.id,
+    created: channel.created,
+    done: tunnel.done,
+    async close() {
+      await tunnel.close();
+      await retries.close();
+    },
+  };
 }
 
 /** `--relay`: http only to loopback; anything else must be https (the token travels on it). */
 export function parseRelayUrl(input: string): URL {
   const url = parseTargetUrl(input, '--relay URL');
   if (url.protocol === 'http:' && !isLocalDestination(url.hostname)) {
-    throw new UserError(`Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`);
+    throw new UserError(
+      `Refusing plain http to the relay at ${url.host}: the channel token would cross the network in clear. Use https://`,
+    );
   }
   return url;
 }

@@ -13,7 +13,11 @@ import { logLine, type CliIO } from './io.js';
 export function warnAboutChanges(
   io: CliIO,
   event: EventName,
-  changes: { violations: readonly SchemaViolation[]; partial?: Record<string, unknown> | undefined; overrides?: readonly FieldOverride[] | undefined },
+  changes: {
+    violations: readonly SchemaViolation[];
+    partial?: Record<string, unknown> | undefined;
+    overrides?: readonly FieldOverride[] | undefined;
+  },
 ): void {
   const yellow = colors(io, 'stderr').yellow;
   for (const field of fieldsOutsideSchema(event, changes)) {

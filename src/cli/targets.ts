@@ -52,6 +52,7 @@ export async function resolveDeliveryTarget(query: TargetQuery, io: CliIO): Prom
     if (setting) return { url: parseTargetUrl(setting.value, settingOrigin(setting, key)), isDefault: false, timeoutMs };
   }
   const local = await localListenUrl(io);
-  if (!local) throw new UserError(`listen's port is 0 (a random free port) in the config: pass ${query.flagName} with the URL listen printed`);
+  if (!local)
+    throw new UserError(`listen's port is 0 (a random free port) in the config: pass ${query.flagName} with the URL listen printed`);
   return { url: local, isDefault: true, timeoutMs };
 }

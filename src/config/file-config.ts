@@ -3,22 +3,9 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { closestMatch } from '../util/suggest.js';
-import { describeValue, settingProblem } from './rules.js';
+import { describeValue, settingProblem, type FileConfig } from './rules.js';
 
-/** What the config file (`.fe-webhooksrc`, `fe-webhooks.config.js`, `package.json` key) may set. */
-export interface FileConfig {
-  secret?: string;
-  url?: string;
-  forward?: string;
-  relay?: string;
-  /** `relay`: share channels with other instances through this Redis (redis://host:port[/db]). */
-  redis?: string;
-  channel?: string;
-  token?: string;
-  port?: number;
-  host?: string;
-  timeout?: string | number;
-}
+export type { FileConfig };
 
 export interface LoadedFileConfig {
   config: FileConfig;
@@ -26,7 +13,9 @@ export interface LoadedFileConfig {
   filepath?: string;
 }
 
-const KEY_TYPES: Record<keyof FileConfig, ReadonlyArray<'string' | 'number'>> = {
+type KeyType = 'string' | 'number' | 'string[]';
+
+const KEY_TYPES: Record<keyof FileConfig, readonly KeyType[]> = {
   secret: ['string'],
   url: ['string'],
   forward: ['string'],
@@ -37,7 +26,13 @@ const KEY_TYPES: Record<keyof FileConfig, ReadonlyArray<'string' | 'number'>> = 
   port: ['number'],
   host: ['string'],
   timeout: ['string', 'number'],
+  allowHosts: ['string[]'],
 };
+
+function hasType(value: unknown, type: KeyType): boolean {
+  if (type === 'string[]') return Array.isArray(value) && value.every((item) => typeof item === 'string');
+  return typeof value === type;
+}
 
 export const CONFIG_KEYS = Object.keys(KEY_TYPES) as Array<keyof FileConfig>;
 
@@ -51,12 +46,15 @@ export function validateFileConfig(raw: unknown, filepath: string): FileConfig {
       const suggestion = closestMatch(key, CONFIG_KEYS);
       throw new UserError(`Unknown config key "${key}" in ${filepath}.${suggestion ? ` Did you mean ${suggestion}?` : ''}`);
     }
-    if (!types.includes(typeof value as 'string' | 'number')) {
-      throw new UserError(`Invalid config in ${filepath}: "${key}" must be a ${types.join(' or ')}`);
+    if (!types.some((type) => hasType(value, type))) {
+      const names = types.map((type) => (type === 'string[]' ? 'list of strings' : type));
+      throw new UserError(`Invalid config in ${filepath}: "${key}" must be a ${names.join(' or ')}`);
     }
     const problem = settingProblem(key as keyof FileConfig, value as string | number);
     if (problem) {
-      throw new UserError(`Invalid config in ${filepath}: "${key}" ${problem}${describeValue(key as keyof FileConfig, value as string | number)}`);
+      throw new UserError(
+        `Invalid config in ${filepath}: "${key}" ${problem}${describeValue(key as keyof FileConfig, value as string | number)}`,
+      );
     }
   }
   return raw as FileConfig;

@@ -1,6 +1,22 @@
 import { parseDurationMs } from '../util/units.js';
 import { targetUrlProblem } from '../util/url.js';
-import type { FileConfig } from './file-config.js';
+
+/** What the config file (`.fe-webhooksrc`, `fe-webhooks.config.js`, `package.json` key) may set. */
+export interface FileConfig {
+  secret?: string;
+  url?: string;
+  forward?: string;
+  relay?: string;
+  /** `relay`: share channels with other instances through this Redis (redis://host:port[/db]). */
+  redis?: string;
+  channel?: string;
+  token?: string;
+  port?: number;
+  host?: string;
+  timeout?: string | number;
+  /** `listen`: host names served besides IP addresses and localhost (DNS-rebinding guard). */
+  allowHosts?: string[];
+}
 
 /** redis://[user:password@]host[:port][/db] — what `relay --redis` can open. */
 export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+(\/\d+)?\/?$/;
@@ -8,7 +24,7 @@ export const REDIS_URL_PATTERN = /^rediss?:\/\/[^/]+(\/\d+)?\/?$/;
 /** Settings whose values are never printed, not even in an error. */
 export const SENSITIVE_SETTINGS: ReadonlySet<keyof FileConfig> = new Set(['secret', 'token']);
 
-type Rule = (value: string | number) => string | undefined;
+type Rule = (value: string | number | readonly string[]) => string | undefined;
 
 const nonEmpty: Rule = (value) => (String(value).trim() === '' ? 'must not be empty' : undefined);
 
@@ -38,20 +54,31 @@ const RULES: Record<keyof FileConfig, Rule> = {
     return undefined;
   },
   redis: (value) => (REDIS_URL_PATTERN.test(String(value)) ? undefined : 'must be a Redis URL, redis://host:port[/db]'),
-  host: (value) => (/^[^\s/]+$/.test(String(value)) && !String(value).includes('://') ? undefined : 'must be a host name or IP address, e.g. 127.0.0.1'),
-  port: (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'must be a whole number 0-65535'),
+  host: (value) =>
+    /^[^\s/]+$/.test(String(value)) && !String(value).includes('://') ? undefined : 'must be a host name or IP address, e.g. 127.0.0.1',
+  port: (value) =>
+    Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'must be a whole number 0-65535',
+  // Each a plain host name (listen checks the exact grammar where it uses them, with --allow-host's).
+  allowHosts: (value) =>
+    (Array.isArray(value) ? value : String(value).split(',')).every(
+      (name: unknown) => typeof name === 'string' && /^\.?[^\s/:@]+$/.test(name.trim()),
+    )
+      ? undefined
+      : 'must be host names such as hooks.example.test (no scheme, no port)',
   timeout: (value) => {
     try {
-      if (parseDurationMs(value) > 0) return undefined;
+      if (typeof value !== 'object' && parseDurationMs(value) > 0) return undefined;
     } catch {
       // The rule below says what is expected.
     }
-    return typeof value === 'number' ? 'must be a number of milliseconds more than 0' : 'must be a duration more than 0, e.g. 500ms, 5s or 1m';
+    return typeof value === 'number'
+      ? 'must be a number of milliseconds more than 0'
+      : 'must be a duration more than 0, e.g. 500ms, 5s or 1m';
   },
 };
 
 /** The rule `value` breaks as `key`, or undefined. */
-export function settingProblem(key: keyof FileConfig, value: string | number): string | undefined {
+export function settingProblem(key: keyof FileConfig, value: string | number | readonly string[]): string | undefined {
   return RULES[key](value);
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { UserError, errorMessage } from '../errors.js';
 import { resolveSetting } from './settings.js';
 import { ensurePrivateDir, stateDir } from './state-dir.js';
+import { skipped } from '../util/debug.js';
 
 export type SecretSource = 'flag' | 'env' | 'config' | 'local';
 
@@ -81,9 +82,10 @@ async function createLocalSecret(cwd: string): Promise<{ secret: string; created
     await ensurePrivateDir(path.dirname(file));
     await fs.writeFile(temporary, `${secret}\n`, { mode: 0o600 });
   } catch (error) {
-    await fs.rm(temporary, { force: true }).catch(() => undefined);
+    await fs.rm(temporary, { force: true }).catch(skipped('removing the temporary secret file'));
     throw new UserError(
-      `No signing secret: pass --secret or set FE_WEBHOOKS_SECRET (the local development secret cannot be made in ${path.dirname(file)}: ${reason(error)})`,
+      `No signing secret: pass --secret or set FE_WEBHOOKS_SECRET (the local development secret cannot be made in ` +
+        `${path.dirname(file)}: ${reason(error)})`,
     );
   }
   try {
@@ -97,7 +99,7 @@ async function createLocalSecret(cwd: string): Promise<{ secret: string; created
     if (!existing) throw new UserError(`The local secret ${file} vanished while it was read: run the command again`);
     return { secret: existing, created: false };
   } finally {
-    await fs.rm(temporary, { force: true }).catch(() => undefined);
+    await fs.rm(temporary, { force: true }).catch(skipped('removing the temporary secret file'));
   }
 }
 

@@ -24,13 +24,23 @@ export const SETTING_ENV: Record<SettingKey, string> = {
   host: 'FE_WEBHOOKS_HOST',
   timeout: 'FE_WEBHOOKS_TIMEOUT',
   redis: 'FE_WEBHOOKS_REDIS_URL',
+  allowHosts: 'FE_WEBHOOKS_ALLOW_HOSTS',
 };
 
 export const SETTING_KEYS: readonly SettingKey[] = CONFIG_KEYS;
 
 /** An environment value, converted (ports are numbers) and checked against its setting's rule. */
 function fromEnv<K extends SettingKey>(key: K, raw: string): NonNullable<FileConfig[K]> {
-  const value = key === 'port' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  // A list in one variable: comma-separated, as in FE_WEBHOOKS_ALLOW_HOSTS=a.test,b.test.
+  const value =
+    key === 'allowHosts'
+      ? raw
+          .split(',')
+          .map((name) => name.trim())
+          .filter((name) => name !== '')
+      : key === 'port' && /^\d+$/.test(raw.trim())
+        ? Number(raw)
+        : raw;
   const problem = settingProblem(key, value);
   if (problem) throw new UserError(`Invalid ${SETTING_ENV[key]}: ${problem}${describeValue(key, raw)}`);
   return value as NonNullable<FileConfig[K]>;

@@ -9,6 +9,11 @@ export const RESPONSE_SNIPPET_BYTES = 512;
 
 export interface DeliveryRequest {
   url: URL;
+  /**
+   * The path and query to send instead of `url`'s, byte for byte: a URL object
+   * percent-encodes `'`, `"`, `{}`… and a replayed path must reach the app as captured.
+   */
+  path?: string;
   /** Sent exactly as given: a string is sent as its UTF-8 bytes, never re-serialised. */
   body: Buffer | string;
   headers: Record<string, string | string[]>;
@@ -127,7 +132,7 @@ export function deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
       (request.dispatcher ?? getGlobalDispatcher()).dispatch(
         {
           origin: url.origin,
-          path: `${url.pathname}${url.search}`,
+          path: request.path ?? `${url.pathname}${url.search}`,
           method: request.method ?? 'POST',
           headers: request.headers,
           body: request.body,

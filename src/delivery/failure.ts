@@ -77,10 +77,16 @@ export function classifyDeliveryError(error: unknown, target: URL): DeliveryErro
   if (codes.some((c) => TIMEOUT_CODES.has(c))) return { kind: 'timeout', message: `timed out (${detail})` };
   const fileLimit = codes.find((c) => FILE_LIMIT_CODES.has(c));
   if (fileLimit !== undefined) {
-    return { kind: 'too-many-open-files', message: `this machine's open-file limit was reached (${fileLimit}): use fewer connections or raise \`ulimit -n\`` };
+    return {
+      kind: 'too-many-open-files',
+      message: `this machine's open-file limit was reached (${fileLimit}): use fewer connections or raise \`ulimit -n\``,
+    };
   }
   if (codes.includes('EADDRNOTAVAIL')) {
-    return { kind: 'no-local-ports', message: `this machine ran out of local ports for new connections (EADDRNOTAVAIL): use fewer connections` };
+    return {
+      kind: 'no-local-ports',
+      message: `this machine ran out of local ports for new connections (EADDRNOTAVAIL): use fewer connections`,
+    };
   }
   if (codes.includes('ECONNREFUSED')) return { kind: 'refused', message: `connection refused by ${target.host}` };
   if (codes.some((c) => DNS_CODES.has(c))) return { kind: 'dns', message: `DNS lookup failed for ${target.hostname}` };
@@ -89,7 +95,8 @@ export function classifyDeliveryError(error: unknown, target: URL): DeliveryErro
     return { kind: 'tls', message: `TLS error: ${detail}${tlsCode && !detail.includes(tlsCode) ? ` (${tlsCode})` : ''}` };
   }
   if (codes.includes('HTTP_PROTOCOL_ERROR')) return { kind: 'protocol', message: detail };
-  if (codes.some((c) => RESET_CODES.has(c))) return { kind: 'reset', message: `connection closed by ${target.host} without an answer (${detail})` };
+  if (codes.some((c) => RESET_CODES.has(c)))
+    return { kind: 'reset', message: `connection closed by ${target.host} without an answer (${detail})` };
   const code = codes.find((c) => /^E[A-Z]+$/.test(c));
   return code !== undefined ? { kind: 'other', message: detail, code } : { kind: 'other', message: detail };
 }

@@ -33,7 +33,10 @@ export function tamper(body: Buffer): Buffer {
  * The three forgeries the page's verification must reject: signed with another secret,
  * the genuine signature over altered bytes, and no signature header at all.
  */
-export function forgedRequests(body: Buffer, options: SignedRequestOptions & { secret: string; extraHeaders?: undefined }): Array<ForgedRequest<Record<string, string>>>;
+export function forgedRequests(
+  body: Buffer,
+  options: SignedRequestOptions & { secret: string; extraHeaders?: undefined },
+): Array<ForgedRequest<Record<string, string>>>;
 export function forgedRequests(body: Buffer, options: SignedRequestOptions & { secret: string }): ForgedRequest[];
 export function forgedRequests(body: Buffer, options: SignedRequestOptions & { secret: string }): ForgedRequest[] {
   const otherSecret = `forged_${randomBytes(24).toString('base64url')}`;

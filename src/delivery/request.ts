@@ -75,7 +75,9 @@ export function signedHeaders(body: Buffer | string, options: SignedRequestOptio
 
 /** Each header field as one `[name, value]` pair, a repeated name once per value. */
 export function headerFields(headers: OutgoingHeaders): Array<[string, string]> {
-  return Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, v]));
+  return Object.entries(headers).flatMap(([name, value]) =>
+    (Array.isArray(value) ? value : [value]).map((v): [string, string] => [name, v]),
+  );
 }
 
 /**

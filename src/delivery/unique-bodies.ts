@@ -73,7 +73,13 @@ interface Original {
  * Replaces identity and clock values by markers in place; equal originals of a kind
  * share one slot (a click's token is its message's token).
  */
-function markSlots(node: Json, pinned: ReadonlySet<string>, clocks: boolean, slots: Map<string, { index: number; original: Original }>, path: string): void {
+function markSlots(
+  node: Json,
+  pinned: ReadonlySet<string>,
+  clocks: boolean,
+  slots: Map<string, { index: number; original: Original }>,
+  path: string,
+): void {
   if (Array.isArray(node)) {
     node.forEach((child, index) => markSlots(child, pinned, clocks, slots, `${path}.${index}`));
     return;
@@ -81,7 +87,12 @@ function markSlots(node: Json, pinned: ReadonlySet<string>, clocks: boolean, slo
   if (!isObject(node)) return;
   for (const [key, value] of Object.entries(node)) {
     const here = path === '' ? key : `${path}.${key}`;
-    const kind = IDENTITY_KEYS.has(key) && (typeof value === 'number' || typeof value === 'string') ? 'identity' : clocks && CLOCK_KEYS.has(key) && typeof value === 'number' ? 'clock' : undefined;
+    const kind =
+      IDENTITY_KEYS.has(key) && (typeof value === 'number' || typeof value === 'string')
+        ? 'identity'
+        : clocks && CLOCK_KEYS.has(key) && typeof value === 'number'
+          ? 'clock'
+          : undefined;
     if (kind !== undefined && !pinned.has(here)) {
       const id = `${kind}:${typeof value}:${String(value)}`;
       let slot = slots.get(id);

@@ -1,12 +1,17 @@
-import type { EventName, MessageSummary, PayloadByEvent, WebhookEvent, WebhookEventOf, DeliveredMessage } from './types.js';
+import type { EventName, MailServer, PayloadByEvent, WebhookEvent, WebhookEventOf, DeliveredMessage } from './types.js';
 import { Random } from './random.js';
 import * as data from './sample-data.js';
+import type { Mail, Thread } from './thread.js';
 
 export interface GenerateOptions {
   /** Makes the sample repeatable byte for byte (ids, tokens, and the clock). */
   seed?: number;
   /** The clock for timestamps; defaults to now, or to a fixed instant when seeded. */
   now?: Date;
+  /** The story this event belongs to: its message and server are the thread's (see newThread). */
+  thread?: Thread;
+  /** A MessageDelayed's "Will retry in N minutes", when the story knows when the next attempt comes. */
+  retryInMinutes?: number;
 }
 
 /**
@@ -21,16 +26,11 @@ interface Context {
   rng: Random;
   /** Unix seconds. */
   now: number;
+  thread?: Thread;
+  retryInMinutes?: number;
 }
 
 type Builder<E extends EventName> = (ctx: Context) => PayloadByEvent[E];
-
-interface Mail {
-  summary: MessageSummary;
-  tag: string;
-  linkPath: string;
-  sender: data.Sender;
-}
 
 function token(rng: Random): string {
   // Postal's message tokens are 12 random lower-case alphanumerics.
@@ -67,29 +67,43 @@ function messageId(rng: Random, domain: string): string {
   return `<${rng.uuid()}@mail.${domain}>`;
 }
 
+function spamStatus(rng: Random): string {
+  return rng.pick(['NotSpam', 'NotSpam', 'NotSpam', 'NotChecked']);
+}
+
 function deliveredMessage(ctx: Context, sentBefore: number): { message: DeliveredMessage; mx: string } {
-  const { rng } = ctx;
-  const m = mail(rng);
+  const { rng, thread } = ctx;
+  const m = thread?.mail ?? mail(rng);
   return {
     // The page's field order.
     message: {
       id: m.summary.id,
       token: m.summary.token,
       direction: 'outgoing',
-      message_id: messageId(rng, m.sender.domain),
+      message_id: thread?.messageId ?? messageId(rng, m.sender.domain),
       to: m.summary.to,
       from: m.summary.from,
       subject: m.summary.subject,
-      timestamp: ctx.now - sentBefore,
-      spam_status: rng.pick(['NotSpam', 'NotSpam', 'NotSpam', 'NotChecked']),
+      timestamp: thread?.createdAt ?? ctx.now - sentBefore,
+      spam_status: thread?.spamStatus ?? spamStatus(rng),
       tag: m.tag,
     },
-    mx: rng.pick(data.MX_HOSTS),
+    mx: thread?.mx ?? rng.pick(data.MX_HOSTS),
   };
+}
+
+/** The MX's address: the thread's, else drawn where the builders always drew it (seeded samples stay as they were). */
+function mxAddress(ctx: Context): string {
+  return ctx.thread?.mxIp ?? ip(ctx.rng);
 }
 
 function ip(rng: Random): string {
   return rng.pick(data.IP_PREFIXES) + rng.int(1, 254);
+}
+
+/** The part of an address after its last `@` (the whole text when it has none). */
+export function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1);
 }
 
 function seconds(rng: Random, min: number, max: number): number {
@@ -102,7 +116,7 @@ const sent: Builder<'MessageSent'> = (ctx) => {
   const queueId = `${rng.hex(10).toUpperCase()}`;
   return {
     status: 'sent',
-    details: `Message for ${message.to} accepted by ${mx} (${ip(rng)})`,
+    details: `Message for ${message.to} accepted by ${mx} (${mxAddress(ctx)})`,
     output: `250 2.0.0 OK: queued as ${queueId}`,
     time: seconds(rng, 0.2, 3.5),
     sent_with_ssl: rng.chance(0.9),
@@ -114,9 +128,11 @@ const sent: Builder<'MessageSent'> = (ctx) => {
 const delayed: Builder<'MessageDelayed'> = (ctx) => {
   const { rng } = ctx;
   const { message, mx } = deliveredMessage(ctx, rng.int(60, 900));
+  const mxIp = mxAddress(ctx);
+  const retryIn = ctx.retryInMinutes ?? rng.pick([2, 5, 10, 30]);
   return {
     status: 'softfail',
-    details: `Temporary failure delivering to ${mx} (${ip(rng)}). Will retry in ${rng.pick([2, 5, 10, 30])} minutes.`,
+    details: `Temporary failure delivering to ${mx} (${mxIp}). Will retry in ${retryIn} minute${retryIn === 1 ? '' : 's'}.`,
     output: rng.pick(data.SOFT_FAIL_REPLIES),
     time: seconds(rng, 0.3, 5),
     sent_with_ssl: rng.chance(0.9),
@@ -130,7 +146,7 @@ const deliveryFailed: Builder<'MessageDeliveryFailed'> = (ctx) => {
   const { message, mx } = deliveredMessage(ctx, rng.int(2, 60));
   return {
     status: 'hardfail',
-    details: `Permanent failure delivering to ${mx} (${ip(rng)}). The message will not be retried.`,
+    details: `Permanent failure delivering to ${mx} (${mxAddress(ctx)}). The message will not be retried.`,
     output: rng.pick(data.HARD_FAIL_REPLIES).replace('%s', message.to),
     time: seconds(rng, 0.2, 3),
     sent_with_ssl: rng.chance(0.9),
@@ -148,15 +164,15 @@ const held: Builder<'MessageHeld'> = (ctx) => {
 
 const bounced: Builder<'MessageBounced'> = (ctx) => {
   const { rng } = ctx;
-  const original = mail(rng).summary;
+  const original = { ...(ctx.thread?.mail ?? mail(rng)).summary };
   return {
     original_message: original,
     bounce: {
       id: original.id + rng.int(1, 5000),
       token: token(rng),
-      // The bounce comes back to the original sender from the remote mailer.
+      // The bounce comes back to the original sender from the recipient's mail system.
       to: original.from,
-      from: rng.pick(data.BOUNCE_SENDERS),
+      from: `${rng.pick(data.BOUNCE_SENDER_NAMES)}@${domainOf(original.to)}`,
       subject: rng.pick(data.BOUNCE_SUBJECTS),
     },
   };
@@ -164,7 +180,7 @@ const bounced: Builder<'MessageBounced'> = (ctx) => {
 
 const linkClicked: Builder<'MessageLinkClicked'> = (ctx) => {
   const { rng } = ctx;
-  const m = mail(rng);
+  const m = ctx.thread?.mail ?? mail(rng);
   return {
     url: `https://${m.sender.domain}${m.linkPath}`,
     token: m.summary.token,
@@ -174,8 +190,7 @@ const linkClicked: Builder<'MessageLinkClicked'> = (ctx) => {
   };
 };
 
-function server(rng: Random): PayloadByEvent['SendLimitApproaching']['server'] {
-  const sender = rng.pick(data.SENDERS);
+function server(rng: Random, sender: data.Sender = rng.pick(data.SENDERS)): MailServer {
   const name = `${sender.organization} ${rng.pick(data.SERVER_NAMES)}`;
   return {
     uuid: rng.uuid(),
@@ -187,27 +202,28 @@ function server(rng: Random): PayloadByEvent['SendLimitApproaching']['server'] {
 
 const limitApproaching: Builder<'SendLimitApproaching'> = (ctx) => {
   const { rng } = ctx;
-  const limit = rng.pick(data.SEND_LIMITS);
+  const limit = ctx.thread?.limit ?? rng.pick(data.SEND_LIMITS);
   // At or above 90 % of the limit and still under it.
-  return { server: server(rng), volume: rng.int(Math.ceil(limit * 0.9), limit - 1), limit };
+  return { server: ctx.thread ? { ...ctx.thread.server } : server(rng), volume: rng.int(Math.ceil(limit * 0.9), limit - 1), limit };
 };
 
 const limitExceeded: Builder<'SendLimitExceeded'> = (ctx) => {
   const { rng } = ctx;
-  const limit = rng.pick(data.SEND_LIMITS);
-  return { server: server(rng), volume: rng.int(limit + 1, Math.ceil(limit * 1.1)), limit };
+  const limit = ctx.thread?.limit ?? rng.pick(data.SEND_LIMITS);
+  return { server: ctx.thread ? { ...ctx.thread.server } : server(rng), volume: rng.int(limit + 1, Math.ceil(limit * 1.1)), limit };
 };
 
 const dnsError: Builder<'DomainDNSError'> = (ctx) => {
   const { rng } = ctx;
-  const domain = rng.pick(data.SENDERS).domain;
+  // In a story, the failing domain is the one its message is sent from.
+  const domain = ctx.thread?.mail.sender.domain ?? rng.pick(data.SENDERS).domain;
   const failure = rng.pick(data.DNS_FAILURES);
   const selector = `fe-${rng.string(6, TOKEN_ALPHABET)}`;
   const checks = { spf: 'OK', dkim: 'OK', mx: 'OK', return_path: 'OK' } as Record<typeof failure.check, string>;
   checks[failure.check] = failure.status;
   const error = (check: typeof failure.check): string | null =>
     check === failure.check ? failure.error.replaceAll('%d', domain).replaceAll('%s', selector) : null;
-  const s = server(rng);
+  const s = ctx.thread?.server ?? server(rng);
   return {
     domain,
     uuid: rng.uuid(),
@@ -240,7 +256,25 @@ const BUILDERS: { [E in EventName]: Builder<E> } = {
 export function generate<E extends EventName>(event: E, options: GenerateOptions = {}): WebhookEventOf<E> {
   const rng = new Random(options.seed);
   const clock = options.now ?? (options.seed !== undefined ? SEEDED_CLOCK : new Date());
-  const ctx: Context = { rng, now: Math.floor(clock.getTime() / 1000) };
+  const ctx: Context = { rng, now: Math.floor(clock.getTime() / 1000), thread: options.thread, retryInMinutes: options.retryInMinutes };
   const payload = (BUILDERS[event] as Builder<E>)(ctx);
   return { event, payload } as WebhookEvent as WebhookEventOf<E>;
+}
+
+/**
+ * A fresh story thread: one message (created `createdBefore` seconds before `now`) and
+ * the mail server it goes through. Seeded like samples are, from `rng`.
+ */
+export function newThread(rng: Random, now: number, createdBefore = rng.int(2, 30)): Thread {
+  const m = mail(rng);
+  return {
+    mail: m,
+    messageId: messageId(rng, m.sender.domain),
+    createdAt: now - createdBefore,
+    spamStatus: spamStatus(rng),
+    mx: rng.pick(data.MX_HOSTS),
+    mxIp: ip(rng),
+    server: server(rng, m.sender),
+    limit: rng.pick(data.SEND_LIMITS),
+  };
 }

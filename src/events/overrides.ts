@@ -16,7 +16,7 @@ export function parseFieldOverride(spec: string): FieldOverride {
   const eq = spec.indexOf('=');
   if (eq <= 0) throw new UserError(`Invalid --set "${spec}": expected path=value, e.g. payload.message.to=a@example.com`);
   const path = spec.slice(0, eq).split('.');
-  if (path.some((key) => key === '' || FORBIDDEN_KEYS.has(key))) {
+  if (!isFieldPath(path)) {
     throw new UserError(`Invalid --set "${spec}": the path must be dot-separated field names`);
   }
   const raw = spec.slice(eq + 1);
@@ -27,13 +27,22 @@ export function parseFieldOverride(spec: string): FieldOverride {
     // Not JSON: the string itself.
   }
   if (typeof value === 'number' && /^-?\d+$/.test(raw.trim()) && !Number.isSafeInteger(value)) {
-    throw new UserError(`Invalid --set "${spec}": ${raw.trim()} is past 2^53 and would change as a JSON number (to ${value}); quote it for a string`);
+    throw new UserError(
+      `Invalid --set "${spec}": ${raw.trim()} is past 2^53 and would change as a JSON number (to ${value}); quote it for a string`,
+    );
   }
   const overflow = nonFiniteNumberAt(value, path.join('.'));
   if (overflow !== undefined) {
-    throw new UserError(`Invalid --set "${spec}": ${overflow} is too large for a JSON number (it would be sent as null); quote it for a string`);
+    throw new UserError(
+      `Invalid --set "${spec}": ${overflow} is too large for a JSON number (it would be sent as null); quote it for a string`,
+    );
   }
   return { path, value };
+}
+
+/** Dot-separated field names, none empty and none that would reach an object's prototype. */
+export function isFieldPath(path: readonly string[]): boolean {
+  return path.length > 0 && path.every((key) => key !== '' && !FORBIDDEN_KEYS.has(key));
 }
 
 /**

@@ -4,8 +4,38 @@
  * anybody real.
  */
 
-export const FIRST_NAMES = ['alice', 'bob', 'carmen', 'dmitri', 'emma', 'farah', 'george', 'hana', 'ivan', 'julia', 'kenji', 'lena', 'marco', 'nina', 'omar', 'priya'];
-export const LAST_NAMES = ['smith', 'garcia', 'mueller', 'nguyen', 'okafor', 'rossi', 'tanaka', 'kowalski', 'dubois', 'silva', 'johansson', 'patel'];
+export const FIRST_NAMES = [
+  'alice',
+  'bob',
+  'carmen',
+  'dmitri',
+  'emma',
+  'farah',
+  'george',
+  'hana',
+  'ivan',
+  'julia',
+  'kenji',
+  'lena',
+  'marco',
+  'nina',
+  'omar',
+  'priya',
+];
+export const LAST_NAMES = [
+  'smith',
+  'garcia',
+  'mueller',
+  'nguyen',
+  'okafor',
+  'rossi',
+  'tanaka',
+  'kowalski',
+  'dubois',
+  'silva',
+  'johansson',
+  'patel',
+];
 export const RECIPIENT_DOMAINS = ['example.com', 'example.org', 'example.net', 'mail.example.com', 'customers.example.org'];
 
 export interface Sender {
@@ -56,7 +86,8 @@ export const HOLD_REASONS = [
   'Message held because the server is in development mode',
 ];
 
-export const BOUNCE_SENDERS = ['MAILER-DAEMON@mx1.example.com', 'postmaster@mx2.example.org', 'mailer-daemon@aspmx.l.example.net'];
+/** Who signs a bounce: the recipient domain's mail system (`postmaster@<recipient domain>`). */
+export const BOUNCE_SENDER_NAMES = ['postmaster', 'MAILER-DAEMON', 'mailer-daemon'];
 export const BOUNCE_SUBJECTS = [
   'Undelivered Mail Returned to Sender',
   'Delivery Status Notification (Failure)',
@@ -87,5 +118,9 @@ export const DNS_FAILURES: ReadonlyArray<{ check: 'spf' | 'dkim' | 'mx' | 'retur
   { check: 'mx', status: 'Missing', error: 'There are no MX records for %d' },
   { check: 'mx', status: 'Invalid', error: "MX records for %d are present but don't point to mx.frontengine.example.net" },
   { check: 'return_path', status: 'Missing', error: 'There is no return path record at psrp.%d' },
-  { check: 'return_path', status: 'Invalid', error: "There is a CNAME record at psrp.%d but it doesn't point to rp.frontengine.example.net" },
+  {
+    check: 'return_path',
+    status: 'Invalid',
+    error: "There is a CNAME record at psrp.%d but it doesn't point to rp.frontengine.example.net",
+  },
 ];

@@ -22,7 +22,7 @@ function firstUnknownPrefix(schema: JsonSchema, path: readonly string[]): string
 }
 
 /** Every leaf path of a `--data` document: objects are walked, anything else is a leaf. */
-function leafPaths(value: unknown, prefix: string[] = []): string[][] {
+export function leafPaths(value: unknown, prefix: string[] = []): string[][] {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length === 0) return [prefix];
   return Object.entries(value).flatMap(([key, item]) => leafPaths(item, [...prefix, key]));
 }

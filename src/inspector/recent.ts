@@ -28,6 +28,12 @@ export class RecentRequests {
     }
   }
 
+  /** Empties the window (the inspector's Clear; the captures file keeps everything). */
+  clear(): void {
+    this.byId.clear();
+    this.bodyBytes = 0;
+  }
+
   get(id: string): CaptureRecord | undefined {
     return this.byId.get(id);
   }

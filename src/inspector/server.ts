@@ -2,16 +2,21 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { decodeBody, type CaptureRecord, type ForwardResult } from '../capture/record.js';
+import { EVENT_NAMES } from '../events/catalog.js';
+import { readPageBody, resignedCopy, schemaCheck, sendTestEvent } from './actions.js';
+import { isInspectorAsset, PAGE_HEADERS, sendInspectorAsset } from './assets.js';
 import { captureAsCurl } from './copy-as-curl.js';
-import { listenOn, urlFor } from '../listen/http-server.js';
+import { listenOn, urlFor } from '../util/listen-on.js';
 import { allowedHosts, isSameOriginRequest } from './origin.js';
-import { INSPECTOR_PAGE } from './page.js';
-import { RecentRequests } from './recent.js';
+import { inspectorHtml } from './page-html.js';
+import { RECENT_MAX_REQUESTS, RecentRequests } from './recent.js';
+import { forPage, harIds, sendBody, sendHar, sendJson } from './responses.js';
+import type { WireList, WireMessage, WireSendResult } from './wire.js';
 
-/** The page gets at most this much of each body inline; the rest through /api/requests/:id/body. */
-const PREVIEW_BODY_BYTES = 256 * 1024;
 /** A browser tab that stops reading gets dropped rather than buffered for. */
 const MAX_CLIENT_BUFFER_BYTES = 8 * 1024 * 1024;
+/** An edited body, or a HAR export's list of ids, from the page. */
+const MAX_PAGE_BODY_BYTES = 25 * 1024 * 1024;
 
 export interface InspectorOptions {
   /** Always a loopback address: the inspector can replay, so it is never exposed. */
@@ -22,6 +27,8 @@ export interface InspectorOptions {
   target?: string;
   /** Re-sends one captured request to the target with its original bytes. */
   replay?: (record: CaptureRecord) => Promise<ForwardResult>;
+  /** listen's secret: edit-and-replay and test events are signed with it. */
+  secret?: string;
   recent?: RecentRequests;
 }
 
@@ -33,15 +40,10 @@ export interface Inspector {
   close(): Promise<void>;
 }
 
-/** What the page receives for one request: the record, with a bounded body preview. */
-function forPage(record: CaptureRecord): CaptureRecord & { bodyTruncated?: boolean } {
-  if (record.body.length <= PREVIEW_BODY_BYTES) return record;
-  return { ...record, body: record.body.slice(0, PREVIEW_BODY_BYTES), bodyTruncated: true };
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+function sendResult(result: ForwardResult): WireSendResult {
+  return result.error !== undefined
+    ? { error: result.error, latencyMs: result.latencyMs }
+    : { status: result.status, latencyMs: result.latencyMs };
 }
 
 /**
@@ -53,36 +55,84 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   let hosts = new Set<string>();
 
+  function broadcast(message: WireMessage): void {
+    if (sockets.clients.size === 0) return;
+    const text = JSON.stringify(message);
+    for (const client of sockets.clients as Set<WebSocket>) {
+      if (client.bufferedAmount > MAX_CLIENT_BUFFER_BYTES) client.terminate();
+      else client.send(text);
+    }
+  }
+
+  async function onRequest(req: IncomingMessage, res: ServerResponse, record: CaptureRecord, action: string): Promise<void> {
+    if (action === 'body' && req.method === 'GET') return sendBody(res, record);
+    if (action === 'check' && req.method === 'GET') return sendJson(res, 200, schemaCheck(decodeBody(record)));
+    if (action === 'curl' && req.method === 'GET') {
+      res
+        .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+        .end(captureAsCurl(record, options.webhookUrl));
+      return;
+    }
+    if (action === 'replay' && req.method === 'POST') {
+      if (!options.replay) return sendJson(res, 409, { error: 'no --forward target to replay to' });
+      return sendJson(res, 200, await options.replay(record));
+    }
+    if (action === 'replay-edited' && req.method === 'POST') {
+      if (!options.replay) return sendJson(res, 409, { error: 'no --forward target to replay to' });
+      if (options.secret === undefined) return sendJson(res, 409, { error: 'listen has no secret to sign the edited body with' });
+      const body = await readPageBody(req, MAX_PAGE_BODY_BYTES);
+      if (body === null) return sendJson(res, 413, { error: 'the edited body is too large' });
+      return sendJson(res, 200, sendResult(await options.replay(resignedCopy(record, body, options.secret))));
+    }
+    sendJson(res, 405, { error: 'method not allowed' });
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!isSameOriginRequest(req.headers, hosts)) return sendJson(res, 403, { error: 'cross-origin requests are refused' });
     const url = new URL(req.url ?? '/', 'http://inspector');
     if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-frame-options': 'DENY',
-        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws: ; frame-ancestors 'none'",
-      });
-      return void res.end(INSPECTOR_PAGE);
+      return void res.writeHead(200, PAGE_HEADERS).end(inspectorHtml({ mode: 'listen', apiBase: '/api', assetBase: '/assets' }));
     }
-    if (req.method === 'GET' && url.pathname === '/api/requests') {
-      return sendJson(res, 200, { webhookUrl: options.webhookUrl, target: options.target ?? null, requests: recent.list().map(forPage) });
+    const asset = /^\/assets\/([\w.-]+)$/.exec(url.pathname)?.[1];
+    if (req.method === 'GET' && asset !== undefined && isInspectorAsset(asset)) return sendInspectorAsset(res, asset);
+    if (url.pathname === '/api/requests') {
+      if (req.method === 'DELETE') {
+        // Clears the inspector's window, on every open page; the captures file keeps everything.
+        recent.clear();
+        broadcast({ type: 'cleared' });
+        return sendJson(res, 200, { cleared: true });
+      }
+      const list: WireList = {
+        mode: 'listen',
+        webhookUrl: options.webhookUrl,
+        target: options.target ?? null,
+        events: [...EVENT_NAMES],
+        canSign: options.secret !== undefined,
+        requests: recent.list().map(forPage),
+      };
+      return sendJson(res, 200, list);
     }
-    const match = /^\/api\/requests\/([\w-]+)\/(body|replay|curl)$/.exec(url.pathname);
-    const record = match ? recent.get(match[1] as string) : undefined;
-    if (match && !record) return sendJson(res, 404, { error: 'no such request in the inspector window' });
-    if (record && match?.[2] === 'body' && req.method === 'GET') {
-      const bytes = decodeBody(record);
-      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);
-      return;
+    if (url.pathname === '/api/har' && req.method === 'POST') {
+      const ids = harIds(await readPageBody(req, MAX_PAGE_BODY_BYTES), RECENT_MAX_REQUESTS);
+      if (ids === null) return sendJson(res, 400, { error: 'expected {"ids": ["req_...", ...]}' });
+      return sendHar(res, ids.flatMap((id) => recent.get(id) ?? []));
     }
-    if (record && match?.[2] === 'curl' && req.method === 'GET') {
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(captureAsCurl(record, options.webhookUrl));
-      return;
+    if (url.pathname === '/api/test-event' && req.method === 'POST') {
+      const body = await readPageBody(req, 4096);
+      let event: unknown;
+      try {
+        event = (JSON.parse(body?.toString('utf8') ?? '') as { event?: unknown }).event;
+      } catch {
+        event = undefined;
+      }
+      if (typeof event !== 'string') return sendJson(res, 400, { error: 'expected {"event": "<name>"}' });
+      return sendJson(res, 200, await sendTestEvent(options.webhookUrl, event, options.secret));
     }
-    if (record && match?.[2] === 'replay' && req.method === 'POST') {
-      if (!options.replay) return sendJson(res, 409, { error: 'no --forward target to replay to' });
-      return sendJson(res, 200, await options.replay(record));
+    const match = /^\/api\/requests\/([\w-]+)\/(body|replay|replay-edited|curl|check)$/.exec(url.pathname);
+    if (match) {
+      const record = recent.get(match[1] as string);
+      if (!record) return sendJson(res, 404, { error: 'no such request in the inspector window' });
+      return onRequest(req, res, record, match[2] as string);
     }
     sendJson(res, 404, { error: 'not found' });
   }
@@ -90,6 +140,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
   const server = createServer((req, res) => {
     route(req, res).catch((error: Error) => {
       if (!res.headersSent) sendJson(res, 500, { error: error.message });
+      else res.destroy();
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -102,7 +153,8 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     // turn that adds the socket to the live feed, so nothing falls in between.
     const after = new URL(req.url ?? '/', 'http://inspector').searchParams.get('after');
     sockets.handleUpgrade(req, socket, head, (ws) => {
-      for (const record of recent.after(after)) ws.send(JSON.stringify({ type: 'request', request: forPage(record) }));
+      for (const record of recent.after(after))
+        ws.send(JSON.stringify({ type: 'request', request: forPage(record) } satisfies WireMessage));
       sockets.emit('connection', ws, req);
     });
   });
@@ -115,12 +167,7 @@ export async function startInspector(options: InspectorOptions): Promise<Inspect
     port: address.port,
     publish(record) {
       recent.add(record);
-      if (sockets.clients.size === 0) return;
-      const message = JSON.stringify({ type: 'request', request: forPage(record) });
-      for (const client of sockets.clients as Set<WebSocket>) {
-        if (client.bufferedAmount > MAX_CLIENT_BUFFER_BYTES) client.terminate();
-        else client.send(message);
-      }
+      broadcast({ type: 'request', request: forPage(record) });
     },
     async close() {
       for (const client of sockets.clients) client.terminate();

@@ -1,6 +1,6 @@
 import { Agent, errors, type Dispatcher } from 'undici';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
-import type { ForwardResult } from '../capture/record.js';
+import { answerExcerpt, type ForwardResult } from '../capture/record.js';
 import { answerHeaders, forwardableRequestHeaders } from './headers.js';
 import type { InboundRequest, IntakeAnswer } from './types.js';
 import { hasDotSegments } from '../util/url.js';
@@ -22,22 +22,29 @@ export interface ForwardOutcome {
   answer: IntakeAnswer;
 }
 
-/** The URL a request goes to: the target's path, then the request's path; both queries kept. */
-export function forwardUrl(target: URL, requestPath: string): URL {
-  const url = new URL(target.href);
+/**
+ * Where a request goes: the target's path, then the request's path; both queries kept.
+ * Built as text, not through URL setters: those percent-encode `'`, `"`, `<>`, `{}` and
+ * the backtick, and the app must see the path and query byte for byte as the caller sent them.
+ */
+export function forwardUrl(target: URL, requestPath: string): Route {
   const queryAt = requestPath.indexOf('?');
   const pathPart = queryAt === -1 ? requestPath : requestPath.slice(0, queryAt);
-  const query = queryAt === -1 ? '' : requestPath.slice(queryAt + 1);
+  let path = target.pathname;
   // `/` adds nothing: `--forward localhost:3000/hooks` must reach /hooks, not /hooks/.
-  if (pathPart !== '' && pathPart !== '/') {
-    url.pathname = url.pathname.replace(/\/+$/, '') + (pathPart.startsWith('/') ? pathPart : `/${pathPart}`);
+  if (pathPart !== '' && pathPart !== '/') path = path.replace(/\/+$/, '') + (pathPart.startsWith('/') ? pathPart : `/${pathPart}`);
+  let search = target.search;
+  if (queryAt !== -1) {
+    const query = requestPath.slice(queryAt + 1);
+    // A bare `?` is kept too when the target has no query of its own: nothing is dropped.
+    if (search === '') search = `?${query}`;
+    else if (query !== '') search = `${search}&${query}`;
   }
-  if (query !== '') url.search = url.search ? `${url.search}&${query}` : `?${query}`;
-  return url;
+  return { origin: target.origin, path: `${path}${search}`, href: `${target.origin}${path}${search}` };
 }
 
 /** Where one request path goes: the origin and path undici wants, and the href for records. */
-interface Route {
+export interface Route {
   origin: string;
   path: string;
   href: string;
@@ -51,8 +58,15 @@ function explain(status: number, message: string): IntakeAnswer {
   return { status, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(`fe-webhooks: ${message}\n`) };
 }
 
-/** A short reason for a failed forward, from undici's or the socket's error. */
-function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; reason: string } {
+/** Errors meaning nothing could be reached at all: no app ran there to answer. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * A short reason for a failed forward, from undici's or the socket's error, and whether
+ * the app was unreachable (nothing accepted the connection): that is no answer at all,
+ * unlike a timeout or a reset, which an app that got the request caused.
+ */
+function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; reason: string; unreachable?: true } {
   const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
   if (
     error instanceof errors.HeadersTimeoutError ||
@@ -62,10 +76,14 @@ function failureReason(error: unknown, timeoutMs: number): { status: 502 | 504; 
   ) {
     return { status: 504, reason: `timeout: no answer within ${timeoutMs} ms` };
   }
-  if (code === 'ECONNREFUSED') return { status: 502, reason: 'refused: nothing listens there' };
+  if (code === 'ECONNREFUSED') return { status: 502, reason: 'refused: nothing listens there', unreachable: true };
   if (code === 'ECONNRESET' || error instanceof errors.SocketError) return { status: 502, reason: 'reset: the app closed the connection' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { status: 502, reason: 'unknown host' };
-  return { status: 502, reason: (error as Error).message || String(error) };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { status: 502, reason: 'unknown host', unreachable: true };
+  return {
+    status: 502,
+    reason: (error as Error).message || String(error),
+    ...(code !== undefined && UNREACHABLE_CODES.has(code) ? { unreachable: true as const } : {}),
+  };
 }
 
 export interface ForwarderOptions {
@@ -138,7 +156,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     for (let i = 0; i < raw.length; i++) headers[i] = (raw[i] as Buffer).toString('latin1');
     const body = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.size);
     this.done({
-      result: { target: this.route.href, status: this.status, latencyMs: round(performance.now() - this.started) },
+      result: {
+        target: this.route.href,
+        status: this.status,
+        latencyMs: round(performance.now() - this.started),
+        answer: answerExcerpt(headers, body),
+      },
       answer: { status: this.status, headers: answerHeaders(headers, this.isHead), body },
     });
   }
@@ -149,10 +172,11 @@ class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.timer);
     const failure = failureReason(this.timedOut ? new TimeoutError() : error, this.timeoutMs);
     const href = this.route.href;
-    const what = failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
+    const what =
+      failure.status === 504 ? `${href} did not answer within ${this.timeoutMs} ms` : `could not reach ${href} (${failure.reason})`;
     this.done({
       result: { target: href, latencyMs: round(performance.now() - this.started), error: failure.reason },
-      answer: { ...explain(failure.status, what), forwardFailed: true },
+      answer: { ...explain(failure.status, what), ...(failure.unreachable ? { forwardFailed: true as const } : {}) },
     });
   }
 }
@@ -187,8 +211,7 @@ export class Forwarder {
     if (hasDotSegments(requestPath)) {
       route = null;
     } else {
-      const url = forwardUrl(target, requestPath);
-      route = { origin: url.origin, path: `${url.pathname}${url.search}`, href: url.href };
+      route = forwardUrl(target, requestPath);
     }
     if (routes.size >= ROUTE_CACHE_SIZE) routes.delete(routes.keys().next().value as string);
     routes.set(requestPath, route);
@@ -203,6 +226,7 @@ export class Forwarder {
         answer: explain(400, `refusing to forward ${inbound.path.slice(0, 200)}: its . or .. segments would leave ${target.href}`),
       });
     }
+    const timeoutMs = inbound.forwardTimeoutMs ?? this.timeoutMs;
     return new Promise((resolve) => {
       this.dispatcher.dispatch(
         {
@@ -212,10 +236,10 @@ export class Forwarder {
           headers: forwardableRequestHeaders(inbound.rawHeaders),
           // Any method keeps its body, even GET: the app gets what the caller sent.
           body: inbound.body.length > 0 ? inbound.body : null,
-          headersTimeout: this.timeoutMs,
-          bodyTimeout: this.timeoutMs,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
         },
-        new Exchange(route, this.timeoutMs, inbound.method === 'HEAD', resolve),
+        new Exchange(route, timeoutMs, inbound.method === 'HEAD', resolve),
       );
     });
   }

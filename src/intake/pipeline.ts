@@ -1,4 +1,4 @@
-import type { DurableAppender } from '../capture/appender.js';
+import { AppendStalledError, type DurableAppender } from '../capture/appender.js';
 import { encodeBody, headersFromRaw, newCaptureId, type CaptureRecord } from '../capture/record.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
 import { PreparedSecrets } from '../signing/index.js';
@@ -30,6 +30,19 @@ function jsonAnswer(status: number, value: unknown): IntakeAnswer {
   return { status, headers: [['content-type', 'application/json']], body: Buffer.from(`${JSON.stringify(value)}\n`) };
 }
 
+/** Seconds a caller refused while captures cannot be written is asked to wait. */
+const HELD_RETRY_AFTER_S = 30;
+
+/** Captures cannot be written: the request is not taken (not forwarded), so nothing goes unrecorded. */
+function heldAnswer(stalled: AppendStalledError): IntakeAnswer {
+  return {
+    status: 503,
+    headers: [['content-type', 'text/plain; charset=utf-8'], ['retry-after', String(HELD_RETRY_AFTER_S)]],
+    body: Buffer.from(`fe-webhooks: ${stalled.message}; not forwarded, try again later\n`),
+    held: true,
+  };
+}
+
 /**
  * The one pipeline every received request goes through, whatever brought it: record →
  * signature verdict → forward byte-exact → capture (durable) → answer → notify.
@@ -46,6 +59,9 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
 
   async function run(inbound: InboundRequest): Promise<IntakeAnswer> {
     const appender = options.appender;
+    // The file refuses writes (disk full): take nothing in until it takes them again.
+    const stalled = appender?.stalled;
+    if (stalled) return heldAnswer(stalled);
     // Its capture line is on its way: a batch about to be synced may wait for it.
     appender?.expectLine();
     let answer: IntakeAnswer;
@@ -56,7 +72,13 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       appender?.withdrawLine();
       throw error;
     }
-    await appender?.append(JSON.stringify(record));
+    try {
+      await appender?.append(JSON.stringify(record));
+    } catch (error) {
+      // Forwarded already: the app's answer stands (a repeat would be worse), and the
+      // appender keeps the line and writes it once the file takes writes again.
+      if (!(error instanceof AppendStalledError)) throw error;
+    }
     options.onRecord?.(record);
     return answer;
   }
@@ -78,6 +100,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, secret),
       source: inbound.source ?? { kind: 'local' },
     };
+    if (inbound.redelivery) record.redelivery = true;
     const event = eventOf(body);
     if (event !== undefined) record.event = event;
 
@@ -85,6 +108,9 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
     if (tooLarge) {
       record.rejected = `body over the ${formatBytes(maxBodyBytes)} limit`;
       answer = jsonAnswer(413, { error: `Payload Too Large: the limit is ${maxBodyBytes} bytes`, id });
+    } else if (inbound.refusal) {
+      record.rejected = inbound.refusal.reason;
+      answer = jsonAnswer(inbound.refusal.status, { error: inbound.refusal.reason, id });
     } else if (forwarder && options.forward) {
       const outcome = await forwarder.forward(options.forward, { ...inbound, body });
       record.forward = outcome.result;
@@ -95,6 +121,7 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       answer = jsonAnswer(options.respondStatus ?? 200, { received: true, id });
     }
     record.responseStatus = answer.status;
+    inbound.annotate?.(record, answer);
     return { answer, record };
   }
 

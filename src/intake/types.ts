@@ -8,12 +8,27 @@ export interface InboundRequest {
   body: Buffer;
   receivedAt?: Date;
   source?: CaptureRecord['source'];
+  /** The relay sent it on an earlier connection too (see CaptureRecord.redelivery). */
+  redelivery?: true;
   /**
    * Set by a transport that stopped keeping the body once it passed its size limit:
    * `body` is then empty and the request is answered 413. The intake also refuses a
    * `body` over its own limit, so a transport that reads everything needs no care.
    */
   bodyTooLarge?: boolean;
+  /** How long the app may take for this one request (default: the forwarder's budget). */
+  forwardTimeoutMs?: number;
+  /**
+   * Called with the capture record once the answer is known, before the record is
+   * written: a transport adds what only it knows (the relay tunnel: retry attempt, failed).
+   */
+  annotate?: (record: CaptureRecord, answer: IntakeAnswer) => void;
+  /**
+   * Set by a transport that refuses the request itself (listen's Host rule, a request
+   * target that is not a path, CONNECT): it is captured as rejected with this reason,
+   * answered with this status and a JSON reason, and never forwarded.
+   */
+  refusal?: { status: number; reason: string };
 }
 
 /** What goes back to the caller. */
@@ -22,11 +37,18 @@ export interface IntakeAnswer {
   headers: Array<[string, string]>;
   body: Buffer;
   /**
-   * Set only on listen's own 502/504 when the forward got no answer (target down, too
-   * slow): the relay tunnel keeps such an event and retries it. An app that answers
-   * 502 or 504 itself never has it, so its answer is passed back like any other.
+   * Set only on listen's own 502 when the app could not be reached at all (nothing
+   * listens there, unknown host): the relay tunnel holds such an event and tries again
+   * soon, without counting it as an attempt. A timeout or a reset is not set: the app
+   * got the request. An app that answers 502 or 504 itself never has it either.
    */
   forwardFailed?: true;
+  /**
+   * Set when listen did not take the request at all (its captures file cannot be
+   * written): nothing was forwarded. Locally the caller gets 503 with Retry-After; the
+   * relay tunnel does not acknowledge it, so the event waits at the relay.
+   */
+  held?: true;
 }
 
 export interface Intake {

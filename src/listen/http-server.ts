@@ -1,7 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { UserError } from '../errors.js';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { listenOn, urlFor } from '../util/listen-on.js';
 import type { InboundRequest, Intake } from '../intake/types.js';
+import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
+import { requestTargetProblem } from '../util/request-target.js';
+import { AllowedHosts, hostRefusal } from './host-guard.js';
 
 /**
  * An oversized upload is read to its end and thrown away, so the caller gets a clean
@@ -16,6 +20,8 @@ export interface CaptureServerOptions {
   port: number;
   intake: Intake;
   maxBodyBytes: number;
+  /** Host names served besides IP literals and localhost (`--allow-host`). */
+  allowHosts?: readonly string[];
 }
 
 export interface CaptureServer {
@@ -52,47 +58,32 @@ function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: B
   });
 }
 
-/** Turns a node request into the intake's transport-agnostic shape; nothing else. */
-async function toInbound(req: IncomingMessage, maxBodyBytes: number): Promise<InboundRequest> {
+/**
+ * Turns a node request into the intake's transport-agnostic shape, with the refusal of a
+ * request that is not a path or fails the Host rule (captured, answered, not forwarded).
+ */
+async function toInbound(req: IncomingMessage, maxBodyBytes: number, allowed: AllowedHosts): Promise<InboundRequest> {
   const receivedAt = new Date();
+  const path = req.url ?? '/';
+  const refusal = requestTargetProblem(path) ?? hostRefusal(req.rawHeaders, allowed);
   const { body, tooLarge } = await readBody(req, maxBodyBytes);
   return {
     method: req.method ?? 'GET',
-    path: req.url ?? '/',
+    path,
     rawHeaders: req.rawHeaders,
     body,
     receivedAt,
     source: { kind: 'local' },
     ...(tooLarge ? { bodyTooLarge: true } : {}),
+    ...(refusal ? { refusal } : {}),
   };
-}
-
-function describeListenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
-  if (error.code === 'EADDRINUSE') return new UserError(`Port ${port} on ${host} is already in use: stop the other program or pick another with --port (0 = any free port)`);
-  if (error.code === 'EACCES') return new UserError(`Not allowed to listen on ${host}:${port}: pick a port above 1023 with --port`);
-  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') return new UserError(`Cannot listen on ${host}: no such local address`);
-  return error;
-}
-
-/** Binds a node http server, with a clear one-line error when the port is taken. */
-export function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => reject(describeListenError(error, host, port));
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
-
-export function urlFor(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** The local capture endpoint: any method, any path, every request into the intake. */
 export async function startCaptureServer(options: CaptureServerOptions): Promise<CaptureServer> {
   const sockets = new Set<Socket>();
+  // A name given to --host is the user's own choice of name: allowed like --allow-host.
+  const allowed = new AllowedHosts([...(options.allowHosts ?? []), options.host]);
   const busy = new WeakSet<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     busy.add(req.socket);
@@ -105,7 +96,7 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const answer = await options.intake.handle(await toInbound(req, options.maxBodyBytes));
+      const answer = await options.intake.handle(await toInbound(req, options.maxBodyBytes, allowed));
       if (res.destroyed) return;
       const headers: string[] = [];
       for (const [name, value] of answer.headers) headers.push(name, value);
@@ -125,11 +116,27 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  // Malformed HTTP and absurd headers: a short answer, never a crash.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+  // Malformed HTTP and absurd headers (414/431): a short JSON reason, never a crash.
+  server.on('clientError', answerClientError);
+  // CONNECT is captured as rejected and answered 405; without this listener Node
+  // would close the socket without a word.
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    const inbound: InboundRequest = {
+      method: 'CONNECT',
+      path: req.url ?? '',
+      rawHeaders: req.rawHeaders,
+      body: Buffer.alloc(0),
+      receivedAt: new Date(),
+      source: { kind: 'local' },
+      refusal: { status: 405, reason: CONNECT_REASON },
+    };
+    const allow: Array<[string, string]> = [['allow', ALLOWED_METHODS]];
+    options.intake.handle(inbound).then(
+      (answer) => writeRawAnswer(socket, answer.status, answer.body, allow),
+      // The intake is closing (listen is stopping): still an answer, not captured.
+      () => writeRawAnswer(socket, 405, jsonReason(CONNECT_REASON), allow),
+    );
   });
   const address = await listenOn(server, options.host, options.port);
   return {

@@ -1,4 +1,4 @@
-import { DurableAppender } from '../capture/appender.js';
+import { DurableAppender, type AppenderHooks } from '../capture/appender.js';
 import { decodeBody, type CaptureRecord, type CapturedHeaders, type ForwardResult } from '../capture/record.js';
 import { DEFAULT_LISTEN_HOST, DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
 import { Forwarder } from '../intake/forward.js';
@@ -6,6 +6,7 @@ import { createIntake } from '../intake/pipeline.js';
 import type { Intake } from '../intake/types.js';
 import { startInspector, type Inspector } from '../inspector/server.js';
 import { startCaptureServer, type CaptureServer } from './http-server.js';
+import { debugSkipped } from '../util/debug.js';
 
 export interface ListenOptions {
   host?: string;
@@ -21,8 +22,15 @@ export interface ListenOptions {
   respondDelayMs?: number;
   maxBodyBytes?: number;
   forwardTimeoutMs?: number;
+  /**
+   * Host names the capture port serves besides IP literals and localhost (`--allow-host`):
+   * any other Host is refused 403 (DNS-rebinding guard). `.example.com` allows its subdomains too.
+   */
+  allowHosts?: readonly string[];
   /** Every request, once captured and answered (the printer). */
   onRecord?: (record: CaptureRecord) => void;
+  /** The captures file refused a write (disk full...) and takes writes again: requests are held meanwhile. */
+  captures?: AppenderHooks;
 }
 
 export interface Listener {
@@ -47,7 +55,8 @@ async function startOnPreferredPort(preferred: number, start: (port: number) => 
   if (preferred === 0 || preferred > 65535) return start(0);
   try {
     return await start(preferred);
-  } catch {
+  } catch (error) {
+    debugSkipped("the inspector's usual port (taking any free one)", error);
     return start(0);
   }
 }
@@ -65,7 +74,7 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
     forward: options.forward,
     forwarder,
     secret: options.secret,
-    appender: options.capturesFile ? new DurableAppender(options.capturesFile) : undefined,
+    appender: options.capturesFile ? new DurableAppender(options.capturesFile, options.captures) : undefined,
     respondStatus: options.respondStatus,
     respondDelayMs: options.respondDelayMs,
     maxBodyBytes,
@@ -76,7 +85,13 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
   });
   let server: CaptureServer;
   try {
-    server = await startCaptureServer({ host, port: options.port, intake, maxBodyBytes });
+    server = await startCaptureServer({
+      host,
+      port: options.port,
+      intake,
+      maxBodyBytes,
+      ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
+    });
   } catch (error) {
     await intake.close();
     throw error;
@@ -91,7 +106,14 @@ export async function startListen(options: ListenOptions): Promise<Listener> {
     // By default the inspector takes the port after the capture port: 7879 beside 7878.
     const preferred = options.inspectorPort ?? (options.port === 0 ? 0 : server.port + 1);
     inspector = await startOnPreferredPort(preferred, (port) =>
-      startInspector({ host: DEFAULT_LISTEN_HOST, port, webhookUrl: `${server.url}/`, target: options.forward?.href, replay }),
+      startInspector({
+        host: DEFAULT_LISTEN_HOST,
+        port,
+        webhookUrl: `${server.url}/`,
+        target: options.forward?.href,
+        replay,
+        secret: options.secret,
+      }),
     );
   } catch (error) {
     await server.close();

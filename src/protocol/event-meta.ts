@@ -18,5 +18,6 @@ export function eventMetaProblem(f: Record<string, unknown>): string | undefined
     return 'event rawHeaders must be [name, value, ...] strings';
   }
   if (typeof f.receivedAt !== 'string' || Number.isNaN(Date.parse(f.receivedAt))) return 'event needs receivedAt';
+  if (f.redelivery !== undefined && f.redelivery !== true) return 'event redelivery must be true when present';
   return undefined;
 }

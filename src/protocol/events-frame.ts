@@ -6,7 +6,7 @@ import { PROTOCOL_VERSION, type EventsMessage, type InvalidMessage, type Relayed
  * costs one socket write and bodies are never base64'd or JSON-escaped:
  *
  *   [u32 BE: header length][header: JSON {v, type: "events", events: [{seq, method, path,
- *   rawHeaders, receivedAt, size}, ...]}][body 1][body 2]...
+ *   rawHeaders, receivedAt, size, redelivery?}, ...]}][body 1][body 2]...
  *
  * Each body is exactly `size` bytes, in the header's order; the sizes add up to the rest
  * of the frame.
@@ -22,7 +22,15 @@ export function encodeEventsFrame(events: readonly RelayedEvent[]): Buffer {
     JSON.stringify({
       v: PROTOCOL_VERSION,
       type: 'events',
-      events: events.map((e) => ({ seq: e.seq, method: e.method, path: e.path, rawHeaders: e.rawHeaders, receivedAt: e.receivedAt, size: e.body.length })),
+      events: events.map((e) => ({
+        seq: e.seq,
+        method: e.method,
+        path: e.path,
+        rawHeaders: e.rawHeaders,
+        receivedAt: e.receivedAt,
+        size: e.body.length,
+        ...(e.redelivery ? { redelivery: true } : {}),
+      })),
     }),
   );
   const length = Buffer.allocUnsafe(LENGTH_BYTES);
@@ -47,8 +55,10 @@ export function decodeEventsFrame(frame: Buffer): EventsMessage | InvalidMessage
   }
   if (typeof header !== 'object' || header === null) return invalid('events header is not an object');
   const h = header as Record<string, unknown>;
-  if (h.v !== PROTOCOL_VERSION) return invalid(`protocol version ${JSON.stringify(h.v)} is not ${PROTOCOL_VERSION}; upgrade fe-webhooks on both ends`, 'version');
-  if (h.type !== 'events' || !Array.isArray(h.events) || h.events.length === 0 || h.events.length > MAX_EVENTS_PER_FRAME) return invalid('bad events header');
+  if (h.v !== PROTOCOL_VERSION)
+    return invalid(`protocol version ${JSON.stringify(h.v)} is not ${PROTOCOL_VERSION}; upgrade fe-webhooks on both ends`, 'version');
+  if (h.type !== 'events' || !Array.isArray(h.events) || h.events.length === 0 || h.events.length > MAX_EVENTS_PER_FRAME)
+    return invalid('bad events header');
   const events: RelayedEvent[] = [];
   let offset = LENGTH_BYTES + headerLength;
   let lastSeq = 0;
@@ -61,7 +71,16 @@ export function decodeEventsFrame(frame: Buffer): EventsMessage | InvalidMessage
     if ((f.seq as number) <= lastSeq) return invalid('events out of order');
     lastSeq = f.seq as number;
     const end = offset + (f.size as number);
-    events.push({ seq: f.seq as number, method: f.method as string, path: f.path as string, rawHeaders: f.rawHeaders as string[], receivedAt: f.receivedAt as string, body: frame.subarray(offset, end) });
+    const event: RelayedEvent = {
+      seq: f.seq as number,
+      method: f.method as string,
+      path: f.path as string,
+      rawHeaders: f.rawHeaders as string[],
+      receivedAt: f.receivedAt as string,
+      body: frame.subarray(offset, end),
+    };
+    if (f.redelivery === true) event.redelivery = true;
+    events.push(event);
     offset = end;
   }
   if (offset !== frame.length) return invalid('bytes left over after the last event');

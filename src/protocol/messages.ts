@@ -2,9 +2,10 @@
  * The relay ↔ listener protocol: JSON text frames over one WebSocket. Both ends import
  * this module, so a message one side can build is a message the other side accepts.
  *
- * Listener → relay: subscribe (once, first), ack or acks (several in one frame), ping, pong.
+ * Listener → relay: subscribe (once, first), ack or acks (several in one frame), released
+ * (when replaced), ping, pong.
  * Relay → listener: subscribed, event or events (one binary frame: see events-frame.ts),
- * gap, ping, pong, error.
+ * gap, replaced, ping, pong, error.
  *
  * Every frame carries `v` (PROTOCOL_VERSION). A peer speaking another version gets an
  * `error` with code `version` instead of being misunderstood.
@@ -53,6 +54,17 @@ export interface SubscribeMessage {
    * nothing, and the relay then resumes after the channel's acknowledged cursor.
    */
   after?: number;
+  /**
+   * The identity of the channel log `after` counts in (from an earlier `subscribed`).
+   * A relay whose log has another identity ignores `after`, as it does an `after` past
+   * its head: those seqs name other events (a recreated or restored log).
+   */
+  log?: string;
+  /**
+   * When the relay received event #after, as it told the listener: a relay holding
+   * another event under that seq (a restored copy that took new events) ignores `after`.
+   */
+  at?: string;
 }
 
 /**
@@ -72,6 +84,12 @@ export interface AckMessage {
   headers?: Array<[string, string]>;
   /** The app's answer body, base64, at most MAX_ACK_BODY_BYTES decoded. */
   body?: string;
+  /**
+   * The listener forwarded this seq on an earlier connection and has no answer to pass
+   * on: the relay moves its cursor but never hands this ack to a waiting sender as the
+   * app's answer.
+   */
+  repeat?: true;
 }
 
 /** Several acks in one frame: one socket write for every delivery that finished together. */
@@ -79,6 +97,16 @@ export interface AcksMessage {
   v: number;
   type: 'acks';
   acks: Array<Omit<AckMessage, 'v' | 'type'>>;
+}
+
+/** An ack as the relay handles it, from either frame: the answer body as bytes (binary) or base64 (JSON). */
+export type ReceivedAck = Omit<AckMessage, 'v' | 'type' | 'body'> & { body?: string | Buffer };
+
+/** Acks from one binary frame (acks-frame.ts): bodies byte for byte, never base64. */
+export interface BinaryAcksMessage {
+  v: number;
+  type: 'acks';
+  acks: ReceivedAck[];
 }
 
 export interface PingMessage {
@@ -96,6 +124,24 @@ export interface SubscribedMessage {
   after: number;
   /** The newest stored seq at subscription time. */
   head: number;
+  /** The channel log's identity, made at random when the log was created (absent from older relays). */
+  log?: string;
+  /** The relay reads acks as binary frames (acks-frame.ts); absent from older relays, which get JSON `acks`. */
+  binaryAcks?: true;
+}
+
+/**
+ * Another listener subscribed to this channel: this one gets no more events, finishes
+ * those it is forwarding (their acks still count), then closes. Sent before the relay
+ * closes the link with CLOSE_CODES.replaced.
+ */
+export interface ReplacedMessage {
+  v: number;
+  type: 'replaced';
+  /** ISO 8601: when the newer listener subscribed. */
+  at: string;
+  /** The newer listener's address as the relay saw it, if known. */
+  by?: string;
 }
 
 /** One stored request, byte-exact. */
@@ -112,6 +158,8 @@ export interface EventMessage {
   body: string;
   /** ISO 8601, when the relay stored it. */
   receivedAt: string;
+  /** Sent to a listener before, on an earlier connection: the app may have it already. */
+  redelivery?: true;
 }
 
 /** One relayed request as the listener handles it: the body as bytes. */
@@ -122,6 +170,8 @@ export interface RelayedEvent {
   rawHeaders: string[];
   body: Buffer;
   receivedAt: string;
+  /** Sent to a listener before, on an earlier connection: a possible redelivery. */
+  redelivery?: true;
 }
 
 /** Events in seq order from one binary frame (events-frame.ts), bodies byte for byte, never base64. */
@@ -147,8 +197,18 @@ export interface ErrorMessage {
   message: string;
 }
 
-export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | PingMessage;
-export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | PingMessage | ErrorMessage;
+/**
+ * A replaced listener's last word before it closes: it handed nothing above `begun` to
+ * its app, so what the relay sent it above that goes to the newer one unmarked.
+ */
+export interface ReleasedMessage {
+  v: number;
+  type: 'released';
+  begun: number;
+}
+
+export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | BinaryAcksMessage | ReleasedMessage | PingMessage;
+export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | ReplacedMessage | PingMessage | ErrorMessage;
 
 /** A frame that failed validation: why, for a log line and an `error` reply. */
 export interface InvalidMessage {
@@ -159,6 +219,6 @@ export interface InvalidMessage {
 type Draft<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 /** Serialises a message with the protocol version stamped in (events go as binary: events-frame.ts). */
-export function encodeMessage(message: Draft<Exclude<ListenerMessage | RelayMessage, EventsMessage>>): string {
+export function encodeMessage(message: Draft<Exclude<ListenerMessage | RelayMessage, EventsMessage | BinaryAcksMessage>>): string {
   return JSON.stringify({ v: PROTOCOL_VERSION, ...message });
 }

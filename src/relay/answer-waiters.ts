@@ -37,7 +37,11 @@ function expireDue(deadlines: Deadlines): void {
   if (nextMs !== Number.POSITIVE_INFINITY) arm(deadlines, nextMs);
 }
 
-export function waitForAnswer<A>(waiters: Map<number, (answer: A | undefined) => void>, seq: number, timeoutMs: number): Promise<A | undefined | 'timeout'> {
+export function waitForAnswer<A>(
+  waiters: Map<number, (answer: A | undefined) => void>,
+  seq: number,
+  timeoutMs: number,
+): Promise<A | undefined | 'timeout'> {
   let deadlines = deadlinesOf.get(waiters);
   if (!deadlines) deadlinesOf.set(waiters, (deadlines = { bySeq: new Map(), timer: undefined, armedForMs: 0 }));
   const own = deadlines;

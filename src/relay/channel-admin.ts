@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
-import { hashToken, newToken, tokenMatches } from './credentials.js';
+import { authorizeChannel } from './channel-auth.js';
+import { hashToken, newToken } from './credentials.js';
 import { sendJson } from './send-json.js';
 import type { ChannelStore, Revocation } from './store.js';
 
@@ -31,25 +31,17 @@ export function channelAdminTarget(url: string): ChannelAdminTarget | undefined 
   return { id: match[1] as string, action: match[2] ? 'rotate-token' : 'delete' };
 }
 
-/** RFC 6750's `Bearer <b64token>`. */
-function bearerToken(req: IncomingMessage): string | undefined {
-  return /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(req.headers.authorization ?? '')?.[1];
-}
-
-export async function handleChannelAdmin(req: IncomingMessage, res: ServerResponse, target: ChannelAdminTarget, context: ChannelAdminContext): Promise<void> {
+export async function handleChannelAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: ChannelAdminTarget,
+  context: ChannelAdminContext,
+): Promise<void> {
   req.resume();
   const method = target.action === 'rotate-token' ? 'POST' : 'DELETE';
   if (req.method !== method) return sendJson(res, 405, { error: `use ${method} here` }, { allow: method });
-  const token = bearerToken(req);
-  if (token === undefined) {
-    return sendJson(res, 401, { error: 'give the channel\'s token as Authorization: Bearer <token>' }, { 'www-authenticate': 'Bearer realm="fe-webhooks relay"' });
-  }
-  const record = CHANNEL_ID_PATTERN.test(target.id) ? await context.store.channel(target.id) : undefined;
-  if (!record) return sendJson(res, 404, { error: 'unknown channel' });
-  if (!tokenMatches(token, record.tokenHash)) {
-    context.onRefused(target.id, target.action);
-    return sendJson(res, 403, { error: 'wrong token for this channel' });
-  }
+  const record = await authorizeChannel(req, res, target.id, context.store, () => context.onRefused(target.id, target.action));
+  if (!record) return;
   if (target.action === 'delete') {
     // The listeners go first: nothing streams from a log being removed.
     context.closeListeners(target.id, 'channel-deleted');

@@ -3,6 +3,7 @@ import { link, open, readFile, realpath, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /**
  * One relay per data folder: two relays on one folder hand out the same seqs and lose
@@ -37,7 +38,8 @@ export class DataDirLockedError extends UserError {
     super(
       holder.host === hostname()
         ? `The data folder ${dataDir} is in use by another relay (PID ${holder.pid}): stop it, or give this relay another --data-dir`
-        : `The data folder ${dataDir} is in use by a relay on ${holder.host} (PID ${holder.pid}): stop it, or delete ${path.join(dataDir, LOCK_FILE)} if it is no longer running`,
+        : `The data folder ${dataDir} is in use by a relay on ${holder.host} (PID ${holder.pid}): stop it, or delete ` +
+          `${path.join(dataDir, LOCK_FILE)} if it is no longer running`,
     );
     this.name = 'DataDirLockedError';
   }
@@ -58,7 +60,8 @@ function processStartTime(pid: number): string | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: count from its closing one.
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
+  } catch (error) {
+    debugSkipped('reading the process start time from /proc', error);
     return undefined;
   }
 }
@@ -99,7 +102,8 @@ async function readHolder(file: string): Promise<LockHolder | 'missing' | undefi
     const value = JSON.parse(text) as Partial<LockHolder>;
     if (!Number.isSafeInteger(value.pid) || (value.pid as number) <= 0 || typeof value.host !== 'string') return undefined;
     return { pid: value.pid as number, host: value.host, ...(typeof value.startTime === 'string' ? { startTime: value.startTime } : {}) };
-  } catch {
+  } catch (error) {
+    debugSkipped('a lock file that does not parse (treated as stale)', error);
     return undefined;
   }
 }
@@ -120,7 +124,7 @@ async function createExclusive(file: string, holder: LockHolder): Promise<boolea
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   } finally {
-    await unlink(temp).catch(() => undefined);
+    await unlink(temp).catch(skipped("removing the lock's temporary file"));
   }
 }
 
@@ -134,16 +138,17 @@ async function takeOver(file: string, stale: LockHolder | undefined, holder: Loc
   const guard = `${file}.takeover`;
   if (!(await createExclusive(guard, holder))) {
     const guardHolder = await readHolder(guard);
-    if (guardHolder !== 'missing' && (guardHolder === undefined || !isRunning(guardHolder, guard))) await unlink(guard).catch(() => undefined);
+    if (guardHolder !== 'missing' && (guardHolder === undefined || !isRunning(guardHolder, guard)))
+      await unlink(guard).catch(skipped('removing a stale lock guard'));
     return false;
   }
   try {
     const current = await readHolder(file);
     if (current !== 'missing' && !sameHolder(current, stale)) return false;
-    await unlink(file).catch(() => undefined);
+    await unlink(file).catch(skipped('removing a stale lock file'));
     return await createExclusive(file, holder);
   } finally {
-    await unlink(guard).catch(() => undefined);
+    await unlink(guard).catch(skipped('removing the lock guard'));
   }
 }
 
@@ -175,8 +180,8 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       released = true;
       heldHere.delete(file);
       // Never someone else's: a relay that took over after we were presumed dead keeps its lock.
-      const current = await readHolder(file).catch(() => undefined);
-      if (current !== 'missing' && sameHolder(current, holder)) await unlink(file).catch(() => undefined);
+      const current = await readHolder(file).catch(skipped('reading the lock on release'));
+      if (current !== 'missing' && sameHolder(current, holder)) await unlink(file).catch(skipped('removing the lock file on release'));
     },
   };
 }

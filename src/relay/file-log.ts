@@ -4,7 +4,9 @@ import path from 'node:path';
 import { readCompleteLines } from './file-lines.js';
 import { fsyncPath } from './fsync.js';
 import { OpenFileBudget, type ParkedFileHolder } from './open-file-budget.js';
+import { loadLogId } from './log-identity.js';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
 const SEGMENT_MAX_EVENTS = 10_000;
@@ -63,7 +65,8 @@ function decodeLine(text: string): StoredEvent | undefined {
     const value = JSON.parse(text) as Omit<StoredEvent, 'body'> & { body: string };
     if (!Number.isSafeInteger(value.seq) || typeof value.body !== 'string') return undefined;
     return { ...value, body: Buffer.from(value.body, 'base64') };
-  } catch {
+  } catch (error) {
+    debugSkipped('a stored line that does not decode (torn: the log ends before it)', error);
     return undefined;
   }
 }
@@ -85,6 +88,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   private headSeq = 0;
   private firstSeq = 1;
   private ackedSeq = 0;
+  private pushedSeq = 0;
   private handle: FileHandle | undefined;
   private segmentEvents = 0;
   private segmentBytes = 0;
@@ -98,6 +102,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
 
   private constructor(
     readonly channel: string,
+    readonly id: string,
     private readonly dir: string,
     private readonly retention: RetentionPolicy,
     private segments: Segment[],
@@ -116,7 +121,8 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   ): Promise<FileEventLog> {
     const names = (await readdir(dir)).filter((n) => /^\d{16}\.jsonl$/.test(n)).sort();
     const segments = names.map((n) => ({ first: Number(n.slice(0, 16)), file: path.join(dir, n) }));
-    const log = new FileEventLog(channel, dir, retention, segments, onDropped, tuning.segmentMaxEvents, tuning.openFiles);
+    const id = await loadLogId(dir);
+    const log = new FileEventLog(channel, id, dir, retention, segments, onDropped, tuning.segmentMaxEvents, tuning.openFiles);
     const last = segments.at(-1);
     // Only a regular file is scanned (a device or a FIFO would never end).
     if (last && (await stat(last.file)).isFile()) {
@@ -145,6 +151,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     const state = await readState(path.join(dir, STATE_FILE));
     log.firstSeq = Math.min(Math.max(log.firstSeq, state.first ?? 1), log.headSeq + 1);
     log.ackedSeq = Math.min(state.acked ?? 0, log.headSeq);
+    log.pushedSeq = Math.min(Math.max(state.pushed ?? 0, log.ackedSeq), log.headSeq);
     return log;
   }
 
@@ -205,7 +212,9 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
         else this.openFiles.release();
       }
       if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
-        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(() => undefined);
+        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(
+          () => undefined,
+        );
       }
     }
   }
@@ -215,8 +224,8 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     const handle = this.handle;
     this.handle = undefined;
     if (!handle) return;
-    await handle.truncate(size).catch(() => undefined);
-    await handle.close().catch(() => undefined);
+    await handle.truncate(size).catch(skipped('truncating a torn segment'));
+    await handle.close().catch(skipped('closing a torn segment'));
     this.segmentBytes = size;
   }
 
@@ -309,6 +318,26 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     this.scheduleState();
   }
 
+  pushed(): number {
+    return this.pushedSeq;
+  }
+
+  /**
+   * Saved with the cursor (at most STATE_FLUSH_MS late): an event pushed just before a
+   * relay crash may go out again unmarked. Everything acknowledged was pushed.
+   */
+  notePushed(seq: number): void {
+    if (seq <= this.pushedSeq) return;
+    this.pushedSeq = Math.min(seq, this.headSeq);
+    this.scheduleState();
+  }
+
+  unpush(seq: number): void {
+    if (seq >= this.pushedSeq) return;
+    this.pushedSeq = Math.max(seq, this.ackedSeq);
+    this.scheduleState();
+  }
+
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
     // An idle channel costs its record and counters, not up to RECENT_MAX_BYTES of old bodies.
     if (now.getTime() - this.lastUsedMs >= RECENT_IDLE_MS && this.flushing === undefined) {
@@ -349,7 +378,8 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined;
-      void this.openFiles.withSlot(() => this.writeState()).catch(() => undefined);
+      const retried = "writing the log's state file (written again at the next change)";
+      void this.openFiles.withSlot(() => this.writeState()).catch(skipped(retried));
     }, STATE_FLUSH_MS);
     this.stateTimer.unref();
   }
@@ -357,7 +387,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   private async writeState(): Promise<void> {
     const file = path.join(this.dir, STATE_FILE);
     const temp = `${file}.tmp`;
-    await writeFile(temp, JSON.stringify({ first: this.firstSeq, acked: this.ackedSeq }), { mode: 0o600 });
+    await writeFile(temp, JSON.stringify({ first: this.firstSeq, acked: this.ackedSeq, pushed: this.pushedSeq }), { mode: 0o600 });
     await rename(temp, file);
   }
 
@@ -366,7 +396,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     await this.flushing;
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
-    await this.openFiles.withSlot(() => this.writeState()).catch(() => undefined);
+    await this.openFiles.withSlot(() => this.writeState()).catch(skipped("writing the log's state file on close"));
     const handle = this.handle;
     this.handle = undefined;
     if (this.openFiles.unpark(this)) {
@@ -376,12 +406,13 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   }
 }
 
-async function readState(file: string): Promise<{ first?: number; acked?: number }> {
+async function readState(file: string): Promise<{ first?: number; acked?: number; pushed?: number }> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const seq = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
-    return { first: seq(value.first), acked: seq(value.acked) };
-  } catch {
+    return { first: seq(value.first), acked: seq(value.acked), pushed: seq(value.pushed) };
+  } catch (error) {
+    debugSkipped("reading the log's state file (rebuilt from the segments)", error);
     return {};
   }
 }

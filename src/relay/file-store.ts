@@ -7,9 +7,13 @@ import { FileEventLog, type FileLogTuning } from './file-log.js';
 import { fsyncPath } from './fsync.js';
 import { DEFAULT_MAX_OPEN_LOG_FILES, OpenFileBudget } from './open-file-budget.js';
 import { forEachLimited } from '../util/for-each-limited.js';
+import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, TokenReplacement } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 const CHANNEL_FILE = 'channel.json';
+/** The channel's custom answer (custom-answer.ts), when one is set. */
+const ANSWER_FILE = 'answer.json';
 /** A deleted channel's folder is renamed to this prefix first (one atomic step), then removed. */
 const DELETED_PREFIX = '.deleted-';
 
@@ -33,7 +37,8 @@ function parseRecord(text: string): ChannelRecord | undefined {
     const value = JSON.parse(text) as Partial<ChannelRecord>;
     if (typeof value.id !== 'string' || typeof value.tokenHash !== 'string' || typeof value.createdAt !== 'string') return undefined;
     return { id: value.id, tokenHash: value.tokenHash, createdAt: value.createdAt };
-  } catch {
+  } catch (error) {
+    debugSkipped('a channel record that does not parse (the channel is not loaded)', error);
     return undefined;
   }
 }
@@ -45,6 +50,7 @@ function parseRecord(text: string): ChannelRecord | undefined {
  */
 export class FileChannelStore implements ChannelStore {
   private readonly records = new Map<string, ChannelRecord>();
+  private readonly answers = new Map<string, CustomAnswer>();
   private readonly logs = new Map<string, Promise<FileEventLog>>();
   private readonly opened: FileEventLog[] = [];
   /** Creations under way: they count against the cap before they are on disk. */
@@ -88,10 +94,16 @@ export class FileChannelStore implements ChannelStore {
         return;
       }
       if (!entry.isDirectory() || !CHANNEL_ID_PATTERN.test(entry.name)) return;
-      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(() => '');
+      const text = await readFile(path.join(this.channelsDir, entry.name, CHANNEL_FILE), 'utf8').catch(
+        skipped('a channel record (unreadable: the channel is not loaded)', ''),
+      );
       const record = parseRecord(text);
       // A folder without a complete record was never acknowledged with a 201: ignore it.
       if (record && record.id === entry.name) this.records.set(record.id, record);
+      const answer = record
+        ? await readFile(path.join(this.channelsDir, entry.name, ANSWER_FILE), 'utf8').then(parseCustomAnswer, () => undefined)
+        : undefined;
+      if (record && answer !== undefined && typeof answer !== 'string') this.answers.set(record.id, answer);
     });
   }
 
@@ -126,9 +138,10 @@ export class FileChannelStore implements ChannelStore {
       if (!record) return false;
       // Gone from the relay's view at once: posts get 404 while the files are removed.
       this.records.delete(id);
+      this.answers.delete(id);
       const log = this.logs.get(id);
       this.logs.delete(id);
-      const opened = await log?.catch(() => undefined);
+      const opened = await log?.catch(skipped("closing a deleted channel's log (it never opened)"));
       if (opened) {
         this.opened.splice(this.opened.indexOf(opened), 1);
         // Appends already under way finish first; later ones are refused.
@@ -157,13 +170,38 @@ export class FileChannelStore implements ChannelStore {
     return next;
   }
 
-  private async writeRecord(record: ChannelRecord): Promise<void> {
-    const dir = path.join(this.channelsDir, record.id);
+  async customAnswer(id: string): Promise<CustomAnswer | undefined> {
+    return this.answers.get(id);
+  }
+
+  setCustomAnswer(id: string, answer: CustomAnswer | undefined): Promise<boolean> {
+    return this.oneAtATime(id, async () => {
+      if (!this.records.has(id)) return false;
+      const file = path.join(this.channelsDir, id, ANSWER_FILE);
+      if (answer === undefined) {
+        await rm(file, { force: true });
+        await fsyncPath(path.dirname(file));
+        this.answers.delete(id);
+      } else {
+        await this.writeChannelFile(id, ANSWER_FILE, answer);
+        this.answers.set(id, answer);
+      }
+      return true;
+    });
+  }
+
+  private writeRecord(record: ChannelRecord): Promise<void> {
+    return this.writeChannelFile(record.id, CHANNEL_FILE, record);
+  }
+
+  /** Replaces one small JSON file in a channel's folder atomically and durably. */
+  private async writeChannelFile(id: string, name: string, value: unknown): Promise<void> {
+    const dir = path.join(this.channelsDir, id);
     await ensurePrivateDir(dir);
-    const file = path.join(dir, CHANNEL_FILE);
+    const file = path.join(dir, name);
     const handle = await open(`${file}.tmp`, 'w', 0o600);
     try {
-      await handle.writeFile(JSON.stringify(record));
+      await handle.writeFile(JSON.stringify(value));
       await handle.sync();
     } finally {
       await handle.close();
@@ -183,7 +221,8 @@ export class FileChannelStore implements ChannelStore {
     if (!log) {
       const tuning = { ...this.options.tuning, openFiles: this.openFiles };
       // Scanning the last segment holds a file open: within the budget like appends.
-      log = this.openFiles.withSlot(() => FileEventLog.open(id, path.join(this.channelsDir, id), this.options.retention, this.options.onDropped, tuning));
+      const dir = path.join(this.channelsDir, id);
+      log = this.openFiles.withSlot(() => FileEventLog.open(id, dir, this.options.retention, this.options.onDropped, tuning));
       this.logs.set(id, log);
       log.then(
         (opened) => this.opened.push(opened),

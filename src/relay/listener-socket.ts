@@ -19,6 +19,8 @@ export interface ListenerSocketContext {
   channel(id: string): Promise<{ delivery: ChannelDelivery; tokenHash: string } | undefined>;
   /** The relay's one heartbeat timer for all listeners. */
   heartbeats: HeartbeatSweep;
+  /** The listener's address (`host:port`), told to the listener it replaces. */
+  address?: string;
   onSubscribed(channel: string, after: number): void;
   onClosed(channel: string | undefined, reason: string): void;
   onRefused(reason: string): void;
@@ -60,15 +62,22 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     if (ws.readyState !== ws.OPEN) return;
     delivery = found.delivery;
     channelId = message.channel;
-    const after = found.delivery.attach(link, message.after);
-    link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head: found.delivery.log.head() }));
-    context.onSubscribed(message.channel, after);
+    const wish = {
+      ...(message.after !== undefined ? { after: message.after } : {}),
+      ...(message.log !== undefined ? { log: message.log } : {}),
+      ...(message.at !== undefined ? { at: message.at } : {}),
+    };
+    const newcomer = { at: new Date(), ...(context.address ? { by: context.address } : {}) };
+    await found.delivery.attach(link, wish, newcomer, (after, head) => {
+      link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log: found.delivery.log.id, binaryAcks: true }));
+      context.onSubscribed(message.channel, after);
+    });
   };
 
   let subscribing = false;
   ws.on('message', (data, isBinary) => {
     heartbeat.heard();
-    const message = decodeListenerMessage(isBinary ? Buffer.from(data as Buffer) : (data as Buffer));
+    const message = decodeListenerMessage(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary);
     if (isInvalid(message)) {
       refuse(message.code, message.invalid, message.code === 'unauthorized' ? CLOSE_CODES.unauthorized : CLOSE_CODES.protocol);
       return;
@@ -86,6 +95,9 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
         return;
       case 'acks':
         delivery?.acknowledged(link, message.acks);
+        return;
+      case 'released':
+        delivery?.released(link, message.begun);
         return;
     }
   });

@@ -1,4 +1,5 @@
 import type { Revocation } from './store.js';
+import { debugSkipped } from '../util/debug.js';
 
 /**
  * Token rotation and channel deletion on Redis, and how every instance hears of them:
@@ -25,7 +26,8 @@ return 1
 
 export interface AdminCommands {
   feRotate(recordKey: string, fromHash: string, toHash: string): Promise<number>;
-  feDelete(recordKey: string, seqKey: string, streamKey: string, ackedKey: string, listenerKey: string): Promise<number>;
+  /** KEYS: the channel record first (no record: nothing is deleted, 0), then every other key of the channel. */
+  feDelete(recordKey: string, ...otherKeys: string[]): Promise<number>;
 }
 
 export function encodeRevocation(channel: string, revocation: Revocation): string {
@@ -38,7 +40,8 @@ export function decodeRevocation(text: string): { channel: string; revocation: R
     if (typeof value.channel !== 'string') return undefined;
     if (value.revocation !== 'token-rotated' && value.revocation !== 'channel-deleted') return undefined;
     return { channel: value.channel, revocation: value.revocation };
-  } catch {
+  } catch (error) {
+    debugSkipped('a revocation message that does not parse', error);
     return undefined;
   }
 }

@@ -1,19 +1,33 @@
 import type { Redis } from 'ioredis';
 import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, SharedChannel, StoredEvent } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** Entries fetched per XRANGE: bodies can be large, so pages stay small. */
 const READ_PAGE_EVENTS = 16;
+/** The pushed mark reaches Redis at most this late (see notePushed). */
+const PUSHED_FLUSH_MS = 100;
 /** Entries inspected per XRANGE when looking for the age limit. */
 const RETENTION_PAGE_EVENTS = 256;
 
 /** The Redis keys of one channel. One hash slot prefix per channel keeps a Lua call on one node. */
-export function channelKeys(id: string): { record: string; seq: string; stream: string; acked: string; listener: string; pubsub: string } {
+export function channelKeys(id: string): {
+  record: string;
+  seq: string;
+  stream: string;
+  acked: string;
+  pushed: string;
+  logId: string;
+  listener: string;
+  pubsub: string;
+} {
   const base = `fe-webhooks:{${id}}`;
   return {
     record: `${base}:channel`,
     seq: `${base}:seq`,
     stream: `${base}:log`,
     acked: `${base}:acked`,
+    pushed: `${base}:pushed`,
+    logId: `${base}:log-id`,
     listener: `${base}:listener`,
     pubsub: `${base}:answers`,
   };
@@ -34,8 +48,15 @@ export interface RedisLogCommands {
    * [seqs, first kept entry id, listener present]. ARGV: maxLen, then 5 per event. Fails
    * when the channel record is gone (deleted on any instance): nothing is stored.
    */
-  feAppend(seqKey: string, streamKey: string, listenerKey: string, recordKey: string, maxLen: number, ...fields: Array<string | Buffer>): Promise<[number[], string, number]>;
-  /** Moves the acked cursor forward only. */
+  feAppend(
+    seqKey: string,
+    streamKey: string,
+    listenerKey: string,
+    recordKey: string,
+    maxLen: number,
+    ...fields: Array<string | Buffer>
+  ): Promise<[number[], string, number]>;
+  /** Moves the acked cursor forward only (also the pushed mark: any "never back" number). */
   feAck(ackedKey: string, seq: number): Promise<number>;
 }
 
@@ -49,7 +70,8 @@ local seqs = {}
 for i = 0, count - 1 do
   local a = 2 + i * 5
   seq = seq + 1
-  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '0-' .. seq, 'm', ARGV[a], 'p', ARGV[a + 1], 'h', ARGV[a + 2], 't', ARGV[a + 3], 'b', ARGV[a + 4])
+  redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[1], '0-' .. seq,
+    'm', ARGV[a], 'p', ARGV[a + 1], 'h', ARGV[a + 2], 't', ARGV[a + 3], 'b', ARGV[a + 4])
   seqs[#seqs + 1] = seq
 end
 local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
@@ -82,8 +104,16 @@ function decodeEntry(id: Buffer, fields: Buffer[]): StoredEvent | undefined {
   try {
     const rawHeaders = JSON.parse(values.get('h')?.toString() ?? '[]') as unknown;
     if (!Array.isArray(rawHeaders) || !rawHeaders.every((h) => typeof h === 'string')) return undefined;
-    return { seq: seqOf(id), method: method.toString(), path: values.get('p')?.toString() ?? '/', rawHeaders, body, receivedAt: values.get('t')?.toString() ?? '' };
-  } catch {
+    return {
+      seq: seqOf(id),
+      method: method.toString(),
+      path: values.get('p')?.toString() ?? '/',
+      rawHeaders,
+      body,
+      receivedAt: values.get('t')?.toString() ?? '',
+    };
+  } catch (error) {
+    debugSkipped('a Redis stream entry that does not decode', error);
     return undefined;
   }
 }
@@ -106,6 +136,10 @@ export class RedisEventLog implements EventLog {
   private headSeq = 0;
   private firstSeq = 1;
   private ackedSeq = 0;
+  private pushedSeq = 0;
+  private pushedTimer: NodeJS.Timeout | undefined;
+  /** The log's identity (log-identity.ts), read or made by the store when it opens the log. */
+  id = '';
   /** An acked cursor Redis has not confirmed yet (Redis down): written with the next ack or refresh. */
   private unsavedAck = 0;
   private readonly keys: ReturnType<typeof channelKeys>;
@@ -147,13 +181,22 @@ export class RedisEventLog implements EventLog {
   /** Reads head, first and acked from Redis. */
   async refresh(): Promise<void> {
     if (this.unsavedAck > 0) await this.ack(this.unsavedAck);
-    const [head, acked, first] = await Promise.all([
+    if (this.pushedTimer) {
+      // Also on close: the mark waiting for its timer is written now.
+      clearTimeout(this.pushedTimer);
+      this.pushedTimer = undefined;
+      await this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(skipped('writing the pushed mark to Redis'));
+    }
+    const [head, acked, first, pushed] = await Promise.all([
       this.context.redis.get(this.keys.seq),
       this.context.redis.get(this.keys.acked),
       this.context.redis.xrange(this.keys.stream, '-', '+', 'COUNT', 1),
+      this.context.redis.get(this.keys.pushed),
     ]);
     this.noteHead(Number(head ?? 0));
     this.ackedSeq = Math.max(this.ackedSeq, Number(acked ?? 0));
+    // Redis's mark is the truth (this instance's own was written above): it may have moved back.
+    this.pushedSeq = Math.max(Number(pushed ?? 0), this.ackedSeq);
     const oldest = first[0];
     this.firstSeq = oldest ? seqOf(oldest[0]) : this.headSeq + 1;
   }
@@ -192,9 +235,22 @@ export class RedisEventLog implements EventLog {
   }
 
   private async sendBatch(batch: PendingAppend[]): Promise<void> {
-    const fields = batch.flatMap(({ event }) => [event.method, event.path, JSON.stringify(event.rawHeaders), event.receivedAt.toISOString(), event.body]);
+    const fields = batch.flatMap(({ event }) => [
+      event.method,
+      event.path,
+      JSON.stringify(event.rawHeaders),
+      event.receivedAt.toISOString(),
+      event.body,
+    ]);
     try {
-      const [seqs, firstId, present] = await this.context.redis.feAppend(this.keys.seq, this.keys.stream, this.keys.listener, this.keys.record, this.context.retention.maxEvents, ...fields);
+      const [seqs, firstId, present] = await this.context.redis.feAppend(
+        this.keys.seq,
+        this.keys.stream,
+        this.keys.listener,
+        this.keys.record,
+        this.context.retention.maxEvents,
+        ...fields,
+      );
       this.firstSeq = Math.max(this.firstSeq, seqOf(firstId));
       for (const [i, pending] of batch.entries()) {
         const seq = seqs[i] as number;
@@ -234,10 +290,40 @@ export class RedisEventLog implements EventLog {
     try {
       await this.context.redis.feAck(this.keys.acked, target);
       if (this.unsavedAck <= target) this.unsavedAck = 0;
-    } catch {
+    } catch (error) {
+      debugSkipped('writing an ack to Redis (kept, written when Redis is back)', error);
       // Redis down: kept, and written when it is back; the listener's own cursor covers the gap.
       this.unsavedAck = Math.max(this.unsavedAck, target);
     }
+  }
+
+  pushed(): number {
+    return this.pushedSeq;
+  }
+
+  /**
+   * Written to Redis at most every PUSHED_FLUSH_MS, without waiting (the events are on
+   * their way already): one more fsync'd write per batch would cost appends. A write lost
+   * to a crash or an outage only means a later redelivery goes unmarked.
+   */
+  notePushed(seq: number): void {
+    if (seq <= this.pushedSeq) return;
+    this.pushedSeq = seq;
+    if (this.pushedTimer) return;
+    this.pushedTimer = setTimeout(() => {
+      this.pushedTimer = undefined;
+      void this.context.redis.feAck(this.keys.pushed, this.pushedSeq).catch(skipped('writing the pushed mark to Redis'));
+    }, PUSHED_FLUSH_MS);
+    this.pushedTimer.unref();
+  }
+
+  unpush(seq: number): void {
+    if (seq >= this.pushedSeq) return;
+    this.pushedSeq = Math.max(seq, this.ackedSeq);
+    if (this.pushedTimer) clearTimeout(this.pushedTimer);
+    this.pushedTimer = undefined;
+    // A plain SET: the one place the mark moves back (one listener at a time holds a channel).
+    void this.context.redis.set(this.keys.pushed, this.pushedSeq).catch(skipped('resetting the pushed mark in Redis'));
   }
 
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */
@@ -272,7 +358,12 @@ export class RedisEventLog implements EventLog {
     await this.context.redis.xtrim(this.keys.stream, 'MINID', entryId(next));
     this.ageCheckDueMs = dueMs;
     this.firstSeq = Math.max(this.firstSeq, next);
-    const dropped = { channel: this.channel, from, to: next - 1, reason: `older than ${Math.round(this.context.retention.maxAgeMs / 1000)} s` };
+    const dropped = {
+      channel: this.channel,
+      from,
+      to: next - 1,
+      reason: `older than ${Math.round(this.context.retention.maxAgeMs / 1000)} s`,
+    };
     this.context.onDropped?.(dropped);
     return dropped;
   }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { TargetAnswer } from './delivery.js';
+import type { Newcomer, TargetAnswer } from './store.js';
 import { channelKeys } from './redis-log.js';
 import type { SharedChannel } from './store.js';
 import { waitForAnswer } from './answer-waiters.js';
 import { SharedTicker } from './shared-ticker.js';
+import { debugSkipped, skipped } from '../util/debug.js';
 
 /** The listener's presence key lives this long unless refreshed: a killed instance's claim fades fast. */
 export const PRESENCE_TTL_MS = 6_000;
@@ -14,14 +15,18 @@ const presenceRefreshes = new SharedTicker(PRESENCE_REFRESH_MS);
 /** Answers that arrived before their sender registered (two sockets race): kept this many per channel, this long. */
 const EARLY_ANSWERS_MAX = 64;
 const EARLY_ANSWER_TTL_MS = 2_000;
+/** A live instance answers a takeover notice within this; silence means its listener is gone. */
+const DRAINING_REPLY_MS = 500;
 /** Seqs whose sender may ask for a remote answer; far more than can be waiting within 5 s. */
 const REMOTE_SEQS_MAX = 100_000;
 
 /** Messages on a channel's pub/sub topic between relay instances. */
 type SharedMessage =
   | { kind: 'answer'; seq: number; status: number; headers: Array<[string, string]>; body: string }
-  | { kind: 'attached'; owner: string }
-  | { kind: 'detached'; owner: string };
+  | { kind: 'attached'; owner: string; at?: string; by?: string }
+  | { kind: 'detached'; owner: string }
+  | { kind: 'taking-over'; from: string; at: string; by?: string }
+  | { kind: 'draining'; owner: string };
 
 /** Sets the presence key only when it is free or already ours. */
 export const CLAIM_SCRIPT = `
@@ -64,8 +69,10 @@ export class RedisSharedChannel implements SharedChannel {
   /** Seqs appended here while a listener was connected to another instance. */
   private readonly remoteSeqs = new Set<number>();
   private owner: string | undefined;
-  private onReplaced: (() => void) | undefined;
+  private onReplaced: ((by: Newcomer) => void) | undefined;
   private subscribed: Promise<void> | undefined;
+  /** Takeovers waiting on the listener of another instance, by its presence owner. */
+  private readonly handovers = new Map<string, { draining: () => void; detached: () => void }>();
 
   constructor(
     readonly channel: string,
@@ -90,17 +97,19 @@ export class RedisSharedChannel implements SharedChannel {
     this.remoteSeqs.add(seq);
   }
 
-  listenerAttached(hooks: { onAppend: () => void; onReplaced: () => void }): () => void {
+  listenerAttached(hooks: { onAppend: () => void; onReplaced: (by: Newcomer) => void }, newcomer: Newcomer): () => void {
     const owner = randomUUID();
     this.owner = owner;
     this.onReplaced = hooks.onReplaced;
     this.hub.watch(this.channel, hooks.onAppend);
     const claim = (mode: 'attach' | 'refresh'): Promise<unknown> =>
-      this.hub.redis.feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode).catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
+      this.hub.redis
+        .feClaim(this.keys.listener, owner, PRESENCE_TTL_MS, mode)
+        .catch((error: unknown) => this.hub.onError(`listener presence: ${(error as Error).message}`));
     void this.ready()
       .then(() => claim('attach'))
-      .then(() => this.publish({ kind: 'attached', owner }))
-      .catch(() => undefined);
+      .then(() => this.publish({ kind: 'attached', owner, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) }))
+      .catch(skipped('announcing a listener in Redis'));
     const stopRefresh = presenceRefreshes.add(() => void claim('refresh'));
     return () => {
       stopRefresh();
@@ -111,8 +120,38 @@ export class RedisSharedChannel implements SharedChannel {
       void this.hub.redis
         .feRelease(this.keys.listener, owner)
         .then(() => this.publish({ kind: 'detached', owner }))
-        .catch(() => undefined);
+        .catch(skipped('releasing a listener in Redis'));
     };
+  }
+
+  async takeOver(newcomer: Newcomer, timeoutMs: number): Promise<void> {
+    if (this.owner !== undefined) return;
+    let current: string | null;
+    try {
+      await this.ready();
+      current = await this.hub.redis.get(this.keys.listener);
+    } catch (error) {
+      debugSkipped("looking up the channel's listener in Redis", error);
+      return;
+    }
+    if (!current) return;
+    const from = current;
+    let draining!: () => void;
+    let detached!: () => void;
+    const drainingSaid = new Promise<void>((resolve) => (draining = resolve));
+    const detachedSaid = new Promise<void>((resolve) => (detached = resolve));
+    this.handovers.set(from, { draining, detached: () => (draining(), detached()) });
+    const timers: NodeJS.Timeout[] = [];
+    const after = (ms: number): Promise<'late'> => new Promise((resolve) => timers.push(setTimeout(() => resolve('late'), ms)));
+    try {
+      this.publish({ kind: 'taking-over', from, at: newcomer.at.toISOString(), ...(newcomer.by ? { by: newcomer.by } : {}) });
+      // A dead instance's presence key outlives it by up to PRESENCE_TTL_MS: no reply, no wait.
+      if ((await Promise.race([drainingSaid, after(DRAINING_REPLY_MS)])) === 'late') return;
+      await Promise.race([detachedSaid, after(timeoutMs)]);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+      this.handovers.delete(from);
+    }
   }
 
   publishAnswer(seq: number, answer: TargetAnswer): void {
@@ -134,7 +173,8 @@ export class RedisSharedChannel implements SharedChannel {
     let message: SharedMessage;
     try {
       message = JSON.parse(text) as SharedMessage;
-    } catch {
+    } catch (error) {
+      debugSkipped('a shared-channel message that does not parse', error);
       return;
     }
     if (message.kind === 'answer') {
@@ -154,9 +194,23 @@ export class RedisSharedChannel implements SharedChannel {
       }
       return;
     }
+    if (message.kind === 'taking-over') {
+      if (this.owner === undefined || message.from !== this.owner) return;
+      // Tell the newer listener's instance this one is finishing; 'detached' follows when done.
+      this.publish({ kind: 'draining', owner: this.owner });
+      const at = Number.isNaN(Date.parse(message.at)) ? new Date() : new Date(message.at);
+      this.onReplaced?.({ at, ...(typeof message.by === 'string' ? { by: message.by } : {}) });
+      return;
+    }
+    if (message.kind === 'draining') {
+      this.handovers.get(message.owner)?.draining();
+      return;
+    }
+    if (message.kind === 'detached') this.handovers.get(message.owner)?.detached();
     if (message.kind === 'attached' && this.owner !== undefined && message.owner !== this.owner) {
       // One listener per channel, as on a single relay: the newest wins.
-      this.onReplaced?.();
+      const at = message.at !== undefined && !Number.isNaN(Date.parse(message.at)) ? new Date(message.at) : new Date();
+      this.onReplaced?.({ at, ...(typeof message.by === 'string' ? { by: message.by } : {}) });
       return;
     }
     if (message.kind === 'detached' && this.owner === undefined) {
@@ -168,6 +222,8 @@ export class RedisSharedChannel implements SharedChannel {
   }
 
   private publish(message: SharedMessage): void {
-    void this.hub.redis.publish(this.keys.pubsub, JSON.stringify(message)).catch((error: unknown) => this.hub.onError(`publishing to other instances: ${(error as Error).message}`));
+    void this.hub.redis
+      .publish(this.keys.pubsub, JSON.stringify(message))
+      .catch((error: unknown) => this.hub.onError(`publishing to other instances: ${(error as Error).message}`));
   }
 }

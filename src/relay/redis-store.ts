@@ -1,10 +1,18 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import { describeRedisUrl } from './redis-url.js';
+import { newLogId } from './log-identity.js';
 import { ACK_SCRIPT, APPEND_SCRIPT, RedisEventLog, channelKeys, entryId, seqOf, type RedisCommands } from './redis-log.js';
 import { DELETE_SCRIPT, REVOCATIONS_TOPIC, ROTATE_SCRIPT, decodeRevocation, encodeRevocation, type AdminCommands } from './redis-admin.js';
 import { CLAIM_SCRIPT, RELEASE_SCRIPT, RedisSharedChannel, type SharedCommands } from './redis-shared.js';
+import { parseCustomAnswer, type CustomAnswer } from './custom-answer.js';
 import type { ChannelRecord, ChannelStore, DroppedRange, EventLog, RetentionPolicy, Revocation, TokenReplacement } from './store.js';
+import { debugSkipped, skipped } from '../util/debug.js';
+
+/** A channel's custom answer (custom-answer.ts), in the channel's hash slot. */
+const answerKey = (id: string): string => `fe-webhooks:{${id}}:answer`;
+/** The keys feDelete removes: the record, seq, stream, acked, listener, pushed, log-id and answer keys. */
+const CHANNEL_KEY_COUNT = 8;
 
 /** A command Redis has not answered by then fails (→ 503) rather than waiting past FrontEngine's 5 s. */
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -68,16 +76,16 @@ export class RedisChannelStore implements ChannelStore {
     redis.defineCommand('feClaim', { numberOfKeys: 1, lua: CLAIM_SCRIPT });
     redis.defineCommand('feRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
     redis.defineCommand('feRotate', { numberOfKeys: 1, lua: ROTATE_SCRIPT });
-    redis.defineCommand('feDelete', { numberOfKeys: 5, lua: DELETE_SCRIPT });
+    redis.defineCommand('feDelete', { numberOfKeys: CHANNEL_KEY_COUNT, lua: DELETE_SCRIPT });
     const blocker = redis.duplicate({ commandTimeout: WATCH_BLOCK_MS + COMMAND_TIMEOUT_MS });
     const subscriber = redis.duplicate({ commandTimeout: undefined });
     const all = [redis, blocker, subscriber];
-    for (const connection of all) connection.on('error', () => undefined);
+    for (const connection of all) connection.on('error', skipped('a Redis connection error (ioredis reconnects)'));
     try {
       await Promise.all(all.map((connection) => connection.connect()));
     } catch (error) {
       for (const connection of all) connection.disconnect();
-      throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+      throw new Error(`cannot reach Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`, { cause: error });
     }
     try {
       await initChannelCount(redis);
@@ -85,7 +93,7 @@ export class RedisChannelStore implements ChannelStore {
       await subscriber.subscribe(REVOCATIONS_TOPIC);
     } catch (error) {
       for (const connection of all) connection.disconnect();
-      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`);
+      throw new Error(`cannot count the channels in Redis at ${describeRedisUrl(options.url)}: ${errorMessage(error)}`, { cause: error });
     }
     const store = new RedisChannelStore(options, redis, blocker, subscriber);
     store.track();
@@ -119,7 +127,7 @@ export class RedisChannelStore implements ChannelStore {
       if (this.healthy) return;
       this.healthy = true;
       this.status(`Redis at ${where} is back`, true);
-      for (const log of this.opened.values()) void log.refresh().catch(() => undefined);
+      for (const log of this.opened.values()) void log.refresh().catch(skipped('refreshing a log after Redis came back'));
     });
     this.blocker.on('ready', () => void this.learnBlockerId());
     void this.learnBlockerId();
@@ -151,7 +159,9 @@ export class RedisChannelStore implements ChannelStore {
 
   async deleteChannel(id: string): Promise<boolean> {
     const keys = channelKeys(id);
-    if ((await this.redis.feDelete(keys.record, keys.seq, keys.stream, keys.acked, keys.listener)) === 0) return false;
+    // Every key of the channel in one step (its log, cursor, pushed mark, identity, custom answer).
+    const others = [keys.seq, keys.stream, keys.acked, keys.listener, keys.pushed, keys.logId, answerKey(id)];
+    if ((await this.redis.feDelete(keys.record, ...others)) === 0) return false;
     // The shared count frees the slot; if Redis fails right here the count stays one high (see README: it is recounted when removed).
     await this.redis.decr(CHANNEL_COUNT_KEY).catch((error: unknown) => this.backgroundError(`channel count: ${errorMessage(error)}`));
     this.forget(id);
@@ -159,9 +169,24 @@ export class RedisChannelStore implements ChannelStore {
     return true;
   }
 
+  async customAnswer(id: string): Promise<CustomAnswer | undefined> {
+    const text = await this.redis.get(answerKey(id));
+    const answer = text === null ? undefined : parseCustomAnswer(text);
+    return typeof answer === 'string' ? undefined : answer;
+  }
+
+  async setCustomAnswer(id: string, answer: CustomAnswer | undefined): Promise<boolean> {
+    if ((await this.redis.exists(channelKeys(id).record)) === 0) return false;
+    if (answer === undefined) await this.redis.del(answerKey(id));
+    else await this.redis.set(answerKey(id), JSON.stringify(answer));
+    return true;
+  }
+
   /** Tells every instance (this one too). Already done in Redis: a failed notice is reported, not a failed rotation. */
   private async announce(id: string, revocation: Revocation): Promise<void> {
-    await this.redis.publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation)).catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
+    await this.redis
+      .publish(REVOCATIONS_TOPIC, encodeRevocation(id, revocation))
+      .catch((error: unknown) => this.backgroundError(`telling other instances: ${errorMessage(error)}`));
   }
 
   /** Drops what this instance keeps of a deleted channel. */
@@ -170,11 +195,12 @@ export class RedisChannelStore implements ChannelStore {
     this.opened.delete(id);
     this.shared.delete(id);
     if (this.watched.has(id)) this.watch(id, undefined);
-    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(() => undefined);
+    void this.subscriber.unsubscribe(channelKeys(id).pubsub).catch(skipped('unsubscribing from a deleted channel'));
   }
 
   private async learnBlockerId(): Promise<void> {
-    this.blockerId = Number(await this.blocker.client('ID').catch(() => Number.NaN)) || undefined;
+    this.blockerId =
+      Number(await this.blocker.client('ID').catch(skipped('learning the Redis watch connection id', Number.NaN))) || undefined;
   }
 
   async createChannel(record: ChannelRecord, maxChannels = Number.POSITIVE_INFINITY): Promise<boolean> {
@@ -186,7 +212,7 @@ export class RedisChannelStore implements ChannelStore {
     try {
       await this.redis.hset(channelKeys(record.id).record, { tokenHash: record.tokenHash, createdAt: record.createdAt });
     } catch (error) {
-      await this.redis.decr(CHANNEL_COUNT_KEY).catch(() => undefined);
+      await this.redis.decr(CHANNEL_COUNT_KEY).catch(skipped('giving back the channel count after a failed create'));
       throw error;
     }
     return true;
@@ -229,9 +255,22 @@ export class RedisChannelStore implements ChannelStore {
       onError: (message) => this.backgroundError(message),
     });
     await shared.ready();
+    log.id = await this.logId(id);
     await log.refresh();
     this.opened.set(id, log);
     return log;
+  }
+
+  /**
+   * The log's identity: made at random by whichever instance opens the log first (SET NX,
+   * so all instances agree), kept in Redis beside the stream, AOF-durable like it.
+   */
+  private async logId(channel: string): Promise<string> {
+    const key = channelKeys(channel).logId;
+    await this.redis.set(key, newLogId(), 'NX');
+    const id = await this.redis.get(key);
+    if (id === null) throw new Error(`no log identity for channel ${channel} in Redis`);
+    return id;
   }
 
   private watch(channel: string, onAppend: (() => void) | undefined): void {
@@ -239,7 +278,7 @@ export class RedisChannelStore implements ChannelStore {
     else this.watched.delete(channel);
     this.wakeWatch?.();
     // The blocking read in progress still has the old set of streams: end it now.
-    if (this.blockerId !== undefined) void this.redis.client('UNBLOCK', this.blockerId).catch(() => undefined);
+    if (this.blockerId !== undefined) void this.redis.client('UNBLOCK', this.blockerId).catch(skipped('unblocking the Redis watch'));
   }
 
   /** Blocks on the streams of channels whose listener is here, so other instances' appends reach it at once. */
@@ -253,7 +292,15 @@ export class RedisChannelStore implements ChannelStore {
         continue;
       }
       try {
-        const result = await this.blocker.xreadBuffer('COUNT', 1, 'BLOCK', WATCH_BLOCK_MS, 'STREAMS', ...logs.map((log) => log.streamKey), ...logs.map((log) => entryId(log.head())));
+        const result = await this.blocker.xreadBuffer(
+          'COUNT',
+          1,
+          'BLOCK',
+          WATCH_BLOCK_MS,
+          'STREAMS',
+          ...logs.map((log) => log.streamKey),
+          ...logs.map((log) => entryId(log.head())),
+        );
         for (const [key, entries] of result ?? []) {
           const log = logs.find((candidate) => candidate.streamKey === key.toString());
           if (!log) continue;
@@ -265,7 +312,8 @@ export class RedisChannelStore implements ChannelStore {
           // Appends made while the watch was down are not new to XREAD: look at every log once.
           for (const wake of this.watched.values()) wake();
         }
-      } catch {
+      } catch (error) {
+        debugSkipped('the Redis watch (retrying)', error);
         if (this.closed) return;
         failed = true;
         await new Promise((resolve) => setTimeout(resolve, WATCH_RETRY_MS));

@@ -1,5 +1,6 @@
 import { forEachLimited } from '../util/for-each-limited.js';
-import type { ChannelStore } from './store.js';
+import { skipped } from '../util/debug.js';
+import type { ChannelStore, EventLog } from './store.js';
 
 /**
  * Logs swept at once. Starting every log's sweep in one tick took the event loop for
@@ -22,7 +23,9 @@ export interface RetentionSweep {
 export function startRetentionSweep(store: ChannelStore, everyMs: number): RetentionSweep {
   let running: Promise<void> | undefined;
   const runNow = (): Promise<void> => {
-    running ??= forEachLimited(store.openLogs(), SWEEP_CONCURRENCY, (log) => log.applyRetention(new Date()).then(() => undefined, () => undefined)).finally(() => {
+    const sweepOne = (log: EventLog): Promise<void> =>
+      log.applyRetention(new Date()).then(() => undefined, skipped('a retention sweep (the next one tries again)'));
+    running ??= forEachLimited(store.openLogs(), SWEEP_CONCURRENCY, sweepOne).finally(() => {
       running = undefined;
     });
     return running;

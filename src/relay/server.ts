@@ -1,11 +1,14 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { FRONTENGINE_TIMEOUT_MS } from '../config/defaults.js';
 import { errorMessage } from '../errors.js';
 import { CHANNEL_ID_PATTERN, CLOSE_CODES, HEARTBEAT_DEAD_MS, PING_INTERVAL_MS, TUNNEL_PATH } from '../protocol/index.js';
 import { channelAdminTarget, handleChannelAdmin } from './channel-admin.js';
+import { answerQueued } from './custom-answer.js';
+import { handleInspect, inspectTarget } from './inspect.js';
 import { hashToken, newChannelId, newToken } from './credentials.js';
 import { ChannelDelivery } from './delivery.js';
 import { FileChannelStore } from './file-store.js';
@@ -21,6 +24,11 @@ import { AddressRateLimiter } from './address-limiter.js';
 import { DEFAULT_CREATION_LIMIT, DEFAULT_MAX_CHANNELS, type CreationLimit } from './limits.js';
 import { isHopByHop } from '../util/hop-by-hop.js';
 import { hasDotSegments } from '../util/url.js';
+import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
+import { requestTargetProblem } from '../util/request-target.js';
+import { listenOn } from '../util/listen-on.js';
+import { serveAsPlainRequest } from './plain-upgrade.js';
+import { skipped } from '../util/debug.js';
 
 /** Answer the sender before FrontEngine's 5 s are up, with room for the network. */
 export const ANSWER_BUDGET_MS = FRONTENGINE_TIMEOUT_MS - 500;
@@ -43,6 +51,8 @@ export type RelayLogEntry =
   | { kind: 'event'; channel: string; seq: number; status: number; ms: number }
   | { kind: 'dropped'; range: DroppedRange }
   | { kind: 'store-error'; channel: string; message: string }
+  /** A request failed for a reason that is not the store's (answered 503). */
+  | { kind: 'request-error'; message: string }
   | { kind: 'store-status'; channel: string; message: string }
   | { kind: 'descriptor-limit'; limit: number; needed: number; maxChannels: number };
 
@@ -99,7 +109,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       retention: options.retention,
       onDropped: (range) => log({ kind: 'dropped', range }),
       maxOpenLogFiles: options.maxOpenLogFiles ?? logFilesWithin(softLimit),
-      onLockTakenOver: (holder) => log({ kind: 'store-status', channel: '-', message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running` }),
+      onLockTakenOver: (holder) =>
+        log({
+          kind: 'store-status',
+          channel: '-',
+          message: `took over ${options.dataDir} from relay PID ${holder.pid}, which is no longer running`,
+        }),
     }));
   const deliveries = new Map<string, Promise<ChannelDelivery | undefined>>();
   const buckets = new Map<string, TokenBucket>();
@@ -153,7 +168,12 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     req.resume();
     const waitSeconds = creators.take(req.socket.remoteAddress ?? '-');
     if (waitSeconds !== undefined) {
-      return sendJson(res, 429, { error: `too many channels created from this address; retry in ${waitSeconds} s` }, { 'retry-after': String(waitSeconds) });
+      return sendJson(
+        res,
+        429,
+        { error: `too many channels created from this address; retry in ${waitSeconds} s` },
+        { 'retry-after': String(waitSeconds) },
+      );
     }
     const id = newChannelId();
     const token = newToken();
@@ -187,29 +207,45 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const startedMs = performance.now();
     let seq: number;
     try {
-      seq = await channel.log.append({ method: req.method ?? 'POST', path: target.path, rawHeaders: req.rawHeaders, body, receivedAt: new Date() });
+      seq = await channel.log.append({
+        method: req.method ?? 'POST',
+        path: target.path,
+        rawHeaders: req.rawHeaders,
+        body,
+        receivedAt: new Date(),
+      });
     } catch (error) {
       // Deleted while this request was being stored: nothing was kept, and there is no channel.
-      if (!(await store.channel(target.id).catch(() => true))) return sendJson(res, 404, { error: 'unknown channel' });
+      if (!(await store.channel(target.id).catch(skipped('checking whether the channel still exists (assuming it does)', true))))
+        return sendJson(res, 404, { error: 'unknown channel' });
       // Never acknowledge what is not on disk: 503 makes FrontEngine retry later.
       log({ kind: 'store-error', channel: target.id, message: errorMessage(error) });
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
     }
     // Wait first, then wake the sender loop: the answer cannot arrive before the waiter exists.
-    const answering = channel.connected ? channel.waitForAnswer(seq, answerBudgetMs) : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
+    const answering = channel.connected
+      ? channel.waitForAnswer(seq, answerBudgetMs)
+      : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
     channel.appended();
     const answer = await answering;
     const ms = Math.round(performance.now() - startedMs);
     if (answer === undefined) {
-      log({ kind: 'event', channel: target.id, seq, status: 202, ms });
-      return sendJson(res, 202, { queued: true, seq }, { 'x-fe-webhooks-seq': String(seq) });
+      // No listener: 202 queued, or the answer the channel's owner set (custom-answer.ts).
+      const custom = await store.customAnswer?.(target.id).catch(skipped("the channel's custom answer (answering 202)"));
+      log({ kind: 'event', channel: target.id, seq, status: custom?.status ?? 202, ms });
+      return answerQueued(res, seq, custom);
     }
     if (answer === 'timeout') {
       log({ kind: 'event', channel: target.id, seq, status: 504, ms });
-      return sendJson(res, 504, { error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`, seq });
+      return sendJson(res, 504, {
+        error: `no answer from the listener's target within ${answerBudgetMs} ms; the event is kept and will be delivered`,
+        seq,
+      });
     }
     log({ kind: 'event', channel: target.id, seq, status: answer.status, ms });
-    const headers: Array<[string, string]> = answer.headers.filter(([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length');
+    const headers: Array<[string, string]> = answer.headers.filter(
+      ([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length',
+    );
     res.writeHead(answer.status, [...headers.flat(), 'content-length', String(answer.body.length), 'x-fe-webhooks-seq', String(seq)]);
     res.end(answer.body);
   };
@@ -218,6 +254,19 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     const url = req.url ?? '/';
     if (url === '/healthz' && (req.method === 'GET' || req.method === 'HEAD')) return sendJson(res, 200, { ok: true });
     if (url === '/channels' && req.method === 'POST') return createChannel(req, res);
+    const problem = requestTargetProblem(url);
+    if (problem) {
+      req.resume();
+      return sendJson(res, problem.status, { error: problem.reason });
+    }
+    const inspect = inspectTarget(url);
+    if (inspect) {
+      return handleInspect(req, res, inspect, {
+        store,
+        channelUrl: (request, id) => `${publicBase(request)}/c/${id}`,
+        onRefused: (channel) => log({ kind: 'auth-refused', reason: `wrong token for the channel page of ${channel}` }),
+      });
+    }
     const admin = channelAdminTarget(url);
     if (admin) {
       return handleChannelAdmin(req, res, admin, {
@@ -247,20 +296,21 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((error: unknown) => {
-      log({ kind: 'store-error', channel: '-', message: errorMessage(error) });
+      log({ kind: 'request-error', message: errorMessage(error) });
       if (!res.headersSent) sendJson(res, 503, { error: 'the relay could not handle this request' });
       else res.destroy();
     });
   };
 
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_LISTENER_FRAME_BYTES });
   const heartbeats = new HeartbeatSweep(options.pingIntervalMs ?? PING_INTERVAL_MS, options.deadAfterMs ?? HEARTBEAT_DEAD_MS);
-  server.on('upgrade', (req, socket, head) => {
-    if ((req.url ?? '').split('?')[0] !== TUNNEL_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Only the listeners' WebSocket is upgraded; any other request offering an upgrade
+    // (a POST with `Upgrade: h2c`) is served as the plain request it also is.
+    if ((req.url ?? '').split('?')[0] !== TUNNEL_PATH) return serveAsPlainRequest(server, req, socket, head, options.tls !== undefined);
     wss.handleUpgrade(req, socket, head, (ws) =>
       serveListenerSocket(ws, {
         channel: async (id) => {
@@ -273,21 +323,26 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
           }
         },
         heartbeats,
+        ...(req.socket.remoteAddress ? { address: `${req.socket.remoteAddress}:${req.socket.remotePort}` } : {}),
         onSubscribed: (channel, after) => log({ kind: 'listener-connected', channel, after }),
         onClosed: (channel, reason) => log({ kind: 'listener-closed', ...(channel ? { channel } : {}), reason }),
         onRefused: (reason) => log({ kind: 'auth-refused', reason }),
       }),
     );
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+  // Malformed HTTP, headers or URL too long: 400/431/414 with a JSON reason.
+  server.on('clientError', answerClientError);
+  // Node would close a CONNECT's socket without a word: the relay is not a proxy.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    writeRawAnswer(socket, 405, jsonReason(CONNECT_REASON), [['allow', ALLOWED_METHODS]]);
   });
   // Channels cost no descriptors of their own; connections do. Past what the soft limit
   // leaves after the logs' share, a connection is refused at once (the sender retries)
   // rather than taking the descriptor a log needs to store an event.
   if (softLimit !== undefined) {
-    const budget = { maxOpenLogFiles: store instanceof FileChannelStore ? store.openFiles.maxOpen : 0, storeConnections: store instanceof FileChannelStore ? 0 : REDIS_CONNECTIONS };
+    const fileStore = store instanceof FileChannelStore ? store : undefined;
+    const budget = { maxOpenLogFiles: fileStore?.openFiles.maxOpen ?? 0, storeConnections: fileStore ? 0 : REDIS_CONNECTIONS };
     const needed = descriptorsNeeded({ maxChannels, ...budget });
     if (softLimit < needed) log({ kind: 'descriptor-limit', limit: softLimit, needed, maxChannels });
     server.maxConnections = connectionsAllowed(softLimit, budget);
@@ -297,13 +352,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
   server.requestTimeout = 60_000;
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, options.host, options.port);
   } catch (error) {
     // The port is taken: the data folder's lock goes with the store, not with a later kill.
     if (!options.store) await store.close();

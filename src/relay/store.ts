@@ -6,7 +6,20 @@
  */
 
 import type { RelayedEvent } from '../protocol/index.js';
-import type { TargetAnswer } from './delivery.js';
+import type { CustomAnswer } from './custom-answer.js';
+
+/** What the listener's target answered for one event. */
+export interface TargetAnswer {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+/** Who subscribed, for the line the replaced listener prints. */
+export interface Newcomer {
+  at: Date;
+  by?: string;
+}
 
 /** A request as the relay received it, before it has a sequence number. */
 export interface NewEvent {
@@ -59,6 +72,11 @@ export interface DroppedRange {
 /** One channel's ordered, durable event log and its delivery cursor. */
 export interface EventLog {
   readonly channel: string;
+  /**
+   * The log's identity, made at random when the log was created and kept with it: a
+   * listener's cursor counts seqs in one log, and means nothing in another.
+   */
+  readonly id: string;
   /** The newest durable seq (0 when nothing was ever stored). */
   head(): number;
   /** The oldest seq still kept (head() + 1 when the log is empty). */
@@ -74,10 +92,27 @@ export interface EventLog {
   read(after: number): AsyncGenerator<StoredEvent>;
   /** Moves the acknowledged cursor forward (never back). */
   ack(seq: number): Promise<void>;
+  /**
+   * The newest seq ever sent to a listener (0: none): an event at or below it that is
+   * sent again is a possible redelivery. Kept with the log, like acked().
+   */
+  pushed(): number;
+  /** Events up to `seq` went out to a listener (never moves back). */
+  notePushed(seq: number): void;
+  /**
+   * Moves the mark back to `seq`: a replaced listener said it handed nothing above it to
+   * its app, and no other listener was sent those events.
+   */
+  unpush(seq: number): void;
   /** Applies the retention policy; says what it dropped. */
   applyRetention(now: Date): Promise<DroppedRange | undefined>;
   /** Only for a log shared by several relay instances (Redis): see SharedChannel. */
   readonly shared?: SharedChannel;
+  /**
+   * Shared logs only: writes what this instance holds back (cursor, pushed mark) and reads
+   * what other instances wrote, so a listener moving between instances starts right.
+   */
+  refresh?(): Promise<void>;
 }
 
 /**
@@ -87,9 +122,16 @@ export interface EventLog {
 export interface SharedChannel {
   /**
    * A listener attached on this instance: other instances' appends call onAppend, and
-   * onReplaced when a listener attaches elsewhere. Returns the function that detaches it.
+   * onReplaced (with when and from where) when a listener attaches elsewhere. Returns the
+   * function that detaches it.
    */
-  listenerAttached(hooks: { onAppend: () => void; onReplaced: () => void }): () => void;
+  listenerAttached(hooks: { onAppend: () => void; onReplaced: (by: Newcomer) => void }, newcomer: Newcomer): () => void;
+  /**
+   * Before a listener attached here starts: asks the listener attached on another
+   * instance, if any, to finish what it is forwarding, and resolves once it has (its
+   * instance said so), once it turns out to be gone (no reply), or after `timeoutMs`.
+   */
+  takeOver(newcomer: Newcomer, timeoutMs: number): Promise<void>;
   /** Hands the target's answer to the instance whose sender may be waiting for it. */
   publishAnswer(seq: number, answer: TargetAnswer): void;
   /**
@@ -120,6 +162,10 @@ export interface ChannelStore {
    * any instance (this one included), so each can close the listeners connected to it.
    */
   onRevoked?(handler: (id: string, revocation: Revocation) => void): void;
+  /** The channel's custom answer while no listener is connected; undefined: the default 202. */
+  customAnswer?(id: string): Promise<CustomAnswer | undefined>;
+  /** Sets (or with undefined removes) it, durably; false for an unknown channel. */
+  setCustomAnswer?(id: string, answer: CustomAnswer | undefined): Promise<boolean>;
   /** Every channel's log that is open, for periodic retention. */
   openLogs(): EventLog[];
   /** Flushes cursors and closes files. */

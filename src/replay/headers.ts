@@ -25,3 +25,14 @@ export function replayUrl(target: URL, capturedPath: string | undefined): URL {
   if (capturedPath === undefined || target.pathname !== '/' || target.search !== '') return target;
   return new URL(capturedPath.startsWith('/') ? capturedPath : `/${capturedPath}`, target);
 }
+
+/**
+ * The captured path and query, byte for byte, when a replay to `target` uses them (see
+ * replayUrl, whose URL would percent-encode `'`, `"`, `{}`…). Undefined when the target's
+ * own path is used, or for a path no HTTP request line can carry (a HAR's space).
+ */
+export function replayPath(target: URL, capturedPath: string | undefined): string | undefined {
+  if (capturedPath === undefined || target.pathname !== '/' || target.search !== '') return undefined;
+  const exact = capturedPath.startsWith('/') ? capturedPath : `/${capturedPath}`;
+  return /^[\x21-\x7e]*$/.test(exact) ? exact : undefined;
+}

@@ -32,7 +32,11 @@ export function eventOf(request: VerifyRequest): string | undefined {
  * Picks the captures to replay while streaming the file: by id (or unique id prefix),
  * else the last N; only the picked ones are kept in memory.
  */
-export async function selectCaptures(batches: AsyncIterable<Iterable<InputItem>>, selection: ReplaySelection, fileName: string): Promise<SelectedCaptures> {
+export async function selectCaptures(
+  batches: AsyncIterable<Iterable<InputItem>>,
+  selection: ReplaySelection,
+  fileName: string,
+): Promise<SelectedCaptures> {
   const byId = new Map<string, VerifyRequest[]>(selection.ids.map((id) => [id, []]));
   const recent: VerifyRequest[] = [];
   let unusable = 0;
@@ -58,7 +62,8 @@ export async function selectCaptures(batches: AsyncIterable<Iterable<InputItem>>
   for (const [id, matches] of byId) {
     const exact = matches.filter((m) => m.id === id);
     const chosen = exact.length === 1 ? exact : matches;
-    if (chosen.length === 0) throw new UserError(`No capture "${id}" in ${fileName}${selection.event ? ` (with --event ${selection.event})` : ''}`);
+    if (chosen.length === 0)
+      throw new UserError(`No capture "${id}" in ${fileName}${selection.event ? ` (with --event ${selection.event})` : ''}`);
     if (chosen.length > 1) throw new UserError(`"${id}" matches ${chosen.length} captures in ${fileName}: give more of the id`);
     requests.push(chosen[0] as VerifyRequest);
   }

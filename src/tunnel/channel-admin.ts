@@ -12,12 +12,21 @@ export interface ChannelCredentials {
   token: string;
 }
 
-async function call(channel: ChannelCredentials, method: 'POST' | 'DELETE', suffix: string): Promise<{ status: number; text: string }> {
+async function call(
+  channel: ChannelCredentials,
+  method: 'POST' | 'PUT' | 'DELETE',
+  suffix: string,
+  body?: string,
+): Promise<{ status: number; text: string }> {
   const endpoint = new URL(`channels/${encodeURIComponent(channel.id)}${suffix}`, `${relayKey(channel.relayUrl)}/`);
   try {
     const response = await request(endpoint, {
       method,
-      headers: { authorization: `Bearer ${channel.token}` },
+      headers:
+        body === undefined
+          ? { authorization: `Bearer ${channel.token}` }
+          : { authorization: `Bearer ${channel.token}`, 'content-type': 'application/json' },
+      body,
       headersTimeout: ADMIN_TIMEOUT_MS,
       bodyTimeout: ADMIN_TIMEOUT_MS,
     });
@@ -31,9 +40,13 @@ async function call(channel: ChannelCredentials, method: 'POST' | 'DELETE', suff
 function refused(channel: ChannelCredentials, status: number, text: string): UserError {
   const relay = `The relay at ${channel.relayUrl.origin}`;
   const reason = relayRefusal(text);
-  if (status === 401 || status === 403) return new UserError(`${relay} refused the token for channel ${channel.id} (HTTP ${status}): check --token, or the token in .fe-webhooks/relay.json`);
+  if (status === 401 || status === 403)
+    return new UserError(
+      `${relay} refused the token for channel ${channel.id} (HTTP ${status}): check --token, or the token in .fe-webhooks/relay.json`,
+    );
   if (status === 404 && reason === 'unknown channel') return new UserError(`${relay} has no channel ${channel.id} (deleted already?)`);
-  if (status === 404 || status === 405) return new UserError(`${relay} does not offer this (HTTP ${status}); is it an older fe-webhooks relay?`);
+  if (status === 404 || status === 405)
+    return new UserError(`${relay} does not offer this (HTTP ${status}); is it an older fe-webhooks relay?`);
   return new UserError(`${relay} answered HTTP ${status}${reason !== undefined ? `: ${reason}` : ''}`);
 }
 
@@ -57,4 +70,19 @@ export async function rotateChannelToken(channel: ChannelCredentials): Promise<s
 export async function deleteChannel(channel: ChannelCredentials): Promise<void> {
   const { status, text } = await call(channel, 'DELETE', '');
   if (status !== 204) throw refused(channel, status, text);
+}
+
+/** What the relay answers senders while no listener is connected (the relay's CustomAnswer). */
+export interface ChannelAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  delayMs: number;
+}
+
+/** PUT /channels/<id>/answer sets it; undefined DELETEs it (back to 202 queued). */
+export async function setChannelAnswer(channel: ChannelCredentials, answer: ChannelAnswer | undefined): Promise<void> {
+  const { status, text } =
+    answer === undefined ? await call(channel, 'DELETE', '/answer') : await call(channel, 'PUT', '/answer', JSON.stringify(answer));
+  if (status !== 200) throw refused(channel, status, text);
 }

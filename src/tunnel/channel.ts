@@ -4,6 +4,7 @@ import { request } from 'undici';
 import { ensurePrivateDir, stateDir } from '../config/state-dir.js';
 import { UserError, errorMessage } from '../errors.js';
 import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
+import { debugSkipped } from '../util/debug.js';
 
 /** A relay channel as the listener remembers it. The token is a credential: the file is 0600. */
 export interface RelayChannel {
@@ -28,6 +29,11 @@ export function cursorFile(cwd: string, channelId: string): string {
   return path.join(stateDir(cwd), `relay-cursor-${channelId}`);
 }
 
+/** Where the listener keeps the retry schedule of one channel's stored events (retry-schedule.ts). */
+export function retryJournalFile(cwd: string, channelId: string): string {
+  return path.join(stateDir(cwd), `relay-retries-${channelId}.jsonl`);
+}
+
 /** The relay's base, without a trailing slash, so equal relays compare equal. */
 export function relayKey(relayUrl: URL): string {
   return relayUrl.href.replace(/\/+$/, '');
@@ -43,10 +49,16 @@ export async function loadRemembered(cwd: string): Promise<RelayChannel | undefi
   }
   try {
     const value = JSON.parse(text) as Partial<RelayChannel>;
-    if (typeof value.relay === 'string' && typeof value.id === 'string' && typeof value.token === 'string' && typeof value.url === 'string') {
+    if (
+      typeof value.relay === 'string' &&
+      typeof value.id === 'string' &&
+      typeof value.token === 'string' &&
+      typeof value.url === 'string'
+    ) {
       return { relay: value.relay, id: value.id, token: value.token, url: value.url };
     }
-  } catch {
+  } catch (error) {
+    debugSkipped('the saved channel (unreadable: a new one is created)', error);
     // Unreadable: treated as absent, and replaced by the channel created next.
   }
   return undefined;
@@ -70,7 +82,9 @@ export async function forgetRemembered(cwd: string, channelId: string): Promise<
 export function relayRefusal(text: string): string | undefined {
   try {
     const value = JSON.parse(text) as { error?: unknown };
-    return typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS ? value.error.replace(/[\x00-\x1f\x7f]/g, ' ') : undefined;
+    return typeof value.error === 'string' && value.error.length <= MAX_REFUSAL_CHARS
+      ? value.error.replace(/[\x00-\x1f\x7f]/g, ' ')
+      : undefined;
   } catch {
     return undefined;
   }
@@ -97,7 +111,13 @@ export async function createChannel(relayUrl: URL): Promise<RelayChannel> {
   // The relay's own refusal (429: too many channels from this address; 503: it is full) says more than a guess.
   const refusal = status !== 201 ? relayRefusal(text) : undefined;
   if (refusal !== undefined) throw new UserError(`The relay at ${relayUrl.origin} refused a new channel (HTTP ${status}): ${refusal}`);
-  if (status !== 201 || typeof value.id !== 'string' || !CHANNEL_ID_PATTERN.test(value.id) || typeof value.token !== 'string' || typeof value.url !== 'string') {
+  if (
+    status !== 201 ||
+    typeof value.id !== 'string' ||
+    !CHANNEL_ID_PATTERN.test(value.id) ||
+    typeof value.token !== 'string' ||
+    typeof value.url !== 'string'
+  ) {
     throw new UserError(`The relay at ${relayUrl.origin} did not create a channel (HTTP ${status}); is it an fe-webhooks relay?`);
   }
   return { relay: relayKey(relayUrl), id: value.id, token: value.token, url: value.url };
@@ -120,7 +140,8 @@ export async function resolveRelayChannel(choice: ChannelChoice): Promise<RelayC
     throw new UserError('--channel and --token go together: give both, or neither to use the remembered (or a new) channel');
   }
   if (choice.channel !== undefined && choice.token !== undefined) {
-    if (!CHANNEL_ID_PATTERN.test(choice.channel)) throw new UserError(`Invalid --channel "${choice.channel}": expected the id the relay gave`);
+    if (!CHANNEL_ID_PATTERN.test(choice.channel))
+      throw new UserError(`Invalid --channel "${choice.channel}": expected the id the relay gave`);
     return { relay, id: choice.channel, token: choice.token, url: `${relay}/c/${choice.channel}`, created: false };
   }
   const remembered = await loadRemembered(choice.cwd);

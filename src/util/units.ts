@@ -17,7 +17,18 @@ export function parseDurationMs(input: string | number, what = 'duration'): numb
   return Math.round(Number(match[1]) * (DURATION_UNITS_MS[unit] as number));
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1000, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  mb: 1e6,
+  mib: 1024 ** 2,
+  gb: 1e9,
+  gib: 1024 ** 3,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+};
 
 /** `25MiB`, `512kb`, `1048576` → bytes. */
 export function parseSizeBytes(input: string | number, what = 'size'): number {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { validateEvent } from '../events/validate.js';
 import { constantTimeEqualAscii, type PreparedSecrets } from '../signing/index.js';
 import { hexKey, pairHash, type RepeatKeys } from './duplicates.js';
-import { formatAge } from './format.js';
+import { formatDuration } from '../util/duration.js';
 import { isUnreadable, type AgeSource, type AppAnswer, type InputItem, type Reason, type ReasonCode, type Verdict } from './types.js';
 
 export interface CheckContext {
@@ -39,10 +39,17 @@ function bodyText(body: string | Buffer): string | undefined {
  * The hex digests are compared in constant time without making a Buffer per request
  * (timingSafeEqual would need two), as the spec asks of every signature check.
  */
-function signatureMatch(body: string | Buffer, signature: string | undefined, secrets: PreparedSecrets): { index: number; fingerprint: string } {
+function signatureMatch(
+  body: string | Buffer,
+  signature: string | undefined,
+  secrets: PreparedSecrets,
+): { index: number; fingerprint: string } {
   const { hmacHex } = secrets;
   // Only `sha256=` + 64 lower-case hex can match a hex digest (the page's rule).
-  const given = signature !== undefined && signature.length === SIGNATURE_LENGTH && signature.startsWith(SIGNATURE_PREFIX) ? signature.slice(SIGNATURE_PREFIX.length) : undefined;
+  const given =
+    signature !== undefined && signature.length === SIGNATURE_LENGTH && signature.startsWith(SIGNATURE_PREFIX)
+      ? signature.slice(SIGNATURE_PREFIX.length)
+      : undefined;
   let index = -1;
   let fingerprint: string | undefined;
   for (let i = 0; i < hmacHex.length; i++) {
@@ -120,6 +127,7 @@ function newVerdict(location: string, id: string | undefined, reasons: Reason[])
     messageId: undefined,
     ageMs: undefined,
     ageSource: undefined,
+    redelivery: undefined,
     exactDuplicateOf: undefined,
     samePairAs: undefined,
   };
@@ -181,6 +189,7 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
     const failure = appFailure(item.forward);
     if (failure) reasons.push(failure);
   }
+  if (item.redelivery === true) verdict.redelivery = true;
   const match = signatureMatch(item.body, item.signatures[0], ctx.secrets);
   const secretIndex = checkSignature(item.signatures, match.index, ctx.secrets.keys.length, reasons);
   if (secretIndex !== -1) verdict.secretIndex = secretIndex;
@@ -189,7 +198,8 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
     // and replaced them, so the bytes that were signed are gone.
     reasons[reasons.length - 1] = reason(
       'body-replaced',
-      'signature does not match, and the body holds U+FFFD replacement characters: the tool that saved it (a HAR exporter?) likely replaced bytes that were not UTF-8, so the signed bytes are lost; save bodies as base64 or files (Playwright: content "attach")',
+      'signature does not match, and the body holds U+FFFD replacement characters: the tool that saved it (a HAR exporter?) likely ' +
+        'replaced bytes that were not UTF-8, so the signed bytes are lost; save bodies as base64 or files (Playwright: content "attach")',
     );
   }
 
@@ -218,7 +228,8 @@ export function checkItem(item: InputItem, ctx: CheckContext): Checked | undefin
       verdict.ageMs = age.ms;
       verdict.ageSource = age.source;
       if (age.ms > ctx.maxAgeMs) {
-        reasons.push(reason('too-old', `${formatAge(age.ms)} old (by ${age.source}), over --max-age ${formatAge(ctx.maxAgeMs)}`));
+        const [ageText, maxText] = [formatDuration(age.ms, { compact: true }), formatDuration(ctx.maxAgeMs, { compact: true })];
+        reasons.push(reason('too-old', `${ageText} old (by ${age.source}), over --max-age ${maxText}`));
       }
     }
   }

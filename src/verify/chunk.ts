@@ -2,7 +2,7 @@ import { EVENT_NAMES } from '../events/catalog.js';
 import { PreparedSecrets } from '../signing/index.js';
 import { checkCounted, type CheckContext, type CheckCounts } from './checks.js';
 import { captureLineToItem } from './jsonl.js';
-import { isBlankLine } from './lines.js';
+import { isBlankLine } from '../capture/lines.js';
 import { reporterFromSpec } from './reporters/index.js';
 import type { Reporter, ReporterSpec } from './reporters/reporter.js';
 
@@ -77,6 +77,8 @@ export const META_PAIR_LO = 7;
 export const FLAG_OK = 1;
 export const FLAG_HAS_BYTES = 2;
 export const FLAG_HAS_PAIR = 4;
+/** The capture is marked `redelivery: true`. */
+export const FLAG_REDELIVERY = 8;
 
 const NEWLINE = 0x0a;
 /** A piece's text report is about a tenth of its megabyte; json and junit more. */
@@ -176,7 +178,11 @@ class PieceVerdicts {
     meta[at + META_REPORT_END] = this.report.write(this.reporter.verdict(verdict));
     if (!verdict.ok && this.echo) this.failures.write(this.echo.verdict(verdict));
     meta[at + META_LABEL_END] = this.labels.write(verdict.id ?? verdict.location);
-    meta[at + META_FLAGS] = (verdict.ok ? FLAG_OK : 0) | (keys.hasBytes ? FLAG_HAS_BYTES : 0) | (keys.hasPair ? FLAG_HAS_PAIR : 0);
+    meta[at + META_FLAGS] =
+      (verdict.ok ? FLAG_OK : 0) |
+      (keys.hasBytes ? FLAG_HAS_BYTES : 0) |
+      (keys.hasPair ? FLAG_HAS_PAIR : 0) |
+      (verdict.redelivery ? FLAG_REDELIVERY : 0);
     meta[at + META_EVENT] = verdict.ok && verdict.event !== undefined ? (EVENT_INDEX.get(verdict.event) ?? -1) : -1;
     meta[at + META_BYTES_HI] = keys.bytesHi;
     meta[at + META_BYTES_LO] = keys.bytesLo;
@@ -187,8 +193,18 @@ class PieceVerdicts {
 
 /** A checker for jobs, with the secrets prepared and the reporter built once. */
 export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult {
-  const ctx: CheckContext = { secrets: new PreparedSecrets(setup.secrets), maxAgeMs: setup.maxAgeMs, nowMs: setup.nowMs, event: setup.event, ignoreAppStatus: setup.ignoreAppStatus };
-  const piece = new PieceVerdicts(ctx, reporterFromSpec(setup.reporter), setup.echoFailures ? reporterFromSpec({ name: 'text', secretCount: 1 }) : undefined);
+  const ctx: CheckContext = {
+    secrets: new PreparedSecrets(setup.secrets),
+    maxAgeMs: setup.maxAgeMs,
+    nowMs: setup.nowMs,
+    event: setup.event,
+    ignoreAppStatus: setup.ignoreAppStatus,
+  };
+  const piece = new PieceVerdicts(
+    ctx,
+    reporterFromSpec(setup.reporter),
+    setup.echoFailures ? reporterFromSpec({ name: 'text', secretCount: 1 }) : undefined,
+  );
   const regions = setup.results.map(resultRegions);
   return (job) => {
     const input = job.bytes
@@ -209,6 +225,14 @@ export function chunkChecker(setup: ChunkSetup): (job: ChunkJob) => ChunkResult 
     const metaOut = region.meta && numbers <= region.meta.length ? region.meta.subarray(0, numbers) : new Int32Array(numbers);
     metaOut.set(meta.subarray(0, numbers));
     const failures = piece.failures.used > 0 ? piece.failures.take(undefined) : undefined;
-    return { seq: job.seq, report: report.take(region.report), meta: metaOut, labels: labels.take(region.labels), verdicts, counts, failures };
+    return {
+      seq: job.seq,
+      report: report.take(region.report),
+      meta: metaOut,
+      labels: labels.take(region.labels),
+      verdicts,
+      counts,
+      failures,
+    };
   };
 }

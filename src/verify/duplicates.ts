@@ -41,11 +41,21 @@ export class DuplicateTracker {
   private readonly byPair: KeyTable;
   exactDuplicates = 0;
   repeatedPairs = 0;
+  /** Requests whose capture says the relay sent them before (see noteMarkedRedelivery). */
+  markedRedeliveries = 0;
 
   /** `expected`: about how many requests will be observed (sizes the tables once). */
   constructor(expected = 0) {
     this.byBytes = new KeyTable(expected);
     this.byPair = new KeyTable(expected);
+  }
+
+  /**
+   * A request the relay marked as a possible redelivery: counted on its own, since the
+   * delivery it repeats may have left no capture to match it with.
+   */
+  noteMarkedRedelivery(): void {
+    this.markedRedeliveries++;
   }
 
   /** The repeat this request is, if any (an exact duplicate is never also a pair repeat). */

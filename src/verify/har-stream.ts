@@ -164,7 +164,8 @@ export class HarStream {
         const next = await this.peek();
         if (next === CLOSE_ARRAY) return;
         if (!first) {
-          if (next !== COMMA) throw new HarSyntaxError(next === -1 ? 'the file ends inside log.entries (cut short?)' : 'expected "," or "]" after an entry');
+          if (next !== COMMA)
+            throw new HarSyntaxError(next === -1 ? 'the file ends inside log.entries (cut short?)' : 'expected "," or "]" after an entry');
           this.at++;
           if ((await this.peek()) === -1) throw new HarSyntaxError('the file ends inside log.entries (cut short?)');
         }
@@ -177,7 +178,9 @@ export class HarStream {
         yield { error: value.message };
         return;
       }
-      yield value === undefined ? { error: `over ${formatBytes(this.maxEntryBytes)}, more than any webhook request; passed over` } : { text: value };
+      yield value === undefined
+        ? { error: `over ${formatBytes(this.maxEntryBytes)}, more than any webhook request; passed over` }
+        : { text: value };
     }
   }
 

@@ -93,7 +93,8 @@ function harEntryToItem(entry: unknown, location: string, place: HarPlace): Inpu
 }
 
 function harBody(request: Record<string, unknown>, place: HarPlace): HarBody {
-  const postData = (typeof request.postData === 'object' && request.postData !== null ? request.postData : undefined) as Record<string, unknown> | undefined;
+  const postData = (typeof request.postData === 'object' && request.postData !== null ? request.postData : undefined) as
+    Record<string, unknown> | undefined;
   if (typeof postData?._file === 'string' && postData._file !== '') return fileBody(postData._file, place);
   const text = postData?.text;
   // The declared size tells an empty body from one the exporter left out.
@@ -106,7 +107,8 @@ function harBody(request: Record<string, unknown>, place: HarPlace): HarBody {
   const size = typeof request.bodySize === 'number' && request.bodySize > 0 ? ` of ${request.bodySize} bytes` : '';
   return {
     missing: postData
-      ? `${LEFT_OUT}${size}: its postData.text is empty and names no _file (saved with Playwright's content "omit", or a binary body left out); record it with content "attach" or "embed"`
+      ? `${LEFT_OUT}${size}: its postData.text is empty and names no _file (saved with Playwright's content "omit", or a binary body ` +
+        `left out); record it with content "attach" or "embed"`
       : `${LEFT_OUT}${size}: the POST has no postData (the exporter left the body out)`,
   };
 }
@@ -117,7 +119,10 @@ function harBody(request: Record<string, unknown>, place: HarPlace): HarBody {
  * verify or replay read, or send, any file it likes.
  */
 function fileBody(file: string, place: HarPlace): HarBody {
-  if (place.dir === undefined) return { unreadable: `postData._file ${quoted(file)}: a HAR read from stdin has no folder to find its body files in; give the HAR's path` };
+  if (place.dir === undefined)
+    return {
+      unreadable: `postData._file ${quoted(file)}: a HAR read from stdin has no folder to find its body files in; give the HAR's path`,
+    };
   const full = path.resolve(place.dir, file);
   try {
     if (!isInside(place.dir, full) || !isInside(realpathSync(place.dir), realpathSync(full))) {
@@ -125,7 +130,8 @@ function fileBody(file: string, place: HarPlace): HarBody {
     }
     const info = statSync(full);
     if (!info.isFile()) return { missing: `${LEFT_OUT}: its body file ${quoted(file)} is not a file` };
-    if (info.size > DEFAULT_MAX_BODY_BYTES) return { unreadable: `postData._file ${quoted(file)} is over ${formatBytes(DEFAULT_MAX_BODY_BYTES)}: not a webhook body` };
+    if (info.size > DEFAULT_MAX_BODY_BYTES)
+      return { unreadable: `postData._file ${quoted(file)} is over ${formatBytes(DEFAULT_MAX_BODY_BYTES)}: not a webhook body` };
     return { body: readFileSync(full) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -5,7 +5,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { harItems, type HarPlace } from './har.js';
 import { HarStream, HarSyntaxError } from './har-stream.js';
 import { captureItems } from './jsonl.js';
-import { BOM, lineBatches } from './lines.js';
+import { BOM, lineBatches } from '../capture/lines.js';
 import type { InputItem } from './types.js';
 
 export type InputSpec =
@@ -85,7 +85,13 @@ function firstLine(head: Head): { line: string; whole: boolean } | undefined {
 
 /** A first record that makes a file a captures file: an object with a string "body" and no HAR "log". */
 function isCaptureRecord(first: unknown): boolean {
-  return typeof first === 'object' && first !== null && !Array.isArray(first) && !('log' in first) && typeof (first as { body?: unknown }).body === 'string';
+  return (
+    typeof first === 'object' &&
+    first !== null &&
+    !Array.isArray(first) &&
+    !('log' in first) &&
+    typeof (first as { body?: unknown }).body === 'string'
+  );
 }
 
 /** isCaptureRecord for a line of text (false for anything else: the full detection then decides). */
@@ -190,7 +196,8 @@ const ZIP_MAGIC = 'PK\u0003\u0004';
 /** How an input's head says to read it. */
 function formatOf(name: string, head: Head): 'jsonl' | 'har' {
   // Playwright saves `recordHar: { path: 'x.zip' }` as a zip of the HAR and its bodies.
-  if (head.text.startsWith(ZIP_MAGIC)) throw neither(name, 'it is a zip archive (Playwright zips a HAR saved as .zip): unzip it and give the .har inside');
+  if (head.text.startsWith(ZIP_MAGIC))
+    throw neither(name, 'it is a zip archive (Playwright zips a HAR saved as .zip): unzip it and give the .har inside');
   const first = firstLine(head);
   if (first === undefined) {
     if (head.whole) throw new UserError(`${name} is empty: nothing to verify`);
@@ -206,7 +213,8 @@ function formatOf(name: string, head: Head): 'jsonl' | 'har' {
       isJson = false;
     }
     if (isJson) {
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw neither(name, 'its first line is JSON but not an object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw neither(name, 'its first line is JSON but not an object');
       if ('log' in parsed) return 'har';
       if (isCaptureRecord(parsed)) return 'jsonl';
       throw neither(name, describeKeys(Object.keys(parsed)));
@@ -269,7 +277,8 @@ export async function openInput(spec: InputSpec, cwd: string): Promise<OpenedInp
     return har === 'records' ? capturesFile(name, await openFile(spec.path, cwd)) : har;
   }
   const { head, all } = await streamHead(spec.stream);
-  if (formatOf('stdin', head) === 'jsonl') return { name: 'stdin', format: 'jsonl', items: captureItems(lineBatches(all), 'stdin'), close: () => undefined };
+  if (formatOf('stdin', head) === 'jsonl')
+    return { name: 'stdin', format: 'jsonl', items: captureItems(lineBatches(all), 'stdin'), close: () => undefined };
   const har = await harInput('stdin', all, {}, () => undefined);
   if (har === 'records') throw neither('stdin', 'its first record is longer than 64 KiB and does not start as a capture does');
   return har;

@@ -1,5 +1,5 @@
 import type { CapturedHeaders } from '../capture/record.js';
-import { isBlankLine, type LineBatch } from './lines.js';
+import { isBlankLine, type LineBatch } from '../capture/lines.js';
 import type { AppAnswer, InputItem } from './types.js';
 
 const SIGNATURE_HEADER_KEY = 'x-webhook-signature';
@@ -59,6 +59,7 @@ export function captureLineToItem(text: string, location: string): InputItem {
     rejected: typeof r.rejected === 'string' ? r.rejected : undefined,
     forward: typeof r.forward === 'object' && r.forward !== null ? (r.forward as AppAnswer) : undefined,
     bodyMissing: undefined,
+    redelivery: r.redelivery === true,
   };
 }
 

@@ -2,6 +2,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { setImmediate } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { chunkChecker, RESULT_SLOT_BYTES, WORKER_READY, type ChunkJob, type ChunkResult, type ChunkSetup } from './chunk.js';
+import { BOM_BYTES } from '../capture/lines.js';
 
 /**
  * Verifying a large captures file on every core: this thread reads the file and cuts it
@@ -46,7 +47,6 @@ const ENDING_PIECE_BYTES = SLOT_BYTES / 4;
  */
 const WORKER_YOUNG_GENERATION_MB = 2;
 const NEWLINE = 0x0a;
-const BOM = [0xef, 0xbb, 0xbf];
 
 /** A piece being checked: `result` is set as soon as it is known. */
 export interface PendingPiece {
@@ -99,7 +99,11 @@ export class VerifyPool {
     this.workers = Array.from({ length: count }, () => {
       // The worker runs our compiled module and needs none of the parent's flags; some
       // (`node --input-type=module -e ...`) would even stop it from loading.
-      const worker = new Worker(workerUrl, { workerData: shared, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = new Worker(workerUrl, {
+        workerData: shared,
+        execArgv: [],
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      });
       const entry: PoolWorker = { worker, ready: false, busy: 0 };
       let markReady = (): void => undefined;
       readiness.push(new Promise<void>((resolve) => (markReady = resolve)));
@@ -228,12 +232,19 @@ export async function* filePieces(file: string, name: string, pool: Pick<VerifyP
         const bytes = new Uint8Array(long.line.length);
         bytes.set(long.line);
         const firstLine = numbered(long.line, 0, long.line.length);
-        yield { name, firstLine, slot: -1, start: 0, end: bytes.length, bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM.length) : bytes };
+        yield {
+          name,
+          firstLine,
+          slot: -1,
+          start: 0,
+          end: bytes.length,
+          bytes: startsWithBom(firstLine, long.line) ? bytes.subarray(BOM_BYTES.length) : bytes,
+        };
         continue;
       }
       carry = Buffer.from(view.subarray(cut, filled));
       const firstLine = numbered(view, 0, cut);
-      yield { name, firstLine, slot, start: startsWithBom(firstLine, view) ? BOM.length : 0, end: cut, bytes: undefined };
+      yield { name, firstLine, slot, start: startsWithBom(firstLine, view) ? BOM_BYTES.length : 0, end: cut, bytes: undefined };
     }
   } finally {
     closeSync(fd);
@@ -241,7 +252,7 @@ export async function* filePieces(file: string, name: string, pool: Pick<VerifyP
 }
 
 function startsWithBom(firstLine: number, bytes: Buffer): boolean {
-  return firstLine === 1 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  return firstLine === 1 && bytes[0] === BOM_BYTES[0] && bytes[1] === BOM_BYTES[1] && bytes[2] === BOM_BYTES[2];
 }
 
 /** Reads on from `head` (a slot's worth with no newline) to the end of its line. */
@@ -266,7 +277,11 @@ function readLongLine(fd: number, head: Buffer): { line: Buffer; rest: Buffer; e
  * soon as they are ready; fewer pieces than slots are ever unmerged, so a slot is
  * refilled only after its last piece was merged (memory stays flat whatever the size).
  */
-export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece>, merge: (result: ChunkResult) => Promise<void>): Promise<void> {
+export async function checkInOrder(
+  pool: VerifyPool,
+  pieces: AsyncIterable<Piece>,
+  merge: (result: ChunkResult) => Promise<void>,
+): Promise<void> {
   const queue: PendingPiece[] = [];
   let seq = 0;
   const mergeFront = async (): Promise<void> => {
@@ -276,7 +291,15 @@ export async function checkInOrder(pool: VerifyPool, pieces: AsyncIterable<Piece
   for await (const piece of pieces) {
     // Every job with the same keys in the same order: a spread made jobs of changing hidden
     // classes, and the checker's optimized code was thrown away on a new one.
-    const pending = pool.check({ seq: seq++, name: piece.name, firstLine: piece.firstLine, slot: piece.slot, start: piece.start, end: piece.end, bytes: piece.bytes });
+    const pending = pool.check({
+      seq: seq++,
+      name: piece.name,
+      firstLine: piece.firstLine,
+      slot: piece.slot,
+      start: piece.start,
+      end: piece.end,
+      bytes: piece.bytes,
+    });
     queue.push(pending);
     // Checked here, the piece kept this thread off the event loop (the file is read
     // synchronously): let the workers' messages in, or a worker that has become ready

@@ -11,6 +11,7 @@ import type { Reporter } from './reporters/reporter.js';
 import { textReporter } from './reporters/text.js';
 import { RunTally } from './tally.js';
 import type { VerifySummary } from './types.js';
+import { skipped } from '../util/debug.js';
 
 export interface VerifyOptions {
   inputs: readonly InputSpec[];
@@ -49,7 +50,13 @@ export interface VerifyOptions {
  */
 export async function verifyRequests(options: VerifyOptions): Promise<VerifySummary> {
   const nowMs = (options.now ?? Date.now)();
-  const ctx: CheckContext = { secrets: new PreparedSecrets(options.secrets), maxAgeMs: options.maxAgeMs, nowMs, event: options.event, ignoreAppStatus: options.ignoreAppStatus };
+  const ctx: CheckContext = {
+    secrets: new PreparedSecrets(options.secrets),
+    maxAgeMs: options.maxAgeMs,
+    nowMs,
+    event: options.event,
+    ignoreAppStatus: options.ignoreAppStatus,
+  };
   const { reporter, workers } = options;
   const sizes = await fileSizes(options.inputs, options.cwd);
   const echo = options.echoFailures && new FailureEcho(textReporter(options.secrets.length), options.echoFailures.write, ECHO_LIMIT);
@@ -57,7 +64,15 @@ export async function verifyRequests(options: VerifyOptions): Promise<VerifySumm
   // Worker threads need a reporter they can rebuild, and a file to read afresh in pieces.
   const setup: Omit<ChunkSetup, 'slots' | 'results'> | undefined =
     reporter.spec !== undefined && workers !== undefined && workers.count >= 2
-      ? { secrets: [...options.secrets], event: options.event, maxAgeMs: options.maxAgeMs, ignoreAppStatus: options.ignoreAppStatus, nowMs, reporter: reporter.spec, echoFailures: echo !== undefined }
+      ? {
+          secrets: [...options.secrets],
+          event: options.event,
+          maxAgeMs: options.maxAgeMs,
+          ignoreAppStatus: options.ignoreAppStatus,
+          nowMs,
+          reporter: reporter.spec,
+          echoFailures: echo !== undefined,
+        }
       : undefined;
   // Started before the inputs are opened: a worker takes ~60 ms to start, time this
   // thread spends telling the formats apart and checking the first pieces itself.
@@ -96,7 +111,7 @@ async function fileSizes(inputs: readonly InputSpec[], cwd: string): Promise<num
   const sizes: number[] = [];
   for (const spec of inputs) {
     if (spec.kind !== 'file') continue;
-    const info = await stat(path.resolve(cwd, spec.path)).catch(() => undefined);
+    const info = await stat(path.resolve(cwd, spec.path)).catch(skipped('the size of an input file (counted as 0)'));
     sizes.push(info?.isFile() ? info.size : 0);
   }
   return sizes;

@@ -4,6 +4,7 @@ import {
   FLAG_HAS_BYTES,
   FLAG_HAS_PAIR,
   FLAG_OK,
+  FLAG_REDELIVERY,
   META_BYTES_HI,
   META_BYTES_LO,
   META_EVENT,
@@ -52,7 +53,14 @@ function copyOf(bytes: Uint8Array): Buffer {
  * worker's formatted piece (checked elsewhere); both end in the same report.
  */
 export class RunTally {
-  readonly counts: CheckCounts & { passed: number; failed: number } = { passed: 0, failed: 0, skipped: 0, filteredOut: 0, agedByReceipt: 0, notAged: 0 };
+  readonly counts: CheckCounts & { passed: number; failed: number } = {
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    filteredOut: 0,
+    agedByReceipt: 0,
+    notAged: 0,
+  };
   private readonly duplicates: DuplicateTracker;
   private readonly expectations: ExpectationTally;
   private readonly report = new ReportBytes();
@@ -79,6 +87,7 @@ export class RunTally {
     const repeat = this.duplicates.observe(keys, verdict.id ?? verdict.location);
     if (repeat?.exactDuplicateOf !== undefined) verdict.exactDuplicateOf = repeat.exactDuplicateOf;
     else if (repeat?.samePairAs !== undefined) verdict.samePairAs = repeat.samePairAs;
+    if (verdict.redelivery) this.duplicates.noteMarkedRedelivery();
     this.count(verdict.ok, verdict.ok ? verdict.event : undefined, verdict.exactDuplicateOf !== undefined);
     const full = this.report.add(this.reporter.verdict(verdict));
     if (full) await this.emit(full);
@@ -117,10 +126,14 @@ export class RunTally {
       keys.pairHi = meta[at + META_PAIR_HI] as number;
       keys.pairLo = meta[at + META_PAIR_LO] as number;
       const repeat = this.duplicates.observeEncoded(keys, labels, labelStart, labelEnd);
+      if ((flags & FLAG_REDELIVERY) !== 0) this.duplicates.noteMarkedRedelivery();
       const event = meta[at + META_EVENT] as number;
       this.count((flags & FLAG_OK) !== 0, event === -1 ? undefined : EVENT_NAMES[event], repeat?.exactDuplicateOf !== undefined);
       if (repeat) {
-        parts.push(report.subarray(copiedTo, reportStart), Buffer.from(this.reporter.withRepeat(report.toString('utf8', reportStart, reportEnd), repeat)));
+        parts.push(
+          report.subarray(copiedTo, reportStart),
+          Buffer.from(this.reporter.withRepeat(report.toString('utf8', reportStart, reportEnd), repeat)),
+        );
         copiedTo = reportEnd;
       }
       reportStart = reportEnd;
@@ -143,6 +156,7 @@ export class RunTally {
       agedByReceipt: counts.agedByReceipt,
       notAged: counts.notAged,
       exactDuplicates: duplicates.exactDuplicates,
+      markedRedeliveries: duplicates.markedRedeliveries,
       repeatedPairs: duplicates.repeatedPairs,
       expectations,
       duplicateKeys: { exact: EXACT_KEY, pair: PAIR_KEY },

@@ -23,6 +23,8 @@ export interface VerifyRequest {
   receivedAt?: string;
   /** The capturing side refused it (e.g. over the body limit). */
   rejected?: string;
+  /** The relay marked it a possible redelivery (`redelivery: true` in the capture). */
+  redelivery?: boolean;
   /** What the app answered when the capturing side forwarded it (`listen --forward`). */
   forward?: AppAnswer;
   /** Why the source holds no body for it (a HAR saved without bodies): nothing to check. */
@@ -88,6 +90,8 @@ export interface Verdict {
   secretIndex?: number;
   ageMs?: number;
   ageSource?: AgeSource;
+  /** The capture says the relay sent it before, on an earlier connection: a possible redelivery. */
+  redelivery?: true;
   /** The same bytes were seen before, at `of`. */
   exactDuplicateOf?: string;
   /** Same event + message_id as `of`, but different bytes: a different event, not a redelivery. */
@@ -117,6 +121,11 @@ export interface VerifySummary {
   /** Left out by --event. */
   filteredOut: number;
   exactDuplicates: number;
+  /**
+   * Requests the relay marked as possible redeliveries: counted whether or not the first
+   * delivery has a capture (a listener killed mid-forward writes none).
+   */
+  markedRedeliveries: number;
   /** Requests that repeat an earlier event + message_id with different bytes. */
   repeatedPairs: number;
   expectations: ExpectationResult[];

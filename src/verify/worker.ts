@@ -8,7 +8,9 @@ if (!port) throw new Error('verify/worker.js runs only as a worker thread');
 port.on('message', (job: ChunkJob) => {
   const result = check(job);
   // Shared memory is shared, not moved; only buffers of their own are transferred.
-  const own = [result.report.buffer, result.meta.buffer, result.labels.buffer, result.failures?.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+  const own = [result.report.buffer, result.meta.buffer, result.labels.buffer, result.failures?.buffer].filter(
+    (b): b is ArrayBuffer => b instanceof ArrayBuffer,
+  );
   port.postMessage(result, own);
 });
 port.postMessage(WORKER_READY);

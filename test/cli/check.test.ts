@@ -5,6 +5,7 @@ import { verify } from '../../src/signing/index.js';
 import { expectUsageErrors, runCli } from '../helpers/cli.js';
 import { deadPort } from '../helpers/ports.js';
 import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'endpoint-secret';
 
@@ -37,7 +38,7 @@ test('check fails a careless endpoint that accepts forged requests, naming each 
   assert.match(result.stdout, /11 passed, 3 failed\n$/);
 });
 
-test('check: a redelivery refused, a 5xx on an unknown event, and the JSON and JUnit reports', async (t) => {
+test('check: a redelivery refused, a 5xx on an unknown event, and the JSON and JUnit reports', needs('python3'), async (t) => {
   const seen = new Set<string>();
   const strict = await startReceiver(t, {
     respond: (request) => {

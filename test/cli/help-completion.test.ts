@@ -6,16 +6,12 @@ import { test, type TestContext } from 'node:test';
 import { COMMANDS } from '../../src/cli/program.js';
 import { EVENT_NAMES } from '../../src/events/catalog.js';
 import { runCli, tempDir } from '../helpers/cli.js';
-import { assertQuotesBalanced, bashCompletions, fishCompletions, hasShell, zshCompletions } from '../helpers/shell-completion.js';
+import { assertQuotesBalanced, bashCompletions, fishCompletions, zshCompletions } from '../helpers/shell-completion.js';
+import { needs } from '../helpers/system-programs.js';
 
-test('every command has --help with a description and at least one example', async () => {
-  for (const { name, summary } of COMMANDS) {
-    const help = await runCli([name, '--help']);
-    assert.equal(help.code, 0, name);
-    assert.ok(help.stdout.replace(/\s+/g, ' ').includes(summary), `${name} help shows its description`);
-    assert.match(help.stdout, /Examples?:\n {2}\$ fe-webhooks /, `${name} help has an example`);
-  }
+test('the overview lists every command', async () => {
   const overview = await runCli(['--help']);
+  assert.equal(overview.code, 0);
   for (const { name } of COMMANDS) assert.match(overview.stdout, new RegExp(`^  ${name}\\b`, 'm'), name);
 });
 
@@ -75,13 +71,13 @@ test('bash completion loads in bash and completes commands, subcommands, flags, 
   assert.equal(registered.stdout.trim(), 'complete -F _fe_webhooks fe-webhooks');
 });
 
-test('zsh completion loads in a real interactive zsh and completes the same', { skip: !hasShell('zsh') && 'zsh is not installed (.ci/run installs it)' }, async (t) => {
+test('zsh completion loads in a real interactive zsh and completes the same', needs('zsh'), async (t) => {
   const { dir, zsh } = await scripts(t);
   assert.equal(spawnSync('zsh', ['-n', zsh]).status, 0, 'zsh -n accepts the script');
   for (const [line, matches] of EXPECTED) assert.deepEqual(zshCompletions(zsh, line, dir), [...matches].sort(), line);
 });
 
-test('fish completion loads in fish and completes the same', { skip: !hasShell('fish') && 'fish is not installed (.ci/run installs it)' }, async (t) => {
+test('fish completion loads in fish and completes the same', needs('fish'), async (t) => {
   const { fish } = await scripts(t);
   assert.equal(spawnSync('fish', ['--no-execute', fish]).status, 0, 'fish -n accepts the script');
   for (const [line, matches] of EXPECTED) assert.deepEqual(fishCompletions(fish, line), [...matches].sort(), line);

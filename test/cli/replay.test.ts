@@ -20,7 +20,8 @@ test('replay re-sends the exact bytes and headers: the signature verifies at a r
     captureRecord({ body: odd, secret: SECRET, method: 'POST' }),
     captureRecord({ event: 'MessageSent', seed: 2, secret: SECRET, method: 'GET' }),
   ];
-  records[0]!.path = '/webhooks/email?x=1';
+  // Characters a URL object would percent-encode: the replay sends them as captured.
+  records[0]!.path = "/webhooks/{email}/`x`?x=1&q='a'&s=\"b\"&lt=<c>";
   records[0]!.headers = { ...records[0]!.headers, 'x-custom': ['a', 'b'], host: 'hooks.example.com', connection: 'keep-alive, x-hop', 'x-hop': '1', 'user-agent': 'FrontEngine/1.0' };
   await mkdir(path.join(dir, '.fe-webhooks'));
   await writeCaptures(path.join(dir, '.fe-webhooks/captures.jsonl'), records);
@@ -35,7 +36,7 @@ test('replay re-sends the exact bytes and headers: the signature verifies at a r
   assert.ok(got[0]!.body.equals(pretty), 'first body byte-exact');
   assert.ok(got[1]!.body.equals(odd), 'non-UTF-8 body byte-exact');
   assert.deepEqual(got.map((r) => r.signatureValid), [true, true]);
-  assert.equal(got[0]!.url, '/webhooks/email?x=1', 'a bare host:port gets the captured path');
+  assert.equal(got[0]!.url, "/webhooks/{email}/`x`?x=1&q='a'&s=\"b\"&lt=<c>", 'a bare host:port gets the captured path, byte for byte');
   assert.equal(got[0]!.headers['x-webhook-signature'], sign(pretty, SECRET));
   assert.equal(got[0]!.headers['user-agent'], 'FrontEngine/1.0');
   assert.equal(got[0]!.headers['x-custom'], 'a, b');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { BIN, cleanEnv, expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
@@ -130,7 +131,7 @@ test('--retry --time-scale that would overflow a timer is exit 2, not a warning 
 test('FORCE_COLOR=0 turns colour off on a terminal', { skip: spawnSync('script', ['--version']).status !== 0 && 'needs script(1) for a terminal' }, () => {
   // script(1) gives the CLI a real pseudo-terminal, where it would colour.
   const onTerminal = (env: NodeJS.ProcessEnv): string =>
-    spawnSync('script', ['-qec', `${process.execPath} ${BIN} events`, '/dev/null'], { env, encoding: 'utf8', timeout: 30_000 }).stdout;
+    spawnSync('script', ['-qec', `${process.execPath} ${BIN} events`, '/dev/null'], { cwd: tmpdir(), env, encoding: 'utf8', timeout: 30_000 }).stdout;
   assert.match(onTerminal(cleanEnv()), /\x1b\[/, 'colours on a terminal by default');
   for (const off of ['0', 'false']) assert.doesNotMatch(onTerminal(cleanEnv({ FORCE_COLOR: off })), /\x1b\[/, `FORCE_COLOR=${off}`);
   assert.doesNotMatch(onTerminal(cleanEnv({ NO_COLOR: '1' })), /\x1b\[/);

@@ -14,6 +14,7 @@ import { pythonVerify } from '../helpers/python.js';
 import { startRawServer } from '../helpers/raw-http.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { selfSignedCert, startHttpsReceiver } from '../helpers/tls.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'whsec_load_ü';
 
@@ -37,7 +38,7 @@ async function listen(t: TestContext, server: Server): Promise<number> {
   return (server.address() as AddressInfo).port;
 }
 
-test('load mode: chunked answers, answers that close the connection, path, query, Host, User-Agent; every signature verifies', async (t) => {
+test('load mode: chunked answers, answers that close the connection, path, query, Host, User-Agent; every signature verifies', needs('python3'), async (t) => {
   const ports = new Set<number>();
   const chunked = await startReceiver(t, {
     secret: SECRET,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, runCli, tempDir } from '../helpers/cli.js';
 import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
 import { runShell } from '../helpers/shell.js';
 
@@ -22,9 +22,10 @@ test('send load mode counts timeouts in the summary and --json, and exits 1', as
 
 test('load mode names why deliveries failed (the open-file limit here), in text and --json', async (t) => {
   const receiver = await startReceiver(t);
+  const cwd = await tempDir(t);
   // A low open-file limit for the CLI alone: 1000 connections cannot all open.
   const run = (extra: string[]) =>
-    runShell(`ulimit -n 256 && exec "${process.execPath}" "${BIN}" send MessageSent --url ${receiver.url} --count 1500 --concurrency 1000 --timeout 20s ${extra.join(' ')}`);
+    runShell(`ulimit -n 256 && exec "${process.execPath}" "${BIN}" send MessageSent --url ${receiver.url} --count 1500 --concurrency 1000 --timeout 20s ${extra.join(' ')}`, { cwd });
   const json = await run(['--json']);
   assert.equal(json.code, 1, json.stderr);
   const summary = JSON.parse(json.stdout) as { failed: number; failures: Record<string, { count: number; reason: string }> };

@@ -14,6 +14,7 @@ import { deadPort } from '../helpers/ports.js';
 import { pythonVerify } from '../helpers/python.js';
 import { startHangingReceiver, startReceiver } from '../helpers/receiver.js';
 import { startHttpsReceiver } from '../helpers/tls.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'whsec_send_test_Ünïcode';
 
@@ -21,7 +22,7 @@ function jsonLines(stdout: string): Array<Record<string, unknown>> {
   return stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-test('send --all: every request is signed as the page verifies it, with our headers; --json reports each', async (t) => {
+test('send --all: every request is signed as the page verifies it, with our headers; --json reports each', needs('python3'), async (t) => {
   const receiver = await startReceiver(t, { secret: SECRET });
   const result = await runCli(['send', '--all', '--url', `${receiver.url}/webhooks/email`, '--secret', SECRET, '--json', '--header', 'X-Tenant: acme']);
   assert.equal(result.code, 0, result.stderr);

@@ -17,6 +17,7 @@ const REPORTER = `process.on('exit', () => {
 
 interface Loaded {
   code: number | null;
+  stdout: string;
   builtins: string[];
   files: string[];
 }
@@ -29,11 +30,12 @@ async function loadedBy(t: TestContext, args: string[]): Promise<Loaded> {
   const run = spawnSync(process.execPath, ['--require', reporter, BIN, ...args], {
     cwd: dir,
     env: cleanEnv({ LOADED_REPORT: report }),
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
     timeout: 30_000,
   });
-  const { builtins, files } = JSON.parse(await readFile(report, 'utf8')) as Omit<Loaded, 'code'>;
-  return { code: run.status, builtins, files: files.filter((f) => f !== reporter).map((f) => path.relative(REPO_ROOT, f)) };
+  const { builtins, files } = JSON.parse(await readFile(report, 'utf8')) as Omit<Loaded, 'code' | 'stdout'>;
+  return { code: run.status, stdout: run.stdout, builtins, files: files.filter((f) => f !== reporter).map((f) => path.relative(REPO_ROOT, f)) };
 }
 
 const ESM_LOADER = 'internal/modules/esm/loader';
@@ -52,10 +54,13 @@ test('generate reads the two bundled files and loads no crypto, child_process or
   for (const heavy of [ESM_LOADER, 'crypto', 'child_process', 'fs/promises']) assert.ok(!loaded.builtins.includes(heavy), `generate loaded ${heavy}`);
 });
 
-test("every command's --help reads only the bundled files: its npm packages load when it runs", async (t) => {
-  for (const { name } of COMMANDS) {
+// The one suite that runs every command's --help: what it loads, and what it says.
+test("every command's --help shows its description and an example, and reads only the bundled files: its npm packages load when it runs", async (t) => {
+  for (const { name, summary } of COMMANDS) {
     const loaded = await loadedBy(t, [name, '--help']);
     assert.equal(loaded.code, 0, name);
+    assert.ok(loaded.stdout.replace(/\s+/g, ' ').includes(summary), `${name} help shows its description`);
+    assert.match(loaded.stdout, /Examples?:\n {2}\$ fe-webhooks /, `${name} help has an example`);
     assert.deepEqual(loaded.files, ['bin/fe-webhooks.js', 'dist/bin/main.cjs', 'dist/bin/cli.cjs'], `${name} --help`);
     assert.ok(!loaded.builtins.includes(ESM_LOADER), `${name} --help started the ES module loader`);
   }

@@ -27,7 +27,7 @@ function capturesFile(): string {
   const lines = records.map((r) => JSON.stringify(r));
   const extra = (record: CaptureRecord): string => JSON.stringify(record);
   lines.splice(10, 0, extra({ ...(records[3] as CaptureRecord), id: 'redelivery-1' }));
-  lines.splice(1050, 0, extra({ ...(records[5] as CaptureRecord), id: 'redelivery-é' }));
+  lines.splice(1050, 0, extra({ ...(records[5] as CaptureRecord), id: 'redelivery-é', redelivery: true }));
   lines.splice(1080, 0, extra(captureRecord({ body: JSON.stringify({ ...sent, payload: { ...sent.payload, time: 9.5 } }), secret: SECRET })));
   lines.splice(1081, 0, extra(captureRecord({ body: JSON.stringify({ ...sent, payload: { ...sent.payload, time: 8.5 } }), secret: SECRET })));
   lines.splice(400, 0, extra(captureRecord({ event: 'MessageBounced', seed: 9001, secret: OLD_SECRET })));
@@ -62,6 +62,8 @@ test('verify on worker threads writes the same report, byte for byte, as on one 
       has(/^✓ MessageSent req_\w+ \(.*captures\.jsonl:1\) signed with secret #1\n/);
       has(/redelivery-1 .*— exact duplicate of req_\w+ \(same bytes: a redelivery\)/);
       has(/redelivery-é .*— exact duplicate of req_\w+/);
+      has(/redelivery-é \(.*\) \(redelivery\) .*— exact duplicate of req_\w+/);
+      has(/; 1 marked redelivery by the relay/);
       has(/— same event \+ message_id as req_\w+ but different bytes/);
       has(/signed with secret #2/);
       has(/captures\.jsonl:80[1-3]\): not JSON/);

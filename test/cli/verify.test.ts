@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { sign } from '../../src/signing/index.js';
 import { cleanEnv, runCli, tempDir } from '../helpers/cli.js';
 import { captureRecord, capturesText, sampleBody, writeCaptures } from '../helpers/verify-captures.js';
+import { needs } from '../helpers/system-programs.js';
 
 const SECRET = 'ci-secret';
 
@@ -73,7 +74,7 @@ test('verify: exit 1 on a failure, 2 with no secret anywhere or no captures, and
   }
 });
 
-test('verify --reporter junit is valid JUnit XML; --output writes the report to a file', async (t) => {
+test('verify --reporter junit is valid JUnit XML; --output writes the report to a file', needs('python3'), async (t) => {
   const dir = await project(t);
   await writeFile(
     path.join(dir, 'more.jsonl'),

@@ -9,6 +9,7 @@ import { runCli, tempDir } from '../helpers/cli.js';
 import { assertPrintable } from '../helpers/printable-output.js';
 import { pythonVerify } from '../helpers/python.js';
 import { startReceiver } from '../helpers/receiver.js';
+import { needs, programPath } from '../helpers/system-programs.js';
 
 const SECRET = 'copy-as-curl-secret';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
@@ -55,7 +56,7 @@ async function post(url: string, body: Buffer): Promise<void> {
   assert.equal(res.statusCode, 200);
 }
 
-test('copy as curl replays a 300 KB body and a binary one byte for byte, with valid signatures', async (t) => {
+test('copy as curl replays a 300 KB body and a binary one byte for byte, with valid signatures', needs('python3'), async (t) => {
   const { app, listener } = await startLoop(t);
   const { large, binary } = bodies();
   await post(`${listener.url}big?x=1`, large);
@@ -82,11 +83,11 @@ test('copy as curl replays a 300 KB body and a binary one byte for byte, with va
   assert.equal(app.requests.at(-2)?.url, '/hooks/big?x=1');
 });
 
-test('the inspector page copies the command the server built (whole body, not the preview)', async (t) => {
+test('the inspector page copies the command the server built (whole body, not the preview)', needs('chromium'), async (t) => {
   const { listener } = await startLoop(t);
   const { large } = bodies();
   await post(`${listener.url}big`, large);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: programPath('chromium'), args: CHROMIUM_ARGS });
   t.after(() => browser.close());
   const page = await browser.newPage();
   await page.goto(listener.inspectorUrl);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,20 +10,8 @@ import { decodeBody, type CaptureRecord } from '../../src/capture/record.js';
 import { startListen, type ListenOptions } from '../../src/listen/index.js';
 import { sign } from '../../src/signing/index.js';
 import { tempDir } from '../helpers/cli.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { startReceiver } from '../helpers/receiver.js';
-
-/** Sends raw bytes and reads the answer until the server closes. */
-function rawRequest(url: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => socket.write(text, 'latin1'));
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.setTimeout(5000, () => socket.destroy(new Error('raw request timed out')));
-  });
-}
 
 const SECRET = 'whsec_test_listen_Ü';
 
@@ -119,7 +107,7 @@ test('passes the app status, headers and body back; keeps method, path, query an
   // undici manages Connection itself, so this one goes over a raw socket.
   const raw = await rawRequest(
     listener.url,
-    'POST /raw HTTP/1.1\r\nHost: x\r\nConnection: close, X-Drop-Me\r\nX-Drop-Me: gone\r\nKeep-Alive: timeout=5\r\nX-Keep: kept\r\nContent-Length: 2\r\n\r\n{}',
+    'POST /raw HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, X-Drop-Me\r\nX-Drop-Me: gone\r\nKeep-Alive: timeout=5\r\nX-Keep: kept\r\nContent-Length: 2\r\n\r\n{}',
   );
   assert.match(raw, /^HTTP\/1\.1 418 /);
   const rawReceived = app.requests[2];
@@ -159,10 +147,10 @@ test('a HEAD answer carries the app\'s content-length and headers, as the GET do
   assert.equal(head.headers['content-type'], 'text/plain');
   assert.equal((await head.body.arrayBuffer()).byteLength, 0);
   // Over a raw socket: exactly one content-length line, then nothing after the headers.
-  const raw = await rawRequest(listener.url, 'HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const raw = await rawRequest(listener.url, 'HEAD /page HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
   assert.deepEqual(raw.match(/^content-length: .*$/gim), [`content-length: ${page.length}`]);
   assert.ok(raw.endsWith('\r\n\r\n'), 'no body after the headers');
-  const chunked = await rawRequest(listener.url, 'HEAD /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const chunked = await rawRequest(listener.url, 'HEAD /chunked HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
   assert.match(chunked, /^HTTP\/1\.1 200 /);
   assert.doesNotMatch(chunked, /content-length/i, 'no length claimed when the app named none');
   assert.equal(app.requests.filter((r) => r.method === 'HEAD').length, 3);
@@ -234,8 +222,8 @@ test('without a target: --respond after --delay; bodies over the limit get 413 a
 test('malformed HTTP and absurd headers are answered, and the listener keeps serving', async (t) => {
   const { listener, capturesFile } = await listen(t, {});
   assert.match(await rawRequest(listener.url, 'NOT HTTP AT ALL\r\n\r\n'), /^HTTP\/1\.1 400 /);
-  assert.match(await rawRequest(listener.url, `POST / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
-  const weird = await rawRequest(listener.url, 'POST /ok HTTP/1.1\r\nHost: x\r\nX-Empty:\r\nConnection: close\r\nContent-Length: 3\r\n\r\n\xff\x00\x01');
+  assert.match(await rawRequest(listener.url, `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`), /^HTTP\/1\.1 431 /);
+  const weird = await rawRequest(listener.url, 'POST /ok HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Empty:\r\nConnection: close\r\nContent-Length: 3\r\n\r\n\xff\x00\x01');
   assert.match(weird, /^HTTP\/1\.1 200 /);
   const records = await readCaptures(capturesFile);
   assert.equal(records.length, 1);

@@ -5,9 +5,11 @@ import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
 import { startListenCli, type RunningListen } from '../helpers/listen-cli.js';
-import { freePort, startRedis } from '../helpers/redis.js';
+import { deadPort } from '../helpers/ports.js';
+import { startRedis } from '../helpers/redis.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { createTestChannel, post, startRelayProcess } from '../helpers/relay.js';
+import { needs } from '../helpers/system-programs.js';
 
 interface Answer {
   status: number;
@@ -182,7 +184,7 @@ test('fe-webhooks channel with --relay/--channel/--token: --json gives the new t
   const newest = /New token: ([A-Za-z0-9_-]+) {2}\(shown once/.exec(human.stdout)?.[1];
   assert.ok(newest, human.stdout);
 
-  const unreachable = `http://127.0.0.1:${await freePort()}`;
+  const unreachable = `http://127.0.0.1:${await deadPort()}`;
   await expectUsageErrors(
     [
       [['channel', 'rotate-token', ...flags, '--token', result.token], /refused the token for channel .* \(HTTP 403\)/],
@@ -200,7 +202,7 @@ test('fe-webhooks channel with --relay/--channel/--token: --json gives the new t
   assert.equal((await post(`${relay.url}/c/${channel.id}`, '{}')).status, 404);
 });
 
-test('on Redis, a rotation or deletion through one instance closes the listener on another and holds there at once', async (t) => {
+test('on Redis, a rotation or deletion through one instance closes the listener on another and holds there at once', needs('redis-server'), async (t) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   const [a, b] = await Promise.all(['a', 'b'].map((name) => startRelayProcess(t, path.join(dir, name), ['--redis', redis.url, '--max-channels', '1'])));

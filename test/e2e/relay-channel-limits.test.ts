@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { expectUsageErrors, runCli, tempDir } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
 import { post, startRelayProcess } from '../helpers/relay.js';
+import { needs } from '../helpers/system-programs.js';
 
 interface Created {
   status: number;
@@ -91,7 +92,7 @@ test('listen --relay on a full relay exits 2 with the relay\'s reason', { timeou
   assert.match(result.stderr, /refused a new channel \(HTTP 503\): the relay holds its maximum of 1 channels; ask its operator/);
 });
 
-test('--max-channels on Redis is shared by every instance, counts channels made before the count existed, and survives restarts', { timeout: 30_000 }, async (t) => {
+test('--max-channels on Redis is shared by every instance, counts channels made before the count existed, and survives restarts', { ...needs('redis-server'), timeout: 30_000 }, async (t) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   const args = ['--redis', redis.url, '--max-channels', '3', '--channel-burst', '100'];

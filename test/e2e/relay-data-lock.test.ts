@@ -4,11 +4,12 @@ import { access, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BIN, REPO_ROOT, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/cli.js';
+import { BIN, cleanEnv, runCli, tempDir, type CliResult } from '../helpers/cli.js';
 import { startListenCli } from '../helpers/listen-cli.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { startRedis } from '../helpers/redis.js';
 import { createTestChannel, post, startRelayProcess } from '../helpers/relay.js';
+import { needs } from '../helpers/system-programs.js';
 
 const LOCK = 'relay.lock';
 
@@ -114,8 +115,9 @@ test('relays starting together on a dead relay\'s lock: exactly one takes it, th
   const dataDir = path.join(await tempDir(t), 'relay-data');
   await mkdir(dataDir, { recursive: true });
   await writeFile(path.join(dataDir, LOCK), JSON.stringify({ pid: await deadPid(), host: hostname() }));
+  const cwd = await tempDir(t);
   const starters = Array.from({ length: 3 }, () => {
-    const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--json', '--data-dir', dataDir], { cwd: REPO_ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'relay', '--port', '0', '--json', '--data-dir', dataDir], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     t.after(async () => {
       child.kill('SIGKILL');
@@ -144,7 +146,7 @@ test('relays starting together on a dead relay\'s lock: exactly one takes it, th
   }
 });
 
-test('Redis mode takes no lock: two relays with the same --data-dir share one Redis and both serve', async (t: TestContext) => {
+test('Redis mode takes no lock: two relays with the same --data-dir share one Redis and both serve', needs('redis-server'), async (t: TestContext) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   const dataDir = path.join(dir, 'relay-data');

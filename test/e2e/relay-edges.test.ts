@@ -10,18 +10,10 @@ import { startRelay } from '../../src/relay/server.js';
 import { memoryCursor } from '../../src/tunnel/cursor-file.js';
 import { openTunnel, type TunnelStatus } from '../../src/tunnel/client.js';
 import { runCli, tempDir } from '../helpers/cli.js';
+import { waitFor } from '../helpers/poll.js';
 import { startReceiver } from '../helpers/receiver.js';
 import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess } from '../helpers/relay.js';
 
-async function waitFor<T>(what: string, find: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 test('an unwritable log answers 503 (never a false 202) and the relay recovers', async (t) => {
   const dataDir = path.join(await tempDir(t), 'data');

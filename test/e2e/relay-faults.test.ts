@@ -10,9 +10,12 @@ import { createTestChannel, forwardTo, openTestTunnel, post, startRelayProcess }
 
 
 
-function startTunnelChild(t: TestContext, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/helpers/tunnel-child.ts')], {
-    cwd: REPO_ROOT,
+// tsx by its resolved URL, so the child needs no particular working folder.
+const TSX = import.meta.resolve('tsx');
+
+async function startTunnelChild(t: TestContext, env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', TSX, path.join(REPO_ROOT, 'test/helpers/tunnel-child.ts')], {
+    cwd: await tempDir(t),
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -55,7 +58,7 @@ test('a killed and restarted listener resumes without loss; only the event in fl
   const app = await startReceiver(t);
   const channel = await createTestChannel(relay.url);
   const env = { RELAY_URL: relay.url, CHANNEL: channel.id, TOKEN: channel.token, APP_URL: app.url, CURSOR_FILE: path.join(dir, 'cursor') };
-  const first = startTunnelChild(t, env);
+  const first = await startTunnelChild(t, env);
   await waitUntil('the first listener to connect', () => first.states.includes('connected'));
   const streaming = postStream(channel.url, 1, 150, 2);
   await waitUntil('40 deliveries', () => app.requests.length >= 40);
@@ -64,7 +67,7 @@ test('a killed and restarted listener resumes without loss; only the event in fl
   const countAtKill = app.requests.length;
   const acknowledged = await streaming;
   assert.equal(acknowledged.size, 150, 'without a listener the relay still answers 202');
-  const second = startTunnelChild(t, env);
+  const second = await startTunnelChild(t, env);
   await waitUntil('all 150 at the app', () => new Set(numbersAt(app)).size === 150);
   const seen = numbersAt(app);
   const repeats = seen.filter((n, i) => seen.indexOf(n) !== i);

@@ -5,11 +5,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { BIN, cleanEnv, runCli, tempDir } from '../helpers/cli.js';
-import { freePort, startRedis } from '../helpers/redis.js';
+import { deadPort } from '../helpers/ports.js';
+import { startRedis } from '../helpers/redis.js';
 import { createTestChannel, post } from '../helpers/relay.js';
+import { needs } from '../helpers/system-programs.js';
 
 test('relay --redis with no Redis there exits 2 with one clear line and never shows the password', async (t) => {
-  const port = await freePort();
+  const port = await deadPort();
   const dir = await tempDir(t);
   const result = await runCli(['relay', '--port', '0', '--data-dir', dir, '--redis', `redis://:hunter2@127.0.0.1:${port}`], { timeoutMs: 15_000 });
   assert.equal(result.code, 2);
@@ -18,7 +20,7 @@ test('relay --redis with no Redis there exits 2 with one clear line and never sh
   assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack');
 });
 
-test('relay takes Redis from FE_WEBHOOKS_REDIS_URL or the config key "redis", and stores nothing in --data-dir', async (t) => {
+test('relay takes Redis from FE_WEBHOOKS_REDIS_URL or the config key "redis", and stores nothing in --data-dir', needs('redis-server'), async (t) => {
   const dir = await tempDir(t);
   const redis = await startRedis(t, dir);
   await writeFile(path.join(dir, '.fe-webhooksrc.json'), JSON.stringify({ redis: redis.url }));

@@ -4,6 +4,7 @@ import { RedisChannelStore } from '../../src/relay/redis-store.js';
 import type { DroppedRange, EventLog, NewEvent } from '../../src/relay/store.js';
 import { tempDir } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
+import { needs } from '../helpers/system-programs.js';
 
 const event = (n: number, receivedAt = new Date()): NewEvent => ({
   method: 'POST',
@@ -25,7 +26,7 @@ async function readAll(log: EventLog, after = 0): Promise<Array<{ seq: number; n
   return events;
 }
 
-test('two stores appending to one channel at once: seqs 1..N, each once, in stream order, bytes exact', async (t) => {
+test('two stores appending to one channel at once: seqs 1..N, each once, in stream order, bytes exact', needs('redis-server'), async (t) => {
   const redis = await startRedis(t, await tempDir(t));
   const [one, two] = [await open(t, redis.url), await open(t, redis.url)];
   await one.createChannel({ id: 'shared-channel-1', tokenHash: 'ab'.repeat(32), createdAt: new Date().toISOString() });
@@ -41,7 +42,7 @@ test('two stores appending to one channel at once: seqs 1..N, each once, in stre
   assert.equal(await two.log('no-such-channel'), undefined);
 });
 
-test('acked cursor is shared and never moves back; age retention trims with MINID and says what it dropped', async (t) => {
+test('acked cursor is shared and never moves back; age retention trims with MINID and says what it dropped', needs('redis-server'), async (t) => {
   const redis = await startRedis(t, await tempDir(t));
   const dropped: DroppedRange[] = [];
   const one = await open(t, redis.url, 60_000, (range) => dropped.push(range));

@@ -8,6 +8,7 @@ import { RedisChannelStore } from '../../src/relay/redis-store.js';
 import type { ChannelStore, NewEvent, Revocation } from '../../src/relay/store.js';
 import { tempDir } from '../helpers/cli.js';
 import { startRedis } from '../helpers/redis.js';
+import { needs } from '../helpers/system-programs.js';
 
 const CHANNEL = 'revocation_channel_01';
 const RETENTION = { maxEvents: 1000, maxAgeMs: 60_000 };
@@ -64,7 +65,7 @@ test('file store: a second store on the same folder in one process is refused wh
   await second.close();
 });
 
-test('Redis store: rotation and deletion reach every instance; a deleted channel leaves no key and its cached log on another instance stores nothing', async (t) => {
+test('Redis store: rotation and deletion reach every instance; a deleted channel leaves no key and its cached log on another instance stores nothing', needs('redis-server'), async (t) => {
   const redis = await startRedis(t, await tempDir(t));
   const open = async (): Promise<RedisChannelStore> => {
     const store = await RedisChannelStore.open({ url: redis.url, retention: RETENTION });

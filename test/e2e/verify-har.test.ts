@@ -9,6 +9,7 @@ import { runCli, tempDir } from '../helpers/cli.js';
 import { runCliMeasured } from '../helpers/peak-rss.js';
 import { startReceiver, type ReceivedRequest } from '../helpers/receiver.js';
 import { sampleBody } from '../helpers/verify-captures.js';
+import { needs, programPath } from '../helpers/system-programs.js';
 
 const SECRET = 'har-test-secret';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
@@ -32,7 +33,7 @@ function post(body: string | Buffer): Post {
  * real Chromium page on a local app fetches POSTs with signed webhook bodies to it.
  */
 async function recordHar(appUrl: string, file: string, content: HarContent, posts: readonly Post[]): Promise<void> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: programPath('chromium'), args: CHROMIUM_ARGS });
   try {
     const context = await browser.newContext({ recordHar: { path: file, content } });
     const page = await context.newPage();
@@ -53,7 +54,7 @@ function posted(requests: readonly ReceivedRequest[]): ReceivedRequest[] {
   return requests.filter((r) => r.method === 'POST');
 }
 
-test('HAR files saved by Playwright: _file bodies are read, a HAR without bodies says so (and replay refuses it), replaced bytes are named', { timeout: 180_000 }, async (t) => {
+test('HAR files saved by Playwright: _file bodies are read, a HAR without bodies says so (and replay refuses it), replaced bytes are named', { ...needs('chromium'), timeout: 180_000 }, async (t) => {
   const dir = await tempDir(t, 'fe-webhooks-har-pw-');
   const app = await startReceiver(t, {
     respond: (request, _index, res) => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fencedBlocks } from './readme.js';
+import { waitFor } from './poll.js';
 
 /**
  * The README's CI recipe (its ```yaml block with `fe-webhooks listen`) as GitHub Actions
@@ -73,14 +74,13 @@ export function stopGroup(group: number, signal: NodeJS.Signals = 'SIGINT'): voi
 
 /** Waits until a step's group has no process left (bounded). */
 export async function groupGone(group: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const gone = (): true | undefined => {
     try {
       process.kill(-group, 0);
+      return undefined;
     } catch {
       return true;
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
+  };
+  return waitFor(`process group ${group} to exit`, gone, timeoutMs).catch(() => false);
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,14 +33,29 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   delete env.FE_WEBHOOKS_REDIS_URL;
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
+  delete env.NODE_DEBUG;
   return { ...env, ...extra };
 }
 
-/** Runs the real binary to completion. */
+/**
+ * An empty folder for a process a test gave no working folder: never the checkout, whose
+ * files (a .fe-webhooksrc.json, a .fe-webhooks/ folder) would change what the CLI does,
+ * and which the CLI must not write into. The caller removes it with `removeScratch`.
+ */
+export function scratchCwd(): string {
+  return mkdtempSync(path.join(tmpdir(), 'fe-webhooks-cwd-'));
+}
+
+export function removeScratch(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Runs the real binary to completion, in `run.cwd` or a fresh empty folder. */
 export function runCli(args: string[], run: CliRun = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
+  const scratch = run.cwd === undefined ? scratchCwd() : undefined;
+  return new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: run.cwd ?? REPO_ROOT,
+      cwd: run.cwd ?? scratch,
       env: run.env ?? cleanEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
       ...(run.user ? { uid: run.user.uid, gid: run.user.gid } : {}),
@@ -56,6 +72,8 @@ export function runCli(args: string[], run: CliRun = {}): Promise<CliResult> {
       resolve({ code, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
     });
     child.stdin.end(run.input ?? '');
+  }).finally(() => {
+    if (scratch !== undefined) removeScratch(scratch);
   });
 }
 

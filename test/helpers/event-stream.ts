@@ -28,11 +28,4 @@ export function numbersAt(app: Receiver): number[] {
   return app.requests.map((r) => (JSON.parse(r.body.toString()) as { n: number }).n);
 }
 
-/** Polls `done` until it holds (bounded); for conditions no event announces, like "all n seen". */
-export async function waitUntil(what: string, done: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+export { waitUntil } from './poll.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { BIN, REPO_ROOT, cleanEnv } from './cli.js';
+import { BIN, cleanEnv, removeScratch, scratchCwd } from './cli.js';
 
 export interface ListenReady {
   type: 'ready';
@@ -29,8 +29,10 @@ export interface RunningListen {
  * when the test ends if it is still running.
  */
 export async function startListenCli(t: TestContext, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunningListen> {
+  const scratch = options.cwd === undefined ? scratchCwd() : undefined;
+  if (scratch !== undefined) t.after(() => removeScratch(scratch));
   const child = spawn(process.execPath, [BIN, 'listen', '--json', '--port', '0', ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
+    cwd: options.cwd ?? scratch,
     env: options.env ?? cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

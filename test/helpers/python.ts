@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { programPath } from './system-programs.js';
 
 /**
  * The provider page's own `verify_webhook`, run by python3: an independent check that
@@ -21,7 +22,7 @@ cases = json.load(sys.stdin)
 print(json.dumps([verify_webhook(base64.b64decode(b), s, k) for b, s, k in cases]))
 `;
   const input = JSON.stringify(cases.map(([body, signature, secret]) => [body.toString('base64'), signature, secret]));
-  const result = spawnSync('python3', ['-c', script], { input, encoding: 'utf8' });
+  const result = spawnSync(programPath('python3'), ['-c', script], { input, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`python3 failed: ${result.stderr}`);
   return JSON.parse(result.stdout) as boolean[];
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
+import { deadPort } from './ports.js';
+import { programPath } from './system-programs.js';
 
 const READY_TIMEOUT_MS = 10_000;
 
@@ -13,28 +14,19 @@ export interface RedisServer {
   start(): Promise<void>;
 }
 
-/** A free loopback port: bind port 0, read it, let it go. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /**
  * A real redis-server on 127.0.0.1 with the durability the relay promises (AOF, fsync
  * on every write), its files in `dir`; killed when the test ends.
  */
 export async function startRedis(t: TestContext, dir: string): Promise<RedisServer> {
-  const port = await freePort();
+  const port = await deadPort();
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const reap = (): void => void child?.kill('SIGKILL');
   process.once('exit', reap);
   const start = async (): Promise<void> => {
-    const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {
+    const proc = spawn(programPath('redis-server'), ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;

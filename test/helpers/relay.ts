@@ -4,7 +4,7 @@ import type { TestContext } from 'node:test';
 import { request } from 'undici';
 import { memoryCursor } from '../../src/tunnel/cursor-file.js';
 import { openTunnel, type Tunnel, type TunnelAnswer, type TunnelOptions, type TunnelRequest, type TunnelStatus } from '../../src/tunnel/client.js';
-import { BIN, REPO_ROOT, cleanEnv } from './cli.js';
+import { BIN, cleanEnv, removeScratch, scratchCwd } from './cli.js';
 
 export interface RelayProcess {
   url: string;
@@ -23,11 +23,13 @@ const READY_TIMEOUT_MS = 10_000;
  * With `openFilesLimit`, it runs under `ulimit -n` (soft and hard), as a service would.
  */
 export async function startRelayProcess(t: TestContext, dataDir: string, args: string[] = [], limits: { openFilesLimit?: number } = {}): Promise<RelayProcess> {
+  const cwd = scratchCwd();
+  t.after(() => removeScratch(cwd));
   const command = [process.execPath, BIN, 'relay', '--port', '0', '--data-dir', dataDir, '--json', ...args];
   // exec: the child's PID is the relay's own (tests read /proc/<pid>/fd).
   const [file, ...argv] = limits.openFilesLimit === undefined ? command : ['bash', '-c', `ulimit -n ${limits.openFilesLimit} && exec "$@"`, 'relay', ...command];
   const child = spawn(file as string, argv, {
-    cwd: REPO_ROOT,
+    cwd,
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

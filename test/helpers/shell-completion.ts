@@ -10,10 +10,6 @@ import { fileURLToPath } from 'node:url';
  * terminal (zpty) where Tab is pressed and every match that reaches compadd is recorded.
  */
 
-export function hasShell(shell: string): boolean {
-  return spawnSync(shell, ['--version'], { stdio: 'ignore' }).status === 0;
-}
-
 /** The matches bash's completion function puts in COMPREPLY for these words (the last one is being completed). */
 export function bashCompletions(script: string, words: string[]): string[] {
   const line = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _fe_webhooks; printf '%s\\n' "\${COMPREPLY[@]}"`;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { crashReportLine, main } from '../../src/cli/main.js';
@@ -17,7 +18,7 @@ test('a crash (an error no command expected) exits 70 with its stack, and names 
   const stderr = new PassThrough();
   let text = '';
   stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const io = { cwd: REPO_ROOT, env: {}, stdin: new PassThrough(), stdout: new BrokenOutput(), stderr };
+  const io = { cwd: tmpdir(), env: {}, stdin: new PassThrough(), stdout: new BrokenOutput(), stderr };
   const code = await main(['node', 'fe-webhooks', 'events'], io);
   assert.equal(code, 70);
   const [first, ...stack] = text.split('\n');

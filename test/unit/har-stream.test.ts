@@ -4,7 +4,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { sign } from '../../src/signing/index.js';
 import { HarStream, HarSyntaxError } from '../../src/verify/har-stream.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
+import { runMain } from '../helpers/in-process.js';
 import { sampleBody } from '../helpers/verify-captures.js';
 
 async function* pieces(bytes: Buffer, size: number): AsyncGenerator<Buffer> {
@@ -82,12 +83,12 @@ test('verify reads a HAR from stdin in pieces, and reports a cut-short HAR entry
   const body = sampleBody('MessageSent', 3);
   const entry = { startedDateTime: new Date().toISOString(), request: { method: 'POST', url: 'https://x/hooks', headers: [{ name: 'X-Webhook-Signature', value: sign(body, 'k') }], postData: { mimeType: 'application/json', text: body } } };
   const har = JSON.stringify({ log: { version: '1.2', entries: [entry, entry, entry] } }, null, 2);
-  const fromStdin = await runCli(['verify', '-', '--secret', 'k'], { input: har, cwd: dir });
+  const fromStdin = await runMain(['verify', '-', '--secret', 'k'], { input: har, cwd: dir });
   assert.equal(fromStdin.code, 0, fromStdin.stdout + fromStdin.stderr);
   assert.match(fromStdin.stdout, /✓ MessageSent \(stdin#1\)[\s\S]*\(stdin#3\)[\s\S]*^3 passed, 0 failed$/m);
   // A HAR whose copy stopped half-way through the third entry.
   await writeFile(path.join(dir, 'cut.har'), har.slice(0, har.lastIndexOf('"postData"')));
-  const cut = await runCli(['verify', 'cut.har', '--secret', 'k'], { cwd: dir });
+  const cut = await runMain(['verify', 'cut.har', '--secret', 'k'], { cwd: dir });
   assert.equal(cut.code, 1, cut.stderr);
   assert.match(cut.stdout, /^✗ \? \(cut\.har#3\): HAR entry not readable: Unexpected end of JSON input \(cut short\?\)$/m);
   assert.match(cut.stdout, /^2 passed, 1 failed$/m);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import type { CaptureRecord } from '../../src/capture/record.js';
@@ -22,7 +23,7 @@ function quietIO(): CliIO & { text(): string } {
   const stdout = new PassThrough();
   const chunks: Buffer[] = [];
   stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  return { cwd: process.cwd(), env: {}, stdin: new PassThrough(), stdout, stderr: new PassThrough(), text: () => Buffer.concat(chunks).toString('utf8') };
+  return { cwd: tmpdir(), env: {}, stdin: new PassThrough(), stdout, stderr: new PassThrough(), text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
 test('printableSnippet escapes controls, C1, bidi and invalid UTF-8, and keeps other text', () => {

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeListenerMessage, decodeRelayFrame, decodeRelayMessage, encodeEventsFrame, encodeMessage, isInvalid, PROTOCOL_VERSION } from '../../src/protocol/index.js';
+import {
+  decodeListenerMessage,
+  decodeRelayFrame,
+  decodeRelayMessage,
+  encodeAck,
+  encodeAcksFrame,
+  encodeEventsFrame,
+  encodeMessage,
+  isInvalid,
+  PROTOCOL_VERSION,
+} from '../../src/protocol/index.js';
 
 test('messages built by one end are accepted by the other', () => {
   const subscribe = decodeListenerMessage(encodeMessage({ type: 'subscribe', channel: 'abcdefghijklmnopqrstuvwx', token: 't'.repeat(43), after: 7 }));
@@ -79,4 +89,38 @@ test('acks travel several to a frame, each checked like a single ack', () => {
   for (const bad of [[], [{ seq: 1, status: 42, final: true }], [{ seq: 1, status: 200, final: true }, 'x'], 'nope']) {
     assert.ok(isInvalid(decodeListenerMessage(JSON.stringify({ v: PROTOCOL_VERSION, type: 'acks', acks: bad }))), JSON.stringify(bad));
   }
+});
+
+test('binary acks carry status, flags, headers and the exact answer bytes; a damaged frame is refused', () => {
+  const body = Buffer.from([0, 255, 10, 13, 0x7b]);
+  const parts = [
+    encodeAck(2 ** 40 + 3, 201, true, false, [['content-type', 'application/json; charset=utf-8']], body),
+    encodeAck(4, 502, false, true, [], Buffer.alloc(0)),
+  ];
+  const frame = encodeAcksFrame(2, parts);
+  const decoded = decodeListenerMessage(frame, true);
+  assert.ok(!isInvalid(decoded) && decoded.type === 'acks', JSON.stringify(decoded));
+  type Decoded = { seq: number; status: number; final: boolean; headers?: Array<[string, string]>; body?: string | Buffer; repeat?: true };
+  const [first, second] = decoded.acks as Decoded[];
+  const contentType = [['content-type', 'application/json; charset=utf-8']];
+  const expected = { seq: 2 ** 40 + 3, status: 201, final: true, headers: contentType, body: undefined };
+  assert.deepEqual({ ...first, body: undefined }, expected);
+  assert.ok(Buffer.isBuffer(first?.body) && first.body.equals(body));
+  assert.equal(second?.repeat, true);
+  assert.equal(second?.final, false);
+  // Every truncation, a byte too many, a wrong version, a zero seq or status, unknown flags: refused, never thrown.
+  for (let cut = 0; cut < frame.length; cut++) assert.ok(isInvalid(decodeListenerMessage(frame.subarray(0, cut), true)), `cut at ${cut}`);
+  assert.ok(isInvalid(decodeListenerMessage(Buffer.concat([frame, Buffer.from([0])]), true)));
+  const damaged = (offset: number, value: number): Buffer => {
+    const copy = Buffer.from(frame);
+    copy[offset] = value;
+    return copy;
+  };
+  assert.equal((decodeListenerMessage(damaged(0, 99), true) as { code: string }).code, 'version');
+  assert.ok(isInvalid(decodeListenerMessage(encodeAcksFrame(1, [encodeAck(0, 200, true, false, [], Buffer.alloc(0))]), true)));
+  assert.ok(isInvalid(decodeListenerMessage(encodeAcksFrame(1, [encodeAck(1, 42, true, false, [], Buffer.alloc(0))]), true)));
+  assert.ok(isInvalid(decodeListenerMessage(damaged(3 + 8, 0x80), true)), 'unknown flags');
+  assert.ok(isInvalid(decodeListenerMessage(encodeAcksFrame(0, []), true)));
+  const tooBig = encodeAcksFrame(1, [encodeAck(1, 200, true, false, [], Buffer.alloc(64 * 1024 + 1))]);
+  assert.ok(isInvalid(decodeListenerMessage(tooBig, true)), 'body over 64 KiB');
 });

@@ -7,7 +7,7 @@ import { UserError } from '../../src/errors.js';
 import { sign } from '../../src/signing/index.js';
 import { parseExpectation } from '../../src/verify/expectations.js';
 import type { InputSpec } from '../../src/verify/inputs.js';
-import { lineBatches } from '../../src/verify/lines.js';
+import { lineBatches } from '../../src/capture/lines.js';
 import { jsonReporter } from '../../src/verify/reporters/json.js';
 import { textReporter } from '../../src/verify/reporters/text.js';
 import { verifyRequests, type VerifyOptions } from '../../src/verify/run.js';

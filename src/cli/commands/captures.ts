@@ -18,7 +18,15 @@ export interface ExportCliOptions {
 
 function looksLikeCapture(value: unknown): value is CaptureRecord {
   const v = value as Partial<CaptureRecord> | null;
-  return typeof v === 'object' && v !== null && typeof v.id === 'string' && typeof v.method === 'string' && typeof v.path === 'string' && typeof v.body === 'string' && typeof v.headers === 'object';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    typeof v.method === 'string' &&
+    typeof v.path === 'string' &&
+    typeof v.body === 'string' &&
+    typeof v.headers === 'object'
+  );
 }
 
 /** Skips (and reports) lines that are not captures, such as a half-written last line. */
@@ -43,7 +51,10 @@ export async function exportCommand(options: ExportCliOptions, io: CliIO): Promi
     if (!(await stat(from)).isFile()) throw new UserError(`Cannot read ${options.from ?? DEFAULT_CAPTURES_FILE}: not a file`);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw new UserError(`Cannot read ${options.from ?? DEFAULT_CAPTURES_FILE}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (run fe-webhooks listen first)' : errorMessage(error)}`);
+    throw new UserError(
+      `Cannot read ${options.from ?? DEFAULT_CAPTURES_FILE}: ` +
+        `${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (run fe-webhooks listen first)' : errorMessage(error)}`,
+    );
   }
   const creator = { name: 'fe-webhooks', version: packageVersion() };
   if (options.output === undefined || options.output === '-') {

@@ -1,101 +1,27 @@
-import path from 'node:path';
 import { Argument, type Command } from 'commander';
-import { resolveSetting } from '../../config/settings.js';
-import { UserError, errorMessage } from '../../errors.js';
-import { CHANNEL_ID_PATTERN } from '../../protocol/index.js';
-import { channelFile, forgetRemembered, loadRemembered, relayKey, remember, type RelayChannel } from '../../tunnel/channel.js';
-import { deleteChannel, rotateChannelToken, type ChannelCredentials } from '../../tunnel/channel-admin.js';
-import { printLine, type CliIO } from '../io.js';
-import { parseRelayUrls } from '../relay-link.js';
-import { maskSecret } from './config.js';
+import type { CliIO } from '../io.js';
+import { CHANNEL_ACTIONS, type ChannelAction, type ChannelCliOptions } from './channel-options.js';
+import { durationArg, positiveIntArg } from '../parsers.js';
 
-const ACTIONS = ['rotate-token', 'delete'] as const;
-type ChannelAction = (typeof ACTIONS)[number];
-
-export interface ChannelCliOptions {
-  relay?: string;
-  channel?: string;
-  token?: string;
-  json: boolean;
-}
-
-/** The channel to act on, and the saved link (.fe-webhooks/relay.json) when it is that channel. */
-interface ChannelTarget extends ChannelCredentials {
-  saved: RelayChannel | undefined;
-}
-
-/**
- * Flags (or FE_WEBHOOKS_* / config, as for listen) name the channel; without them, the
- * one `listen --relay` saved. --relay alone picks the relay and must match the saved one.
- */
-async function resolveTarget(options: ChannelCliOptions, io: CliIO): Promise<ChannelTarget> {
-  const setting = async (key: 'relay' | 'channel' | 'token', flag: string | undefined): Promise<string | undefined> =>
-    (await resolveSetting(key, { cwd: io.cwd, env: io.env, flag }))?.value;
-  const relayInput = await setting('relay', options.relay);
-  const channel = await setting('channel', options.channel);
-  const token = await setting('token', options.token);
-  if ((channel === undefined) !== (token === undefined)) {
-    throw new UserError('--channel and --token go together: give both, or neither to use the channel saved in .fe-webhooks/relay.json');
-  }
-  const remembered = await loadRemembered(io.cwd);
-  // Instances of one relay (URL1,URL2) share its channels: the first is enough to act on one.
-  const relayUrl = relayInput !== undefined ? (parseRelayUrls(relayInput)[0] as URL) : remembered ? parseRelayUrls(remembered.relay)[0] : undefined;
-  if (channel !== undefined && token !== undefined) {
-    if (!CHANNEL_ID_PATTERN.test(channel)) throw new UserError(`Invalid --channel "${channel}": expected the id the relay gave`);
-    if (!relayUrl) throw new UserError('--relay is needed with --channel: the URL of the relay that holds the channel');
-    const saved = remembered && remembered.relay === relayKey(relayUrl) && remembered.id === channel ? remembered : undefined;
-    return { relayUrl, id: channel, token, saved };
-  }
-  if (!remembered || !relayUrl) {
-    throw new UserError(`No channel saved in ${path.relative(io.cwd, channelFile(io.cwd))}: give --relay, --channel and --token, or run \`fe-webhooks listen --relay URL\` here first`);
-  }
-  if (remembered.relay !== relayKey(relayUrl)) {
-    throw new UserError(`The channel saved in ${path.relative(io.cwd, channelFile(io.cwd))} is on ${remembered.relay}, not ${relayKey(relayUrl)}: give --channel and --token for a channel there`);
-  }
-  return { relayUrl, id: remembered.id, token: remembered.token, saved: remembered };
-}
-
-async function rotateToken(target: ChannelTarget, options: ChannelCliOptions, io: CliIO): Promise<void> {
-  const token = await rotateChannelToken(target);
-  const file = path.relative(io.cwd, channelFile(io.cwd));
-  let savedError: string | undefined;
-  if (target.saved) await remember(io.cwd, { ...target.saved, token }).catch((error: unknown) => (savedError = errorMessage(error)));
-  // The token is shown only when it is not saved: it is then the one place it exists.
-  const shown = !target.saved || savedError !== undefined;
-  if (options.json) {
-    printLine(io, JSON.stringify({ action: 'rotate-token', relay: target.relayUrl.origin, channel: target.id, savedIn: shown ? null : file, ...(shown ? { token } : {}) }));
-  } else {
-    printLine(io, `Rotated the token of channel ${target.id} on ${target.relayUrl.origin}: the old one no longer works, and listeners using it were closed.`);
-    printLine(io, shown ? `New token: ${token}  (shown once: the relay keeps only its hash)` : `New token ${maskSecret(token)} saved in ${file}: restart \`listen --relay\` here to use it.`);
-  }
-  if (savedError !== undefined) throw new UserError(`Cannot save the new token in ${file}: ${savedError}. It is printed above: keep it`);
-}
-
-async function removeChannel(target: ChannelTarget, options: ChannelCliOptions, io: CliIO): Promise<void> {
-  await deleteChannel(target);
-  const file = path.relative(io.cwd, channelFile(io.cwd));
-  if (target.saved) await forgetRemembered(io.cwd, target.id);
-  if (options.json) {
-    printLine(io, JSON.stringify({ action: 'delete', relay: target.relayUrl.origin, channel: target.id, forgotten: target.saved ? file : null }));
-    return;
-  }
-  printLine(io, `Deleted channel ${target.id} on ${target.relayUrl.origin} with its stored events; posts to its URL now get 404.`);
-  if (target.saved) printLine(io, `Removed it from ${file}: the next \`listen --relay\` here creates a new channel.`);
-}
-
-export async function channelCommand(action: ChannelAction, options: ChannelCliOptions, io: CliIO): Promise<void> {
-  const target = await resolveTarget(options, io);
-  if (action === 'rotate-token') await rotateToken(target, options, io);
-  else await removeChannel(target, options, io);
-}
-
+// The action (and undici, the relay client) loads only when the command runs: --help stays light.
 export function register(command: Command, io: CliIO): void {
   command
-    .addArgument(new Argument('<action>', 'rotate-token: a new token, the old one stops working at once; delete: the channel and its stored events').choices(ACTIONS))
+    .addArgument(
+      new Argument(
+        '<action>',
+        'rotate-token: a new token, the old one stops working at once; delete: the channel and its stored events; respond: what senders ' +
+          'get while no listener is connected',
+      ).choices(CHANNEL_ACTIONS),
+    )
     .option('--relay <url>', 'the relay (default: the one in .fe-webhooks/relay.json; config "relay")')
     .option('--channel <id>', 'the channel (default: the one in .fe-webhooks/relay.json; with --token)')
     .option('--token <token>', 'the channel\'s current token')
     .option('--json', 'one JSON object on stdout', false)
+    .option('--status <code>', 'respond: the status while no listener is connected (default 202)', positiveIntArg('--status'))
+    .option('--delay <duration>', 'respond: wait this long before answering, at most 10s (e.g. 2s)', durationArg('--delay'))
+    .option('--body <text>', 'respond: the answer body (default empty)')
+    .option('--content-type <type>', 'respond: the answer\'s content type (default application/json)')
+    .option('--reset', 'respond: back to the default, 202 queued', false)
     .addHelpText(
       'after',
       `\nThe channel is the one \`listen --relay\` saved in .fe-webhooks/relay.json, unless --channel and --token name another.
@@ -104,7 +30,11 @@ rotate-token saves the new token there (and prints it only when it is not saved)
 Examples:
   $ fe-webhooks channel rotate-token            # the token leaked: the old one stops working now
   $ fe-webhooks channel delete                  # done with it: its URL answers 404 from now on
+  $ fe-webhooks channel respond --status 500 --delay 2s   # drill the sender's retries while nobody listens
+  $ fe-webhooks channel respond --reset         # back to 202 queued
   $ fe-webhooks channel rotate-token --relay https://hooks.example.com --channel J13d2kDdUMyu7TIiZaJDjaRZ --token "$OLD_TOKEN" --json`,
     )
-    .action((action: ChannelAction, options: ChannelCliOptions) => channelCommand(action, options, io));
+    .action((action: ChannelAction, options: ChannelCliOptions) =>
+      import('./channel-action.js').then((loaded) => loaded.channelCommand(action, options, io)),
+    );
 }

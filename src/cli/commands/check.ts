@@ -26,7 +26,11 @@ export interface CheckCliOptions {
 export function caseLine(result: CaseResult, io: CliIO): string {
   const chalk = colors(io);
   const status = result.status !== undefined ? String(result.status) : '---';
-  const parts = [`${result.ok ? chalk.green('✓') : chalk.red('✗')} ${result.name.padEnd(45)}`, status, formatLatency(result.latencyMs).padStart(8)];
+  const parts = [
+    `${result.ok ? chalk.green('✓') : chalk.red('✗')} ${result.name.padEnd(45)}`,
+    status,
+    formatLatency(result.latencyMs).padStart(8),
+  ];
   // The reason may quote the endpoint's error (a TLS or protocol message): escaped.
   if (!result.ok) parts.push(chalk.red(`expected ${result.expected}: ${printableSnippet(result.reason ?? 'failed')}`));
   return parts.join('  ');
@@ -40,7 +44,10 @@ export async function checkCommand(target: string, options: CheckCliOptions, io:
   const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
   // Loaded here, not at the top: they bring undici (~110 files), which `check --help`
   // and a usage error need not wait for.
-  const [{ runConformanceDrill, selectDrillCases }, { createAgent }] = await Promise.all([import('../../check/drill.js'), import('../../delivery/dispatcher.js')]);
+  const [{ runConformanceDrill, selectDrillCases }, { createAgent }] = await Promise.all([
+    import('../../check/drill.js'),
+    import('../../delivery/dispatcher.js'),
+  ]);
   // A mistyped case is a usage error before anything is sent.
   if (options.only) selectDrillCases(options.only);
   const timeoutMs = options.timeout ?? FRONTENGINE_TIMEOUT_MS;
@@ -80,8 +87,15 @@ export function register(command: Command, io: CliIO): void {
     .option('--secret <secret>', 'the secret the endpoint verifies with (default: $FE_WEBHOOKS_SECRET, config, local dev secret)')
     .addOption(new Option('--reporter <format>', 'report format').choices(['text', 'json', 'junit']).default('text'))
     .option('--json', 'same as --reporter json')
-    .option('--timeout <duration>', 'how long to wait for each answer (default 5s; a 2xx later than FrontEngine\'s 5 s still fails)', durationArg('--timeout'))
-    .option('--only <case...>', 'run only these cases: accept, forgery, redelivery, unknown-event, an event name, or an id such as forgery:wrong-secret')
+    .option(
+      '--timeout <duration>',
+      "how long to wait for each answer (default 5s; a 2xx later than FrontEngine's 5 s still fails)",
+      durationArg('--timeout'),
+    )
+    .option(
+      '--only <case...>',
+      'run only these cases: accept, forgery, redelivery, unknown-event, an event name, or an id such as forgery:wrong-secret',
+    )
     .option('--insecure', 'allow plain http to non-loopback hosts and untrusted certificates')
     .addHelpText(
       'after',

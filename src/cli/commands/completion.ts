@@ -1,8 +1,14 @@
 import { Argument, type Command, type Option } from 'commander';
 import { EVENT_NAMES } from '../../events/catalog.js';
-import { bashScript, fishScript, zshScript, type CompletionCommand, type CompletionSpec, type CompletionValue } from '../completion-scripts.js';
+import {
+  bashScript,
+  fishScript,
+  zshScript,
+  type CompletionCommand,
+  type CompletionSpec,
+  type CompletionValue,
+} from '../completion-scripts.js';
 import { type CliIO } from '../io.js';
-import { createProgram } from '../program.js';
 
 const SHELLS = { bash: bashScript, zsh: zshScript, fish: fishScript } as const;
 type Shell = keyof typeof SHELLS;
@@ -43,19 +49,24 @@ function describe(command: Command): CompletionCommand {
 }
 
 /** What the completion scripts need to know, read from the fully loaded program. */
-export async function completionSpec(io: CliIO): Promise<CompletionSpec> {
-  const program = await createProgram(io, [], true);
+export async function completionSpec(loadAllCommands: () => Promise<Command>): Promise<CompletionSpec> {
+  const program = await loadAllCommands();
   return { commands: program.commands.map(describe), events: EVENT_NAMES };
 }
 
-export function register(command: Command, io: CliIO): void {
+// `loadAllCommands` comes from program.ts, which imports this module: taking it as an
+// argument keeps the import one-way.
+export function register(command: Command, io: CliIO, loadAllCommands: () => Promise<Command>): void {
   command
     .addArgument(new Argument('<shell>', 'the shell to complete for').choices(Object.keys(SHELLS)))
     .addHelpText(
       'after',
-      '\nExamples:\n  $ fe-webhooks completion bash > ~/.local/share/bash-completion/completions/fe-webhooks\n  $ source <(fe-webhooks completion bash)        # or this line in ~/.bashrc\n  $ fe-webhooks completion zsh > "${fpath[1]}/_fe-webhooks"\n  $ fe-webhooks completion fish > ~/.config/fish/completions/fe-webhooks.fish',
+      '\nExamples:\n  $ fe-webhooks completion bash > ~/.local/share/bash-completion/completions/fe-webhooks\n' +
+        '  $ source <(fe-webhooks completion bash)        # or this line in ~/.bashrc\n' +
+        '  $ fe-webhooks completion zsh > "${fpath[1]}/_fe-webhooks"\n' +
+        '  $ fe-webhooks completion fish > ~/.config/fish/completions/fe-webhooks.fish',
     )
     .action(async (shell: Shell) => {
-      io.stdout.write(SHELLS[shell](await completionSpec(io)));
+      io.stdout.write(SHELLS[shell](await completionSpec(loadAllCommands)));
     });
 }

@@ -37,7 +37,8 @@ export async function effectiveSettings(io: CliIO): Promise<EffectiveSetting[]> 
     const fallback = fallbacks[key];
     const setting = await resolveSetting(key, { cwd: io.cwd, env: io.env, ...(fallback !== undefined ? { fallback } : {}) });
     if (setting) {
-      const raw = setting.value;
+      // A list (allowHosts) shows as the comma-separated text its env variable takes.
+      const raw = Array.isArray(setting.value) ? setting.value.join(',') : setting.value;
       const value = SENSITIVE_SETTINGS.has(key) ? maskSecret(String(raw)) : typeof raw === 'string' ? maskUrlPasswords(raw) : raw;
       out.push({ key, value, source: setting.source, ...(setting.origin ? { origin: setting.origin } : {}) });
       continue;
@@ -64,11 +65,12 @@ export async function configCommand(options: { json: boolean }, io: CliIO): Prom
   }
   const c = colors(io);
   printLine(io, `config file: ${filepath ?? c.dim('none found')}`);
+  const width = Math.max(...settings.map((s) => s.key.length));
   for (const s of settings) {
     const where = s.origin ? `${s.source} ${s.origin}` : s.source;
     // A config file may come with a cloned repository: its values are outside text.
     const value = s.value === null ? c.dim('-') : printableSnippet(String(s.value));
-    printLine(io, `  ${s.key.padEnd(8)} ${value}  ${c.dim(`(${where})`)}`);
+    printLine(io, `  ${s.key.padEnd(width)} ${value}  ${c.dim(`(${where})`)}`);
   }
   if (settings.find((s) => s.key === 'secret')?.source === 'unset') {
     printLine(io, c.dim('  The first command that signs creates a local development secret in .fe-webhooks/secret.'));
@@ -80,7 +82,11 @@ export function register(command: Command, io: CliIO): void {
     .option('--json', 'print {configFile, settings: [{key, value, source, origin?}]}', false)
     .addHelpText(
       'after',
-      '\nSettings come from flags, then FE_WEBHOOKS_<KEY> environment variables, then the config file\n(.fe-webhooksrc[.json|.yaml], fe-webhooks.config.{js,mjs,cjs}, or the "fe-webhooks" key of package.json).\nSecrets, tokens and passwords in URLs are masked. Every value is checked when it is loaded:\na bad one is an error (exit 2) naming the file or variable, the key and the rule.\n\nExamples:\n  $ fe-webhooks config\n  $ FE_WEBHOOKS_URL=https://staging.example.com/hooks fe-webhooks config --json',
+      '\nSettings come from flags, then FE_WEBHOOKS_<KEY> environment variables, then the config file\n' +
+        '(.fe-webhooksrc[.json|.yaml], fe-webhooks.config.{js,mjs,cjs}, or the "fe-webhooks" key of package.json).\n' +
+        'Secrets, tokens and passwords in URLs are masked. Every value is checked when it is loaded:\n' +
+        'a bad one is an error (exit 2) naming the file or variable, the key and the rule.\n\nExamples:\n  $ fe-webhooks config\n' +
+        '  $ FE_WEBHOOKS_URL=https://staging.example.com/hooks fe-webhooks config --json',
     )
     .action((options: { json: boolean }) => configCommand(options, io));
 }

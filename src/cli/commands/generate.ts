@@ -32,7 +32,8 @@ export function register(command: Command, io: CliIO): void {
     .option('--compact', 'print the body on one line', false)
     .addHelpText(
       'after',
-      '\nExamples:\n  $ fe-webhooks generate MessageBounced\n  $ fe-webhooks generate message.sent --set payload.message.to=ana@example.com --seed 42',
+      '\nExamples:\n  $ fe-webhooks generate MessageBounced\n' +
+        '  $ fe-webhooks generate message.sent --set payload.message.to=ana@example.com --seed 42',
     )
     .action((event: string, options: GenerateCliOptions) => generateCommand(event, options, io));
 }

@@ -53,7 +53,8 @@ function describeLog(entry: RelayLogEntry): string {
     case 'channel-created':
       return `channel ${entry.channel} created`;
     case 'channels-full':
-      return `the relay holds its maximum of ${entry.max} channels: POST /channels is answered 503 (raise --max-channels or remove channels)`;
+      return `the relay holds its maximum of ${entry.max} channels: POST /channels is answered 503 (raise --max-channels or remove ` +
+        `channels)`;
     case 'listener-connected':
       return `listener connected to ${entry.channel}, delivering after #${entry.after}`;
     case 'listener-closed':
@@ -74,8 +75,15 @@ function describeLog(entry: RelayLogEntry): string {
       return entry.channel === '-' ? entry.message : `could not store a request for ${entry.channel}: ${entry.message} (answered 503)`;
     case 'store-status':
       return entry.message;
+    case 'request-error':
+      return `could not handle a request: ${entry.message} (answered 503)`;
     case 'descriptor-limit':
-      return `the open-files limit (${entry.limit}) is below the ${entry.needed} descriptors ${entry.maxChannels} channels with a listener each may need: raise it (ulimit -n ${entry.needed}, or LimitNOFILE=${entry.needed} under systemd) or lower --max-channels; past it, new connections are refused until others close`;
+      return (
+        `the open-files limit (${entry.limit}) is below the ${entry.needed} descriptors ` +
+        `${entry.maxChannels} channels with a listener each may need: ` +
+        `raise it (ulimit -n ${entry.needed}, or LimitNOFILE=${entry.needed} under systemd) or lower --max-channels; ` +
+        'past it, new connections are refused until others close'
+      );
   }
 }
 
@@ -85,7 +93,7 @@ function describeLog(entry: RelayLogEntry): string {
  */
 export function relayLogLine(entry: RelayLogEntry, c: ChalkInstance, now = new Date()): string {
   const text = printableSnippet(describeLog(entry), LOG_LINE_MAX_CHARS);
-  return `${c.dim(now.toISOString().slice(11, 23))} ${entry.kind === 'store-error' ? c.red(text) : text}`;
+  return `${c.dim(now.toISOString().slice(11, 23))} ${entry.kind === 'store-error' || entry.kind === 'request-error' ? c.red(text) : text}`;
 }
 
 /** Refuses plain HTTP on a public interface: webhook bodies and tokens would cross the network in clear. */
@@ -94,7 +102,8 @@ function checkExposure(options: RelayCliOptions): void {
   if (tls && (options.tlsCert === undefined || options.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together');
   if (!tls && !options.insecure && !isLoopbackHost(options.host)) {
     throw new UserError(
-      `Refusing to serve plain http on ${options.host}: tokens and webhook bodies would cross the network in clear. Give --tls-cert and --tls-key, put a TLS proxy in front and bind 127.0.0.1, or pass --insecure`,
+      `Refusing to serve plain http on ${options.host}: tokens and webhook bodies would cross the network in clear. Give --tls-cert and ` +
+        `--tls-key, put a TLS proxy in front and bind 127.0.0.1, or pass --insecure`,
     );
   }
 }
@@ -120,7 +129,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
   const redisUrl = await resolveRedisUrl(options, io);
-  const store = redisUrl !== undefined ? await openRedisStore(redisUrl, retention, report, io) : undefined;
+  const store = redisUrl !== undefined ? await openRedisStore(redisUrl, retention, report) : undefined;
   let relay;
   try {
     relay = await startRelay({
@@ -141,18 +150,30 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
     await store?.close();
     lines.flush();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new UserError(`Port ${options.port} on ${options.host} is already in use: pick another with --port`);
     if (code === 'EACCES' || code === 'EROFS') throw new UserError(`Cannot use ${dataDir} or the port: ${errorMessage(error)}`);
     throw error;
   }
   lines.flush();
   if (options.json) {
-    printLine(io, JSON.stringify({ type: 'ready', url: relay.url, port: relay.port, ...(redisUrl !== undefined ? { redis: describeRedisUrl(redisUrl) } : { dataDir }) }));
+    printLine(
+      io,
+      JSON.stringify({
+        type: 'ready',
+        url: relay.url,
+        port: relay.port,
+        ...(redisUrl !== undefined ? { redis: describeRedisUrl(redisUrl) } : { dataDir }),
+      }),
+    );
   } else {
     printLine(io, `Relay ready at ${relay.url}`);
     logLine(io, `Create a channel:  curl -X POST ${relay.url}/channels`);
     logLine(io, `Or let listen do it:  fe-webhooks listen --relay ${relay.url} --forward localhost:3000`);
-    logLine(io, c.dim(`Events are stored in ${redisUrl !== undefined ? `Redis at ${describeRedisUrl(redisUrl)}` : dataDir} before they are answered.`));
+    logLine(
+      io,
+      c.dim(
+        `Events are stored in ${redisUrl !== undefined ? `Redis at ${describeRedisUrl(redisUrl)}` : dataDir} before they are answered.`,
+      ),
+    );
   }
   const signal = await watchStopSignals(io.stderr).received;
   await relay.close();
@@ -168,7 +189,7 @@ async function resolveRedisUrl(options: RelayCliOptions, io: CliIO): Promise<str
   return url;
 }
 
-async function openRedisStore(url: string, retention: RetentionPolicy, report: (entry: RelayLogEntry) => void, io: CliIO): Promise<ChannelStore> {
+async function openRedisStore(url: string, retention: RetentionPolicy, report: (entry: RelayLogEntry) => void): Promise<ChannelStore> {
   const { RedisChannelStore } = await import('../../relay/redis-store.js');
   try {
     return await RedisChannelStore.open({
@@ -192,17 +213,46 @@ export function register(command: Command, io: CliIO): void {
     .option('--tls-key <file>', 'the certificate\'s private key (PEM)')
     .option('--public-url <url>', 'the URL the relay is reached at, for channel URLs (behind a proxy)')
     .option('--insecure', 'allow plain http on a non-loopback interface', false)
-    .option('--retain-events <n>', 'events kept per channel, oldest dropped first', positiveIntArg('--retain-events'), DEFAULT_RETAIN_EVENTS)
+    .option(
+      '--retain-events <n>',
+      'events kept per channel, oldest dropped first',
+      positiveIntArg('--retain-events'),
+      DEFAULT_RETAIN_EVENTS,
+    )
     .option('--retain-age <duration>', 'drop events older than this', durationArg('--retain-age'), DEFAULT_RETAIN_AGE_MS)
-    .addOption(new Option('--rate-limit <n>', 'events per second per channel before 429').argParser(positiveIntArg('--rate-limit')).default(DEFAULT_RATE_PER_SECOND))
-    .option('--max-channels <n>', 'channels the relay holds at most (503 past it; shared by instances on one Redis)', positiveIntArg('--max-channels'), DEFAULT_MAX_CHANNELS)
-    .option('--channel-burst <n>', 'channels one client address may create at once (429 past it)', positiveIntArg('--channel-burst'), DEFAULT_CREATION_LIMIT.burst)
-    .option('--channel-refill <duration>', 'then one more channel per address per this long', durationArg('--channel-refill'), DEFAULT_CREATION_LIMIT.refillMs)
-    .option('--redis <url>', 'share channels with other relay instances through this Redis: redis://host:port[/db] (env FE_WEBHOOKS_REDIS_URL, config "redis")')
+    .addOption(
+      new Option('--rate-limit <n>', 'events per second per channel before 429')
+        .argParser(positiveIntArg('--rate-limit'))
+        .default(DEFAULT_RATE_PER_SECOND),
+    )
+    .option(
+      '--max-channels <n>',
+      'channels the relay holds at most (503 past it; shared by instances on one Redis)',
+      positiveIntArg('--max-channels'),
+      DEFAULT_MAX_CHANNELS,
+    )
+    .option(
+      '--channel-burst <n>',
+      'channels one client address may create at once (429 past it)',
+      positiveIntArg('--channel-burst'),
+      DEFAULT_CREATION_LIMIT.burst,
+    )
+    .option(
+      '--channel-refill <duration>',
+      'then one more channel per address per this long',
+      durationArg('--channel-refill'),
+      DEFAULT_CREATION_LIMIT.refillMs,
+    )
+    .option(
+      '--redis <url>',
+      'share channels with other relay instances through this Redis: redis://host:port[/db] (env FE_WEBHOOKS_REDIS_URL, config "redis")',
+    )
     .option('--json', 'machine-readable lines on stdout (the first is {"type":"ready","url":...})', false)
     .addHelpText(
       'after',
-      `\nExamples:\n  $ fe-webhooks relay --port 8080\n  $ fe-webhooks relay --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --public-url https://hooks.example.com\n  $ fe-webhooks relay --redis redis://127.0.0.1:6379 --port 8081   # several instances, one Redis
+      `\nExamples:\n  $ fe-webhooks relay --port 8080\n` +
+        `  $ fe-webhooks relay --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --public-url https://hooks.example.com\n` +
+        `  $ fe-webhooks relay --redis redis://127.0.0.1:6379 --port 8081   # several instances, one Redis
   $ fe-webhooks listen --relay https://hooks.example.com --forward localhost:3000`,
     )
     .action((options: RelayCliOptions) => relayCommand(options, io));

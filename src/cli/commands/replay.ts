@@ -3,7 +3,7 @@ import { DEFAULT_CAPTURES_FILE, DEFAULT_SEND_URL } from '../../config/defaults.j
 import { resolveDeliveryTarget, type DeliveryTarget } from '../targets.js';
 import { CheckFailedError, UserError } from '../../errors.js';
 import { resolveEventName } from '../../events/names.js';
-import { replayHeaders, replayUrl } from '../../replay/headers.js';
+import { replayHeaders, replayPath, replayUrl } from '../../replay/headers.js';
 import { eventOf, selectCaptures } from '../../replay/select.js';
 import { assertDeliverableUrl } from '../../util/url.js';
 import { openInput } from '../../verify/inputs.js';
@@ -23,7 +23,10 @@ export interface ReplayCliOptions {
 }
 
 async function replayTarget(options: ReplayCliOptions, io: CliIO): Promise<DeliveryTarget> {
-  const target = await resolveDeliveryTarget({ flag: options.to, flagName: '--to', settings: ['forward', 'url'], timeoutMs: options.timeout }, io);
+  const target = await resolveDeliveryTarget(
+    { flag: options.to, flagName: '--to', settings: ['forward', 'url'], timeoutMs: options.timeout },
+    io,
+  );
   assertDeliverableUrl(target.url, options.insecure ?? false);
   return target;
 }
@@ -50,6 +53,7 @@ export async function replayCommand(ids: string[], options: ReplayCliOptions, io
     for (const request of requests) {
       const outcome = await deliver({
         url: replayUrl(target.url, request.path),
+        path: replayPath(target.url, request.path),
         // The captured bytes as they are: a string is their exact UTF-8 text.
         body: request.body,
         headers: replayHeaders(request.headers ?? {}),
@@ -58,16 +62,23 @@ export async function replayCommand(ids: string[], options: ReplayCliOptions, io
         dispatcher,
       });
       if (target.isDefault && outcome.error?.kind === 'refused') {
-        throw new CheckFailedError(`Nothing is listening at ${target.url.href} (the default target). Pass --to, or set "forward" in the config`);
+        throw new CheckFailedError(
+          `Nothing is listening at ${target.url.href} (the default target). Pass --to, or set "forward" in the config`,
+        );
       }
       const label = request.id ?? request.location;
-      printDelivery(io, { event: eventOf(request) ?? '(body)', attempt: 1, outcome }, { json: options.json ?? false, tag: label, extra: { id: label } });
+      printDelivery(
+        io,
+        { event: eventOf(request) ?? '(body)', attempt: 1, outcome },
+        { json: options.json ?? false, tag: label, extra: { id: label } },
+      );
       if (!outcome.ok) failed++;
     }
   } finally {
     await dispatcher.destroy();
   }
-  if (failed > 0) throw new CheckFailedError(`${failed} of ${requests.length} replays failed (FrontEngine needs a 2xx within ${target.timeoutMs} ms)`);
+  if (failed > 0)
+    throw new CheckFailedError(`${failed} of ${requests.length} replays failed (FrontEngine needs a 2xx within ${target.timeoutMs} ms)`);
 }
 
 export function register(command: Command, io: CliIO): void {
@@ -76,8 +87,15 @@ export function register(command: Command, io: CliIO): void {
     .option('--from <file>', `captures file (JSON Lines or HAR) (default: ${DEFAULT_CAPTURES_FILE})`)
     .option('--last <n>', 'replay the last N captures', positiveIntArg('--last'))
     .option('--event <event>', 'only captures of this event')
-    .option('--to <url>', `where to send (default: the config's forward or url, else ${DEFAULT_SEND_URL}); a bare host:port gets the captured path`)
-    .option('--timeout <duration>', "a replay fails without a complete 2xx within this (default 5s, FrontEngine's rule)", durationArg('--timeout'))
+    .option(
+      '--to <url>',
+      `where to send (default: the config's forward or url, else ${DEFAULT_SEND_URL}); a bare host:port gets the captured path`,
+    )
+    .option(
+      '--timeout <duration>',
+      "a replay fails without a complete 2xx within this (default 5s, FrontEngine's rule)",
+      durationArg('--timeout'),
+    )
     .option('--insecure', 'allow plain http to non-loopback hosts and untrusted certificates')
     .option('--json', 'one JSON object per replay')
     .addHelpText(

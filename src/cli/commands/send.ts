@@ -1,30 +1,8 @@
 import { Option, type Command } from 'commander';
-import type { FieldOverride } from '../../events/overrides.js';
 import type { CliIO } from '../io.js';
-import { collect, collectFieldOverride, durationArg, positiveIntArg } from '../parsers.js';
+import type { SendCliOptions } from '../send/options.js';
+import { collect, collectFieldOverride, durationArg, positiveIntArg, probabilityArg, seedArg } from '../parsers.js';
 import { positiveNumberArg } from '../send/args.js';
-
-/** The flags as commander hands them over; src/cli/send/plan.ts turns them into a SendPlan. */
-export interface SendCliOptions {
-  all?: boolean;
-  url?: string;
-  secret?: string;
-  set?: FieldOverride[];
-  data?: string;
-  body?: string;
-  header?: string[];
-  timeout?: number;
-  repeat?: number;
-  retry?: boolean;
-  timeScale?: number;
-  badSignature?: boolean;
-  count?: number;
-  concurrency?: number;
-  rate?: number;
-  insecure?: boolean;
-  dryRun?: boolean;
-  json?: boolean;
-}
 
 const EXAMPLES = `
 Examples:
@@ -43,16 +21,30 @@ export function register(command: Command, io: CliIO): void {
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
     .option('--set <path=value>', 'set one field of the generated body (repeatable)', collectFieldOverride)
     .option('--data <file>', 'deep-merge this JSON document over the generated body')
+    .option('--seed <n>', 'repeatable bodies: each event exactly as `generate <event> --seed n --compact` prints it', seedArg)
     .option('--body <file>', 'send these bytes verbatim (signed) instead of a generated body; - reads stdin')
     .option('--header <"Name: value">', 'add a request header (repeatable)', collect)
-    .option('--timeout <duration>', 'a delivery fails without a complete 2xx within this (default 5s, FrontEngine\'s rule)', durationArg('--timeout'))
+    .option(
+      '--timeout <duration>',
+      "a delivery fails without a complete 2xx within this (default 5s, FrontEngine's rule)",
+      durationArg('--timeout'),
+    )
     .option('--repeat <n>', 'send the same bytes and signature n times (idempotency drill)', positiveIntArg('--repeat'))
-    .option('--retry', 'retry failed deliveries on FrontEngine\'s schedule (1 min, 5 min, 30 min, 2 h, 12 h)')
+    .option('--retry', "retry failed deliveries on FrontEngine's schedule (1 min, 5 min, 30 min, 2 h, 12 h)")
     .option('--time-scale <factor>', 'multiply the retry waits (0.001 makes 1 min 60 ms)', positiveNumberArg('--time-scale'))
     .option('--bad-signature', 'send forged signatures; passes only if the endpoint answers each with 4xx')
     .addOption(new Option('--count <n>', 'load mode: send n unique events').argParser(positiveIntArg('--count')))
-    .addOption(new Option('--concurrency <c>', 'load mode: connections (and requests in flight); default 10').argParser(positiveIntArg('--concurrency')))
+    .addOption(
+      new Option('--concurrency <c>', 'load mode: connections (and requests in flight); default 10').argParser(
+        positiveIntArg('--concurrency'),
+      ),
+    )
     .addOption(new Option('--rate <r>', 'load mode: at most r requests per second').argParser(positiveNumberArg('--rate')))
+    .addOption(
+      new Option('--duplicates <p>', 'load mode: send each event again with probability p (same bytes and signature)').argParser(
+        probabilityArg('--duplicates'),
+      ),
+    )
     .option('--insecure', 'allow plain http to non-loopback hosts and untrusted (self-signed) certificates')
     .option('--dry-run', 'print the request and a ready curl command; send nothing')
     .option('--json', 'one JSON object per delivery, then a summary object')

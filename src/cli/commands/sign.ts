@@ -23,6 +23,9 @@ export function register(command: Command, io: CliIO): void {
   command
     .argument('[file]', 'the body to sign; - or nothing reads stdin')
     .option('--secret <secret>', 'signing secret (default: $FE_WEBHOOKS_SECRET, the config file, or the local dev secret)')
-    .addHelpText('after', '\nExamples:\n  $ fe-webhooks sign body.json --secret "$WEBHOOK_SECRET"\n  $ fe-webhooks generate MessageSent | fe-webhooks sign')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ fe-webhooks sign body.json --secret "$WEBHOOK_SECRET"\n  $ fe-webhooks generate MessageSent | fe-webhooks sign',
+    )
     .action((file: string | undefined, options: SignCliOptions) => signCommand(file, options, io));
 }

@@ -119,7 +119,8 @@ export async function verifyCommand(files: string[], options: VerifyCliOptions, 
       ignoreAppStatus: options.ignoreAppStatus,
       cwd: io.cwd,
       // The report goes to a file: the log still says which requests failed, and why.
-      echoFailures: file && options.output !== undefined ? { write: (text) => void io.stderr.write(text), report: options.output } : undefined,
+      echoFailures:
+        file && options.output !== undefined ? { write: (text) => void io.stderr.write(text), report: options.output } : undefined,
       reporter: reporterFor(reporterName, secrets.length, paint),
       write: streamWriter(file ?? io.stdout),
       workers: workersFor(io),
@@ -143,7 +144,11 @@ export async function verifyCommand(files: string[], options: VerifyCliOptions, 
 export function register(command: Command, io: CliIO): void {
   command
     .argument('[files...]', `captures JSON Lines or HAR 1.2 files, - for stdin (default: ${DEFAULT_CAPTURES_FILE})`)
-    .option('--secret <secret>', 'secret to verify with; repeat for rotation (default: $FE_WEBHOOKS_SECRET, config, local dev secret)', collect)
+    .option(
+      '--secret <secret>',
+      'secret to verify with; repeat for rotation (default: $FE_WEBHOOKS_SECRET, config, local dev secret)',
+      collect,
+    )
     .option('--body <file>', 'verify one request body (- for stdin) ...')
     .option('--signature <sig>', '... with this X-Webhook-Signature value')
     .option('--event <event>', 'check only this event type')

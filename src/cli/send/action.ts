@@ -1,4 +1,4 @@
-import type { SendCliOptions } from '../commands/send.js';
+import type { SendCliOptions } from './options.js';
 import type { CliIO } from '../io.js';
 import { plannedBodies } from './bodies.js';
 import { printDryRun } from './dry-run.js';

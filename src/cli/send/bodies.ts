@@ -16,7 +16,7 @@ export interface PlannedBody {
 export function plannedBodies(plan: SendPlan, io: CliIO): PlannedBody[] {
   if (plan.body) return [{ label: plan.body.label, bytes: plan.body.bytes }];
   return plan.events.map((event) => {
-    const composed = composeBody(event, { partial: plan.partial, overrides: plan.overrides, compact: true });
+    const composed = composeBody(event, { seed: plan.seed, partial: plan.partial, overrides: plan.overrides, compact: true });
     warnAboutChanges(io, event, { violations: composed.violations, partial: plan.partial, overrides: plan.overrides });
     return { label: event, bytes: composed.body };
   });

@@ -5,13 +5,15 @@ import { createAgent } from '../../delivery/dispatcher.js';
 import { signedHeaders } from '../../delivery/request.js';
 import { deliverWithRetry } from '../../delivery/retry.js';
 import { CheckFailedError } from '../../errors.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../../util/duration.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
 import { printDelivery } from '../print-delivery.js';
 import type { PlannedBody } from './bodies.js';
 import type { SendPlan } from './plan.js';
+import { RetrySchedules } from './retry-schedules.js';
 import { assertReachable } from './unreachable.js';
+import { printableSnippet } from '../../util/printable.js';
 
 /** Counts of one run, for the closing summary. */
 interface Tally {
@@ -28,6 +30,8 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
   const dispatcher = createAgent({ insecure: plan.insecure, connectTimeoutMs: plan.timeoutMs });
   const tally: Tally = { sent: 0, ok: 0, attempts: 0 };
   const started = performance.now();
+  const schedules = new RetrySchedules();
+  const named = bodies.length * plan.repeat > 1;
   try {
     for (const body of bodies) {
       // Signed once: a repeat and a retry carry the same bytes and the same signature.
@@ -46,18 +50,34 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
           });
           assertReachable(plan, outcome);
         };
-        const ok = plan.retry ? await withRetries(plan, send, report, io) : await once(send, report);
-        tally.sent++;
-        if (ok) tally.ok++;
+        const count = (ok: boolean): void => {
+          tally.sent++;
+          if (ok) tally.ok++;
+        };
+        if (plan.retry) {
+          // Each delivery keeps its own schedule: once its first attempt is answered, the
+          // next delivery starts while its retries wait on their own timers, as FrontEngine's
+          // queue does (one event's retries never hold up the next event).
+          await schedules.start((onAttempt, signal) =>
+            withRetries(plan, send, onAttempt(report), io, signal, named ? body.label : undefined).then(count),
+          );
+        } else {
+          count(await once(send, report));
+        }
       }
     }
+    await schedules.finish();
   } finally {
+    schedules.abort();
     await dispatcher.destroy();
   }
   printSummary(plan, tally, performance.now() - started, io);
   const failed = tally.sent - tally.ok;
   if (failed > 0) {
-    throw new CheckFailedError(`${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ${formatDuration(plan.timeoutMs)})`);
+    throw new CheckFailedError(
+      `${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ` +
+        `${formatDuration(plan.timeoutMs)})`,
+    );
   }
 }
 
@@ -72,19 +92,25 @@ async function withRetries(
   send: () => Promise<DeliveryOutcome>,
   report: (attempt: number, outcome: DeliveryOutcome) => void,
   io: CliIO,
+  signal: AbortSignal,
+  label: string | undefined,
 ): Promise<boolean> {
   const dim = colors(io, 'stderr').dim;
+  // With several schedules running at once, each line says whose it is (escaped: a --body's event is outside text).
+  const whose = label === undefined ? '' : `${printableSnippet(label)}: `;
   const result = await deliverWithRetry(send, {
     delaysMs: FRONTENGINE_RETRY_DELAYS_MS,
     timeScale: plan.timeScale,
+    signal,
     onAttempt: report,
     onWait: (next, waitMs) => {
       const nominal = (FRONTENGINE_RETRY_DELAYS_MS[next - 2] ?? 0);
       const scaled = plan.timeScale === 1 ? '' : ` (FrontEngine: ${formatDuration(nominal)})`;
-      logLine(io, dim(`  retry ${next - 1} of ${FRONTENGINE_RETRY_DELAYS_MS.length} in ${formatDuration(waitMs)}${scaled}`));
+      logLine(io, dim(`  ${whose}retry ${next - 1} of ${FRONTENGINE_RETRY_DELAYS_MS.length} in ${formatDuration(waitMs)}${scaled}`));
     },
   });
-  if (!result.ok) logLine(io, colors(io, 'stderr').red(`  failed after ${result.attempts.length} attempts, as FrontEngine would mark it`));
+  if (!result.ok && !signal.aborted)
+    logLine(io, colors(io, 'stderr').red(`  ${whose}failed after ${result.attempts.length} attempts, as FrontEngine would mark it`));
   return result.ok;
 }
 
@@ -97,13 +123,20 @@ function lineTag(plan: SendPlan, repeat: number, attempt: number): string | unde
 
 function printSummary(plan: SendPlan, tally: Tally, durationMs: number, io: CliIO): void {
   if (plan.json) {
-    const summary = { sent: tally.sent, ok: tally.ok, failed: tally.sent - tally.ok, attempts: tally.attempts, durationMs: Math.round(durationMs) };
+    const summary = {
+      sent: tally.sent,
+      ok: tally.ok,
+      failed: tally.sent - tally.ok,
+      attempts: tally.attempts,
+      durationMs: Math.round(durationMs),
+    };
     printLine(io, JSON.stringify(summary));
     return;
   }
   if (tally.sent <= 1 && tally.attempts <= 1) return;
   const chalk = colors(io);
   const failed = tally.sent - tally.ok;
-  const words = `${tally.ok} of ${tally.sent} delivered${failed > 0 ? `, ${failed} failed` : ''} (${tally.attempts} requests, ${formatDuration(durationMs)})`;
+  const words = `${tally.ok} of ${tally.sent} delivered${failed > 0 ? `, ${failed} failed` : ''} (${tally.attempts} requests, ` +
+    `${formatDuration(durationMs)})`;
   printLine(io, failed > 0 ? chalk.red(words) : chalk.green(words));
 }

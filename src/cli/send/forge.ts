@@ -46,7 +46,13 @@ export async function sendForgeries(plan: SendPlan, bodies: PlannedBody[], io: C
     await dispatcher.destroy();
   }
   if (plan.json) printLine(io, JSON.stringify({ sent, rejected: sent - failures.length, failed: failures.length }));
-  else printLine(io, failures.length === 0 ? chalk.green(`All ${sent} forged requests were rejected with 4xx`) : chalk.red(`${failures.length} of ${sent} forged requests were not rejected`));
+  else
+    printLine(
+      io,
+      failures.length === 0
+        ? chalk.green(`All ${sent} forged requests were rejected with 4xx`)
+        : chalk.red(`${failures.length} of ${sent} forged requests were not rejected`),
+    );
   if (failures.length > 0) throw new CheckFailedError(`The endpoint did not reject every forged signature: ${failures.join('; ')}`);
 }
 

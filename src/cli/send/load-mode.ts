@@ -3,12 +3,13 @@ import { createHttp1Pool } from '../../delivery/http1/pool.js';
 import { runLoad, type LoadSummary } from '../../delivery/load.js';
 import { signedHeaderLists } from '../../delivery/request.js';
 import { uniqueBodies } from '../../delivery/unique-bodies.js';
+import { planDuplicates } from '../../delivery/duplicate-requests.js';
 import { CheckFailedError, InterruptedError } from '../../errors.js';
 import { colors } from '../colors.js';
 import { printLine, showsProgress, type CliIO } from '../io.js';
 import { watchStopSignals } from '../stop-signals.js';
 import { plannedBodies } from './bodies.js';
-import { formatDuration } from './format.js';
+import { formatDuration } from '../../util/duration.js';
 import type { SendPlan } from './plan.js';
 import { unreachableError } from './unreachable.js';
 
@@ -21,7 +22,9 @@ function summaryJson(summary: LoadSummary): string {
 }
 
 function failuresByCause(summary: LoadSummary): Record<string, { count: number; reason: string }> {
-  return Object.fromEntries(Object.entries(summary.failures).map(([cause, count]) => [cause, { count, reason: summary.failureReasons[cause] ?? '' }]));
+  return Object.fromEntries(
+    Object.entries(summary.failures).map(([cause, count]) => [cause, { count, reason: summary.failureReasons[cause] ?? '' }]),
+  );
 }
 
 /** No more connections than events: `--count 3 --concurrency 100000` opens 3. */
@@ -38,30 +41,31 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
   plannedBodies(plan, io);
   const { count, ratePerSec } = plan.load;
   const concurrency = connectionCount(plan);
+  const duplicates = planDuplicates(count, plan.load.duplicates);
   const pool = createHttp1Pool(plan.url, concurrency, { insecure: plan.insecure });
   const headersFor = signedHeaderLists({ userAgent: plan.userAgent, secret: plan.secret, extraHeaders: plan.headers });
   const bodySources = plan.events.map((event) => uniqueBodies(event, { partial: plan.partial, overrides: plan.overrides }));
   let done = 0;
-  const stopProgress = await startProgress(io, () => `sent ${done}/${count}`);
+  const stopProgress = await startProgress(io, () => `sent ${done}/${duplicates.total}`);
   // Ctrl-C (or SIGTERM) stops sending and still prints the summary of what was sent (then exit 130).
   const interrupt = watchStopSignals(io.stderr);
   let summary: LoadSummary;
   try {
     summary = await runLoad({
       url: plan.url,
-      count,
+      count: duplicates.total,
       concurrency,
       ratePerSec,
       timeoutMs: plan.timeoutMs,
       pool,
       signal: interrupt.signal,
-      makeRequest: (index) => {
+      makeRequest: duplicates.wrap((index) => {
         // Round-robin over the events; each event numbers its own bodies 0, 1, 2, …
         const nextBody = bodySources[index % bodySources.length] as (serial: number) => string;
         // Signed as UTF-8 and written as UTF-8 in one write with its head: the same bytes.
         const body = nextBody(Math.floor(index / bodySources.length));
         return { body, headers: headersFor(body) };
-      },
+      }),
       // Counted only for the spinner: off a terminal nothing per delivery is needed.
       onDelivery: showsProgress(io)
         ? () => {
@@ -74,9 +78,18 @@ export async function sendLoad(plan: SendPlan, io: CliIO): Promise<void> {
     stopProgress();
     await pool.close();
   }
-  if (plan.json) printLine(io, summaryJson(summary));
+  // --duplicates adds its count to the summary (and only then: the documented fields stay as they are).
+  if (plan.json)
+    printLine(
+      io,
+      duplicates.duplicates > 0
+        ? JSON.stringify({ ...(JSON.parse(summaryJson(summary)) as object), duplicates: duplicates.duplicates })
+        : summaryJson(summary),
+    );
   else printSummary(plan, summary, io);
-  if (interrupt.signal.aborted) throw new InterruptedError(`Interrupted after ${summary.sent} of ${count} deliveries`);
+  if (!plan.json && duplicates.duplicates > 0)
+    printLine(io, `  ${'duplicates'.padEnd(11)} ${duplicates.duplicates} (sent twice, same bytes and signature)`);
+  if (interrupt.signal.aborted) throw new InterruptedError(`Interrupted after ${summary.sent} of ${duplicates.total} deliveries`);
   if (plan.urlIsDefault && summary.failures.refused === summary.sent) throw unreachableError(plan);
   if (summary.failed > 0) throw new CheckFailedError(`${summary.failed} of ${summary.sent} deliveries failed`);
 }
@@ -108,7 +121,11 @@ function printSummary(plan: SendPlan, summary: LoadSummary, io: CliIO): void {
     [`over ${formatDuration(FRONTENGINE_TIMEOUT_MS)}`, summary.over5s > 0 ? chalk.red(String(summary.over5s)) : '0'],
   ];
   const connections = connectionCount(plan);
-  printLine(io, `Load: ${plan.load.count} events to ${plan.url.href} over ${connections} connection${connections === 1 ? '' : 's'}${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`);
+  printLine(
+    io,
+    `Load: ${plan.load.count} events to ${plan.url.href} over ${connections} ` +
+      `connection${connections === 1 ? '' : 's'}${plan.load.ratePerSec ? ` at ≤ ${plan.load.ratePerSec} req/s` : ''}`,
+  );
   for (const [name, value] of rows) printLine(io, `  ${name.padEnd(11)} ${value}`);
   // Each cause once, with what it means: "other 764" told nobody that the file limit was hit.
   for (const [cause, reason] of Object.entries(summary.failureReasons)) printLine(io, `  ${chalk.red(`${cause}:`)} ${reason}`);

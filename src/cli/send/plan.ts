@@ -8,7 +8,7 @@ import { resolveEventName } from '../../events/names.js';
 import type { FieldOverride } from '../../events/overrides.js';
 import type { EventName } from '../../events/types.js';
 import { assertDeliverableUrl } from '../../util/url.js';
-import type { SendCliOptions } from '../commands/send.js';
+import type { SendCliOptions } from './options.js';
 import { readBytes, readJsonObjectFile } from '../inputs.js';
 import type { CliIO } from '../io.js';
 import { packageVersion } from '../version.js';
@@ -36,6 +36,8 @@ export interface SendPlan {
   body?: VerbatimBody;
   partial?: Record<string, unknown>;
   overrides: FieldOverride[];
+  /** Compose the samples from this seed (repeatable bodies). */
+  seed?: number;
   url: URL;
   /** No --url and no config url: aiming at the local `listen`, which may not be running. */
   urlIsDefault: boolean;
@@ -47,7 +49,8 @@ export interface SendPlan {
   repeat: number;
   retry: boolean;
   timeScale: number;
-  load: { count: number; concurrency: number; ratePerSec?: number };
+  /** duplicates: the --duplicates probability (0 without it). */
+  load: { count: number; concurrency: number; ratePerSec?: number; duplicates: number };
 }
 
 /** The longest wait a Node timer can hold (about 24.8 days); a longer one fires at once. */
@@ -61,6 +64,8 @@ function mode(options: SendCliOptions): SendMode {
   const load = options.count !== undefined;
   if (!load && options.concurrency !== undefined) throw new UserError('--concurrency needs --count (load mode)');
   if (!load && options.rate !== undefined) throw new UserError('--rate needs --count (load mode)');
+  if (!load && options.duplicates !== undefined)
+    throw new UserError('--duplicates needs --count (load mode); --repeat sends the same bytes again, and `scenario` drills a story');
   if (options.timeScale !== undefined && !options.retry) throw new UserError('--time-scale only applies with --retry');
   const longestWaitMs = Math.max(...FRONTENGINE_RETRY_DELAYS_MS) * (options.timeScale ?? 1);
   if (longestWaitMs > MAX_TIMER_MS) {
@@ -69,6 +74,7 @@ function mode(options: SendCliOptions): SendMode {
   }
   if (load) {
     if (options.body !== undefined) conflict('--count', '--body (load mode sends unique events)');
+    if (options.seed !== undefined) conflict('--count', '--seed (load mode sends unique events)');
     if (options.repeat !== undefined) conflict('--count', '--repeat');
     if (options.retry) conflict('--count', '--retry');
     if (options.badSignature) conflict('--count', '--bad-signature');
@@ -124,8 +130,8 @@ function target(options: SendCliOptions, io: CliIO): Promise<DeliveryTarget> {
 export async function resolveSendPlan(inputs: string[], options: SendCliOptions, io: CliIO): Promise<SendPlan> {
   const sendMode = mode(options);
   const events = eventsToSend(inputs, options);
-  if (options.body !== undefined && (options.set !== undefined || options.data !== undefined)) {
-    conflict('--body', '--set/--data (the body is sent verbatim)');
+  if (options.body !== undefined && (options.set !== undefined || options.data !== undefined || options.seed !== undefined)) {
+    conflict('--body', '--set/--data/--seed (the body is sent verbatim)');
   }
   const headers = (options.header ?? []).map(parseHeaderLine);
   // A repeated header is sent repeated, but a request with two Hosts is one servers must refuse (RFC 9112 §3.2).
@@ -138,7 +144,12 @@ export async function resolveSendPlan(inputs: string[], options: SendCliOptions,
     body = verbatimBody(await readBytes(options.body, io), options.body, events[0]);
   }
   const { secret } = await resolveSigningSecret({ flag: options.secret, env: io.env, cwd: io.cwd });
-  const load = { count: options.count ?? 0, concurrency: options.concurrency ?? DEFAULT_CONCURRENCY, ratePerSec: options.rate };
+  const load = {
+    count: options.count ?? 0,
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    ratePerSec: options.rate,
+    duplicates: options.duplicates ?? 0,
+  };
   return {
     mode: sendMode,
     dryRun: options.dryRun ?? false,
@@ -147,6 +158,7 @@ export async function resolveSendPlan(inputs: string[], options: SendCliOptions,
     body,
     partial,
     overrides: options.set ?? [],
+    seed: options.seed,
     url,
     urlIsDefault: isDefault,
     secret,

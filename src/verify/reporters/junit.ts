@@ -1,18 +1,6 @@
 import type { Verdict, VerifySummary } from '../types.js';
+import { xmlEscape } from '../../util/xml-escape.js';
 import { repeatNotes, summaryLines, verdictNotes, type Reporter } from './reporter.js';
-
-// Characters XML 1.0 cannot carry at all, even escaped (bodies can hold anything).
-const NOT_XML = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-export function xmlEscape(text: string): string {
-  return text
-    .replace(NOT_XML, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
 
 const CASE_END = '    </testcase>\n';
 
@@ -36,7 +24,8 @@ function testcase(classname: string, name: string, failure?: { type: string; mes
   if (!failure && !out) return `${xml}/>\n`;
   xml += '>\n';
   if (failure) {
-    xml += `      <failure type="${xmlEscape(failure.type)}" message="${xmlEscape(failure.message)}">${xmlEscape(failure.detail)}</failure>\n`;
+    xml += `      <failure type="${xmlEscape(failure.type)}" ` +
+      `message="${xmlEscape(failure.message)}">${xmlEscape(failure.detail)}</failure>\n`;
   }
   if (out) xml += systemOut(out);
   return `${xml}${CASE_END}`;
@@ -79,7 +68,9 @@ export function junitReporter(): Reporter {
         testcase(
           'fe-webhooks.verify.expect',
           `at least ${e.min} valid ${e.event}`,
-          e.ok ? undefined : { type: 'expectation', message: `saw ${e.seen}`, detail: `expected at least ${e.min} valid ${e.event}, saw ${e.seen}` },
+          e.ok
+            ? undefined
+            : { type: 'expectation', message: `saw ${e.seen}`, detail: `expected at least ${e.min} valid ${e.event}, saw ${e.seen}` },
         ),
       );
       const expectFailures = summary.expectations.filter((e) => !e.ok).length;
@@ -88,7 +79,8 @@ export function junitReporter(): Reporter {
         .join('');
       const head =
         '<?xml version="1.0" encoding="UTF-8"?>\n' +
-        `<testsuites name="fe-webhooks verify" tests="${requests + summary.expectations.length}" failures="${requestFailures + expectFailures}">\n` +
+        `<testsuites name="fe-webhooks verify" tests="${requests + summary.expectations.length}" ` +
+        `failures="${requestFailures + expectFailures}">\n` +
         `  <testsuite name="requests" tests="${requests}" failures="${requestFailures}" errors="0" skipped="0">\n` +
         (properties ? `    <properties>\n${properties}    </properties>\n` : '');
       const tail =

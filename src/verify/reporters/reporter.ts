@@ -42,7 +42,7 @@ export const NO_PAINT: Paint = { pass: (t) => t, fail: (t) => t, dim: (t) => t }
 /** `MessageSent req_x (captures.jsonl:3)`: what a verdict is about, in every format. */
 export function verdictTitle(verdict: Verdict): string {
   const id = verdict.id ? ` ${verdict.id}` : '';
-  return `${verdict.event ?? '?'}${id} (${verdict.location})`;
+  return `${verdict.event ?? '?'}${id} (${verdict.location})${verdict.redelivery ? ' (redelivery)' : ''}`;
 }
 
 /** Remarks that do not fail a request: repeats and age notes. */
@@ -64,15 +64,19 @@ export function repeatNotes(repeat: Repeat): string[] {
 export function summaryLines(summary: VerifySummary): string[] {
   const lines: string[] = [];
   if (summary.skipped > 0) lines.push(`skipped ${summary.skipped} non-POST request${summary.skipped === 1 ? '' : 's'}`);
-  if (summary.filteredOut > 0) lines.push(`left out ${summary.filteredOut} request${summary.filteredOut === 1 ? '' : 's'} of other events (--event)`);
+  if (summary.filteredOut > 0)
+    lines.push(`left out ${summary.filteredOut} request${summary.filteredOut === 1 ? '' : 's'} of other events (--event)`);
   if (summary.agedByReceipt > 0) {
-    lines.push(`--max-age: ${summary.agedByReceipt} request(s) aged by receipt time (bounces, clicks and send-limit events carry no timestamp)`);
+    lines.push(
+      `--max-age: ${summary.agedByReceipt} request(s) aged by receipt time (bounces, clicks and send-limit events carry no timestamp)`,
+    );
   }
   if (summary.notAged > 0) lines.push(`--max-age: ${summary.notAged} request(s) not aged (no timestamp in the payload or the capture)`);
-  if (summary.exactDuplicates > 0 || summary.repeatedPairs > 0) {
+  if (summary.exactDuplicates > 0 || summary.repeatedPairs > 0 || summary.markedRedeliveries > 0) {
     lines.push(
       `duplicates: ${summary.exactDuplicates} exact (keyed by ${summary.duplicateKeys.exact}); ` +
-        `${summary.repeatedPairs} repeated ${summary.duplicateKeys.pair} with different bytes (separate events)`,
+        `${summary.repeatedPairs} repeated ${summary.duplicateKeys.pair} with different bytes (separate events); ` +
+        `${summary.markedRedeliveries} marked redelivery by the relay (the first delivery may have no capture)`,
     );
   }
   return lines;

@@ -28,7 +28,8 @@ export function textReporter(secretCount: number, paint: Paint = NO_PAINT): Repo
       return `${line}\n`;
     },
     // The line ends with its notes: the repeat's note goes just before the newline.
-    withRepeat: (text, repeat) => `${text.slice(0, -1)}${paint.dim(`${NOTES_SEPARATOR}${repeatNotes(repeat).map(shownNote).join('; ')}`)}\n`,
+    withRepeat: (text, repeat) =>
+      `${text.slice(0, -1)}${paint.dim(`${NOTES_SEPARATOR}${repeatNotes(repeat).map(shownNote).join('; ')}`)}\n`,
     emit: (formatted) => formatted,
     finish(summary: VerifySummary): string {
       const lines = summaryLines(summary).map((line) => paint.dim(line));

@@ -13,8 +13,10 @@ export interface LineBatch {
 }
 
 const NEWLINE = 0x0a;
-/** A byte order mark, as a decoded character: not part of the first line. */
+/** A byte order mark (some Windows tools write one), as a decoded character: not part of the first line. */
 export const BOM = 0xfeff;
+/** The same mark as the UTF-8 bytes at the start of a file, for code that reads raw bytes. */
+export const BOM_BYTES: Readonly<Buffer> = Buffer.from(String.fromCharCode(BOM), 'utf8');
 
 export async function* lineBatches(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<LineBatch> {
   let carry: Buffer | undefined;

@@ -1,0 +1,100 @@
+/**
+ * What the inspector's server and its page exchange. No imports: the page (DOM, no Node
+ * types) and the server (Node) both compile this file, so it is the one contract.
+ * The server assigns CaptureRecord values to these types, which keeps them in step.
+ */
+
+export type WireHeaders = Record<string, string | string[]>;
+
+export interface WireAnswer {
+  headers: WireHeaders;
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  bodySize: number;
+}
+
+export interface WireForward {
+  target: string;
+  status?: number;
+  latencyMs: number;
+  error?: string;
+  answer?: WireAnswer;
+}
+
+/** Where a relay channel's event stands (the relay's page only). */
+export type DeliveryState = 'queued' | 'delivered' | 'failed';
+
+/** One request as the page shows it. */
+export interface WireRequest {
+  id: string;
+  receivedAt: string;
+  method: string;
+  path: string;
+  headers: WireHeaders;
+  /** A preview when `bodyTruncated`; the exact bytes come from the body endpoint. */
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  bodySize: number;
+  bodyTruncated?: boolean;
+  event?: string;
+  signature: 'valid' | 'invalid' | 'unsigned' | 'unchecked';
+  forward?: WireForward;
+  responseStatus?: number;
+  source?: { kind: 'local' } | { kind: 'relay'; channel: string; seq: number };
+  rejected?: string;
+  /** Set by the tunnel when the relay sent this event before (a redelivery). */
+  redelivery?: boolean;
+  /** Set when every delivery attempt failed. */
+  failed?: boolean;
+  /** A stored relay event on FrontEngine's retry schedule: which attempt this was, and when the next is due. */
+  attempt?: number;
+  nextAttemptAt?: string;
+  /** The relay's page: the channel log's sequence number and delivery state. */
+  seq?: number;
+  delivery?: DeliveryState;
+}
+
+/** GET <api>/requests. */
+export interface WireList {
+  mode: 'listen' | 'relay';
+  webhookUrl: string;
+  target: string | null;
+  /** The known event names, for the filter and the test-event picker. */
+  events: string[];
+  /** Edit-and-replay and test events need listen's secret. */
+  canSign: boolean;
+  requests: WireRequest[];
+  /** The relay: the listener's acknowledged cursor; every seq up to it was delivered. */
+  acked?: number;
+}
+
+export interface WireViolation {
+  path: string;
+  message: string;
+}
+
+/** GET <api>/requests/<id>/check: the schema verdict, as `verify` checks it. */
+export interface WireCheck {
+  /** Whether the body is JSON at all. */
+  json: boolean;
+  event?: string;
+  violations: WireViolation[];
+}
+
+/** Messages on the live feed. */
+export type WireMessage = { type: 'request'; request: WireRequest } | { type: 'cleared' };
+
+/** The answer to a replay or a test event. */
+export interface WireSendResult {
+  status?: number;
+  latencyMs?: number;
+  error?: string;
+}
+
+/** The relay's per-channel custom answer while no listener is connected. */
+export interface WireCustomAnswer {
+  status: number;
+  body: string;
+  contentType: string;
+  delayMs: number;
+}
