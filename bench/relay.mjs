@@ -39,6 +39,10 @@ const BACKLOG_DRAIN_MS = QUICK ? 3_000 : 10_000;
 const E2E_SECONDS = QUICK ? 2 : 5;
 /** After the last post, how long the bench waits for events still on their way to the app. */
 const E2E_SETTLE_MS = 60_000;
+/** Nothing new at the app for this long: what is missing by then counts as lost (smee's client lags by seconds). */
+const STALL_MS = 15_000;
+/** Before a round, the app must have had nothing new for this long. */
+const QUIET_MS = 2_000;
 const SECRET = 'bench-secret';
 /** /proc/<pid>/stat counts CPU time in clock ticks of 10 ms (USER_HZ = 100 on Linux). */
 const CLOCK_TICK_MS = 10;
@@ -179,7 +183,23 @@ async function appStats(appUrl, reset = false) {
  * the last arrival, what was lost, what failed its signature check, and CPU µs per
  * delivered event of each process (the draining after the last post included).
  */
+/**
+ * Waits until the app has had nothing new for QUIET_MS (at most E2E_SETTLE_MS): a peer
+ * still delivering the last round's stragglers must not count them in the next round.
+ */
+async function appQuiet(appUrl) {
+  const started = performance.now();
+  let seen = (await appStats(appUrl)).delivered;
+  while (performance.now() - started < E2E_SETTLE_MS) {
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+    const now = (await appStats(appUrl)).delivered;
+    if (now === seen) return;
+    seen = now;
+  }
+}
+
 async function endToEnd(url, appUrl, processes) {
+  await appQuiet(appUrl);
   await appStats(appUrl, true);
   const before = await Promise.all(processes.map(([, pid]) => cpuMs(pid)));
   const ownBefore = ownCpuMs();
@@ -193,7 +213,7 @@ async function endToEnd(url, appUrl, processes) {
   let stats = await appStats(appUrl);
   let lastProgress = performance.now();
   const settleStart = performance.now();
-  while (stats.delivered < accepted && performance.now() - settleStart < E2E_SETTLE_MS && performance.now() - lastProgress < 5_000) {
+  while (stats.delivered < accepted && performance.now() - settleStart < E2E_SETTLE_MS && performance.now() - lastProgress < STALL_MS) {
     await new Promise((r) => setTimeout(r, 50));
     const next = await appStats(appUrl);
     if (next.delivered > stats.delivered) lastProgress = performance.now();
