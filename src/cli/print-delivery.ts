@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ChalkInstance } from 'chalk';
 import type { DeliveryError, DeliveryOutcome } from '../delivery/deliver.js';
+import { CheckFailedError } from '../errors.js';
 import { printableLine, printableSnippet } from '../util/printable.js';
 import { colors } from './colors.js';
 import { printLine, type CliIO } from './io.js';
@@ -114,4 +115,14 @@ export function printDelivery(io: CliIO, report: DeliveryReport, options: PrintD
     return;
   }
   printLine(io, formatDelivery(report, colors(io), options.tag ?? options.showAttempt));
+}
+
+/** `send` and `scenario` exit 1 unless every delivery got a 2xx in time, saying how many did not. */
+export function assertAllDelivered(tally: { sent: number; ok: number }, timeoutMs: number): void {
+  const failed = tally.sent - tally.ok;
+  if (failed === 0) return;
+  throw new CheckFailedError(
+    `${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ` +
+      `${formatDuration(timeoutMs)})`,
+  );
 }

@@ -3,13 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { deliver } from '../../delivery/deliver.js';
 import { createAgent } from '../../delivery/dispatcher.js';
 import { signedHeaders } from '../../delivery/request.js';
-import { CheckFailedError } from '../../errors.js';
 import type { StoryEvent } from '../../scenario/compose-story.js';
 import { drillOrder } from '../../scenario/drill.js';
 import { colors } from '../colors.js';
 import { printLine, type CliIO } from '../io.js';
 import { printableSnippet } from '../../util/printable.js';
-import { printDelivery } from '../print-delivery.js';
+import { assertAllDelivered, printDelivery } from '../print-delivery.js';
 import { warnAboutChanges } from '../schema-warnings.js';
 import { formatDuration } from '../../util/duration.js';
 import { assertReachable } from '../send/unreachable.js';
@@ -73,13 +72,7 @@ export async function deliverStory(plan: ScenarioPlan, io: CliIO): Promise<void>
     await dispatcher.destroy();
   }
   printSummary(plan, tally, performance.now() - started, io);
-  const failed = tally.sent - tally.ok;
-  if (failed > 0) {
-    throw new CheckFailedError(
-      `${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ` +
-        `${formatDuration(plan.timeoutMs)})`,
-    );
-  }
+  assertAllDelivered(tally, plan.timeoutMs);
 }
 
 function printSummary(plan: ScenarioPlan, tally: Tally, durationMs: number, io: CliIO): void {

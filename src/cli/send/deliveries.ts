@@ -4,11 +4,10 @@ import { deliver, type DeliveryOutcome } from '../../delivery/deliver.js';
 import { createAgent } from '../../delivery/dispatcher.js';
 import { signedHeaders } from '../../delivery/request.js';
 import { deliverWithRetry } from '../../delivery/retry.js';
-import { CheckFailedError } from '../../errors.js';
 import { formatDuration } from '../../util/duration.js';
 import { colors } from '../colors.js';
 import { logLine, printLine, type CliIO } from '../io.js';
-import { printDelivery } from '../print-delivery.js';
+import { assertAllDelivered, printDelivery } from '../print-delivery.js';
 import type { PlannedBody } from './bodies.js';
 import type { SendPlan } from './plan.js';
 import { RetrySchedules } from './retry-schedules.js';
@@ -72,13 +71,7 @@ export async function sendDeliveries(plan: SendPlan, bodies: PlannedBody[], io: 
     await dispatcher.destroy();
   }
   printSummary(plan, tally, performance.now() - started, io);
-  const failed = tally.sent - tally.ok;
-  if (failed > 0) {
-    throw new CheckFailedError(
-      `${failed} of ${tally.sent} ${tally.sent === 1 ? 'delivery' : 'deliveries'} failed (FrontEngine needs a 2xx within ` +
-        `${formatDuration(plan.timeoutMs)})`,
-    );
-  }
+  assertAllDelivered(tally, plan.timeoutMs);
 }
 
 async function once(send: () => Promise<DeliveryOutcome>, report: (attempt: number, outcome: DeliveryOutcome) => void): Promise<boolean> {
