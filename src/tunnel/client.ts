@@ -336,8 +336,8 @@ export function openTunnel(options: TunnelOptions): Tunnel {
       onReturn();
       if (answer.held === true) {
         // Not taken (captures cannot be written): not acknowledged, so it waits at the relay.
-        await pause(backoffDelayMs(attempt, heldRetry), stop.signal);
-        if (stop.signal.aborted) return undefined;
+        await pause(backoffDelayMs(attempt, heldRetry), stopping);
+        if (stopping.aborted) return undefined;
         continue;
       }
       if (!isAppDown(answer)) {
