@@ -86,7 +86,9 @@ try {
   children.push(app);
   const appUrl = JSON.parse(await firstLine(app)).url;
   const NODE_FLAGS = process.env.NODE_FLAGS ? process.env.NODE_FLAGS.split(' ') : [];
-  const relay = await startRelay(path.join(work, 'relay'), [], NODE_FLAGS);
+  // RELAY_DIR_BASE / LISTEN_DIR_BASE: put one side on another filesystem (e.g. tmpfs, to see its syncs' share).
+  const relayBase = process.env.RELAY_DIR_BASE ? await mkdtemp(path.join(process.env.RELAY_DIR_BASE, 'fe-relay-')) : work;
+  const relay = await startRelay(path.join(relayBase, 'relay'), [], NODE_FLAGS);
   children.push(relay.child);
   const channel = await createChannel(relay.url);
   await mkdir(path.join(work, 'listen'));

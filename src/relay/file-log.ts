@@ -33,6 +33,7 @@ interface Segment {
 
 interface PendingAppend {
   event: NewEvent;
+  written: ((seq: number) => void) | undefined;
   resolve: (seq: number) => void;
   reject: (error: Error) => void;
 }
@@ -167,11 +168,11 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     return this.ackedSeq;
   }
 
-  append(event: NewEvent): Promise<number> {
+  append(event: NewEvent, written?: (seq: number) => void): Promise<number> {
     if (this.closed) return Promise.reject(new Error(`channel ${this.channel} is closed`));
     this.lastUsedMs = Date.now();
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
+      this.pending.push({ event, written, resolve, reject });
       this.flushing ??= this.flush();
     });
   }
@@ -188,23 +189,32 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
       const size = this.segmentBytes;
       // The segment file stays open between batches unless the budget took it back meanwhile.
       if (!this.openFiles.unpark(this)) await this.openFiles.acquire();
+      let visible = false;
       try {
         const handle = await this.segmentHandle();
         let seq = this.headSeq;
         const data = Buffer.from(batch.map((p) => encodeLine(++seq, p.event)).join(''));
         if (data.length <= SYNC_WRITE_MAX_BYTES) writeAll(handle.fd, data);
         else await handle.writeFile(data);
-        await handle.datasync();
+        // Written: the page cache outlives a killed relay, so the events are readable (and
+        // may go to the listener) while the sync runs, which takes the sync off the round
+        // trip. Only a machine that loses power before the sync can lose them, and then no
+        // sender was answered, and a listener that got them finds its cursor past this
+        // log's head, or under another event, and is served again (ChannelDelivery.startFor).
         this.segmentBytes += data.length;
         this.segmentEvents += batch.length;
         const firstNew = this.headSeq + 1;
         this.headSeq += batch.length;
+        visible = true;
         batch.forEach((p, i) => {
           this.remember(firstNew + i, p.event);
-          p.resolve(firstNew + i);
+          p.written?.(firstNew + i);
         });
+        await handle.datasync();
+        batch.forEach((p, i) => p.resolve(firstNew + i));
       } catch (error) {
-        await this.cutBack(size);
+        // Only a batch nobody could see yet is cut back: a seq that was readable is never reused.
+        if (!visible) await this.cutBack(size);
         for (const p of batch) p.reject(error as Error);
         continue;
       } finally {

@@ -210,9 +210,10 @@ export class RedisEventLog implements EventLog {
    * Group commit, as the file log does: appends that arrive while batches are in Redis go
    * together in the next one, so Redis fsyncs once per batch (appendfsync always).
    */
-  append(event: NewEvent): Promise<number> {
+  append(event: NewEvent, written?: (seq: number) => void): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, resolve, reject });
+      // Redis says the seq only once it has the event durably: readable and durable at once.
+      this.pending.push({ event, resolve: written ? (seq) => (written(seq), resolve(seq)) : resolve, reject });
       this.sendBatches();
     });
   }

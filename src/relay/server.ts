@@ -15,7 +15,7 @@ import { FileChannelStore } from './file-store.js';
 import { serveListenerSocket } from './listener-socket.js';
 import { readBodyWithin } from './read-body.js';
 import { sendJson } from './send-json.js';
-import type { ChannelStore, DroppedRange, RetentionPolicy, Revocation } from './store.js';
+import type { ChannelStore, DroppedRange, RetentionPolicy, Revocation, TargetAnswer } from './store.js';
 import { TokenBucket } from './token-bucket.js';
 import { startRetentionSweep } from './retention-sweep.js';
 import { connectionsAllowed, descriptorsNeeded, logFilesWithin, softOpenFilesLimit } from './descriptor-budget.js';
@@ -206,15 +206,24 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     }
     const startedMs = performance.now();
     let seq: number;
+    let answering: Promise<TargetAnswer | undefined | 'timeout'> | undefined;
+    // The wait for the answer starts as soon as the event is readable, which is before the
+    // listener can have it: the log sends it while its sync runs (FileEventLog.flush).
+    const written = (readable: number): void => {
+      answering = channel.connected
+        ? channel.waitForAnswer(readable, answerBudgetMs)
+        : (channel.log.shared?.remoteAnswer(readable, answerBudgetMs) ?? Promise.resolve(undefined));
+      channel.appended();
+    };
     try {
-      seq = await channel.log.append({
-        method: req.method ?? 'POST',
-        path: target.path,
-        rawHeaders: req.rawHeaders,
-        body,
-        receivedAt: new Date(),
-      });
+      seq = await channel.log.append(
+        { method: req.method ?? 'POST', path: target.path, rawHeaders: req.rawHeaders, body, receivedAt: new Date() },
+        written,
+      );
     } catch (error) {
+      // Readable but its sync failed: it may still reach the app (its seq is never reused),
+      // but it is not known to be on disk, so the sender is not told it was taken. A wait
+      // already started ends with its budget.
       // Deleted while this request was being stored: nothing was kept, and there is no channel.
       if (!(await store.channel(target.id).catch(skipped('checking whether the channel still exists (assuming it does)', true))))
         return sendJson(res, 404, { error: 'unknown channel' });
@@ -222,12 +231,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       log({ kind: 'store-error', channel: target.id, message: errorMessage(error) });
       return sendJson(res, 503, { error: 'the relay could not store this request' }, { 'retry-after': '60' });
     }
-    // Wait first, then wake the sender loop: the answer cannot arrive before the waiter exists.
-    const answering = channel.connected
-      ? channel.waitForAnswer(seq, answerBudgetMs)
-      : (channel.log.shared?.remoteAnswer(seq, answerBudgetMs) ?? Promise.resolve(undefined));
-    channel.appended();
-    const answer = await answering;
+    const answer = await (answering ?? Promise.resolve(undefined));
     const ms = Math.round(performance.now() - startedMs);
     if (answer === undefined) {
       // No listener: 202 queued, or the answer the channel's owner set (custom-answer.ts).

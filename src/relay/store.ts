@@ -77,14 +77,22 @@ export interface EventLog {
    * listener's cursor counts seqs in one log, and means nothing in another.
    */
   readonly id: string;
-  /** The newest durable seq (0 when nothing was ever stored). */
+  /**
+   * The newest seq stored (0 when nothing was ever stored): written, and durable unless
+   * its sync is still running (see append).
+   */
   head(): number;
   /** The oldest seq still kept (head() + 1 when the log is empty). */
   first(): number;
   /** The listener's acknowledged cursor: every seq ≤ acked() reached the app. */
   acked(): number;
-  /** Stores one event; resolves with its seq once it is durable, rejects when it could not be stored. */
-  append(event: NewEvent): Promise<number>;
+  /**
+   * Stores one event; resolves with its seq once it is durable, rejects when it could not
+   * be stored. `written`, when given, gets the seq as soon as the event is readable
+   * (before it is durable where the store can tell the two apart; otherwise just before
+   * the promise resolves): a sender's wait for the answer starts there.
+   */
+  append(event: NewEvent, written?: (seq: number) => void): Promise<number>;
   /**
    * Streams the kept events with seq > after, in order, up to the head at the time each
    * is reached; memory does not grow with the backlog.

@@ -98,6 +98,35 @@ test('a full disk rejects the append and burns no seq; storage recovers when spa
   assert.deepEqual((await readAll(log, 0)).map((e) => e.path), ['/hooks?n=2']);
 });
 
+test('an appended event is readable (written) before it is durable, and its seq is said first', async (t) => {
+  const dataDir = await tempDir(t);
+  const { log } = await openStore(t, dataDir);
+  const order: string[] = [];
+  let readableAtWrite: number[] = [];
+  const durable = log.append(event(1), (seq) => {
+    order.push(`written ${seq}`);
+    assert.equal(log.head(), seq);
+    // Readable by the listener's sender loop now, while the sync runs.
+    void readAll(log, 0).then((events) => (readableAtWrite = events.map((e) => e.seq)));
+  });
+  order.push(`durable ${await durable}`);
+  assert.deepEqual(order, ['written 1', 'durable 1']);
+  assert.deepEqual(readableAtWrite, [1]);
+});
+
+test('a sync that fails after the write rejects the append but never hands its seq to another event', async (t) => {
+  const dataDir = await tempDir(t);
+  const { log } = await openStore(t, dataDir);
+  // Writes to /dev/null succeed and its fdatasync fails (EINVAL): readable, never durable.
+  await symlink('/dev/null', path.join(dataDir, 'channels', CHANNEL, '0000000000000001.jsonl'));
+  const said: number[] = [];
+  await assert.rejects(log.append(event(1), (seq) => said.push(seq)), /EINVAL|invalid/i);
+  await assert.rejects(log.append(event(2), (seq) => said.push(seq)), /EINVAL|invalid/i);
+  // A listener may have been sent #1 already: #2 is another number.
+  assert.deepEqual(said, [1, 2]);
+  assert.equal(log.head(), 2);
+});
+
 test('reading a long backlog streams across segments in order', async (t) => {
   const dataDir = await tempDir(t);
   const { log } = await openStore(t, dataDir, { tuning: { segmentMaxEvents: 100 } });
