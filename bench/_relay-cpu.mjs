@@ -3,7 +3,8 @@
 // relay path (load generator, relay, listen, app) and of the direct path, from
 // /proc/<pid>/stat, so a change can be judged on a shared, noisy machine.
 // Also: voluntary context switches per event (how often each process slept and woke).
-// Usage: npm run build && node bench/_relay-cpu.mjs [events]
+// Usage: npm run build && node bench/_relay-cpu.mjs [events]   (RUN_SECONDS=4: for a time, with the rate)
+// On a shared machine, `chrt -f 10 node bench/_relay-cpu.mjs` keeps other work from skewing an A/B comparison.
 //   env BENCH_NO_SAVE=1 (listen --no-save), CPU_FIELD=user|sys, NODE_FLAGS="--cpu-prof ..."
 //   (node flags for the relay and listen processes).
 import { spawn } from 'node:child_process';
@@ -51,9 +52,13 @@ async function firstLine(child) {
   });
 }
 
+/** Env RUN_SECONDS: run for that long instead of a count (autocannon's count mode ends on a whole second: no rate). */
+const SECONDS = Number(process.env.RUN_SECONDS ?? 0);
+
 function load(url, amount) {
+  const size = SECONDS > 0 ? { duration: SECONDS } : { amount };
   return new Promise((resolve, reject) =>
-    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, amount }, (e, r) =>
+    autocannon({ url, method: 'POST', headers: HEADERS, body: BODY, connections: CONNECTIONS, ...size }, (e, r) =>
       e ? reject(e) : resolve(r),
     ),
   );
@@ -66,15 +71,16 @@ async function measure(label, url, pids) {
   const t0 = performance.now();
   const result = await load(url, EVENTS);
   const wall = performance.now() - t0;
+  const events = SECONDS > 0 ? result['2xx'] : EVENTS;
   const after = await Promise.all(pids.map(([, pid]) => cpuMs(pid)));
   const wakeAfter = await Promise.all(pids.map(([, pid]) => wakeups(pid)));
-  const per = (ms) => ((ms * 1000) / EVENTS).toFixed(1);
+  const per = (ms) => ((ms * 1000) / events).toFixed(1);
   const parts = pids.map(([name], i) => `${name} ${per(after[i] - before[i])}`);
   parts.unshift(`loadgen ${per(selfMs() - self0)}`);
   const total = pids.reduce((s, _, i) => s + after[i] - before[i], selfMs() - self0);
-  const wakes = pids.map(([name], i) => `${name} ${((wakeAfter[i] - wakeBefore[i]) / EVENTS).toFixed(2)}`);
+  const wakes = pids.map(([name], i) => `${name} ${((wakeAfter[i] - wakeBefore[i]) / events).toFixed(2)}`);
   console.log(
-    `${label}: ${Math.round((EVENTS / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} ` +
+    `${label}: ${Math.round(SECONDS > 0 ? result['2xx'] / result.duration : (events / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} ` +
       `(wall ${per(wall)} µs/event); sleeps/event: ${wakes.join(', ')}`,
   );
 }
