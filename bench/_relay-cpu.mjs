@@ -79,8 +79,9 @@ async function measure(label, url, pids) {
   parts.unshift(`loadgen ${per(selfMs() - self0)}`);
   const total = pids.reduce((s, _, i) => s + after[i] - before[i], selfMs() - self0);
   const wakes = pids.map(([name], i) => `${name} ${((wakeAfter[i] - wakeBefore[i]) / events).toFixed(2)}`);
+  const rate = Math.round(SECONDS > 0 ? result['2xx'] / result.duration : (events / wall) * 1000);
   console.log(
-    `${label}: ${Math.round(SECONDS > 0 ? result['2xx'] / result.duration : (events / wall) * 1000)} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} ` +
+    `${label}: ${rate} ev/s, 2xx ${result['2xx']}, µs CPU/event: ${parts.join(', ')}, total ${per(total)} ` +
       `(wall ${per(wall)} µs/event); sleeps/event: ${wakes.join(', ')}`,
   );
 }

@@ -36,6 +36,8 @@ interface PendingAppend {
   written: ((seq: number) => void) | undefined;
   resolve: (seq: number) => void;
   reject: (error: Error) => void;
+  /** Given when the event is written. */
+  seq: number;
 }
 
 const segmentName = (first: number): string => `${String(first).padStart(16, '0')}${SEGMENT_SUFFIX}`;
@@ -93,8 +95,17 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   private handle: FileHandle | undefined;
   private segmentEvents = 0;
   private segmentBytes = 0;
+  /** Appends not written yet: they go in one write at the end of this turn of the event loop. */
   private pending: PendingAppend[] = [];
-  private flushing: Promise<void> | undefined;
+  private writeScheduled = false;
+  /** A write in progress (asynchronous only for a big batch or a new segment file). */
+  private writing: Promise<void> | undefined;
+  /** Written and readable, waiting for the sync that makes them durable. */
+  private unsynced: PendingAppend[] = [];
+  /** The one fdatasync in flight: it covers what was written before it started. */
+  private syncing: Promise<void> | undefined;
+  /** Between the first write and idle again the log holds its open-file slot. */
+  private holdsSlot = false;
   private recent: StoredEvent[] = [];
   private recentBytes = 0;
   private stateTimer: NodeJS.Timeout | undefined;
@@ -172,65 +183,138 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     if (this.closed) return Promise.reject(new Error(`channel ${this.channel} is closed`));
     this.lastUsedMs = Date.now();
     return new Promise((resolve, reject) => {
-      this.pending.push({ event, written, resolve, reject });
-      this.flushing ??= this.flush();
+      this.pending.push({ event, written, resolve, reject, seq: 0 });
+      this.scheduleWrite();
     });
   }
 
-  private async flush(): Promise<void> {
-    for (;;) {
-      if (this.pending.length === 0) {
-        // Cleared in the same tick as the emptiness check, so no append is ever stranded.
-        this.flushing = undefined;
-        return;
-      }
-      const batch = this.pending;
-      this.pending = [];
-      const size = this.segmentBytes;
+  /**
+   * Appends are pipelined: the events that came in during one turn of the event loop are
+   * written together at its end (setImmediate), whether or not a sync is running, and are
+   * readable (sendable to the listener) from then on. Syncs run one at a time, each
+   * covering everything written before it started, so the disk stays busy and an event
+   * never waits for another batch's sync before its own write. A sender is answered only
+   * once its event's sync is done. Written but not synced, an event outlives a killed
+   * relay (the page cache is the kernel's); only a machine that loses power first can
+   * lose it, and then no sender was answered, and a listener that got it finds its
+   * cursor past this log's head, or under another event, and is served again
+   * (ChannelDelivery.startFor).
+   */
+  private scheduleWrite(): void {
+    if (this.writeScheduled || this.writing) return;
+    this.writeScheduled = true;
+    setImmediate(this.writeNow);
+  }
+
+  private readonly writeNow = (): void => {
+    this.writeScheduled = false;
+    if (this.writing || this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.writing = this.writeBatch(batch)
+      .catch((error: unknown) => {
+        // Only waiting for a file slot can end here: nothing of the batch was written.
+        for (const p of batch) if (p.seq === 0) p.reject(error as Error);
+      })
+      .finally(() => {
+        this.writing = undefined;
+        if (this.pending.length > 0) this.scheduleWrite();
+        else this.parkWhenIdle();
+      });
+  };
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    if (!this.holdsSlot) {
       // The segment file stays open between batches unless the budget took it back meanwhile.
       if (!this.openFiles.unpark(this)) await this.openFiles.acquire();
-      let visible = false;
-      try {
-        const handle = await this.segmentHandle();
-        let seq = this.headSeq;
-        const data = Buffer.from(batch.map((p) => encodeLine(++seq, p.event)).join(''));
-        if (data.length <= SYNC_WRITE_MAX_BYTES) writeAll(handle.fd, data);
-        else await handle.writeFile(data);
-        // Written: the page cache outlives a killed relay, so the events are readable (and
-        // may go to the listener) while the sync runs, which takes the sync off the round
-        // trip. Only a machine that loses power before the sync can lose them, and then no
-        // sender was answered, and a listener that got them finds its cursor past this
-        // log's head, or under another event, and is served again (ChannelDelivery.startFor).
-        this.segmentBytes += data.length;
-        this.segmentEvents += batch.length;
-        const firstNew = this.headSeq + 1;
-        this.headSeq += batch.length;
-        visible = true;
-        batch.forEach((p, i) => {
-          this.remember(firstNew + i, p.event);
-          p.written?.(firstNew + i);
-        });
-        await handle.datasync();
-        batch.forEach((p, i) => p.resolve(firstNew + i));
-      } catch (error) {
-        // Only a batch nobody could see yet is cut back: a seq that was readable is never reused.
-        if (!visible) await this.cutBack(size);
-        for (const p of batch) p.reject(error as Error);
-        continue;
-      } finally {
-        if (this.handle) this.openFiles.park(this);
-        else this.openFiles.release();
-      }
-      if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
-        await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(
-          () => undefined,
-        );
-      }
+      this.holdsSlot = true;
     }
+    const size = this.segmentBytes;
+    let data: Buffer;
+    try {
+      const handle = await this.segmentHandle();
+      let seq = this.headSeq;
+      data = Buffer.from(batch.map((p) => encodeLine(++seq, p.event)).join(''));
+      if (data.length <= SYNC_WRITE_MAX_BYTES) writeAll(handle.fd, data);
+      else await handle.writeFile(data);
+    } catch (error) {
+      // Nobody saw this batch: it is cut back off the file and its seqs are not used.
+      await this.cutBack(size);
+      for (const p of batch) p.reject(error as Error);
+      return;
+    }
+    this.segmentBytes += data.length;
+    this.segmentEvents += batch.length;
+    const firstNew = this.headSeq + 1;
+    this.headSeq += batch.length;
+    batch.forEach((p, i) => {
+      p.seq = firstNew + i;
+      this.remember(p.seq, p.event);
+      p.written?.(p.seq);
+      this.unsynced.push(p);
+    });
+    this.startSync();
+    if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
+      await this.dropBelow(this.headSeq - this.retention.maxEvents + 1, `more than ${this.retention.maxEvents} events`).catch(
+        skipped('dropping events over the count limit (dropped at the next append or retention pass)'),
+      );
+    }
+  }
+
+  /** Starts a sync of everything written so far, unless one is running (it starts another when done). */
+  private startSync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const covered = this.unsynced;
+    this.unsynced = [];
+    // Everything unsynced is in the current segment: a new segment starts only once the
+    // old one is synced (segmentHandle).
+    const handle = this.handle as FileHandle;
+    this.syncing = handle.datasync().then(
+      () => {
+        for (const p of covered) p.resolve(p.seq);
+      },
+      (error: unknown) => {
+        // Readable already, maybe sent: these seqs stay taken (a failed sync cuts nothing back).
+        for (const p of covered) p.reject(error as Error);
+      },
+    ).finally(() => {
+      this.syncing = undefined;
+      this.startSync();
+      this.parkWhenIdle();
+    });
+  }
+
+  /** Waits until everything written so far is synced (or its sync failed). */
+  private async syncedAll(): Promise<void> {
+    while (this.syncing || this.unsynced.length > 0) {
+      this.startSync();
+      await this.syncing;
+    }
+  }
+
+  private get idle(): boolean {
+    return !this.writeScheduled && !this.writing && !this.syncing && this.pending.length === 0 && this.unsynced.length === 0;
+  }
+
+  /** Idle again: the file slot is parked (kept open until the budget needs it) or given back. */
+  private parkWhenIdle(): void {
+    if (!this.idle || !this.holdsSlot) return;
+    this.holdsSlot = false;
+    if (this.handle) this.openFiles.park(this);
+    else this.openFiles.release();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private readonly idleWaiters: Array<() => void> = [];
+
+  private whenIdle(): Promise<void> {
+    return this.idle && !this.holdsSlot ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** After a failed write: drop whatever part of the batch reached the file. */
   private async cutBack(size: number): Promise<void> {
+    // What was written before this batch is synced on the same file first.
+    await this.syncedAll();
     const handle = this.handle;
     this.handle = undefined;
     if (!handle) return;
@@ -250,6 +334,8 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     const full = this.segmentEvents >= this.segmentMaxEvents || this.segmentBytes >= SEGMENT_MAX_BYTES;
     if (this.handle && !full) return this.handle;
     if (full || this.segments.length === 0) {
+      // What went into the old segment is made durable before its file is closed.
+      await this.syncedAll();
       await this.handle?.close();
       this.handle = undefined;
       const segment = { first: this.headSeq + 1, file: path.join(this.dir, segmentName(this.headSeq + 1)) };
@@ -350,7 +436,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
 
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
     // An idle channel costs its record and counters, not up to RECENT_MAX_BYTES of old bodies.
-    if (now.getTime() - this.lastUsedMs >= RECENT_IDLE_MS && this.flushing === undefined) {
+    if (now.getTime() - this.lastUsedMs >= RECENT_IDLE_MS && this.idle) {
       this.recent = [];
       this.recentBytes = 0;
     }
@@ -403,7 +489,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.flushing;
+    await this.whenIdle();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
     await this.openFiles.withSlot(() => this.writeState()).catch(skipped("writing the log's state file on close"));
