@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { Redis } from 'ioredis';
+import type { Page } from 'playwright-core';
 import { request } from 'undici';
 import { composeBody } from '../../src/events/compose.js';
 import type { WireList, WireRequest } from '../../src/inspector/wire.js';
+import { channelKeys } from '../../src/relay/redis-log.js';
 import { launchChromium } from '../helpers/browser.js';
 import { tempDir } from '../helpers/cli.js';
 import { startListenCli, type RunningListen } from '../helpers/listen-cli.js';
@@ -48,6 +51,16 @@ function stderrOf(listen: RunningListen): () => string {
   return () => text;
 }
 
+/** The channel page in real Chromium, the token typed in. */
+async function openChannelPage(t: TestContext, relayUrl: string, channel: Channel): Promise<Page> {
+  const browser = await launchChromium(t);
+  const page = await browser.newPage();
+  await page.goto(`${relayUrl}/inspect/${channel.id}`);
+  await page.fill('#token', channel.token);
+  await page.click('#token-open');
+  return page;
+}
+
 function listenArgs(relayUrl: string, channel: Channel, appUrl: string, scale: number): string[] {
   return ['--relay', relayUrl, '--channel', channel.id, '--token', channel.token, '--forward', appUrl, '--retry-scale', String(scale)];
 }
@@ -89,11 +102,7 @@ test('an app that always answers 500: the channel page shows the stored event re
   const again = await startRelayProcess(t, dataDir);
   assert.equal((await eventAt(again.url, channel, 1))?.delivery, 'failed');
 
-  const browser = await launchChromium(t);
-  const page = await browser.newPage();
-  await page.goto(`${again.url}/inspect/${channel.id}`);
-  await page.fill('#token', channel.token);
-  await page.click('#token-open');
+  const page = await openChannelPage(t, again.url, channel);
   const rows = page.locator('#rows tr');
   await rows.nth(1).waitFor({ timeout: 10_000 });
   assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => [tr.children[3]?.textContent, tr.children[5]?.textContent])), [
@@ -126,11 +135,7 @@ test('an app that recovers (500, then 200): the page follows the event from retr
   const channel = await createTestChannel(relay.url);
   assert.equal((await post(channel.url, composeBody('MessageHeld').body)).status, 202);
 
-  const browser = await launchChromium(t);
-  const page = await browser.newPage();
-  await page.goto(`${relay.url}/inspect/${channel.id}`);
-  await page.fill('#token', channel.token);
-  await page.click('#token-open');
+  const page = await openChannelPage(t, relay.url, channel);
   const state = page.locator('#rows tr:nth-child(1) td:nth-child(6)');
   await page.locator('#rows tr:nth-child(1) td:nth-child(6)', { hasText: 'queued' }).waitFor({ timeout: 10_000 });
 
@@ -182,4 +187,14 @@ test('on Redis: the outcome is kept in the shared store, listed by another insta
   const refused = await request(`${relayC.url}/inspect/${channel.id}/api/requests`, { headers: { authorization: 'Bearer not-the-token-at-all' } });
   assert.equal(refused.statusCode, 403);
   assert.doesNotMatch(await refused.body.text(), /failed/);
+
+  // Deleting the channel removes its outcomes with every other key of it.
+  const client = new Redis(redis.url);
+  t.after(() => client.disconnect());
+  const outcomesKey = channelKeys(channel.id).outcomes;
+  assert.equal(await client.exists(outcomesKey), 1);
+  const deleted = await request(`${relayC.url}/channels/${channel.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${channel.token}` } });
+  assert.equal(deleted.statusCode, 204);
+  await deleted.body.dump();
+  assert.deepEqual(await client.keys(`fe-webhooks:{${channel.id}}*`), []);
 });
