@@ -164,9 +164,10 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
     const ids = harIds(body === 'too-large' ? null : body, LISTED_EVENTS);
     if (ids === null) return sendJson(res, 400, { error: 'expected {"ids": ["seq-1", ...]}' });
     return sendHar(res, (async function* () {
+      const outcomes = await log.outcomes(0);
       for (const one of ids) {
         const event = await findEvent(log, one);
-        if (event) yield await asRecord(event, id, log);
+        if (event) yield await asRecord(event, id, log, undefined, outcomes);
       }
     })());
   }

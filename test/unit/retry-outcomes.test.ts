@@ -2,10 +2,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { WebSocketServer } from 'ws';
 import { decodeListenerMessage, decodeRelayMessage, encodeMessage, isInvalid, PROTOCOL_VERSION, type OutcomeNotice } from '../../src/protocol/index.js';
 import { FileChannelStore } from '../../src/relay/file-store.js';
 import type { EventLog } from '../../src/relay/store.js';
 import type { TunnelAnswer } from '../../src/tunnel/client.js';
+import { openTunnel } from '../../src/tunnel/client.js';
+import { memoryCursor } from '../../src/tunnel/cursor-file.js';
 import { OutcomeNotices } from '../../src/tunnel/outcome-notices.js';
 import { RetrySchedule } from '../../src/tunnel/retry-schedule.js';
 import { tempDir } from '../helpers/cli.js';
@@ -149,3 +152,51 @@ test('a reopened file store has the outcomes back', async (t) => {
   assert.equal(again.log.acked(), 1);
   assert.deepEqual([...(await again.log.outcomes(0)).values()], [{ seq: 1, state: 'failed', attempts: 6, status: 502 }]);
 });
+
+/**
+ * A relay as old or as new as wanted, speaking the real protocol over a real WebSocket:
+ * it subscribes the listener, sends one stored event, and records every frame it gets.
+ */
+async function relayThatAnnounces(t: TestContext, outcomes: boolean): Promise<{ url: URL; frames: Array<{ type: string; outcomes?: OutcomeNotice[] }> }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  t.after(() => new Promise<void>((resolve) => {
+    for (const client of wss.clients) client.terminate();
+    wss.close(() => resolve());
+  }));
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const frames: Array<{ type: string; outcomes?: OutcomeNotice[] }> = [];
+  wss.on('connection', (ws) => {
+    ws.on('message', (data: Buffer) => {
+      const message = decodeListenerMessage(data);
+      assert.ok(!isInvalid(message), 'every frame the listener sends is one this relay reads');
+      if (message.type === 'ping' || message.type === 'pong') return;
+      frames.push(message);
+      if (message.type !== 'subscribe') return;
+      ws.send(encodeMessage({ type: 'subscribed', channel: CHANNEL, after: 0, head: 1, ...(outcomes ? { outcomes: true } : {}) }));
+      const body = Buffer.from('{"event":"MessageSent"}').toString('base64');
+      ws.send(encodeMessage({ type: 'event', seq: 1, method: 'POST', path: '/', rawHeaders: [], body, receivedAt: new Date().toISOString() }));
+    });
+  });
+  return { url: new URL(`http://127.0.0.1:${(wss.address() as { port: number }).port}`), frames };
+}
+
+for (const announces of [false, true]) {
+  test(`a stored event the app refuses, with a relay that ${announces ? 'keeps outcomes: told retrying before the ack' : 'does not keep outcomes (older): never sent one'}`, async (t) => {
+    const dir = await tempDir(t);
+    const relay = await relayThatAnnounces(t, announces);
+    const handler = async (): Promise<TunnelAnswer> => ({ status: 500, headers: [], body: Buffer.alloc(0) });
+    const retries = await RetrySchedule.open({ file: path.join(dir, 'journal.jsonl'), channel: CHANNEL, handler, delaysMs: [3_600_000], scale: 1 });
+    t.after(() => retries.close());
+    const tunnel = openTunnel({ relayUrl: relay.url, channel: CHANNEL, token: 't'.repeat(43), cursor: memoryCursor(), handler, retries });
+    t.after(() => tunnel.close());
+    await waitUntil('the ack', () => relay.frames.some((frame) => frame.type === 'acks'));
+    const types = relay.frames.map((frame) => frame.type);
+    if (!announces) {
+      assert.deepEqual(types, ['subscribe', 'acks']);
+      assert.equal(retries.outcomes.size, 1, 'kept for a relay that keeps outcomes');
+      return;
+    }
+    assert.deepEqual(types, ['subscribe', 'outcomes', 'acks']);
+    assert.deepEqual(relay.frames[1]?.outcomes?.map((o) => [o.seq, o.state, o.attempts, o.status]), [[1, 'retrying', 1, 500]]);
+  });
+}
