@@ -144,7 +144,8 @@ function loadJournal(file: string): Journal {
       debugSkipped('a torn retry journal line', error);
       continue;
     }
-    if (!Number.isSafeInteger(value.seq)) continue;
+    // A foreign line (`null`, a number, an object without a seq) is skipped like a torn one.
+    if (typeof value !== 'object' || value === null || !Number.isSafeInteger(value.seq)) continue;
     if ('reported' in value) unreported.delete(value.seq);
     else if ('done' in value) {
       pending.delete(value.seq);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { WebSocketServer } from 'ws';
@@ -105,6 +105,8 @@ test('RetrySchedule: each state is noticed; a finished schedule stays in the jou
   await second.close();
   assert.match(await readFile(file, 'utf8'), /"reported":true/);
 
+  // Foreign lines (hand edits, another tool) are skipped, never a crash.
+  await appendFile(file, 'null\n5\n"text"\n{"done":"ok"}\n[]\n');
   const third = await open(1);
   t.after(() => third.close());
   assert.equal(third.outcomes.size, 0, 'confirmed: not told again');
