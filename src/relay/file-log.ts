@@ -418,8 +418,11 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     return write;
   }
 
-  private async writeStateFile(durable: boolean): Promise<void> {
+  private async writeStateFile(wanted: boolean): Promise<void> {
     for (const seq of this.outcomeMap.keys()) if (seq < this.firstSeq) this.outcomeMap.delete(seq);
+    // A file holding outcomes is never replaced unsynced: a crash must not take them (the
+    // listener stopped repeating them once confirmed). Without, a lost write is a redelivery.
+    const durable = wanted || this.outcomeMap.size > 0;
     const file = path.join(this.dir, STATE_FILE);
     const temp = `${file}.tmp`;
     const state = { first: this.firstSeq, acked: this.ackedSeq, pushed: this.pushedSeq, outcomes: [...this.outcomeMap.values()] };
