@@ -21,8 +21,22 @@ export interface WireForward {
   answer?: WireAnswer;
 }
 
-/** Where a relay channel's event stands (the relay's page only). */
-export type DeliveryState = 'queued' | 'delivered' | 'failed';
+/**
+ * Where a relay channel's event stands (the relay's page only): queued (no listener has
+ * acknowledged it), delivered, retrying (the app refused it and the listener holds it on
+ * FrontEngine's retry schedule), failed (the schedule ran out).
+ */
+export type DeliveryState = 'queued' | 'delivered' | 'retrying' | 'failed';
+
+/** The relay's page: a listed event's state as the listener's retry schedule reported it. */
+export interface WireOutcome {
+  seq: number;
+  delivery: DeliveryState;
+  /** The app's status on the latest attempt. */
+  status?: number;
+  attempt?: number;
+  nextAttemptAt?: string;
+}
 
 /** One request as the page shows it. */
 export interface WireRequest {
@@ -52,6 +66,8 @@ export interface WireRequest {
   /** The relay's page: the channel log's sequence number and delivery state. */
   seq?: number;
   delivery?: DeliveryState;
+  /** The relay's page: the app's status on the latest attempt the listener reported. */
+  appStatus?: number;
 }
 
 /** GET <api>/requests. */
@@ -64,8 +80,10 @@ export interface WireList {
   /** Edit-and-replay and test events need listen's secret. */
   canSign: boolean;
   requests: WireRequest[];
-  /** The relay: the listener's acknowledged cursor; every seq up to it was delivered. */
+  /** The relay: the listener's acknowledged cursor; every seq up to it was delivered, unless an outcome says otherwise. */
   acked?: number;
+  /** The relay: the retry outcomes of the listed window's events (the page updates the rows it has). */
+  outcomes?: WireOutcome[];
 }
 
 export interface WireViolation {
@@ -97,4 +115,18 @@ export interface WireCustomAnswer {
   body: string;
   contentType: string;
   delayMs: number;
+}
+
+/**
+ * Puts a retry outcome on a listed request: the server when it lists, the page when a
+ * later poll brings a newer one. Attempts after the first reached the app again, as
+ * FrontEngine's own retries do: the request is marked a redelivery.
+ */
+export function applyOutcome(request: WireRequest, outcome: WireOutcome): void {
+  request.delivery = outcome.delivery;
+  if (outcome.attempt !== undefined) request.attempt = outcome.attempt;
+  if (outcome.status !== undefined) request.appStatus = outcome.status;
+  if (outcome.delivery === 'retrying' && outcome.nextAttemptAt !== undefined) request.nextAttemptAt = outcome.nextAttemptAt;
+  else delete request.nextAttemptAt;
+  if ((outcome.attempt ?? 1) > 1) request.redelivery = true;
 }

@@ -11,6 +11,7 @@ import {
 import { eventMetaProblem, isSeq, MAX_RAW_HEADERS } from './event-meta.js';
 import { decodeEventsFrame } from './events-frame.js';
 import { decodeAcksFrame } from './acks-frame.js';
+import { decodeOutcomes, decodeOutcomesNoted } from './outcomes.js';
 
 /**
  * Validation on receipt. Frames come from the network: anything may arrive (wrong
@@ -119,6 +120,8 @@ export function decodeListenerMessage(data: string | Buffer, isBinary = false): 
       return decodeAcks(f);
     case 'released':
       return isSeq(f.begun) ? (f as unknown as ListenerMessage) : invalid('released needs begun');
+    case 'outcomes':
+      return decodeOutcomes(f);
     case 'ping':
     case 'pong':
       return typeof f.t === 'number' && Number.isFinite(f.t) ? (f as unknown as ListenerMessage) : invalid(`${f.type} needs t`);
@@ -141,6 +144,7 @@ export function decodeRelayMessage(data: string | Buffer): RelayMessage | Invali
       if (typeof f.channel !== 'string' || !isSeq(f.after) || !isSeq(f.head)) return invalid('bad subscribed message');
       if (f.log !== undefined && !isLogId(f.log)) return invalid('bad log identity in subscribed');
       if (f.binaryAcks !== undefined && f.binaryAcks !== true) return invalid('binaryAcks must be true when present');
+      if (f.outcomes !== undefined && f.outcomes !== true) return invalid('outcomes must be true when present');
       return f as unknown as RelayMessage;
     case 'event': {
       const problem = eventMetaProblem(f);
@@ -152,6 +156,8 @@ export function decodeRelayMessage(data: string | Buffer): RelayMessage | Invali
       if (typeof f.at !== 'string' || Number.isNaN(Date.parse(f.at))) return invalid('replaced needs at');
       if (f.by !== undefined && (typeof f.by !== 'string' || !ADDRESS_PATTERN.test(f.by))) return invalid('bad address in replaced');
       return f as unknown as RelayMessage;
+    case 'outcomes-noted':
+      return decodeOutcomesNoted(f);
     case 'gap':
       if (!isSeq(f.from) || !isSeq(f.to) || typeof f.reason !== 'string') return invalid('bad gap message');
       return f as unknown as RelayMessage;

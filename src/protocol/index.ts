@@ -3,3 +3,4 @@ export { decodeListenerMessage, decodeRelayFrame, decodeRelayMessage, isInvalid,
 export { encodeEventsFrame } from './events-frame.js';
 export { ACKS_PER_FRAME, encodeAck, encodeAcksFrame } from './acks-frame.js';
 export { answerHeartbeat, startHeartbeat, type Heartbeat } from './heartbeat.js';
+export { OUTCOMES_PER_FRAME, noted, readNotices, sameNotice } from './outcomes.js';

@@ -3,9 +3,9 @@
  * this module, so a message one side can build is a message the other side accepts.
  *
  * Listener → relay: subscribe (once, first), ack or acks (several in one frame), released
- * (when replaced), ping, pong.
+ * (when replaced), outcomes (see outcomes.ts), ping, pong.
  * Relay → listener: subscribed, event or events (one binary frame: see events-frame.ts),
- * gap, replaced, ping, pong, error.
+ * gap, replaced, outcomes-noted, ping, pong, error.
  *
  * Every frame carries `v` (PROTOCOL_VERSION). A peer speaking another version gets an
  * `error` with code `version` instead of being misunderstood.
@@ -128,6 +128,8 @@ export interface SubscribedMessage {
   log?: string;
   /** The relay reads acks as binary frames (acks-frame.ts); absent from older relays, which get JSON `acks`. */
   binaryAcks?: true;
+  /** The relay keeps `outcomes` (outcomes.ts); absent from older relays, which are never sent one. */
+  outcomes?: true;
 }
 
 /**
@@ -207,8 +209,59 @@ export interface ReleasedMessage {
   begun: number;
 }
 
-export type ListenerMessage = SubscribeMessage | AckMessage | AcksMessage | BinaryAcksMessage | ReleasedMessage | PingMessage;
-export type RelayMessage = SubscribedMessage | EventMessage | EventsMessage | GapMessage | ReplacedMessage | PingMessage | ErrorMessage;
+/** Where an event the listener holds on FrontEngine's retry schedule stands (outcomes.ts). */
+export type OutcomeState = 'retrying' | 'delivered' | 'failed';
+
+/**
+ * One event's state on the listener's retry schedule: `retrying` from when it enters the
+ * schedule (the relay was acked, so it would call it delivered), then `delivered` (a
+ * later attempt got a 2xx) or `failed` (the schedule ran out).
+ */
+export interface OutcomeNotice {
+  seq: number;
+  state: OutcomeState;
+  /** The app's status on the latest attempt. */
+  status?: number;
+  /** Attempts made so far (1: the first delivery). */
+  attempts?: number;
+  /** `retrying`: when the next attempt is due, ISO 8601. */
+  nextAttemptAt?: string;
+}
+
+/** Listener → relay, only to a relay whose `subscribed` said `outcomes: true`. */
+export interface OutcomesMessage {
+  v: number;
+  type: 'outcomes';
+  outcomes: OutcomeNotice[];
+}
+
+/** What the relay stored durably, so the listener stops repeating it. */
+export type NotedOutcome = Pick<OutcomeNotice, 'seq' | 'state' | 'attempts'>;
+
+/** Relay → listener: these notices are stored (sent only in answer to `outcomes`). */
+export interface OutcomesNotedMessage {
+  v: number;
+  type: 'outcomes-noted';
+  outcomes: NotedOutcome[];
+}
+
+export type ListenerMessage =
+  | SubscribeMessage
+  | AckMessage
+  | AcksMessage
+  | BinaryAcksMessage
+  | ReleasedMessage
+  | OutcomesMessage
+  | PingMessage;
+export type RelayMessage =
+  | SubscribedMessage
+  | EventMessage
+  | EventsMessage
+  | GapMessage
+  | ReplacedMessage
+  | OutcomesNotedMessage
+  | PingMessage
+  | ErrorMessage;
 
 /** A frame that failed validation: why, for a log line and an `error` reply. */
 export interface InvalidMessage {

@@ -5,7 +5,8 @@ import { readCompleteLines } from './file-lines.js';
 import { fsyncPath } from './fsync.js';
 import { OpenFileBudget, type ParkedFileHolder } from './open-file-budget.js';
 import { loadLogId } from './log-identity.js';
-import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
+import { readNotices } from '../protocol/index.js';
+import type { DroppedRange, EventLog, EventOutcome, NewEvent, RetentionPolicy, StoredEvent } from './store.js';
 import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A segment file is closed and a new one started past either bound; retention drops whole files. */
@@ -92,6 +93,10 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   private firstSeq = 1;
   private ackedSeq = 0;
   private pushedSeq = 0;
+  /** The listener's retry outcomes by seq, kept in the state file with the cursor. */
+  private readonly outcomeMap = new Map<number, EventOutcome>();
+  /** State file writes, one after the other (the timer's and the outcomes' own). */
+  private stateWrites: Promise<void> = Promise.resolve();
   private handle: FileHandle | undefined;
   private segmentEvents = 0;
   private segmentBytes = 0;
@@ -164,6 +169,9 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     log.firstSeq = Math.min(Math.max(log.firstSeq, state.first ?? 1), log.headSeq + 1);
     log.ackedSeq = Math.min(state.acked ?? 0, log.headSeq);
     log.pushedSeq = Math.min(Math.max(state.pushed ?? 0, log.ackedSeq), log.headSeq);
+    for (const outcome of state.outcomes ?? []) {
+      if (outcome.seq >= log.firstSeq && outcome.seq <= log.headSeq) log.outcomeMap.set(outcome.seq, outcome);
+    }
     return log;
   }
 
@@ -470,21 +478,62 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     return dropped;
   }
 
+  async outcomes(after: number): Promise<Map<number, EventOutcome>> {
+    const found = new Map<number, EventOutcome>();
+    for (const [seq, outcome] of this.outcomeMap) if (seq > after && seq >= this.firstSeq) found.set(seq, outcome);
+    return found;
+  }
+
+  /** Written with the cursor, but at once and synced: the listener stops repeating what the relay confirms. */
+  async noteOutcomes(outcomes: readonly EventOutcome[]): Promise<void> {
+    let changed = false;
+    for (const outcome of outcomes) {
+      if (outcome.seq < this.firstSeq || outcome.seq > this.headSeq) continue;
+      this.outcomeMap.set(outcome.seq, outcome);
+      changed = true;
+    }
+    if (changed) await this.writeState(true);
+  }
+
   private scheduleState(): void {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = setTimeout(() => {
       this.stateTimer = undefined;
-      const retried = "writing the log's state file (written again at the next change)";
-      void this.openFiles.withSlot(() => this.writeState()).catch(skipped(retried));
+      void this.writeState().catch(skipped("writing the log's state file (written again at the next change)"));
     }, STATE_FLUSH_MS);
     this.stateTimer.unref();
   }
 
-  private async writeState(): Promise<void> {
+  /**
+   * Replaces the state file with what is known when its turn comes (so a write queued
+   * later never carries less). `durable`: synced, with its folder, before it resolves.
+   */
+  private writeState(durable = false): Promise<void> {
+    const write = this.stateWrites.then(() => this.openFiles.withSlot(() => this.writeStateFile(durable)));
+    this.stateWrites = write.catch(() => undefined);
+    return write;
+  }
+
+  private async writeStateFile(wanted: boolean): Promise<void> {
+    for (const seq of this.outcomeMap.keys()) if (seq < this.firstSeq) this.outcomeMap.delete(seq);
+    // A file holding outcomes is never replaced unsynced: a crash must not take them (the
+    // listener stopped repeating them once confirmed). Without, a lost write is a redelivery.
+    const durable = wanted || this.outcomeMap.size > 0;
     const file = path.join(this.dir, STATE_FILE);
     const temp = `${file}.tmp`;
-    await writeFile(temp, JSON.stringify({ first: this.firstSeq, acked: this.ackedSeq, pushed: this.pushedSeq }), { mode: 0o600 });
+    const state = { first: this.firstSeq, acked: this.ackedSeq, pushed: this.pushedSeq, outcomes: [...this.outcomeMap.values()] };
+    if (!durable) await writeFile(temp, JSON.stringify(state), { mode: 0o600 });
+    else {
+      const handle = await open(temp, 'w', 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(state));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
     await rename(temp, file);
+    if (durable) await fsyncPath(this.dir);
   }
 
   async close(): Promise<void> {
@@ -492,7 +541,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     await this.whenIdle();
     if (this.stateTimer) clearTimeout(this.stateTimer);
     this.stateTimer = undefined;
-    await this.openFiles.withSlot(() => this.writeState()).catch(skipped("writing the log's state file on close"));
+    await this.writeState().catch(skipped("writing the log's state file on close"));
     const handle = this.handle;
     this.handle = undefined;
     if (this.openFiles.unpark(this)) {
@@ -502,11 +551,14 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
   }
 }
 
-async function readState(file: string): Promise<{ first?: number; acked?: number; pushed?: number }> {
+async function readState(file: string): Promise<{ first?: number; acked?: number; pushed?: number; outcomes?: EventOutcome[] }> {
   try {
     const value = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     const seq = (v: unknown): number | undefined => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : undefined);
-    return { first: seq(value.first), acked: seq(value.acked), pushed: seq(value.pushed) };
+    // Checked as the listener's message was (none kept is the same as a state file from before outcomes).
+    const kept = Array.isArray(value.outcomes) && value.outcomes.length > 0 ? readNotices(value.outcomes, Infinity) : undefined;
+    const outcomes = typeof kept === 'string' ? undefined : kept;
+    return { first: seq(value.first), acked: seq(value.acked), pushed: seq(value.pushed), ...(outcomes ? { outcomes } : {}) };
   } catch (error) {
     debugSkipped("reading the log's state file (rebuilt from the segments)", error);
     return {};

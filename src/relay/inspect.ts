@@ -7,13 +7,13 @@ import { isInspectorAsset, PAGE_HEADERS, sendInspectorAsset } from '../inspector
 import { captureAsCurl } from '../inspector/copy-as-curl.js';
 import { inspectorHtml } from '../inspector/page-html.js';
 import { bodyPreview, harIds, sendBody, sendHar } from '../inspector/responses.js';
-import type { DeliveryState, WireList, WireRequest } from '../inspector/wire.js';
+import { applyOutcome, type WireList, type WireOutcome, type WireRequest } from '../inspector/wire.js';
 import { CHANNEL_ID_PATTERN } from '../protocol/index.js';
 import { authorizeChannel } from './channel-auth.js';
 import { parseCustomAnswer } from './custom-answer.js';
 import { readBodyWithin } from './read-body.js';
 import { sendJson } from './send-json.js';
-import type { ChannelStore, EventLog, StoredEvent } from './store.js';
+import type { ChannelStore, EventLog, EventOutcome, StoredEvent } from './store.js';
 
 /**
  * The channel page: `GET /inspect/<id>` serves the inspector for a channel's stored
@@ -55,20 +55,31 @@ export function inspectTarget(url: string): InspectTarget | undefined {
   return undefined;
 }
 
-/** Where an event stands: acknowledged by the listener (it reached the app), or still queued. */
-function deliveryOf(log: EventLog, seq: number): DeliveryState {
-  return seq <= log.acked() ? 'delivered' : 'queued';
+/** What the listener reported of an event on its retry schedule, as the page reads it. */
+function wireOutcome(outcome: EventOutcome): WireOutcome {
+  return {
+    seq: outcome.seq,
+    delivery: outcome.state,
+    ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+    ...(outcome.attempts !== undefined ? { attempt: outcome.attempts } : {}),
+    ...(outcome.nextAttemptAt !== undefined ? { nextAttemptAt: outcome.nextAttemptAt } : {}),
+  };
 }
 
-type RelayRecord = CaptureRecord & { seq: number; delivery: DeliveryState; bodyTruncated?: boolean };
+type RelayRecord = CaptureRecord & WireRequest & { seq: number };
 
-/** A stored event as a capture record (what the inspector's helpers take), with the whole body or a preview. */
-function asRecord(
+/**
+ * A stored event as a capture record (what the inspector's helpers take), with the whole
+ * body or a preview. Where it stands: what the listener's retry schedule reported, else
+ * delivered once the listener acknowledged it, else queued.
+ */
+async function asRecord(
   event: StoredEvent,
   channel: string,
   log: EventLog,
   body: Pick<RelayRecord, 'body' | 'bodyEncoding' | 'bodySize' | 'bodyTruncated'> = encodeBody(event.body),
-): RelayRecord {
+  outcomes?: ReadonlyMap<number, EventOutcome>,
+): Promise<RelayRecord> {
   const record: RelayRecord = {
     id: `seq-${event.seq}`,
     receivedAt: event.receivedAt,
@@ -80,22 +91,28 @@ function asRecord(
     signature: 'unchecked',
     source: { kind: 'relay', channel, seq: event.seq },
     seq: event.seq,
-    delivery: deliveryOf(log, event.seq),
+    delivery: event.seq <= log.acked() ? 'delivered' : 'queued',
   };
+  const outcome = (outcomes ?? (await log.outcomes(event.seq - 1))).get(event.seq);
+  if (outcome) applyOutcome(record, wireOutcome(outcome));
   const name = eventOf(event.body);
   if (name !== undefined) record.event = name;
   return record;
 }
 
-/** The newest LISTED_EVENTS events after `since` (the page's newest), oldest first. */
-async function listEvents(log: EventLog, channel: string, since: number): Promise<WireRequest[]> {
-  const after = Math.max(log.first() - 1, log.head() - LISTED_EVENTS, since);
-  const events: WireRequest[] = [];
-  for await (const event of log.read(after)) {
-    events.push(asRecord(event, channel, log, bodyPreview(event.body, LISTED_BODY_BYTES)));
-    if (events.length >= LISTED_EVENTS) break;
+/**
+ * The newest LISTED_EVENTS events after `since` (the page's newest), oldest first, and
+ * the retry outcomes of the whole window (the page's older rows change state too).
+ */
+async function listEvents(log: EventLog, channel: string, since: number): Promise<{ requests: WireRequest[]; outcomes: WireOutcome[] }> {
+  const windowAfter = Math.max(log.first() - 1, log.head() - LISTED_EVENTS);
+  const outcomes = await log.outcomes(windowAfter);
+  const requests: WireRequest[] = [];
+  for await (const event of log.read(Math.max(windowAfter, since))) {
+    requests.push(await asRecord(event, channel, log, bodyPreview(event.body, LISTED_BODY_BYTES), outcomes));
+    if (requests.length >= LISTED_EVENTS) break;
   }
-  return events;
+  return { requests, outcomes: [...outcomes.values()].map(wireOutcome) };
 }
 
 async function findEvent(log: EventLog, id: string): Promise<StoredEvent | undefined> {
@@ -129,7 +146,7 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
   if (route === 'requests' && req.method === 'GET') {
     // `?after=N`: only what came since the page's newest (it polls); the cursor moves its queued ones to delivered.
     const since = Number(new URL(req.url ?? '/', 'http://relay').searchParams.get('after') ?? 0);
-    const requests = await listEvents(log, id, Number.isSafeInteger(since) && since > 0 ? since : 0);
+    const { requests, outcomes } = await listEvents(log, id, Number.isSafeInteger(since) && since > 0 ? since : 0);
     const list: WireList = {
       mode: 'relay',
       webhookUrl: context.channelUrl(req, id),
@@ -138,6 +155,7 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
       canSign: false,
       requests,
       acked: log.acked(),
+      outcomes,
     };
     return sendJson(res, 200, list, { 'cache-control': 'no-store' });
   }
@@ -146,9 +164,10 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
     const ids = harIds(body === 'too-large' ? null : body, LISTED_EVENTS);
     if (ids === null) return sendJson(res, 400, { error: 'expected {"ids": ["seq-1", ...]}' });
     return sendHar(res, (async function* () {
+      const outcomes = await log.outcomes(0);
       for (const one of ids) {
         const event = await findEvent(log, one);
-        if (event) yield asRecord(event, id, log);
+        if (event) yield await asRecord(event, id, log, undefined, outcomes);
       }
     })());
   }
@@ -157,7 +176,7 @@ async function apiRoute(req: IncomingMessage, res: ServerResponse, id: string, r
     const event = await findEvent(log, match[1] as string);
     if (!event) return sendJson(res, 404, { error: 'no such event in this channel (dropped by retention?)' });
     if (match[2] === 'check') return sendJson(res, 200, schemaCheck(event.body));
-    const record = asRecord(event, id, log);
+    const record = await asRecord(event, id, log);
     if (match[2] === 'body') return sendBody(res, record);
     res
       .writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })

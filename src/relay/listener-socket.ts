@@ -4,12 +4,14 @@ import {
   decodeListenerMessage,
   encodeMessage,
   isInvalid,
+  noted,
   type ErrorCode,
   type SubscribeMessage,
 } from '../protocol/index.js';
 import { tokenMatches } from './credentials.js';
 import type { ChannelDelivery, ListenerLink } from './delivery.js';
 import type { HeartbeatSweep } from './heartbeat-sweep.js';
+import { skipped } from '../util/debug.js';
 
 /** A listener must say who it is this soon after connecting. */
 export const SUBSCRIBE_TIMEOUT_MS = 5_000;
@@ -69,7 +71,8 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
     };
     const newcomer = { at: new Date(), ...(context.address ? { by: context.address } : {}) };
     await found.delivery.attach(link, wish, newcomer, (after, head) => {
-      link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log: found.delivery.log.id, binaryAcks: true }));
+      const log = found.delivery.log.id;
+      link.send(encodeMessage({ type: 'subscribed', channel: message.channel, after, head, log, binaryAcks: true, outcomes: true }));
       context.onSubscribed(message.channel, after);
     });
   };
@@ -99,6 +102,13 @@ export function serveListenerSocket(ws: WebSocket, context: ListenerSocketContex
       case 'released':
         delivery?.released(link, message.begun);
         return;
+      case 'outcomes': {
+        // Stored before it is confirmed: the listener repeats what was not (on its next subscription).
+        const confirmed = encodeMessage({ type: 'outcomes-noted', outcomes: message.outcomes.map(noted) });
+        const failed = skipped('storing retry outcomes (the listener repeats them)');
+        void delivery?.log.noteOutcomes(message.outcomes).then(() => link.send(confirmed), failed);
+        return;
+      }
     }
   });
   ws.on('close', (code) => {

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { DroppedRange, EventLog, NewEvent, RetentionPolicy, SharedChannel, StoredEvent } from './store.js';
+import { readNotices } from '../protocol/index.js';
+import type { DroppedRange, EventLog, EventOutcome, NewEvent, RetentionPolicy, SharedChannel, StoredEvent } from './store.js';
 import { debugSkipped, skipped } from '../util/debug.js';
 
 /** Entries fetched per XRANGE: bodies can be large, so pages stay small. */
@@ -19,6 +20,7 @@ export function channelKeys(id: string): {
   logId: string;
   listener: string;
   pubsub: string;
+  outcomes: string;
 } {
   const base = `fe-webhooks:{${id}}`;
   return {
@@ -30,6 +32,8 @@ export function channelKeys(id: string): {
     logId: `${base}:log-id`,
     listener: `${base}:listener`,
     pubsub: `${base}:answers`,
+    /** The listener's retry outcomes: a hash, seq → the notice as JSON. */
+    outcomes: `${base}:outcomes`,
   };
 }
 
@@ -327,6 +331,33 @@ export class RedisEventLog implements EventLog {
     void this.context.redis.set(this.keys.pushed, this.pushedSeq).catch(skipped('resetting the pushed mark in Redis'));
   }
 
+  /** Outcomes of events retention dropped are removed here, as they are found. */
+  async outcomes(after: number): Promise<Map<number, EventOutcome>> {
+    const stored = await this.context.redis.hgetall(this.keys.outcomes);
+    const found = new Map<number, EventOutcome>();
+    const stale: string[] = [];
+    for (const [field, text] of Object.entries(stored)) {
+      const seq = Number(field);
+      if (!(seq >= this.first())) {
+        stale.push(field);
+        continue;
+      }
+      if (seq <= after) continue;
+      const notice = parseOutcome(text);
+      if (notice?.seq === seq) found.set(seq, notice);
+    }
+    if (stale.length > 0) void this.context.redis.hdel(this.keys.outcomes, ...stale).catch(skipped('removing outcomes of dropped events'));
+    return found;
+  }
+
+  /** One HSET, AOF-durable like the stream beside it. */
+  async noteOutcomes(outcomes: readonly EventOutcome[]): Promise<void> {
+    const fields = outcomes
+      .filter((outcome) => outcome.seq >= this.first() && outcome.seq <= this.headSeq)
+      .flatMap((outcome) => [String(outcome.seq), JSON.stringify(outcome)]);
+    if (fields.length > 0) await this.context.redis.hset(this.keys.outcomes, ...fields);
+  }
+
   /** The count limit is applied by every append (MAXLEN); the age limit here, with MINID. */
   async applyRetention(now: Date): Promise<DroppedRange | undefined> {
     if (now.getTime() < this.ageCheckDueMs) return undefined;
@@ -367,5 +398,16 @@ export class RedisEventLog implements EventLog {
     };
     this.context.onDropped?.(dropped);
     return dropped;
+  }
+}
+
+/** A stored outcome, checked as the listener's message was; undefined when it is not one. */
+function parseOutcome(text: string): EventOutcome | undefined {
+  try {
+    const notices = readNotices([JSON.parse(text) as unknown]);
+    return typeof notices === 'string' ? undefined : notices[0];
+  } catch (error) {
+    debugSkipped('a stored outcome that does not parse', error);
+    return undefined;
   }
 }

@@ -11,8 +11,8 @@ import { debugSkipped, skipped } from '../util/debug.js';
 
 /** A channel's custom answer (custom-answer.ts), in the channel's hash slot. */
 const answerKey = (id: string): string => `fe-webhooks:{${id}}:answer`;
-/** The keys feDelete removes: the record, seq, stream, acked, listener, pushed, log-id and answer keys. */
-const CHANNEL_KEY_COUNT = 8;
+/** The keys feDelete removes: the record, seq, stream, acked, listener, pushed, log-id, answer and outcomes keys. */
+const CHANNEL_KEY_COUNT = 9;
 
 /** A command Redis has not answered by then fails (→ 503) rather than waiting past FrontEngine's 5 s. */
 const COMMAND_TIMEOUT_MS = 2_000;
@@ -159,8 +159,8 @@ export class RedisChannelStore implements ChannelStore {
 
   async deleteChannel(id: string): Promise<boolean> {
     const keys = channelKeys(id);
-    // Every key of the channel in one step (its log, cursor, pushed mark, identity, custom answer).
-    const others = [keys.seq, keys.stream, keys.acked, keys.listener, keys.pushed, keys.logId, answerKey(id)];
+    // Every key of the channel in one step (its log, cursor, pushed mark, identity, custom answer, outcomes).
+    const others = [keys.seq, keys.stream, keys.acked, keys.listener, keys.pushed, keys.logId, answerKey(id), keys.outcomes];
     if ((await this.redis.feDelete(keys.record, ...others)) === 0) return false;
     // The shared count frees the slot; if Redis fails right here the count stays one high (see README: it is recounted when removed).
     await this.redis.decr(CHANNEL_COUNT_KEY).catch((error: unknown) => this.backgroundError(`channel count: ${errorMessage(error)}`));

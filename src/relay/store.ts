@@ -5,7 +5,7 @@
  * touching the server or the protocol.
  */
 
-import type { RelayedEvent } from '../protocol/index.js';
+import type { OutcomeNotice, RelayedEvent } from '../protocol/index.js';
 import type { CustomAnswer } from './custom-answer.js';
 
 /** What the listener's target answered for one event. */
@@ -36,6 +36,12 @@ export interface NewEvent {
  * protocol sends to listeners, so the store's events go on the wire as they are.
  */
 export type StoredEvent = RelayedEvent;
+
+/**
+ * What the listener reported of an event it holds on FrontEngine's retry schedule
+ * (retrying, then delivered or failed): the protocol's notice, kept as it came.
+ */
+export type EventOutcome = OutcomeNotice;
 
 export interface ChannelRecord {
   id: string;
@@ -114,6 +120,13 @@ export interface EventLog {
   unpush(seq: number): void;
   /** Applies the retention policy; says what it dropped. */
   applyRetention(now: Date): Promise<DroppedRange | undefined>;
+  /** The latest outcome of each kept event with seq > after that has one (the listener retried it). */
+  outcomes(after: number): Promise<Map<number, EventOutcome>>;
+  /**
+   * Keeps these outcomes (a later one for a seq replaces the earlier), durably before it
+   * resolves, like the cursor beside them; seqs the log does not hold are ignored.
+   */
+  noteOutcomes(outcomes: readonly EventOutcome[]): Promise<void>;
   /** Only for a log shared by several relay instances (Redis): see SharedChannel. */
   readonly shared?: SharedChannel;
   /**

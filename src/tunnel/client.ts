@@ -29,6 +29,7 @@ import {
 import type { CaptureRecord } from '../capture/record.js';
 import type { DeliveryCursor } from './cursor-file.js';
 import { ForwardedTracker } from './forwarded.js';
+import type { OutcomeLink } from './outcome-notices.js';
 import { skipped } from '../util/debug.js';
 
 /** A relayed request as the handler receives it (the shape of the intake's InboundRequest). */
@@ -71,6 +72,8 @@ export interface StoredEventRetries {
   has(seq: number): boolean;
   /** For the first attempt: `annotate` marks its capture record, `settle` takes a failed event into the schedule (durably). */
   firstAttempt(event: RelayedEvent): { annotate: NonNullable<TunnelRequest['annotate']>; settle(answer: TunnelAnswer): Promise<void> };
+  /** What becomes of the events on the schedule, for a relay that keeps it. */
+  outcomes?: OutcomeLink;
 }
 
 export type TunnelHandler = (request: TunnelRequest) => Promise<TunnelAnswer>;
@@ -494,6 +497,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
             } else tracker.startAt(message.after);
             if (message.log !== undefined) tracker.adopt(message.log);
             begunKnown = options.cursor.begun !== undefined;
+            options.retries?.outcomes?.attach(message.outcomes === true ? session.send : undefined);
             onSubscribed();
             emit({ state: 'connected', after: message.after, head: message.head });
             return;
@@ -519,6 +523,9 @@ export function openTunnel(options: TunnelOptions): Tunnel {
             queue.push(fromTextEvent(message));
             dispatch();
             return;
+          case 'outcomes-noted':
+            options.retries?.outcomes?.noted(message.outcomes);
+            return;
           case 'gap':
             tracker.skip(message.from, message.to);
             emit({ state: 'gap', from: message.from, to: message.to, reason: message.reason });
@@ -541,6 +548,7 @@ export function openTunnel(options: TunnelOptions): Tunnel {
           acksCount = 0;
           acksChars = 0;
           current = undefined;
+          options.retries?.outcomes?.detach();
         }
         // Not yet started: the relay sends them again after the resume cursor.
         queue.length = 0;

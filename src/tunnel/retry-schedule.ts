@@ -4,14 +4,20 @@ import { DurableAppender, type AppendStalledError } from '../capture/appender.js
 import type { CaptureRecord } from '../capture/record.js';
 import { ensurePrivateDir } from '../config/state-dir.js';
 import { errorMessage } from '../errors.js';
-import type { RelayedEvent } from '../protocol/index.js';
+import type { OutcomeNotice, RelayedEvent } from '../protocol/index.js';
 import { APP_RETRY_INITIAL_MS, APP_RETRY_MAX_MS, backoffDelayMs, type BackoffPolicy } from './backoff.js';
 import type { StoredEventRetries, TunnelAnswer, TunnelHandler, TunnelRequest } from './client.js';
+import { OutcomeNotices } from './outcome-notices.js';
 import { debugSkipped, skipped } from '../util/debug.js';
 
 /** Scheduled retries that may be with the app at once: each event has its own schedule, none waits for another. */
 const MAX_RETRIES_IN_FLIGHT = 4;
 const MAX_TIMER_MS = 3_600_000;
+/**
+ * Finished schedules whose outcome no relay confirmed yet (an older relay never does):
+ * the journal keeps the newest this many, so it cannot grow without bound.
+ */
+const MAX_UNREPORTED = 1_000;
 
 /** What one attempt of a stored event comes to. */
 export type AttemptDecision =
@@ -55,10 +61,32 @@ interface PendingRetry {
   attempts: number;
   /** When the next one is due, ms since the epoch (a wall clock: it must survive a restart). */
   dueAt: number;
+  /** The app's status on the latest attempt (absent from journals written before it was kept). */
+  status?: number;
   request: { method: string; path: string; rawHeaders: string[]; body: string; receivedAt: string };
 }
 
-type JournalLine = PendingRetry | { seq: number; done: 'ok' | 'failed' };
+/** A finished schedule; `attempts` and `status` say how, for the relay (older journals lack them). */
+interface DoneLine {
+  seq: number;
+  done: 'ok' | 'failed';
+  status?: number;
+  attempts?: number;
+}
+
+/** The relay stored this seq's outcome: nothing more to tell it. */
+interface ReportedLine {
+  seq: number;
+  reported: true;
+}
+
+type JournalLine = PendingRetry | DoneLine | ReportedLine;
+
+interface Journal {
+  pending: Map<number, PendingRetry>;
+  /** Finished, the relay not yet told (or it did not confirm). */
+  unreported: Map<number, DoneLine>;
+}
 
 export type RetryStatus =
   | { state: 'retry-failed'; seq: number; attempts: number }
@@ -93,15 +121,19 @@ function isPendingRetry(value: unknown): value is PendingRetry {
   );
 }
 
-/** The pending retries a journal holds: the last line per seq wins, a `done` line ends it; torn or foreign lines are skipped. */
-function loadJournal(file: string): Map<number, PendingRetry> {
+/**
+ * The pending retries a journal holds (the last line per seq wins, a `done` line ends
+ * it) and the finished ones not yet reported to the relay; torn or foreign lines are skipped.
+ */
+function loadJournal(file: string): Journal {
   const pending = new Map<number, PendingRetry>();
+  const unreported = new Map<number, DoneLine>();
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     debugSkipped('reading the retry journal (starting with no stored retries)', error);
-    return pending;
+    return { pending, unreported };
   }
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -112,14 +144,21 @@ function loadJournal(file: string): Map<number, PendingRetry> {
       debugSkipped('a torn retry journal line', error);
       continue;
     }
-    if ('done' in value && Number.isSafeInteger(value.seq)) pending.delete(value.seq);
-    else if (isPendingRetry(value)) pending.set(value.seq, value);
+    // A foreign line (`null`, a number, an object without a seq) is skipped like a torn one.
+    if (typeof value !== 'object' || value === null || !Number.isSafeInteger(value.seq)) continue;
+    if ('reported' in value) unreported.delete(value.seq);
+    else if ('done' in value) {
+      pending.delete(value.seq);
+      // A line from before outcomes were reported says too little to report.
+      if (Number.isSafeInteger(value.attempts)) unreported.set(value.seq, value);
+    } else if (isPendingRetry(value)) pending.set(value.seq, value);
   }
-  return pending;
+  for (const seq of [...unreported.keys()].slice(0, Math.max(0, unreported.size - MAX_UNREPORTED))) unreported.delete(seq);
+  return { pending, unreported };
 }
 
-/** Rewrites the journal with only what is pending (a new file, synced, renamed over the old: never half of one). */
-function compactJournal(file: string, pending: Iterable<PendingRetry>): void {
+/** Rewrites the journal with only what is pending or unreported (a new file, synced, renamed over the old: never half of one). */
+function compactJournal(file: string, pending: Iterable<JournalLine>): void {
   const temporary = `${file}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);
   try {
@@ -142,6 +181,9 @@ function compactJournal(file: string, pending: Iterable<PendingRetry>): void {
  */
 export class RetrySchedule implements StoredEventRetries {
   private readonly pending: Map<number, PendingRetry>;
+  private readonly unreported: Map<number, DoneLine>;
+  /** Each event's state on the schedule, for a relay that keeps them (its channel page shows them). */
+  readonly outcomes: OutcomeNotices;
   private readonly inFlight = new Set<number>();
   private readonly journal: DurableAppender;
   private timer: NodeJS.Timeout | undefined;
@@ -152,9 +194,9 @@ export class RetrySchedule implements StoredEventRetries {
   private readonly idle: Array<() => void> = [];
 
   private constructor(private readonly options: RetryScheduleOptions) {
-    this.pending = loadJournal(options.file);
+    ({ pending: this.pending, unreported: this.unreported } = loadJournal(options.file));
     try {
-      compactJournal(options.file, this.pending.values());
+      compactJournal(options.file, [...this.pending.values(), ...this.unreported.values()]);
     } catch (error) {
       debugSkipped('compacting the retry journal (new lines follow the old ones)', error);
       // No room to rewrite it (a full disk): the old journal stays as it is, still
@@ -164,6 +206,23 @@ export class RetrySchedule implements StoredEventRetries {
     this.journal = new DurableAppender(options.file, {
       onStall: (error: AppendStalledError) => options.onStatus?.({ state: 'journal-stalled', message: error.message }),
     });
+    this.outcomes = new OutcomeNotices((notice) => {
+      if (!this.unreported.delete(notice.seq)) return;
+      void this.write({ seq: notice.seq, reported: true });
+    });
+    // What a previous run did not get confirmed is told to the next relay that keeps outcomes.
+    for (const entry of this.pending.values()) this.outcomes.note(retryingNotice(entry));
+    for (const done of this.unreported.values()) this.outcomes.note(finalNotice(done));
+  }
+
+  /** A schedule ended: journaled with how, and told to the relay. */
+  private async finish(done: DoneLine): Promise<void> {
+    this.unreported.delete(done.seq);
+    this.unreported.set(done.seq, done);
+    const oldest = this.unreported.keys().next();
+    if (this.unreported.size > MAX_UNREPORTED && !oldest.done) this.unreported.delete(oldest.value);
+    await this.write(done);
+    this.outcomes.note(finalNotice(done));
   }
 
   /** Loads the journal (what a previous run left pending) and starts running what is due. */
@@ -194,6 +253,7 @@ export class RetrySchedule implements StoredEventRetries {
       settle: async (answer) => {
         const decision = decide(answer);
         if (decision.kind === 'failed') {
+          await this.finish({ seq: event.seq, done: 'failed', status: answer.status, attempts: 1 });
           this.options.onStatus?.({ state: 'retry-failed', seq: event.seq, attempts: 1 });
           return;
         }
@@ -202,6 +262,7 @@ export class RetrySchedule implements StoredEventRetries {
           seq: event.seq,
           attempts: 1,
           dueAt: decision.dueAt,
+          status: answer.status,
           request: {
             method: event.method,
             path: event.path,
@@ -212,6 +273,8 @@ export class RetrySchedule implements StoredEventRetries {
         };
         this.pending.set(event.seq, entry);
         await this.write(entry);
+        // Before the tunnel acks it: the relay never calls this event delivered.
+        this.outcomes.note(retryingNotice(entry));
         this.pump();
       },
     };
@@ -298,10 +361,12 @@ export class RetrySchedule implements StoredEventRetries {
       if (decision.kind === 'retry') {
         entry.attempts = attempt;
         entry.dueAt = decision.dueAt;
+        entry.status = answer.status;
         await this.write(entry);
+        this.outcomes.note(retryingNotice(entry));
       } else {
         this.pending.delete(entry.seq);
-        await this.write({ seq: entry.seq, done: decision.kind === 'ok' ? 'ok' : 'failed' });
+        await this.finish({ seq: entry.seq, done: decision.kind === 'ok' ? 'ok' : 'failed', status: answer.status, attempts: attempt });
         this.options.onStatus?.(
           decision.kind === 'ok'
             ? { state: 'retry-ok', seq: entry.seq, attempt }
@@ -313,4 +378,23 @@ export class RetrySchedule implements StoredEventRetries {
     if (this.inFlight.size === 0) for (const wake of this.idle.splice(0)) wake();
     this.pump();
   }
+}
+
+function retryingNotice(entry: PendingRetry): OutcomeNotice {
+  return {
+    seq: entry.seq,
+    state: 'retrying',
+    attempts: entry.attempts,
+    ...(Number.isFinite(entry.dueAt) ? { nextAttemptAt: new Date(entry.dueAt).toISOString() } : {}),
+    ...(entry.status !== undefined ? { status: entry.status } : {}),
+  };
+}
+
+function finalNotice(done: DoneLine): OutcomeNotice {
+  return {
+    seq: done.seq,
+    state: done.done === 'ok' ? 'delivered' : 'failed',
+    ...(done.attempts !== undefined ? { attempts: done.attempts } : {}),
+    ...(done.status !== undefined ? { status: done.status } : {}),
+  };
 }

@@ -26,7 +26,7 @@ export function statusOf(r: WireRequest): string {
 }
 
 function forwardText(r: WireRequest): string {
-  if (r.delivery !== undefined) return r.delivery;
+  if (r.delivery !== undefined) return r.appStatus === undefined ? r.delivery : `${r.delivery} (the app answered ${r.appStatus} last)`;
   if (!r.forward) return r.rejected ? `rejected: ${r.rejected}` : `answered ${statusOf(r)} (no target)`;
   if (r.forward.error) return `${r.forward.error} (${Math.round(r.forward.latencyMs)} ms)`;
   return `${r.forward.status} in ${r.forward.latencyMs} ms`;
@@ -228,7 +228,11 @@ export function renderDetail(container: HTMLElement, r: WireRequest, ctx: Detail
   if (statusOf(r) !== '') summary.push(['answered', statusOf(r)]);
   const seq = r.seq ?? (r.source?.kind === 'relay' ? r.source.seq : undefined);
   if (seq !== undefined) summary.push(['relay seq', String(seq)]);
-  if (r.redelivery === true) summary.push(['redelivery', 'yes: the relay sent this event before']);
+  if (r.redelivery === true) {
+    const retried = r.delivery !== undefined && (r.attempt ?? 1) > 1;
+    const why = retried ? "yes: the listener retried it on FrontEngine's schedule" : 'yes: the relay sent this event before';
+    summary.push(['redelivery', why]);
+  }
   if (r.attempt !== undefined) summary.push(['retries', attemptText(r)]);
   const states = deliveryStates(r);
   if (states.length > 0) summary.push(['states', states.join(', ')]);
@@ -249,6 +253,6 @@ export function renderDetail(container: HTMLElement, r: WireRequest, ctx: Detail
 
 /** A stored relay event on FrontEngine's retry schedule: which attempt, and what comes next. */
 function attemptText(r: WireRequest): string {
-  if (r.failed === true) return `attempt ${r.attempt}: FAILED, no retries left (replay it)`;
+  if (r.failed === true || r.delivery === 'failed') return `attempt ${r.attempt}: FAILED, no retries left (replay it)`;
   return `attempt ${r.attempt}${r.nextAttemptAt !== undefined ? `, next at ${new Date(r.nextAttemptAt).toLocaleTimeString()}` : ''}`;
 }

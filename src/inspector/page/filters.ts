@@ -11,7 +11,7 @@ export interface Filters {
   status: string;
   /** valid, invalid, unsigned or unchecked. */
   signature: string;
-  /** forwarded, failed, redelivery; on the relay also queued, delivered. */
+  /** forwarded, failed, redelivery; on the relay queued, delivered, retrying, failed, redelivery. */
   delivery: string;
 }
 
@@ -51,7 +51,7 @@ export function deliveryStates(request: WireRequest): string[] {
   if (request.forward?.status !== undefined) states.push('forwarded');
   if (request.forward?.error !== undefined || request.failed === true || request.delivery === 'failed') states.push('failed');
   if (request.redelivery === true) states.push('redelivery');
-  if (request.delivery === 'queued' || request.delivery === 'delivered') states.push(request.delivery);
+  if (request.delivery === 'queued' || request.delivery === 'delivered' || request.delivery === 'retrying') states.push(request.delivery);
   return states;
 }
 

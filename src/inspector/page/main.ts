@@ -1,4 +1,4 @@
-import type { WireList, WireMessage, WireRequest } from '../wire.js';
+import { applyOutcome, type WireList, type WireMessage, type WireRequest } from '../wire.js';
 import { Api, RefusedError } from './api.js';
 import { renderDetail } from './detail.js';
 import { listRow } from './rows.js';
@@ -158,13 +158,19 @@ function connectLive(): void {
   };
 }
 
-/** Queued events at or below the listener's cursor have been delivered since. */
-function markDelivered(acked: number): void {
+/**
+ * Queued events at or below the listener's cursor have been delivered since, unless the
+ * listener's retry schedule says otherwise (retrying, then delivered or failed).
+ */
+function updateDelivery(info: WireList): void {
+  const outcomes = new Map((info.outcomes ?? []).map((outcome) => [outcome.seq, outcome]));
   for (const r of state.items) {
-    if (r.delivery === 'queued' && r.seq !== undefined && r.seq <= acked) {
-      r.delivery = 'delivered';
-      redraw(r);
-    }
+    if (r.seq === undefined) continue;
+    const before = JSON.stringify([r.delivery, r.attempt, r.appStatus, r.nextAttemptAt]);
+    const outcome = outcomes.get(r.seq);
+    if (outcome) applyOutcome(r, outcome);
+    else if (r.delivery === 'queued' && info.acked !== undefined && r.seq <= info.acked) r.delivery = 'delivered';
+    if (JSON.stringify([r.delivery, r.attempt, r.appStatus, r.nextAttemptAt]) !== before) redraw(r);
   }
   updateCount();
 }
@@ -175,7 +181,7 @@ function pollRelay(): void {
     (info) => {
       byId('status').textContent = 'live';
       info.requests.forEach(add);
-      if (info.acked !== undefined) markDelivered(info.acked);
+      updateDelivery(info);
       setTimeout(pollRelay, RELAY_POLL_MS);
     },
     (error: Error) => {

@@ -10,7 +10,8 @@ function time(iso: string): string {
 
 /** One row of the list: time, method, path, event, signature, status (or delivery state). */
 export function listRow(r: WireRequest, marked: boolean, onClick: () => void): HTMLTableRowElement {
-  const status = (statusOf(r) || (r.delivery ?? '')) + (r.failed === true ? ' failed' : '');
+  const shown = statusOf(r) || (r.delivery ?? '');
+  const status = r.failed === true && shown !== 'failed' ? `${shown} failed` : shown;
   const tr = el('tr', { 'data-id': r.id }, [
     el('td', { text: time(r.receivedAt), title: r.receivedAt }),
     el('td', { text: r.method }),

@@ -39,7 +39,7 @@ export function setUpToolbar(info: WireList, ctx: ToolbarContext): void {
   });
   // The nine known events, then `other` for any other value: a sender's string never becomes an option.
   fillSelect('filter-event', [...info.events, 'other', 'none'], ctx.filters.event);
-  const delivery = info.mode === 'relay' ? ['queued', 'delivered', 'failed'] : FILTER_OPTIONS.delivery;
+  const delivery = info.mode === 'relay' ? ['queued', 'delivered', 'retrying', 'failed', 'redelivery'] : FILTER_OPTIONS.delivery;
   for (const [key, values] of Object.entries({ ...FILTER_OPTIONS, delivery }) as Array<[keyof Filters, string[]]>) {
     fillSelect(`filter-${key}`, values, ctx.filters[key]);
   }
