@@ -12,6 +12,7 @@ import { UserError } from '../../src/errors.js';
 import { composeBody } from '../../src/events/compose.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { sign, verify } from '../../src/signing/index.js';
+import { nextTurn } from '../helpers/poll.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const SECRET = 'whsec_unit_test_secret';
@@ -54,7 +55,6 @@ test('deliverWithRetry waits the schedule (scaled), stops on success, and gives 
   // Mocked timers: FrontEngine's real waits (1 min, 5 min) pass in no time, and an attempt
   // made before its wait is over would show.
   t.mock.timers.enable({ apis: ['setTimeout'] });
-  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   const outcome = (ok: boolean): DeliveryOutcome => ({ ok, status: ok ? 200 : 503, latencyMs: 1 });
   const waits: number[] = [];
   let calls = 0;
@@ -63,16 +63,16 @@ test('deliverWithRetry waits the schedule (scaled), stops on success, and gives 
     timeScale: 1,
     onWait: (_next, waitMs) => waits.push(waitMs),
   });
-  await settle();
+  await nextTurn();
   assert.deepEqual([calls, waits], [1, [60_000]]);
   t.mock.timers.tick(59_999);
-  await settle();
+  await nextTurn();
   assert.equal(calls, 1, 'not before the minute is over');
   t.mock.timers.tick(1);
-  await settle();
+  await nextTurn();
   assert.deepEqual([calls, waits], [2, [60_000, 300_000]]);
   t.mock.timers.tick(299_999);
-  await settle();
+  await nextTurn();
   assert.equal(calls, 2, 'not before the five minutes are over');
   t.mock.timers.tick(1);
   const succeeded = await succeeding;
@@ -86,9 +86,9 @@ test('deliverWithRetry waits the schedule (scaled), stops on success, and gives 
     timeScale: 0.001,
     onWait: (_next, waitMs) => scaledWaits.push(waitMs),
   });
-  await settle();
+  await nextTurn();
   t.mock.timers.tick(59);
-  await settle();
+  await nextTurn();
   assert.equal(scaledCalls, 1, '--time-scale 0.001 makes 1 min 60 ms, not less');
   t.mock.timers.tick(1);
   assert.equal((await scaled).ok, true);
@@ -97,7 +97,7 @@ test('deliverWithRetry waits the schedule (scaled), stops on success, and gives 
   const attempts: number[] = [];
   const failing = deliverWithRetry(async () => outcome(false), { delaysMs: [1_000, 1_000], timeScale: 1, onAttempt: (n) => attempts.push(n) });
   for (let i = 0; i < 2; i++) {
-    await settle();
+    await nextTurn();
     t.mock.timers.tick(1_000);
   }
   const failed = await failing;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitForAnswer } from '../../src/relay/answer-waiters.js';
+import { nextTurn } from '../helpers/poll.js';
 
 test('answer waiters: answers resolve, late ones time out at their deadline (not before) on one shared timer', async (t) => {
   // Mocked timers and clock (the waiters measure time with performance.now): deadlines are
@@ -14,7 +15,6 @@ test('answer waiters: answers resolve, late ones time out at their deadline (not
     nowMs += ms;
     t.mock.timers.tick(ms);
   };
-  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   const waiters = new Map<number, (answer: string | undefined) => void>();
   const settled: Array<[number, string | undefined]> = [];
   for (const [seq, timeoutMs] of [[1, 40], [2, 1_000], [3, 10]] as const) {
@@ -22,19 +22,19 @@ test('answer waiters: answers resolve, late ones time out at their deadline (not
   }
   waiters.get(2)?.('ok');
   waiters.delete(2);
-  await settle();
+  await nextTurn();
   assert.deepEqual(settled, [[2, 'ok']]);
   advance(9);
-  await settle();
+  await nextTurn();
   assert.deepEqual(settled, [[2, 'ok']], '#3 not before its 10 ms');
   advance(1);
-  await settle();
+  await nextTurn();
   assert.deepEqual(settled, [[2, 'ok'], [3, 'timeout']]);
   advance(29);
-  await settle();
+  await nextTurn();
   assert.equal(settled.length, 2, '#1 not before its 40 ms');
   advance(1);
-  await settle();
+  await nextTurn();
   assert.deepEqual(settled, [[2, 'ok'], [3, 'timeout'], [1, 'timeout']]);
   assert.equal(waiters.size, 0);
   // Armed for #1, re-armed earlier for #3, then for #1 again once #3 expired: nothing after.

@@ -7,6 +7,7 @@ import { FRONTENGINE_RETRY_DELAYS_MS } from '../../src/config/defaults.js';
 import type { TunnelAnswer, TunnelRequest } from '../../src/tunnel/client.js';
 import { RetrySchedule, decideAttempt, type RetryStatus } from '../../src/tunnel/retry-schedule.js';
 import { tempDir } from '../helpers/cli.js';
+import { nextTurn, waitUntilOnMockedTimers } from '../helpers/poll.js';
 
 const answer = (status: number, extra: Partial<TunnelAnswer> = {}): TunnelAnswer => ({ status, headers: [], body: Buffer.alloc(0), ...extra });
 
@@ -29,15 +30,6 @@ test('RetrySchedule: a failed first attempt is journaled, survives a reopen, and
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.UTC(2026, 11, 7, 1, 0, 0) });
   // Watches the (mocked) setTimeout, so the clock is moved exactly to when the schedule's timer is due.
   const armed = t.mock.method(globalThis, 'setTimeout');
-  const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-  /** Lets real I/O run (bounded in real time) until `done`. */
-  const until = async (what: string, done: () => boolean): Promise<void> => {
-    const started = performance.now();
-    while (!done()) {
-      if (performance.now() - started > 10_000) assert.fail(`timed out waiting for ${what}`);
-      await settle();
-    }
-  };
   const dir = await tempDir(t);
   const file = path.join(dir, 'state', 'relay-retries-x.jsonl');
   const records: CaptureRecord[] = [];
@@ -76,20 +68,20 @@ test('RetrySchedule: a failed first attempt is journaled, survives a reopen, and
   const second = await RetrySchedule.open({ file, channel: 'x', handler, delaysMs, scale: 1, onStatus: (s) => statuses.push(s) });
   t.after(() => second.close());
   assert.equal(second.has(7), true);
-  await until('attempt 2', () => requests.length === 1);
+  await waitUntilOnMockedTimers('attempt 2', () => requests.length === 1);
   assert.ok(requests[0]?.body.equals(event.body));
   assert.equal(requests[0]?.path, '/hooks?x=1');
   assert.deepEqual(requests[0]?.source, { kind: 'relay', channel: 'x', seq: 7 });
   const dueAt = Date.parse(records[0]?.nextAttemptAt ?? '');
   assert.equal(dueAt, (ranAt[0] as number) + 60_000, 'attempt 3 is due a minute after attempt 2 failed');
   // Attempt 2 journaled, the schedule sets its timer for attempt 3.
-  await until('the timer for attempt 3', () => armed.mock.callCount() > timersBefore);
+  await waitUntilOnMockedTimers('the timer for attempt 3', () => armed.mock.callCount() > timersBefore);
   const waitMs = armed.mock.calls.at(-1)?.arguments[1] as number;
   t.mock.timers.tick(waitMs - 1);
-  for (let i = 0; i < 20; i++) await settle();
+  for (let i = 0; i < 20; i++) await nextTurn();
   assert.equal(requests.length, 1, 'not before it is due');
   t.mock.timers.tick(1);
-  await until('attempt 3, the last', () => statuses.some((s) => s.state === 'retry-failed'));
+  await waitUntilOnMockedTimers('attempt 3, the last', () => statuses.some((s) => s.state === 'retry-failed'));
   assert.equal(ranAt[1], dueAt, 'attempt 3 ran when it was due');
   assert.deepEqual(records.map((r) => [r.attempt, r.failed ?? false]), [[2, false], [3, true]]);
   assert.equal(second.has(7), false);
