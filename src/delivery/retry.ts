@@ -1,4 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+// The module, not a named import: its setTimeout is looked up at each wait, which lets
+// node:test's mock.timers run the real schedule (minutes, hours) in no time in tests.
+import timers from 'node:timers/promises';
 import type { DeliveryOutcome } from './deliver.js';
 
 export interface RetryOptions {
@@ -35,7 +37,7 @@ export async function deliverWithRetry(send: () => Promise<DeliveryOutcome>, opt
     const waitMs = delay * options.timeScale;
     options.onWait?.(attempt + 1, waitMs);
     try {
-      await sleep(waitMs, undefined, { signal: options.signal });
+      await timers.setTimeout(waitMs, undefined, { signal: options.signal });
     } catch {
       return { attempts, ok: false };
     }

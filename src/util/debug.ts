@@ -31,13 +31,20 @@ export function debug(message: string, ...args: unknown[]): void {
   else if (forced) process.stderr.write(`${SECTION.toUpperCase()} ${process.pid}: ${format(message, ...args)}\n`);
 }
 
-/** Why an error happened, in one line: its code and message, never a stack. */
+/**
+ * V8's JSON.parse messages quote the text they choked on (`Unexpected token 'x', "…" is not
+ * valid JSON`), and that text may be a saved token or a webhook body: it is left out.
+ */
+const JSON_EXCERPT = /, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/;
+
+/** Why an error happened, in one line: its code and message, never a stack or quoted input. */
 function why(error: unknown): string {
+  let text = String(error);
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+    text = code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
   }
-  return String(error);
+  return text.replace(JSON_EXCERPT, ': not valid JSON').replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /** Inside a `catch`: say what was skipped and why (nothing when debugging is off). */

@@ -7,36 +7,54 @@ import { BOM_BYTES } from '../capture/lines.js';
 /**
  * Verifying a large captures file on every core: this thread reads the file and cuts it
  * at line ends, worker threads check and format the pieces, and the results come back
- * here in input order (repeats are decided here, over the whole run). On the 2-core
- * machine this was measured on, one thread spent most of its time in JSON.parse and
- * HMAC, which no single-threaded trick removes.
+ * here in input order (repeats are decided here, over the whole run). Checking is CPU
+ * work (mostly JSON.parse and HMAC, which no single-threaded trick removes), so the
+ * constants below all trade the same things: every thread kept busy, against memory
+ * (each slot is a SharedArrayBuffer, and memory touched for the first time costs page
+ * faults: ~3.6 ms per MiB against ~0.3 ms to fill a slot again) and per-piece overhead
+ * (a postMessage, a merge, a result). The figures quoted were measured with
+ * `npm run bench` on a 2-core machine (BENCHMARKS.md); re-measure there before changing one.
  */
 
 /**
- * Pieces in flight per worker: one being checked, two waiting. With one waiting, a
- * worker ran dry for 5-15 ms at a time (10-20% of the run) whenever this thread was
- * busy with a piece of its own, merging or reading, before it could send the next.
+ * Pieces in flight per worker: one being checked, two waiting, so a worker always has
+ * its next piece while this thread is busy with a piece of its own, merging or reading.
+ * Lower (2): a worker ran dry for 5-15 ms at a time, 10-20% of the run. Higher: another
+ * SLOT_BYTES of memory per worker, first-touched, and a longer in-order merge backlog,
+ * for no more throughput (a worker cannot use more than the next piece).
  */
 const IN_FLIGHT_PER_WORKER = 3;
 /**
  * Pieces this thread may check and hold, unmerged, behind a worker's piece: so it goes
  * on working instead of waiting for that worker to answer. While a worker checks its
- * three, this thread checks two or three; one more is slack. Not more: every slot is
- * memory touched for the first time, and on the VM this was measured on that costs
- * ~3.6 ms per MiB (page faults), against ~0.3 ms to fill it again.
+ * three, this thread checks two or three; one more is slack. Lower: this thread stalls
+ * on the in-order merge while it could be checking. Higher: one more slot of memory
+ * each, touched for the first time, which costs more than it saves on all but the
+ * largest files.
  */
 const AHEAD_HERE = 4;
-/** One piece of the file: about a thousand capture records. */
+/**
+ * One piece of the file: about a thousand capture records. Larger: fewer messages and
+ * merges per record, but memory grows with it (the pool holds workers * 3 + 4 slots),
+ * the threads finish less evenly, and the first touch of each slot costs more. Smaller:
+ * the per-piece overhead starts to show. It is also the longest line the slots carry;
+ * a longer one is read into a Buffer of its own (readLongLine), which is slower.
+ */
 const SLOT_BYTES = 1024 * 1024;
 /**
  * Pieces while a worker is still starting: a piece checked here holds this thread off
  * the event loop, and before V8 has compiled the checks a 1 MiB piece took 50-80 ms,
- * during which a worker that had become ready sat idle, unseen.
+ * during which a worker that had become ready sat idle, unseen. Larger: that idle time
+ * comes back. Smaller: more per-piece overhead in the ~60 ms workers take to start,
+ * when this thread does all the work.
  */
 const STARTING_PIECE_BYTES = 64 * 1024;
 /**
  * The last few megabytes go in quarter-slot pieces: the threads then finish close
- * together, instead of this one waiting on a worker's last full pieces.
+ * together, instead of this one waiting on a worker's last full pieces. A larger
+ * ENDING_BYTES or smaller ENDING_PIECE_BYTES evens the finish further but pays the
+ * per-piece overhead on more of the file; the other way, the run ends with this thread
+ * idle, waiting on a worker's last full pieces.
  */
 const ENDING_BYTES = 4 * SLOT_BYTES;
 const ENDING_PIECE_BYTES = SLOT_BYTES / 4;
@@ -44,6 +62,9 @@ const ENDING_PIECE_BYTES = SLOT_BYTES / 4;
  * A worker's young generation, in MiB: checking a piece makes only short-lived garbage,
  * and V8 otherwise grows it to 8 MiB of fresh memory (first-touch page faults, above)
  * for nothing. Measured: ~3,000 fewer page faults and ~6% less CPU per 100,000 requests.
+ * Lower: scavenges come often enough that a piece's live objects get promoted to the
+ * old generation, which then needs full collections. Higher: back towards V8's default
+ * and its page faults.
  */
 const WORKER_YOUNG_GENERATION_MB = 2;
 const NEWLINE = 0x0a;

@@ -4,7 +4,7 @@
 // --inspector-port); when something else holds it, listen quietly takes any free port.
 // On the relay: the channel log's state file, when the disk refuses it.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -62,4 +62,17 @@ test('--debug on the relay: a state file it cannot write is said, and the relay 
   assert.equal(stored.status, 202);
   assert.equal(await relay.kill('SIGTERM'), 0);
   assert.match(relay.stderr(), /^FE-WEBHOOKS \d+: skipped writing the log's state file on close: EISDIR/m);
+});
+
+test('a debug line never quotes what it could not parse: a torn relay.json keeps its token to itself', async (t) => {
+  const relay = await startRelayProcess(t, await tempDir(t, 'fe-webhooks-debug-relay-'));
+  const cwd = await tempDir(t, 'fe-webhooks-debug-');
+  await mkdir(path.join(cwd, '.fe-webhooks'), { recursive: true });
+  // Torn mid-write by hand: V8's JSON error would quote the text around the token.
+  const token = 'tok_debugLineMustNotShowThis';
+  await writeFile(path.join(cwd, '.fe-webhooks', 'relay.json'), `x{"relay":"${relay.url}","id":"c1","token":"${token}"`);
+  const listen = await startListenCli(t, ['--relay', relay.url, '--no-save'], { cwd, env: cleanEnv({ NODE_DEBUG: 'fe-webhooks' }) });
+  const { stderr } = await listen.stop();
+  assert.match(stderr, /^FE-WEBHOOKS \d+: skipped the saved channel \(unreadable: a new one is created\): Unexpected token 'x': not valid JSON$/m);
+  assert.ok(!stderr.includes(token), stderr);
 });

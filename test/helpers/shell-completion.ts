@@ -8,12 +8,14 @@ import { fileURLToPath } from 'node:url';
  * What a completion script offers, asked of the real shell: bash through its completion
  * variables, fish through `complete -C`, zsh through an interactive zsh in a pseudo-
  * terminal (zpty) where Tab is pressed and every match that reaches compadd is recorded.
+ * The shells run in the script's own folder, never the checkout: a completion that falls
+ * back to file names then offers the script's file, wherever the suite runs.
  */
 
 /** The matches bash's completion function puts in COMPREPLY for these words (the last one is being completed). */
 export function bashCompletions(script: string, words: string[]): string[] {
   const line = `source ${JSON.stringify(script)}; COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}; _fe_webhooks; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const result = spawnSync('bash', ['-c', line], { encoding: 'utf8' });
+  const result = spawnSync('bash', ['-c', line], { encoding: 'utf8', cwd: path.dirname(script) });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stderr, '');
   return result.stdout.split('\n').filter(Boolean);
@@ -21,7 +23,10 @@ export function bashCompletions(script: string, words: string[]): string[] {
 
 /** What fish offers for a command line (`complete -C`), candidates only. */
 export function fishCompletions(script: string, line: string): string[] {
-  const result = spawnSync('fish', ['--no-config', '-c', `source ${fishQuote(script)}; and complete -C ${fishQuote(line)}`], { encoding: 'utf8' });
+  const result = spawnSync('fish', ['--no-config', '-c', `source ${fishQuote(script)}; and complete -C ${fishQuote(line)}`], {
+    encoding: 'utf8',
+    cwd: path.dirname(script),
+  });
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stderr, '', 'the script loads without a complaint');
   return [...new Set(result.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0] as string))].sort();
@@ -38,7 +43,7 @@ export function zshCompletions(script: string, line: string, dir: string): strin
   const hits = path.join(dir, 'zsh-hits');
   rmSync(hits, { force: true });
   rmSync(`${hits}.err`, { force: true });
-  const result = spawnSync('zsh', ['-f', ZSH_HARNESS, script, line, hits], { encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync('zsh', ['-f', ZSH_HARNESS, script, line, hits], { encoding: 'utf8', timeout: 30_000, cwd: path.dirname(script) });
   assert.equal(result.status, 0, `zsh completed "${line}": ${result.stderr}`);
   assert.equal(readIfThere(`${hits}.err`), '', 'sourcing the script printed nothing on stderr');
   const text = readIfThere(hits);

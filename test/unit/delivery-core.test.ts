@@ -12,6 +12,7 @@ import { UserError } from '../../src/errors.js';
 import { composeBody } from '../../src/events/compose.js';
 import { validateEvent } from '../../src/events/validate.js';
 import { sign, verify } from '../../src/signing/index.js';
+import { nextTurn } from '../helpers/poll.js';
 import { startReceiver } from '../helpers/receiver.js';
 
 const SECRET = 'whsec_unit_test_secret';
@@ -50,20 +51,56 @@ test('forgeries: none verifies with the real secret, the tampered body is still 
   assert.deepEqual(tamper(Buffer.from('{}')), Buffer.from('{} '));
 });
 
-test('deliverWithRetry waits the scaled schedule, stops on success, and gives up after the last retry', async () => {
+test('deliverWithRetry waits the schedule (scaled), stops on success, and gives up after the last retry', { timeout: 10_000 }, async (t) => {
+  // Mocked timers: FrontEngine's real waits (1 min, 5 min) pass in no time, and an attempt
+  // made before its wait is over would show.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const outcome = (ok: boolean): DeliveryOutcome => ({ ok, status: ok ? 200 : 503, latencyMs: 1 });
   const waits: number[] = [];
   let calls = 0;
-  const succeeded = await deliverWithRetry(async () => outcome(++calls === 3), {
+  const succeeding = deliverWithRetry(async () => outcome(++calls === 3), {
     delaysMs: [60_000, 300_000, 1_800_000],
-    timeScale: 0.0001,
+    timeScale: 1,
     onWait: (_next, waitMs) => waits.push(waitMs),
   });
+  await nextTurn();
+  assert.deepEqual([calls, waits], [1, [60_000]]);
+  t.mock.timers.tick(59_999);
+  await nextTurn();
+  assert.equal(calls, 1, 'not before the minute is over');
+  t.mock.timers.tick(1);
+  await nextTurn();
+  assert.deepEqual([calls, waits], [2, [60_000, 300_000]]);
+  t.mock.timers.tick(299_999);
+  await nextTurn();
+  assert.equal(calls, 2, 'not before the five minutes are over');
+  t.mock.timers.tick(1);
+  const succeeded = await succeeding;
   assert.equal(succeeded.ok, true);
-  assert.equal(succeeded.attempts.length, 3);
-  assert.deepEqual(waits, [6, 30]);
+  assert.equal(succeeded.attempts.length, 3, 'no attempt after the 2xx');
+
+  const scaledWaits: number[] = [];
+  let scaledCalls = 0;
+  const scaled = deliverWithRetry(async () => outcome(++scaledCalls === 2), {
+    delaysMs: [60_000],
+    timeScale: 0.001,
+    onWait: (_next, waitMs) => scaledWaits.push(waitMs),
+  });
+  await nextTurn();
+  t.mock.timers.tick(59);
+  await nextTurn();
+  assert.equal(scaledCalls, 1, '--time-scale 0.001 makes 1 min 60 ms, not less');
+  t.mock.timers.tick(1);
+  assert.equal((await scaled).ok, true);
+  assert.deepEqual(scaledWaits, [60]);
+
   const attempts: number[] = [];
-  const failed = await deliverWithRetry(async () => outcome(false), { delaysMs: [1, 1], timeScale: 1, onAttempt: (n) => attempts.push(n) });
+  const failing = deliverWithRetry(async () => outcome(false), { delaysMs: [1_000, 1_000], timeScale: 1, onAttempt: (n) => attempts.push(n) });
+  for (let i = 0; i < 2; i++) {
+    await nextTurn();
+    t.mock.timers.tick(1_000);
+  }
+  const failed = await failing;
   assert.equal(failed.ok, false);
   assert.deepEqual(attempts, [1, 2, 3]);
 });

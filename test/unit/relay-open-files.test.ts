@@ -110,25 +110,33 @@ test('the retention sweep over 10,000 open logs keeps the event loop responsive'
   assert.ok(maxMs < 50, `the sweep stalled the event loop for ${maxMs} ms`);
 });
 
-test('one heartbeat timer for all links: quiet links are pinged, links heard from are not, silent ones are dead', async () => {
+test('one heartbeat timer for all links: quiet links are pinged, links heard from are not, silent ones are dead', (t) => {
+  // On mocked timers and clock: the sweep's interval and Date.now move only when ticked,
+  // so the exact pings and the moment of death are known, whatever the machine's load.
+  t.mock.timers.enable({ apis: ['setInterval', 'Date'], now: 1_000_000 });
   const sweep = new HeartbeatSweep(50, 200);
+  t.after(() => sweep.stop());
   const frames = { chatty: [] as string[], silent: [] as string[] };
   let dead = '';
   const chatty = sweep.join((frame) => frames.chatty.push(frame), () => (dead += 'chatty'));
   sweep.join((frame) => frames.silent.push(frame), () => (dead += 'silent'));
   assert.equal(sweep.size, 2);
-  const talking = setInterval(() => chatty.heard(), 10);
-  await new Promise<void>((resolve) => {
-    const check = setInterval(() => {
-      if (sweep.size === 1) {
-        clearInterval(check);
-        resolve();
-      }
-    }, 10);
-  });
-  clearInterval(talking);
-  assert.equal(dead, 'silent');
-  assert.ok(frames.silent.filter((f) => f.includes('"ping"')).length >= 2, 'the silent link was pinged');
+  // The chatty link is heard from every 10 ms; sweeps come at 50, 100, 150 and 200 ms.
+  const advance = (ms: number): void => {
+    for (let elapsed = 0; elapsed < ms; elapsed += 10) {
+      t.mock.timers.tick(10);
+      chatty.heard();
+    }
+  };
+  advance(200);
+  assert.equal(dead, '', 'silent for exactly deadAfterMs is not yet dead');
+  assert.equal(sweep.size, 2);
+  const pings = frames.silent.map((frame) => JSON.parse(frame) as { type: string; t: number });
+  assert.deepEqual(pings.map((ping) => [ping.type, ping.t - 1_000_000]), [['ping', 50], ['ping', 100], ['ping', 150], ['ping', 200]], 'the quiet link, pinged at every sweep');
+  advance(50);
+  assert.equal(dead, 'silent', 'silent for longer than deadAfterMs: dead at the next sweep');
+  assert.equal(sweep.size, 1);
+  assert.equal(frames.silent.length, 4, 'a dead link is not pinged');
   assert.deepEqual(frames.chatty, [], 'a link heard from within the interval needs no ping');
   // Pings from the other end are answered, whoever runs the timer.
   assert.equal(chatty.answer({ v: 1, type: 'ping', t: 7 } as never), true);

@@ -154,6 +154,10 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
     throw error;
   }
   lines.flush();
+  // Before the ready line, as listen does: whoever reads it (a supervisor, a test) may
+  // send SIGTERM at once, and until the handler is in, Node's default action kills the
+  // relay without closing it (it happened under load: exit by signal, not 0).
+  const stopSignals = watchStopSignals(io.stderr);
   if (options.json) {
     printLine(
       io,
@@ -175,7 +179,7 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
       ),
     );
   }
-  const signal = await watchStopSignals(io.stderr).received;
+  const signal = await stopSignals.received;
   await relay.close();
   lines.flush();
   if (signal === 'SIGINT') throw new InterruptedError('');
