@@ -49,10 +49,22 @@ function lineSeq(text: string): number {
   return Number(text.slice(7, text.indexOf(',', 7)));
 }
 
-function encodeLine(seq: number, event: NewEvent): string {
-  return `${JSON.stringify({
+/** A new event as stored, its fields in the order a line read back has them (one object shape for both). */
+function storedEvent(seq: number, event: NewEvent): StoredEvent {
+  return {
     seq,
     receivedAt: event.receivedAt.toISOString(),
+    method: event.method,
+    path: event.path,
+    rawHeaders: event.rawHeaders,
+    body: event.body,
+  };
+}
+
+function encodeLine(event: StoredEvent): string {
+  return `${JSON.stringify({
+    seq: event.seq,
+    receivedAt: event.receivedAt,
     method: event.method,
     path: event.path,
     rawHeaders: event.rawHeaders,
@@ -239,10 +251,12 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     }
     const size = this.segmentBytes;
     let data: Buffer;
+    let stored: StoredEvent[];
     try {
       const handle = await this.segmentHandle();
       let seq = this.headSeq;
-      data = Buffer.from(batch.map((p) => encodeLine(++seq, p.event)).join(''));
+      stored = batch.map((p) => storedEvent(++seq, p.event));
+      data = Buffer.from(stored.map(encodeLine).join(''));
       if (data.length <= SYNC_WRITE_MAX_BYTES) writeAll(handle.fd, data);
       else await handle.writeFile(data);
     } catch (error) {
@@ -257,7 +271,7 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     this.headSeq += batch.length;
     batch.forEach((p, i) => {
       p.seq = firstNew + i;
-      this.remember(p.seq, p.event);
+      this.remember(stored[i] as StoredEvent);
       p.written?.(p.seq);
       this.unsynced.push(p);
     });
@@ -364,10 +378,9 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     return this.handle;
   }
 
-  private remember(seq: number, event: NewEvent): void {
-    const stored: StoredEvent = { ...event, seq, receivedAt: event.receivedAt.toISOString() };
+  private remember(stored: StoredEvent): void {
     this.recent.push(stored);
-    this.recentBytes += event.body.length;
+    this.recentBytes += stored.body.length;
     while (this.recent.length > RECENT_MAX_EVENTS || (this.recentBytes > RECENT_MAX_BYTES && this.recent.length > 1)) {
       this.recentBytes -= (this.recent.shift() as StoredEvent).body.length;
     }

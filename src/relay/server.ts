@@ -247,10 +247,13 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
       });
     }
     log({ kind: 'event', channel: target.id, seq, status: answer.status, ms });
-    const headers: Array<[string, string]> = answer.headers.filter(
-      ([name]) => !isHopByHop(name.toLowerCase()) && name.toLowerCase() !== 'content-length',
-    );
-    res.writeHead(answer.status, [...headers.flat(), 'content-length', String(answer.body.length), 'x-fe-webhooks-seq', String(seq)]);
+    const headers: string[] = [];
+    for (const [name, value] of answer.headers) {
+      const lower = name.toLowerCase();
+      if (!isHopByHop(lower) && lower !== 'content-length') headers.push(name, value);
+    }
+    headers.push('content-length', String(answer.body.length), 'x-fe-webhooks-seq', String(seq));
+    res.writeHead(answer.status, headers);
     res.end(answer.body);
   };
 
