@@ -272,8 +272,13 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
     batch.forEach((p, i) => {
       p.seq = firstNew + i;
       this.remember(stored[i] as StoredEvent);
-      p.written?.(p.seq);
       this.unsynced.push(p);
+      try {
+        p.written?.(p.seq);
+      } catch (error) {
+        // The caller's business: the event is stored all the same.
+        debugSkipped('a callback on a written event threw', error);
+      }
     });
     this.startSync();
     if (this.headSeq - this.firstSeq + 1 > this.retention.maxEvents) {
@@ -320,17 +325,19 @@ export class FileEventLog implements EventLog, ParkedFileHolder {
 
   /** Idle again: the file slot is parked (kept open until the budget needs it) or given back. */
   private parkWhenIdle(): void {
-    if (!this.idle || !this.holdsSlot) return;
-    this.holdsSlot = false;
-    if (this.handle) this.openFiles.park(this);
-    else this.openFiles.release();
+    if (!this.idle) return;
+    if (this.holdsSlot) {
+      this.holdsSlot = false;
+      if (this.handle) this.openFiles.park(this);
+      else this.openFiles.release();
+    }
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private readonly idleWaiters: Array<() => void> = [];
 
   private whenIdle(): Promise<void> {
-    return this.idle && !this.holdsSlot ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.idle ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** After a failed write: drop whatever part of the batch reached the file. */
