@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { RelayedEvent } from '../protocol/index.js';
 import type { AckSender } from './ack-sender.js';
+import { AnswerBudgets } from './answer-budgets.js';
 import { APP_RETRY_INITIAL_MS, APP_RETRY_MAX_MS, backoffDelayMs, pause, type BackoffPolicy } from './backoff.js';
 import type { ForwardedTracker } from './forwarded.js';
 import type { TunnelAnswer, TunnelOptions, TunnelRequest, TunnelStatus } from './types.js';
@@ -36,6 +37,7 @@ export class Deliveries {
   };
   private readonly concurrency: number;
   private readonly budgetMs: number;
+  private readonly budgets: AnswerBudgets;
   private readonly appRetry: BackoffPolicy;
   private readonly heldRetry: BackoffPolicy;
 
@@ -49,6 +51,7 @@ export class Deliveries {
   ) {
     this.concurrency = options.concurrency ?? 1;
     this.budgetMs = options.answerBudgetMs ?? ANSWER_BUDGET_MS;
+    this.budgets = new AnswerBudgets(this.budgetMs);
     this.appRetry = options.appRetry ?? { initialMs: APP_RETRY_INITIAL_MS, maxMs: APP_RETRY_MAX_MS };
     // Asking a listener that cannot take events (captures unwritable) costs nothing: look
     // again every 2 s at most, so events flow soon after there is room.
@@ -171,20 +174,20 @@ export class Deliveries {
       this.active--;
       this.dispatchSoon();
     };
-    const slow = live ? setTimeout(releaseSlot, budgetMs) : undefined;
+    const slow = live ? this.budgets.start(releaseSlot) : undefined;
     // Only an answer from the first call can be "late": after a try that found the app
     // down, the waiting sender was already told that (502).
     let calls = 0;
     let firstCallMs = 0;
     const returned = (): void => {
       if (++calls === 1) firstCallMs = performance.now() - startedMs;
-      clearTimeout(slow);
+      if (slow) this.budgets.settle(slow);
     };
     let answer: TunnelAnswer | undefined;
     try {
       answer = await this.deliver(event, live, returned);
     } finally {
-      clearTimeout(slow);
+      if (slow) this.budgets.settle(slow);
       tracker.finish(event.seq, answer !== undefined, generation, event.receivedAt);
       this.running--;
     }
