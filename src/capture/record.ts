@@ -33,7 +33,8 @@ export const ANSWER_EXCERPT_BYTES = 1024;
 /** The app's answer as an excerpt: all its headers, the first ANSWER_EXCERPT_BYTES of its body. */
 export function answerExcerpt(rawHeaders: readonly string[], body: Buffer): AnswerExcerpt {
   const start = body.length > ANSWER_EXCERPT_BYTES ? body.subarray(0, ANSWER_EXCERPT_BYTES) : body;
-  return { headers: headersFromRaw(rawHeaders), ...encodeBody(start), bodySize: body.length };
+  const encoded = encodeBody(start);
+  return { headers: headersFromRaw(rawHeaders), body: encoded.body, bodyEncoding: encoded.bodyEncoding, bodySize: body.length };
 }
 
 /** One received request, one line of the captures file. */

@@ -2,6 +2,7 @@ import { AppendStalledError, type DurableAppender } from '../capture/appender.js
 import { encodeBody, headersFromRaw, newCaptureId, type CaptureRecord } from '../capture/record.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../config/defaults.js';
 import { PreparedSecrets } from '../signing/index.js';
+import { isoTime } from '../util/iso-time.js';
 import { formatBytes } from '../util/units.js';
 import { Forwarder } from './forward.js';
 import type { InboundRequest, Intake, IntakeAnswer } from './types.js';
@@ -29,6 +30,10 @@ export interface IntakeOptions {
 function jsonAnswer(status: number, value: unknown): IntakeAnswer {
   return { status, headers: [['content-type', 'application/json']], body: Buffer.from(`${JSON.stringify(value)}\n`) };
 }
+
+const EMPTY_BODY: Buffer = Buffer.alloc(0);
+/** Shared by every local record (records are never changed once written). */
+const LOCAL_SOURCE: CaptureRecord['source'] = { kind: 'local' };
 
 /** Seconds a caller refused while captures cannot be written is asked to wait. */
 const HELD_RETRY_AFTER_S = 30;
@@ -85,23 +90,29 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
 
   /** The answer and the capture record of one request (forwarded, or answered here). */
   async function answerOf(inbound: InboundRequest): Promise<{ answer: IntakeAnswer; record: CaptureRecord }> {
-    const receivedAt = inbound.receivedAt ?? new Date();
-    const id = newCaptureId(receivedAt.getTime());
+    const receivedAtMs = inbound.receivedAt?.getTime() ?? Date.now();
+    const id = newCaptureId(receivedAtMs);
     const headers = headersFromRaw(inbound.rawHeaders);
     const tooLarge = inbound.bodyTooLarge === true || inbound.body.length > maxBodyBytes;
-    const body = tooLarge ? Buffer.alloc(0) : inbound.body;
+    const body = tooLarge ? EMPTY_BODY : inbound.body;
+    const encoded = encodeBody(body);
+    // Written out, not spread: a spread in a literal is a runtime call per request. The
+    // key order is the captures file's.
     const record: CaptureRecord = {
       id,
-      receivedAt: receivedAt.toISOString(),
+      receivedAt: isoTime(receivedAtMs),
       method: inbound.method,
       path: inbound.path,
       headers,
-      ...encodeBody(body),
+      body: encoded.body,
+      bodyEncoding: encoded.bodyEncoding,
+      bodySize: encoded.bodySize,
       signature: tooLarge ? 'unchecked' : signatureVerdict(headers, body, secret),
-      source: inbound.source ?? { kind: 'local' },
+      source: inbound.source ?? LOCAL_SOURCE,
     };
     if (inbound.redelivery) record.redelivery = true;
-    const event = eventOf(body);
+    // The text is decoded once: a UTF-8 body's record text is the body as a string.
+    const event = eventOf(body, encoded.bodyEncoding === 'utf8' ? encoded.body : undefined);
     if (event !== undefined) record.event = event;
 
     let answer: IntakeAnswer;
@@ -112,7 +123,8 @@ export function createIntake(options: IntakeOptions = {}): Intake & { forwarder:
       record.rejected = inbound.refusal.reason;
       answer = jsonAnswer(inbound.refusal.status, { error: inbound.refusal.reason, id });
     } else if (forwarder && options.forward) {
-      const outcome = await forwarder.forward(options.forward, { ...inbound, body });
+      // Never too large here: `body` is the inbound's own.
+      const outcome = await forwarder.forward(options.forward, inbound);
       record.forward = outcome.result;
       answer = outcome.answer;
     } else {

@@ -32,6 +32,8 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
+const LOCAL_SOURCE: InboundRequest['source'] = { kind: 'local' };
+
 /** Reads a body up to the limit; past it, keeps reading (to answer cleanly) but keeps nothing. */
 function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: Buffer; tooLarge: boolean }> {
   const declared = Number(req.headers['content-length']);
@@ -67,16 +69,11 @@ async function toInbound(req: IncomingMessage, maxBodyBytes: number, allowed: Al
   const path = req.url ?? '/';
   const refusal = requestTargetProblem(path) ?? hostRefusal(req.rawHeaders, allowed);
   const { body, tooLarge } = await readBody(req, maxBodyBytes);
-  return {
-    method: req.method ?? 'GET',
-    path,
-    rawHeaders: req.rawHeaders,
-    body,
-    receivedAt,
-    source: { kind: 'local' },
-    ...(tooLarge ? { bodyTooLarge: true } : {}),
-    ...(refusal ? { refusal } : {}),
-  };
+  const inbound: InboundRequest = { method: req.method ?? 'GET', path, rawHeaders: req.rawHeaders, body, receivedAt, source: LOCAL_SOURCE };
+  // Set only when true, not spread: a spread in a literal is a runtime call per request.
+  if (tooLarge) inbound.bodyTooLarge = true;
+  if (refusal) inbound.refusal = refusal;
+  return inbound;
 }
 
 /** The local capture endpoint: any method, any path, every request into the intake. */
