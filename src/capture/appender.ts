@@ -264,6 +264,20 @@ export class DurableAppender {
   private settle(batch: PendingLine[], error: Error | null, unwritten: Buffer): void {
     if (error) return this.stallOn(error, batch, unwritten);
     for (const line of batch) tell(line, null);
+    this.next();
+  }
+
+  /**
+   * The batch after a synced write: lines announced as on their way join it first
+   * (GROUP_WAIT_MS at most, less once they are all here). Under load a write would
+   * otherwise take the two or three lines that came during the last one, and each synced
+   * write costs the same kernel time whatever its size.
+   */
+  private next(): void {
+    if (this.pending.length > 0 && this.expected > 0) {
+      this.waitTimer = setTimeout(this.flushNow, GROUP_WAIT_MS);
+      return;
+    }
     this.flush();
   }
 
