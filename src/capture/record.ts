@@ -78,9 +78,17 @@ export interface CaptureRecord {
   failed?: true;
 }
 
+/** The last millisecond an id was made for, and its id prefix: under load many share one. */
+let idMs = Number.NaN;
+let idPrefix = '';
+
 /** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */
 export function newCaptureId(now = Date.now()): string {
-  return `req_${now.toString(36).padStart(9, '0')}${pooledRandomHex(8)}`;
+  if (now !== idMs) {
+    idMs = now;
+    idPrefix = `req_${now.toString(36).padStart(9, '0')}`;
+  }
+  return `${idPrefix}${pooledRandomHex(8)}`;
 }
 
 /** Encodes exact bytes for a record: text when valid UTF-8 (round-trips exactly), else base64. */
