@@ -33,7 +33,8 @@ export const ANSWER_EXCERPT_BYTES = 1024;
 /** The app's answer as an excerpt: all its headers, the first ANSWER_EXCERPT_BYTES of its body. */
 export function answerExcerpt(rawHeaders: readonly string[], body: Buffer): AnswerExcerpt {
   const start = body.length > ANSWER_EXCERPT_BYTES ? body.subarray(0, ANSWER_EXCERPT_BYTES) : body;
-  return { headers: headersFromRaw(rawHeaders), ...encodeBody(start), bodySize: body.length };
+  const encoded = encodeBody(start);
+  return { headers: headersFromRaw(rawHeaders), body: encoded.body, bodyEncoding: encoded.bodyEncoding, bodySize: body.length };
 }
 
 /** One received request, one line of the captures file. */
@@ -77,9 +78,17 @@ export interface CaptureRecord {
   failed?: true;
 }
 
+/** The last millisecond an id was made for, and its id prefix: under load many share one. */
+let idMs = Number.NaN;
+let idPrefix = '';
+
 /** Time-sortable unique id: milliseconds since the epoch, then 64 random bits. */
 export function newCaptureId(now = Date.now()): string {
-  return `req_${now.toString(36).padStart(9, '0')}${pooledRandomHex(8)}`;
+  if (now !== idMs) {
+    idMs = now;
+    idPrefix = `req_${now.toString(36).padStart(9, '0')}`;
+  }
+  return `${idPrefix}${pooledRandomHex(8)}`;
 }
 
 /** Encodes exact bytes for a record: text when valid UTF-8 (round-trips exactly), else base64. */

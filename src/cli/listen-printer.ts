@@ -1,5 +1,7 @@
 import type { CaptureRecord, SignatureVerdict } from '../capture/record.js';
 import { printableSnippet } from '../util/printable.js';
+import type { ChalkInstance } from 'chalk';
+import { batchedLines } from './batched-lines.js';
 import { colors } from './colors.js';
 import { type CliIO } from './io.js';
 import { formatDuration } from '../util/duration.js';
@@ -15,8 +17,20 @@ const VERDICT_TEXT: Record<SignatureVerdict, string> = {
 const PATH_MAX_CHARS = 300;
 const EVENT_MAX_CHARS = 60;
 
+/** The last ISO time stamp's second and its local clock time: a busy second prints many lines. */
+let clockSecond = '';
+let clockText = '';
+
 function clock(iso: string): string {
-  return new Date(iso).toTimeString().slice(0, 8);
+  // `2026-12-07T01:02:03.456Z`: the first 19 characters name the second (other shapes are not cached).
+  const cacheable = iso.length === 24 && iso.charCodeAt(19) === 0x2e;
+  if (cacheable && iso.startsWith(clockSecond) && clockSecond !== '') return clockText;
+  const text = new Date(iso).toTimeString().slice(0, 8);
+  if (cacheable) {
+    clockSecond = iso.slice(0, 19);
+    clockText = text;
+  }
+  return text;
 }
 
 function ms(value: number): string {
@@ -25,7 +39,7 @@ function ms(value: number): string {
 
 /** The machine-readable line for one request: what the pretty line says, no headers or body. */
 export function requestJson(record: CaptureRecord): Record<string, unknown> {
-  return {
+  const line: Record<string, unknown> = {
     type: 'request',
     id: record.id,
     receivedAt: record.receivedAt,
@@ -36,12 +50,14 @@ export function requestJson(record: CaptureRecord): Record<string, unknown> {
     bodySize: record.bodySize,
     forward: record.forward ?? null,
     responseStatus: record.responseStatus ?? null,
-    ...(record.rejected ? { rejected: record.rejected } : {}),
-    ...(record.attempt !== undefined ? { attempt: record.attempt } : {}),
-    ...(record.nextAttemptAt !== undefined ? { nextAttemptAt: record.nextAttemptAt } : {}),
-    ...(record.failed ? { failed: true } : {}),
-    ...(record.redelivery ? { redelivery: true } : {}),
   };
+  // Added in this order when present, not spread: a spread is a runtime call per request.
+  if (record.rejected) line.rejected = record.rejected;
+  if (record.attempt !== undefined) line.attempt = record.attempt;
+  if (record.nextAttemptAt !== undefined) line.nextAttemptAt = record.nextAttemptAt;
+  if (record.failed) line.failed = true;
+  if (record.redelivery) line.redelivery = true;
+  return line;
 }
 
 /** A stored relay event on FrontEngine's retry schedule: which attempt, and what comes next. */
@@ -56,8 +72,7 @@ function attemptText(record: CaptureRecord): string {
  * One line per request, after Stripe CLI's `-->`/`<--` lines:
  * `14:03:22  POST /hooks  MessageSent  ✓ valid  --> 200 in 3.1 ms`.
  */
-export function requestLine(record: CaptureRecord, io: CliIO): string {
-  const c = colors(io);
+export function requestLine(record: CaptureRecord, io: CliIO, c: ChalkInstance = colors(io)): string {
   const verdict = VERDICT_TEXT[record.signature];
   const verdictColored = record.signature === 'valid' ? c.green(verdict) : record.signature === 'invalid' ? c.red(verdict) : c.dim(verdict);
   const status = record.responseStatus ?? 0;
@@ -82,29 +97,22 @@ export function requestLine(record: CaptureRecord, io: CliIO): string {
     `${outcome}${record.failed ? c.red(attempt) : c.dim(attempt)}${redelivery}`;
 }
 
+/** How long request lines wait to leave together (see batchedLines): a frame. */
+const PRINT_HOLD_MS = 16;
+
 /**
- * Prints request lines, batching the lines of one event-loop turn into one write: stdout
- * to a pipe or file is synchronous in Node, and one write per request under load costs
+ * Prints request lines, batched (see batchedLines): stdout to a pipe, a file or a
+ * terminal is written synchronously in Node, and a write per request under load costs
  * more than the forward. `flush()` before exit.
  */
 export function createRequestPrinter(io: CliIO, json: boolean): { print(record: CaptureRecord): void; flush(): void } {
-  let pending: string[] = [];
-  let scheduled = false;
-  const flush = (): void => {
-    scheduled = false;
-    if (pending.length === 0) return;
-    const text = `${pending.join('\n')}\n`;
-    pending = [];
-    io.stdout.write(text);
-  };
+  // One color instance for the run, not one per line.
+  const c = colors(io);
+  const lines = batchedLines((text) => io.stdout.write(text), { holdMs: PRINT_HOLD_MS });
   return {
     print(record) {
-      pending.push(json ? JSON.stringify(requestJson(record)) : requestLine(record, io));
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      lines.line(json ? JSON.stringify(requestJson(record)) : requestLine(record, io, c));
     },
-    flush,
+    flush: lines.flush,
   };
 }

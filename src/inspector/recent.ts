@@ -4,12 +4,21 @@ import type { CaptureRecord } from '../capture/record.js';
 export const RECENT_MAX_REQUESTS = 500;
 export const RECENT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
+/** Dropped slots kept at the front of the queue before it is compacted. */
+const COMPACT_AFTER = 1024;
+
 /**
  * The inspector's window of recent requests, bounded by count and by body bytes so
  * memory stays flat over a long run (the captures file has the rest).
  */
 export class RecentRequests {
-  private readonly byId = new Map<string, CaptureRecord>();
+  /**
+   * Oldest first, from `head` on: an array used as a queue rather than a Map by id. This
+   * runs for every request listen takes, and a Map's hashing, growth and deletes cost
+   * more than the rare look-up by id (a page asking for one request) saves.
+   */
+  private records: Array<CaptureRecord | undefined> = [];
+  private head = 0;
   private bodyBytes = 0;
 
   constructor(
@@ -18,29 +27,40 @@ export class RecentRequests {
   ) {}
 
   add(record: CaptureRecord): void {
-    this.byId.set(record.id, record);
+    this.records.push(record);
     this.bodyBytes += record.body.length;
-    // Map iteration is insertion order: the first key is the oldest.
-    while (this.byId.size > this.maxRequests || (this.bodyBytes > this.maxBodyBytes && this.byId.size > 1)) {
-      const [oldestId, oldest] = this.byId.entries().next().value as [string, CaptureRecord];
-      this.byId.delete(oldestId);
+    while (this.size > this.maxRequests || (this.bodyBytes > this.maxBodyBytes && this.size > 1)) {
+      const oldest = this.records[this.head] as CaptureRecord;
+      this.records[this.head] = undefined;
+      this.head++;
       this.bodyBytes -= oldest.body.length;
+    }
+    // The dropped slots go once they outnumber the window (a copy of at most maxRequests).
+    if (this.head > COMPACT_AFTER && this.head > this.size) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
     }
   }
 
   /** Empties the window (the inspector's Clear; the captures file keeps everything). */
   clear(): void {
-    this.byId.clear();
+    this.records = [];
+    this.head = 0;
     this.bodyBytes = 0;
   }
 
   get(id: string): CaptureRecord | undefined {
-    return this.byId.get(id);
+    // Newest first: a page mostly asks about what it just showed.
+    for (let i = this.records.length - 1; i >= this.head; i--) {
+      const record = this.records[i] as CaptureRecord;
+      if (record.id === id) return record;
+    }
+    return undefined;
   }
 
   /** Oldest first. */
   list(): CaptureRecord[] {
-    return [...this.byId.values()];
+    return this.records.slice(this.head) as CaptureRecord[];
   }
 
   /**
@@ -54,6 +74,6 @@ export class RecentRequests {
   }
 
   get size(): number {
-    return this.byId.size;
+    return this.records.length - this.head;
   }
 }

@@ -219,29 +219,42 @@ export class Forwarder {
   }
 
   forward(target: URL, inbound: InboundRequest): Promise<ForwardOutcome> {
+    return new Promise((resolve) => this.send(target, inbound, resolve));
+  }
+
+  /** forward() for hot paths: the outcome to a callback (always called, once), no promise. */
+  send(target: URL, inbound: InboundRequest, done: (outcome: ForwardOutcome) => void): void {
     const route = this.route(target, inbound.path);
     if (route === null) {
-      return Promise.resolve({
+      return done({
         result: { target: target.href, latencyMs: 0, error: 'path has dot segments' },
         answer: explain(400, `refusing to forward ${inbound.path.slice(0, 200)}: its . or .. segments would leave ${target.href}`),
       });
     }
     const timeoutMs = inbound.forwardTimeoutMs ?? this.timeoutMs;
-    return new Promise((resolve) => {
-      this.dispatcher.dispatch(
-        {
-          origin: route.origin,
-          path: route.path,
-          method: inbound.method as Dispatcher.HttpMethod,
-          headers: forwardableRequestHeaders(inbound.rawHeaders),
-          // Any method keeps its body, even GET: the app gets what the caller sent.
-          body: inbound.body.length > 0 ? inbound.body : null,
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-        },
-        new Exchange(route, timeoutMs, inbound.method === 'HEAD', resolve),
-      );
-    });
+    const exchange = new Exchange(route, timeoutMs, inbound.method === 'HEAD', done);
+    try {
+      this.dispatch(route, inbound, timeoutMs, exchange);
+    } catch (error) {
+      // undici reports through the handler; a throw (a header it refuses) is answered alike.
+      exchange.onError(error as Error);
+    }
+  }
+
+  private dispatch(route: Route, inbound: InboundRequest, timeoutMs: number, exchange: Exchange): void {
+    this.dispatcher.dispatch(
+      {
+        origin: route.origin,
+        path: route.path,
+        method: inbound.method as Dispatcher.HttpMethod,
+        headers: forwardableRequestHeaders(inbound.rawHeaders),
+        // Any method keeps its body, even GET: the app gets what the caller sent.
+        body: inbound.body.length > 0 ? inbound.body : null,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      exchange,
+    );
   }
 
   async close(): Promise<void> {

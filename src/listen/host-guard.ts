@@ -18,6 +18,9 @@ export interface HostRefusal {
 export class AllowedHosts {
   private readonly exact = new Set<string>();
   private readonly suffixes: string[] = [];
+  /** The last Host value judged and its verdict: a sender names the same host every time. */
+  lastHost: string | undefined;
+  lastVerdict: HostRefusal | undefined;
 
   constructor(names: readonly string[] = []) {
     for (const raw of names) {
@@ -106,6 +109,15 @@ export function hostRefusal(rawHeaders: readonly string[], allowed: AllowedHosts
   }
   if (hosts > 1) return { status: 400, reason: 'more than one Host header' };
   if (host === undefined) return undefined;
+  if (host === allowed.lastHost) return allowed.lastVerdict;
+  const verdict = hostVerdict(host, allowed);
+  allowed.lastHost = host;
+  allowed.lastVerdict = verdict;
+  return verdict;
+}
+
+/** Why this Host value is refused, or undefined (from the value alone: the same value, the same verdict). */
+function hostVerdict(host: string, allowed: AllowedHosts): HostRefusal | undefined {
   const hostname = hostnameOf(host);
   if (hostname === undefined) return { status: 400, reason: 'the Host header is not a host name' };
   if (hostAllowed(hostname, allowed)) return undefined;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { listenOn, urlFor } from '../util/listen-on.js';
-import type { InboundRequest, Intake } from '../intake/types.js';
+import type { InboundRequest, Intake, IntakeAnswer } from '../intake/types.js';
 import { ALLOWED_METHODS, CONNECT_REASON, answerClientError, jsonReason, writeRawAnswer } from '../util/raw-answer.js';
 import { requestTargetProblem } from '../util/request-target.js';
 import { AllowedHosts, hostRefusal } from './host-guard.js';
@@ -32,51 +32,63 @@ export interface CaptureServer {
   close(): Promise<void>;
 }
 
-/** Reads a body up to the limit; past it, keeps reading (to answer cleanly) but keeps nothing. */
-function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<{ body: Buffer; tooLarge: boolean }> {
+const LOCAL_SOURCE: InboundRequest['source'] = { kind: 'local' };
+
+/** A body read to its end (or cut off past the drain limit), or why it could not be. */
+type BodyCallback = (error: Error | undefined, body: Buffer, tooLarge: boolean) => void;
+
+const EMPTY_BODY: Buffer = Buffer.alloc(0);
+
+/**
+ * Reads a body up to the limit; past it, keeps reading (to answer cleanly) but keeps
+ * nothing. `done` runs once. Events and a callback rather than `for await` or a promise:
+ * this is the hot path, and stream iterators and promises cost more.
+ */
+function readBody(req: IncomingMessage, maxBodyBytes: number, done: BodyCallback): void {
   const declared = Number(req.headers['content-length']);
   const chunks: Buffer[] = [];
   let size = 0;
   let tooLarge = Number.isFinite(declared) && declared > maxBodyBytes;
-  // Events rather than `for await`: this is the hot path, and stream iterators cost more.
-  return new Promise((resolve, reject) => {
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) tooLarge = true;
-      if (!tooLarge) return void chunks.push(chunk);
-      chunks.length = 0;
-      if (size > drainLimitBytes(maxBodyBytes)) req.destroy();
-    });
-    req.on('end', () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size), tooLarge }));
-    req.on('error', reject);
-    req.on('close', () => {
-      if (req.complete) return;
-      // Cut off past the drain limit: recorded as refused. Otherwise the caller went away mid-body.
-      if (tooLarge) resolve({ body: Buffer.alloc(0), tooLarge: true });
-      else reject(new Error('the caller closed the connection before the body ended'));
-    });
+  let settled = false;
+  const settle = (error: Error | undefined, body: Buffer, cut: boolean): void => {
+    if (settled) return;
+    settled = true;
+    done(error, body, cut);
+  };
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > maxBodyBytes) tooLarge = true;
+    if (!tooLarge) return void chunks.push(chunk);
+    chunks.length = 0;
+    if (size > drainLimitBytes(maxBodyBytes)) req.destroy();
+  });
+  req.on('end', () => settle(undefined, tooLarge ? EMPTY_BODY : Buffer.concat(chunks, size), tooLarge));
+  req.on('error', (error: Error) => settle(error, EMPTY_BODY, false));
+  req.on('close', () => {
+    if (req.complete) return;
+    // Cut off past the drain limit: recorded as refused. Otherwise the caller went away mid-body.
+    if (tooLarge) settle(undefined, EMPTY_BODY, true);
+    else settle(new Error('the caller closed the connection before the body ended'), EMPTY_BODY, false);
   });
 }
 
 /**
- * Turns a node request into the intake's transport-agnostic shape, with the refusal of a
- * request that is not a path or fails the Host rule (captured, answered, not forwarded).
+ * A node request in the intake's transport-agnostic shape, with the refusal of a request
+ * that is not a path or fails the Host rule (captured, answered, not forwarded).
  */
-async function toInbound(req: IncomingMessage, maxBodyBytes: number, allowed: AllowedHosts): Promise<InboundRequest> {
-  const receivedAt = new Date();
+function toInbound(
+  req: IncomingMessage,
+  receivedAt: Date,
+  refusal: InboundRequest['refusal'],
+  body: Buffer,
+  tooLarge: boolean,
+): InboundRequest {
   const path = req.url ?? '/';
-  const refusal = requestTargetProblem(path) ?? hostRefusal(req.rawHeaders, allowed);
-  const { body, tooLarge } = await readBody(req, maxBodyBytes);
-  return {
-    method: req.method ?? 'GET',
-    path,
-    rawHeaders: req.rawHeaders,
-    body,
-    receivedAt,
-    source: { kind: 'local' },
-    ...(tooLarge ? { bodyTooLarge: true } : {}),
-    ...(refusal ? { refusal } : {}),
-  };
+  const inbound: InboundRequest = { method: req.method ?? 'GET', path, rawHeaders: req.rawHeaders, body, receivedAt, source: LOCAL_SOURCE };
+  // Set only when true, not spread: a spread in a literal is a runtime call per request.
+  if (tooLarge) inbound.bodyTooLarge = true;
+  if (refusal) inbound.refusal = refusal;
+  return inbound;
 }
 
 /** The local capture endpoint: any method, any path, every request into the intake. */
@@ -85,30 +97,57 @@ export async function startCaptureServer(options: CaptureServerOptions): Promise
   // A name given to --host is the user's own choice of name: allowed like --allow-host.
   const allowed = new AllowedHosts([...(options.allowHosts ?? []), options.host]);
   const busy = new WeakSet<Socket>();
+  let closing = false;
+  // Callbacks all the way (body, intake, answer): no promise or microtask turn per request.
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     busy.add(req.socket);
-    void handle(req, res).finally(() => {
-      busy.delete(req.socket);
-      if (closing) req.socket.end();
-    });
-  });
-  let closing = false;
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const answer = await options.intake.handle(await toInbound(req, options.maxBodyBytes, allowed));
-      if (res.destroyed) return;
-      const headers: string[] = [];
-      for (const [name, value] of answer.headers) headers.push(name, value);
-      // A HEAD answer has no body: it carries the app's content-length, if any, not ours
-      // (listen's own explanations, 502/504, still give the length a GET would get).
-      if (req.method !== 'HEAD' || answer.body.length > 0) headers.push('content-length', String(answer.body.length));
-      if (closing) headers.push('connection', 'close');
-      // A flat [name, value, ...] list keeps repeated headers (set-cookie) as separate lines.
-      res.writeHead(answer.status, headers).end(answer.body);
+      const receivedAt = new Date();
+      const refusal = requestTargetProblem(req.url ?? '/') ?? hostRefusal(req.rawHeaders, allowed);
+      readBody(req, options.maxBodyBytes, (error, body, tooLarge) => {
+        if (error !== undefined) return respond(req, res, error, undefined);
+        try {
+          const inbound = toInbound(req, receivedAt, refusal, body, tooLarge);
+          options.intake.submit(inbound, (failure, answer) => respond(req, res, failure, answer));
+        } catch (thrown) {
+          respond(req, res, thrown as Error, undefined);
+        }
+      });
     } catch (error) {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`fe-webhooks: ${(error as Error).message}\n`);
+      respond(req, res, error as Error, undefined);
+    }
+  });
+
+  /** The intake's answer (or a 500 saying why there is none) to the caller; never throws. */
+  function respond(req: IncomingMessage, res: ServerResponse, error: Error | undefined, answer: IntakeAnswer | undefined): void {
+    try {
+      if (answer !== undefined) writeAnswer(req, res, answer);
+      else fail(res, error);
+    } catch (thrown) {
+      fail(res, thrown as Error);
+    }
+    busy.delete(req.socket);
+    if (closing) req.socket.end();
+  }
+
+  function writeAnswer(req: IncomingMessage, res: ServerResponse, answer: IntakeAnswer): void {
+    if (res.destroyed) return;
+    const headers: string[] = [];
+    for (const [name, value] of answer.headers) headers.push(name, value);
+    // A HEAD answer has no body: it carries the app's content-length, if any, not ours
+    // (listen's own explanations, 502/504, still give the length a GET would get).
+    if (req.method !== 'HEAD' || answer.body.length > 0) headers.push('content-length', String(answer.body.length));
+    if (closing) headers.push('connection', 'close');
+    // A flat [name, value, ...] list keeps repeated headers (set-cookie) as separate lines.
+    res.writeHead(answer.status, headers).end(answer.body);
+  }
+
+  function fail(res: ServerResponse, error: Error | undefined): void {
+    if (res.headersSent || res.destroyed) return;
+    try {
+      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`fe-webhooks: ${error?.message ?? 'no answer'}\n`);
+    } catch {
+      res.destroy();
     }
   }
 

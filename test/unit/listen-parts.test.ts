@@ -29,6 +29,15 @@ test('the inspector window stays bounded by count and by body bytes', () => {
   assert.deepEqual(recent.list().map((r) => r.id), ['r9', 'big']);
   recent.add(record('huge', 5000));
   assert.deepEqual(recent.list().map((r) => r.id), ['huge'], 'one record alone is kept even over the byte budget');
+  // Long runs: the window stays the newest few, found by id, across the queue's compactions.
+  for (let i = 0; i < 5000; i++) recent.add(record(`n${i}`, 1));
+  assert.deepEqual(recent.list().map((r) => r.id), ['n4997', 'n4998', 'n4999']);
+  assert.equal(recent.size, 3);
+  assert.equal(recent.get('n4998')?.id, 'n4998');
+  assert.equal(recent.get('n4996'), undefined, 'gone from the window');
+  recent.clear();
+  assert.deepEqual(recent.list(), []);
+  assert.equal(recent.get('n4999'), undefined);
 });
 
 test('the inspector window after a given id: what a reconnecting page missed', () => {
