@@ -1,3 +1,4 @@
+import type { TestContext } from 'node:test';
 /**
  * The one poll loop of the tests, for conditions no event announces ("all n seen", "the
  * process group is gone", "Redis has no key left"): asks every 20 ms, bounded in time,
@@ -37,4 +38,20 @@ export async function waitUntilOnMockedTimers(what: string, done: () => boolean,
     if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await nextTurn();
   }
+}
+
+/**
+ * Mocked setTimeout and performance.now moving together (code that measures deadlines with
+ * performance.now): `advance(ms)` moves both; `armed` counts the setTimeout calls.
+ */
+export function mockMonotonicClock(t: TestContext, startMs = 1_000) {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let nowMs = startMs;
+  t.mock.method(performance, 'now', () => nowMs);
+  const armed = t.mock.method(globalThis, 'setTimeout');
+  const advance = (ms: number): void => {
+    nowMs += ms;
+    t.mock.timers.tick(ms);
+  };
+  return { advance, armed };
 }

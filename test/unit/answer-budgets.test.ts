@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AnswerBudgets } from '../../src/tunnel/answer-budgets.js';
+import { mockMonotonicClock } from '../helpers/poll.js';
 
 test('answer budgets: each live delivery is released at its own deadline (not before), settled ones never, on one timer', (t) => {
   // Mocked timers and clock: deadlines to the millisecond, whatever the machine's load.
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  let nowMs = 1_000;
-  t.mock.method(performance, 'now', () => nowMs);
-  const armed = t.mock.method(globalThis, 'setTimeout');
-  const advance = (ms: number): void => {
-    nowMs += ms;
-    t.mock.timers.tick(ms);
-  };
+  // Watches the (mocked) setTimeout: how many timers were armed.
+  const { advance, armed } = mockMonotonicClock(t);
   const budgets = new AnswerBudgets(100);
   const expired: string[] = [];
   const release = (name: string) => (): void => void expired.push(name);

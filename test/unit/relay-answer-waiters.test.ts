@@ -1,20 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitForAnswer } from '../../src/relay/answer-waiters.js';
-import { nextTurn } from '../helpers/poll.js';
+import { mockMonotonicClock, nextTurn } from '../helpers/poll.js';
 
 test('answer waiters: answers resolve, late ones time out at their deadline (not before) on one shared timer', async (t) => {
   // Mocked timers and clock (the waiters measure time with performance.now): deadlines are
   // checked to the millisecond, with no waiting and whatever the machine's load.
-  t.mock.timers.enable({ apis: ['setTimeout'] });
-  let nowMs = 1_000;
-  t.mock.method(performance, 'now', () => nowMs);
-  // Watches the (mocked) setTimeout: one timer at a time, none once nobody waits.
-  const armed = t.mock.method(globalThis, 'setTimeout');
-  const advance = (ms: number): void => {
-    nowMs += ms;
-    t.mock.timers.tick(ms);
-  };
+  // Watches the (mocked) setTimeout: how many timers were armed.
+  const { advance, armed } = mockMonotonicClock(t);
   const waiters = new Map<number, (answer: string | undefined) => void>();
   const settled: Array<[number, string | undefined]> = [];
   for (const [seq, timeoutMs] of [[1, 40], [2, 1_000], [3, 10]] as const) {
