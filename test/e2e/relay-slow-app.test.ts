@@ -155,8 +155,12 @@ test('stored events (202) that the app refuses are retried on FrontEngine\'s sch
   assert.equal(last.failed, true);
   assert.equal(last.nextAttemptAt, undefined);
   assert.deepEqual(records.filter((r) => nOf(r) !== 1).map((r) => [nOf(r), r.attempt]), [[2, undefined], [3, undefined]], '#2 and #3: one line each');
-  // The JSON request line says it too, and so does the inspector's feed.
-  const failedLine = listen.lines.map((line) => JSON.parse(line) as { id: string; failed?: boolean; attempt?: number }).find((line) => line.failed === true);
+  // The JSON request line says it too (request lines leave in batches, up to 16 ms after the
+  // capture), and so does the inspector's feed.
+  const requestLines = (): Array<{ id: string; failed?: boolean; attempt?: number }> =>
+    listen.lines.map((line) => JSON.parse(line) as { id: string; failed?: boolean; attempt?: number });
+  await waitUntil('the failed request line', () => requestLines().some((line) => line.failed === true));
+  const failedLine = requestLines().find((line) => line.failed === true);
   assert.equal(failedLine?.id, last.id);
   assert.equal(failedLine?.attempt, 6);
   const feed = (await (await request(`${listen.ready.inspectorUrl}api/requests`)).body.json()) as { requests: CaptureRecord[] };
