@@ -12,14 +12,11 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
-import { APP_SOURCE, createChannel, startRelay } from './_relay-process.mjs';
+import { APP_SOURCE, createChannel, listenRelayArgs, startRelay } from './_relay-process.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
 const EVENTS = Number(process.argv[2] ?? 20000);
 const CONNECTIONS = 16;
 const SECRET = 'bench-secret';
@@ -93,36 +90,15 @@ try {
   children.push(app);
   const appUrl = JSON.parse(await firstLine(app)).url;
   const NODE_FLAGS = process.env.NODE_FLAGS ? process.env.NODE_FLAGS.split(' ') : [];
-  // RELAY_DIR_BASE / LISTEN_DIR_BASE: put one side on another filesystem (e.g. tmpfs, to see its syncs' share).
+  // RELAY_DIR_BASE: put the relay's log on another filesystem (e.g. tmpfs, to see its syncs' share).
   const relayBase = process.env.RELAY_DIR_BASE ? await mkdtemp(path.join(process.env.RELAY_DIR_BASE, 'fe-relay-')) : work;
   const relay = await startRelay(path.join(relayBase, 'relay'), [], NODE_FLAGS);
   children.push(relay.child);
   const channel = await createChannel(relay.url);
   await mkdir(path.join(work, 'listen'));
-  const extra = process.env.BENCH_NO_SAVE ? ['--no-save'] : [];
   const listen = spawn(
     process.execPath,
-    [
-      ...NODE_FLAGS,
-      BIN,
-      'listen',
-      '--json',
-      '--port',
-      '0',
-      '--relay',
-      relay.url,
-      '--channel',
-      channel.id,
-      '--token',
-      channel.token,
-      '--forward',
-      appUrl,
-      '--concurrency',
-      String(CONNECTIONS),
-      '--secret',
-      SECRET,
-      ...extra,
-    ],
+    [...NODE_FLAGS, ...listenRelayArgs({ relayUrl: relay.url, channel, appUrl, secret: SECRET, concurrency: CONNECTIONS })],
     { cwd: path.join(work, 'listen'), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(listen);

@@ -9,14 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
-import { APP_SOURCE, createChannel, startRelay } from './_relay-process.mjs';
+import { APP_SOURCE, createChannel, listenRelayArgs, startRelay } from './_relay-process.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
 const ROUNDS = Number(process.argv[2] ?? 3);
 const SAMPLES = 400;
 const SECRET = 'bench-secret';
@@ -54,8 +51,7 @@ try {
   const channel = await createChannel(relay.url);
   const listen = spawn(
     process.execPath,
-    [BIN, 'listen', '--json', '--port', '0', '--relay', relay.url, '--channel', channel.id, '--token', channel.token,
-      '--forward', appUrl, '--secret', SECRET],
+    listenRelayArgs({ relayUrl: relay.url, channel, appUrl, secret: SECRET }),
     { cwd: await base('LISTEN_DIR_BASE'), stdio: ['ignore', 'pipe', 'inherit'] },
   );
   children.push(listen);

@@ -1,5 +1,6 @@
-// Shared by bench/relay.mjs and bench/relay-redis.mjs (run.mjs skips `_` files): the real
-// relay as a child process, ready once it printed its --json ready line.
+// Shared by bench/relay.mjs, bench/relay-redis.mjs and the _relay-* aids (run.mjs skips `_`
+// files): the real relay as a child process, ready once it printed its --json ready line, and
+// the listen --relay that delivers from it.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -80,6 +81,32 @@ export async function startRelay(dataDir, extra = [], nodeArgs = []) {
     });
   });
   return { ...ready, child, stop: stopper(child) };
+}
+
+/**
+ * The arguments of the real `listen --relay` on `channel`, forwarding to `appUrl` (script
+ * path first; captures on, as a user runs it, unless env BENCH_NO_SAVE is set).
+ */
+export function listenRelayArgs({ relayUrl, channel, appUrl, secret, concurrency }) {
+  return [
+    BIN,
+    'listen',
+    '--json',
+    '--port',
+    '0',
+    '--relay',
+    relayUrl,
+    '--channel',
+    channel.id,
+    '--token',
+    channel.token,
+    '--forward',
+    appUrl,
+    ...(concurrency !== undefined ? ['--concurrency', String(concurrency)] : []),
+    '--secret',
+    secret,
+    ...(process.env.BENCH_NO_SAVE ? ['--no-save'] : []),
+  ];
 }
 
 /** POST /channels: `{id, token, url}`. */

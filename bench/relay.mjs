@@ -21,11 +21,10 @@ import { composeBody } from '../dist/events/compose.js';
 import { sign } from '../dist/signing/index.js';
 import { memoryCursor } from '../dist/tunnel/cursor-file.js';
 import { openTunnel } from '../dist/tunnel/client.js';
-import { VERIFYING_APP_SOURCE, createChannel, startRelay } from './_relay-process.mjs';
+import { VERIFYING_APP_SOURCE, createChannel, listenRelayArgs, startRelay } from './_relay-process.mjs';
 import { startSmee } from './_smee.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BIN = path.join(ROOT, 'bin/fe-webhooks.js');
 const QUICK = process.argv.includes('--quick');
 const THROUGHPUT_SECONDS = QUICK ? 2 : 3;
 const ROUNDS = QUICK ? 1 : 2;
@@ -54,26 +53,7 @@ const HEADERS = { 'content-type': 'application/json', 'x-webhook-signature': sig
 
 /** The real `listen --relay` (captures on, as a user runs it), delivering `concurrency` events at once. */
 async function startListen(relay, appUrl, concurrency, dir) {
-  const args = [
-    BIN,
-    'listen',
-    '--json',
-    '--port',
-    '0',
-    '--relay',
-    relay.url,
-    '--channel',
-    relay.channel.id,
-    '--token',
-    relay.channel.token,
-    '--forward',
-    appUrl,
-    '--concurrency',
-    String(concurrency),
-    '--secret',
-    SECRET,
-    ...(process.env.BENCH_NO_SAVE ? ['--no-save'] : []),
-  ];
+  const args = listenRelayArgs({ relayUrl: relay.url, channel: relay.channel, appUrl, secret: SECRET, concurrency });
   const child = spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`listen exited ${code}`)));
