@@ -208,7 +208,7 @@ export async function startRelay(options: RelayOptions): Promise<RunningRelay> {
     let seq: number;
     let answering: Promise<TargetAnswer | undefined | 'timeout'> | undefined;
     // The wait for the answer starts as soon as the event is readable, which is before the
-    // listener can have it: the log sends it while its sync runs (FileEventLog.flush).
+    // listener can have it: the file log sends it while its sync runs (FileEventLog.scheduleWrite).
     const written = (readable: number): void => {
       answering = channel.connected
         ? channel.waitForAnswer(readable, answerBudgetMs)

@@ -122,16 +122,9 @@ export async function relayCommand(options: RelayCliOptions, io: CliIO): Promise
   // A line per event: written in batches (see batched-lines.ts).
   const lines = batchedLines((text) => (options.json ? io.stdout : io.stderr).write(text));
   const report = (entry: RelayLogEntry): void => {
-    if (!options.json) return lines.line(relayLogLine(entry, c));
-    const time = new Date().toISOString();
-    // The line of every event, written out (the same text as the general case below).
-    if (entry.kind === 'event') {
-      const { channel, seq, status, ms } = entry;
-      const where = `"channel":${JSON.stringify(channel)},"seq":${seq}`;
-      return lines.line(`{"type":"event","time":"${time}",${where},"status":${status},"ms":${ms}}`);
-    }
     const { kind, ...details } = entry;
-    lines.line(JSON.stringify({ type: kind, time, ...details }));
+    if (options.json) lines.line(JSON.stringify({ type: kind, time: new Date().toISOString(), ...details }));
+    else lines.line(relayLogLine(entry, c));
   };
   const { startRelay } = await import('../../relay/server.js');
   const retention = { maxEvents: options.retainEvents, maxAgeMs: options.retainAge };
